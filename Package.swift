@@ -1,0 +1,39 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One set of compiler settings for every target: Swift 6 language mode and explicit `any`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Keel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "keel", targets: ["keel"]),
+        .library(name: "KeelData", targets: ["KeelData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
+        .target(
+            name: "KeelCLI",
+            dependencies: [
+                "KeelData", "KeelSynthetic",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "keel", dependencies: ["KeelCLI"], swiftSettings: swiftSettings),
+        .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelSynthetic"], path: "Tests/KeelTestSupport",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport"], swiftSettings: swiftSettings),
+    ]
+)

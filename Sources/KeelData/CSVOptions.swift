@@ -1,0 +1,25 @@
+/// How to read a delimited text file. The defaults read what spreadsheets and pandas write.
+public struct CSVOptions: Sendable {
+    /// The field separator; nil detects one of `,` `;` tab `|` from the first lines.
+    public var delimiter: UInt8?
+    public var hasHeader: Bool
+    /// Field values that mean "missing" (compared after trimming spaces, case-sensitively).
+    public var missingMarkers: [String]
+    /// Columns kept as strings even when every value parses as a number (zip codes, account numbers).
+    public var stringColumns: Set<String>
+
+    public static let defaultMissingMarkers = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"]
+    public static let detectableDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]
+
+    public init(
+        delimiter: UInt8? = nil,
+        hasHeader: Bool = true,
+        missingMarkers: [String] = CSVOptions.defaultMissingMarkers,
+        stringColumns: Set<String> = []
+    ) {
+        self.delimiter = delimiter
+        self.hasHeader = hasHeader
+        self.missingMarkers = missingMarkers
+        self.stringColumns = stringColumns
+    }
+}

@@ -1,0 +1,311 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The byte-level state machine behind `CSVReader`: splits a chunked byte stream into records and fields.
+///
+/// A record that straddles two chunks is parsed again from its start once more bytes are in, so parsing
+/// never needs state across calls; the buffer only grows when a single record is larger than it.
+struct CSVTokenizer {
+    private enum Step { case record, needMore, endOfFile }
+
+    private let source: ByteSource?
+    private let name: String
+    private let options: CSVOptions
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private var atEOF = false
+    private var delimiter = UInt8(ascii: ",")
+    /// Line on which the next record starts.
+    private var line = 1
+    private var recordLine = 1
+    /// Reused per record: field offsets into `buffer`, lengths, and whether each was quoted / has `""`.
+    private var fieldStart: [Int] = []
+    private var fieldLength: [Int] = []
+    private var fieldFlags: [UInt8] = []
+    private var scratch: [UInt8] = []
+    private let missing: [[UInt8]]
+    private let longestMissing: Int
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let newline = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
+    private static let quotedFlag: UInt8 = 1
+    private static let escapedFlag: UInt8 = 2
+
+    init(source: ByteSource, options: CSVOptions) throws {
+        self.source = source
+        self.name = source.path
+        self.options = options
+        buffer = .allocate(byteCount: 1 << 20, alignment: 16)
+        missing = options.missingMarkers.map { Array($0.utf8) }
+        longestMissing = missing.map(\.count).max() ?? 0
+        try fill()
+    }
+
+    init(bytes: [UInt8], name: String, options: CSVOptions) throws {
+        source = nil
+        self.name = name
+        self.options = options
+        buffer = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        if !bytes.isEmpty { buffer.copyBytes(from: bytes) }
+        end = bytes.count
+        atEOF = true
+        missing = options.missingMarkers.map { Array($0.utf8) }
+        longestMissing = missing.map(\.count).max() ?? 0
+    }
+
+    /// The buffer is freed by `readFrame`, the only entry point after `init`.
+    mutating func readFrame() throws -> Frame {
+        defer { buffer.deallocate() }
+        try prepare()
+        let names = try readHeader()
+        var builders = names.map { ColumnBuilder(forceStrings: options.stringColumns.contains($0)) }
+        if let hint = rowHint() { for i in builders.indices { builders[i].reserve(hint) } }
+        var rows = 0
+        while try nextRecord() {
+            guard fieldStart.count == names.count else {
+                throw DataError.malformed(
+                    SourceLocation(file: name, line: recordLine),
+                    "expected \(names.count) fields as in the header, found \(fieldStart.count)")
+            }
+            for column in 0..<names.count { deliver(column, to: &builders[column]) }
+            rows += 1
+        }
+        guard rows > 0 else { throw DataError.noDataRows(file: name) }
+        var columns: [Column] = []
+        columns.reserveCapacity(names.count)
+        for (position, builder) in builders.enumerated() {
+            columns.append(try builder.finish(name: names[position], file: name, position: position + 1))
+        }
+        return try Frame(columns: columns)
+    }
+
+    // MARK: Setup
+
+    private mutating func fill() throws {
+        guard let source, !atEOF else { return }
+        if start > 0 {
+            if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
+            end -= start
+            start = 0
+        }
+        if end == buffer.count {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+            bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+            buffer.deallocate()
+            buffer = bigger
+        }
+        let read = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+        if read == 0 { atEOF = true }
+        end += read
+    }
+
+    private mutating func prepare() throws {
+        while !atEOF, end < 65_536 { try fill() }
+        if end >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }
+        guard end > start else { throw DataError.emptyFile(file: name) }
+        delimiter = options.delimiter ?? DelimiterDetector.detect(UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + 65_536)]))
+    }
+
+    /// Rows expected in a plain file, from its size and the bytes per row of the first chunk; nil for gzip.
+    private func rowHint() -> Int? {
+        guard source != nil, !atEOF, line > 1 else { return nil }
+        var info = stat()
+        guard stat(name, &info) == 0, end > start else { return nil }
+        let compressed = buffer.count >= 2 && buffer[0] == 0x1F && buffer[1] == 0x8B
+        guard !compressed else { return nil }
+        let bytesSoFar = start
+        guard bytesSoFar > 0 else { return nil }
+        return Int(Double(info.st_size) / Double(bytesSoFar) * Double(line - 1) * 1.02)
+    }
+
+    private mutating func readHeader() throws -> [String] {
+        guard try nextRecord() else { throw DataError.emptyFile(file: name) }
+        if !options.hasHeader {
+            let count = fieldStart.count
+            for column in 0..<count { try checkHeaderBytes(column) }
+            rewindToFileStart()
+            return (1...count).map { "column_\($0)" }
+        }
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        for column in 0..<fieldStart.count {
+            let text = try checkHeaderBytes(column)
+            guard !text.isEmpty else {
+                throw DataError.invalidHeader(file: name, "column \(column + 1) has an empty name")
+            }
+            if let earlier = seen[text] {
+                throw DataError.invalidHeader(file: name, "column name '\(text)' appears twice (columns \(earlier + 1) and \(column + 1))")
+            }
+            seen[text] = column
+            names.append(text)
+        }
+        return names
+    }
+
+    @discardableResult
+    private mutating func checkHeaderBytes(_ column: Int) throws -> String {
+        let bytes = field(column)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DataError.malformed(SourceLocation(file: name, line: recordLine, column: column + 1), "invalid UTF-8 in the header")
+        }
+        return text
+    }
+
+    /// For files without a header: parse the first record again as data.
+    private mutating func rewindToFileStart() {
+        start = buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
+        line = 1
+    }
+
+    // MARK: Fields
+
+    /// The bytes of field `column` of the current record, with doubled quotes undone and, when unquoted,
+    /// surrounding spaces trimmed.
+    private mutating func field(_ column: Int) -> UnsafeBufferPointer<UInt8> {
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var first = fieldStart[column]
+        var length = fieldLength[column]
+        let flags = fieldFlags[column]
+        if flags & Self.escapedFlag != 0 {
+            scratch.removeAll(keepingCapacity: true)
+            var i = first
+            while i < first + length {
+                scratch.append(base[i])
+                i += base[i] == Self.quote ? 2 : 1
+            }
+            return scratch.withUnsafeBufferPointer { $0 }
+        }
+        if flags & Self.quotedFlag == 0 {
+            while length > 0, base[first] == 32 || base[first] == 9 { first += 1; length -= 1 }
+            while length > 0, base[first + length - 1] == 32 || base[first + length - 1] == 9 { length -= 1 }
+        }
+        return UnsafeBufferPointer(start: base + first, count: length)
+    }
+
+    private mutating func deliver(_ column: Int, to builder: inout ColumnBuilder) {
+        let bytes = field(column)
+        if bytes.count <= longestMissing, isMissingMarker(bytes) {
+            builder.appendMissing()
+        } else {
+            builder.append(bytes, line: recordLine)
+        }
+    }
+
+    private func isMissingMarker(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for marker in missing where marker.count == bytes.count {
+            if marker.isEmpty || marker.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return true
+            }
+        }
+        return false
+    }
+
+    // MARK: Records
+
+    /// Advances to the next non-blank record; false at the end of the input.
+    private mutating func nextRecord() throws -> Bool {
+        while true {
+            switch try parseRecord() {
+            case .record:
+                if fieldStart.count == 1, fieldLength[0] == 0, fieldFlags[0] == 0 { continue }
+                return true
+            case .endOfFile:
+                return false
+            case .needMore:
+                try fill()
+            }
+        }
+    }
+
+    /// Parses one record starting at `start`. On success moves `start` and `line` past it.
+    private mutating func parseRecord() throws -> Step {
+        fieldStart.removeAll(keepingCapacity: true)
+        fieldLength.removeAll(keepingCapacity: true)
+        fieldFlags.removeAll(keepingCapacity: true)
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if start == end { return atEOF ? .endOfFile : .needMore }
+        var p = start
+        var newlines = 0
+        let delimiter = self.delimiter
+        while true {
+            if p == end {
+                // Only reachable after a delimiter at the very end of the input: a last, empty field.
+                if !atEOF { return .needMore }
+                append(p, 0, 0)
+                break
+            }
+            if base[p] == Self.quote {
+                p += 1
+                let fieldBegin = p
+                var flags = Self.quotedFlag
+                while true {
+                    if p == end {
+                        if !atEOF { return .needMore }
+                        throw DataError.malformed(SourceLocation(file: name, line: line),
+                                                  "a quoted field is never closed (the quote opens on this line)")
+                    }
+                    let byte = base[p]
+                    if byte == Self.quote {
+                        if p + 1 == end, !atEOF { return .needMore }
+                        if p + 1 < end, base[p + 1] == Self.quote {
+                            flags |= Self.escapedFlag
+                            p += 2
+                            continue
+                        }
+                        break
+                    }
+                    if byte == Self.newline { newlines += 1 }
+                    p += 1
+                }
+                append(fieldBegin, p - fieldBegin, flags)
+                p += 1
+                while p < end, base[p] == 32 || (base[p] == 9 && delimiter != 9) { p += 1 }
+                if p == end {
+                    if !atEOF { return .needMore }
+                    break
+                }
+                let next = base[p]
+                if next == delimiter { p += 1; continue }
+                if next == Self.newline || next == Self.carriageReturn { break }
+                throw DataError.malformed(
+                    SourceLocation(file: name, line: line + newlines, column: fieldStart.count),
+                    "unexpected character '\(Character(Unicode.Scalar(next)))' after a closing quote")
+            } else {
+                let fieldBegin = p
+                while p < end {
+                    let byte = base[p]
+                    if byte == delimiter || byte == Self.newline || byte == Self.carriageReturn { break }
+                    p += 1
+                }
+                if p == end, !atEOF { return .needMore }
+                append(fieldBegin, p - fieldBegin, 0)
+                if p == end { break }
+                if base[p] == delimiter { p += 1; continue }
+                break
+            }
+        }
+        if p < end {
+            if base[p] == Self.carriageReturn {
+                if p + 1 == end, !atEOF { return .needMore }
+                p += 1
+                if p < end, base[p] == Self.newline { p += 1 }
+            } else {
+                p += 1
+            }
+            newlines += 1
+        }
+        recordLine = line
+        line += newlines
+        start = p
+        return .record
+    }
+
+    private mutating func append(_ offset: Int, _ length: Int, _ flags: UInt8) {
+        fieldStart.append(offset)
+        fieldLength.append(length)
+        fieldFlags.append(flags)
+    }
+}

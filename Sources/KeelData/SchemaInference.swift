@@ -1,0 +1,162 @@
+/// Infers a `Schema` from a frame: column kinds, roles and flags, and the task from the target column.
+///
+/// Rules, each overridable by `SchemaOverrides` or a schema file:
+/// - whole numbers with 3 to 10 distinct values are categorical codes (`Pclass`, `cylinders`);
+/// - a column with at most one distinct value is constant and ignored;
+/// - a categorical or whole-number column with at least 20 values, 95% of them distinct, is an identifier
+///   (role `id`); free text and continuous numbers are not;
+/// - a categorical column with over 100 levels, or more levels than half its values, is high-cardinality;
+/// - a datetime column is a time-role candidate (the user chooses the time column);
+/// - a feature that maps one-to-one onto the target, or correlates with it at |r| ≥ 0.999, is a leakage suspect.
+public enum SchemaInference {
+    public struct Result: Sendable {
+        public var schema: Schema
+        public var statistics: [String: ColumnStatistics]
+        public var warnings: [String]
+    }
+
+    public static func infer(_ frame: Frame, target: String?) throws -> Result {
+        var statistics: [String: ColumnStatistics] = [:]
+        var columns: [ColumnSchema] = []
+        for column in frame.columns {
+            let stats = ColumnStatistics(column)
+            statistics[column.name] = stats
+            columns.append(describe(column, stats))
+        }
+        var schema = Schema(columns: columns)
+        if let target {
+            guard let index = frame.index(of: target) else { throw DataError.unknownColumn(target, available: frame.columnNames) }
+            schema.target = target
+            schema.columns[index].role = .target
+            schema.columns[index].flags.removeAll { $0 == .idLike || $0 == .constant }
+            schema.task = try inferTask(frame.columns[index], kind: schema.columns[index].kind, stats: statistics[target]!)
+            markLeakage(&schema, frame: frame, target: frame.columns[index])
+        }
+        return Result(schema: schema, statistics: statistics, warnings: warnings(schema, statistics))
+    }
+
+    static func describe(_ column: Column, _ stats: ColumnStatistics) -> ColumnSchema {
+        var kind = column.kind
+        var flags: [ColumnFlag] = []
+        if kind == .numeric, stats.integral == true, stats.infinite == 0, (3...10).contains(stats.distinct) {
+            kind = .categorical
+            flags.append(.integerCodes)
+        }
+        if stats.infinite > 0 { flags.append(.infiniteValues) }
+        var role = ColumnRole.feature
+        if stats.distinct <= 1 {
+            flags.append(.constant)
+            role = .ignored
+        } else if isIDLike(column, stats) {
+            flags.append(.idLike)
+            role = .id
+        } else if kind == .categorical, stats.distinct > 100 || (stats.count >= 20 && stats.distinct * 2 > stats.count) {
+            flags.append(.highCardinality)
+        }
+        if kind == .datetime { flags.append(.timeCandidate) }
+        return ColumnSchema(name: column.name, kind: kind, role: role, nullable: stats.missing > 0, flags: flags)
+    }
+
+    private static func isIDLike(_ column: Column, _ stats: ColumnStatistics) -> Bool {
+        guard stats.count >= 20, Double(stats.distinct) >= 0.95 * Double(stats.count) else { return false }
+        switch column.kind {
+        case .categorical: return true
+        case .numeric: return stats.integral == true
+        case .text, .boolean, .datetime: return false
+        }
+    }
+
+    /// The task a target column implies. Whole numbers with 2 values are binary, with 3 to 20 multiclass.
+    static func inferTask(_ column: Column, kind: ColumnKind, stats: ColumnStatistics) throws -> LearningTask {
+        guard stats.count > 0 else {
+            throw DataError.invalidSchema("target column '\(column.name)' has no values (all \(stats.missing) are missing)")
+        }
+        switch column.kind {
+        case .text, .datetime:
+            throw DataError.invalidSchema("target column '\(column.name)' is \(column.kind.rawValue); a target must be numeric or categorical")
+        case .numeric where !(stats.integral == true && stats.distinct <= 20) && kind == .numeric:
+            guard stats.infinite == 0 else {
+                throw DataError.invalidSchema("target column '\(column.name)' has \(stats.infinite) infinite values")
+            }
+            return LearningTask(kind: .regression)
+        default:
+            return try classificationTask(column, positiveClass: nil)
+        }
+    }
+
+    /// A binary or multiclass task over the column's distinct labels.
+    public static func classificationTask(_ column: Column, positiveClass: String?) throws -> LearningTask {
+        let classes = classLabels(column)
+        guard classes.count >= 2 else {
+            let only = classes.first.map { " ('\($0)')" } ?? ""
+            throw DataError.invalidSchema("target column '\(column.name)' has a single class\(only); a classifier needs at least two")
+        }
+        if let positiveClass, !classes.contains(positiveClass) {
+            throw DataError.invalidSchema("positive class '\(positiveClass)' is not a class of '\(column.name)'; the classes are: \(classes.joined(separator: ", "))")
+        }
+        guard classes.count == 2 else { return LearningTask(kind: .multiclass, classes: classes) }
+        return LearningTask(kind: .binary, classes: classes, positiveClass: positiveClass ?? defaultPositive(column, classes))
+    }
+
+    /// Distinct present labels, sorted (numerically for numbers).
+    public static func classLabels(_ column: Column) -> [String] {
+        switch column.values {
+        case .numeric(let values), .datetime(let values):
+            return Set(values.filter { !$0.isNaN }).sorted().map(NumberFormatting.canonical)
+        case .boolean(let bytes):
+            return [UInt8(0), 1].filter(bytes.contains).map { $0 == 1 ? "true" : "false" }
+        case .categorical(let strings), .text(let strings):
+            var used = [Bool](repeating: false, count: strings.levels.count)
+            for code in strings.codes where code != EncodedStrings.missing { used[Int(code)] = true }
+            return strings.levels.indices.filter { used[$0] }.map { strings.levels[$0] }.sorted()
+        }
+    }
+
+    private static let negativePositivePairs: [(String, String)] = [
+        ("0", "1"), ("false", "true"), ("no", "yes"), ("n", "y"), ("negative", "positive"), ("f", "t"),
+    ]
+
+    /// The "yes" of a yes/no pair; otherwise the rarer class (ties: the later one in sorted order).
+    private static func defaultPositive(_ column: Column, _ classes: [String]) -> String {
+        let lowered = classes.map { $0.lowercased() }
+        for (negative, positive) in negativePositivePairs where Set(lowered) == [negative, positive] {
+            return classes[lowered.firstIndex(of: positive)!]
+        }
+        let counts = classes.map { label in (0..<column.count).reduce(0) { $0 + (column.displayValue(at: $1) == label ? 1 : 0) } }
+        return counts[0] < counts[1] ? classes[0] : classes[1]
+    }
+
+    private static func markLeakage(_ schema: inout Schema, frame: Frame, target: Column) {
+        for (index, column) in frame.columns.enumerated() where schema.columns[index].role == .feature {
+            if LeakageCheck.isSuspect(column, target: target) { schema.columns[index].flags.append(.leakageSuspect) }
+        }
+    }
+
+    static func warnings(_ schema: Schema, _ statistics: [String: ColumnStatistics]) -> [String] {
+        var warnings: [String] = []
+        for column in schema.columns {
+            let stats = statistics[column.name]
+            for flag in column.flags {
+                switch flag {
+                case .idLike:
+                    warnings.append("'\(column.name)' looks like an identifier (\(stats?.distinct ?? 0) distinct of \(stats?.count ?? 0) values); it is not used as a feature (--feature \(column.name) to use it)")
+                case .constant:
+                    warnings.append("'\(column.name)' is constant; it is ignored")
+                case .highCardinality:
+                    warnings.append("'\(column.name)' has \(stats?.distinct ?? 0) levels (high cardinality)")
+                case .leakageSuspect:
+                    warnings.append("'\(column.name)' determines the target almost exactly: check it is known at prediction time (target leakage)")
+                case .infiniteValues:
+                    warnings.append("'\(column.name)' has \(stats?.infinite ?? 0) infinite values")
+                case .timeCandidate, .integerCodes:
+                    break
+                }
+            }
+        }
+        let dated = schema.columns.filter { $0.flags.contains(.timeCandidate) && $0.role == .feature }.map(\.name)
+        if !dated.isEmpty, schema.columns(withRole: .time).isEmpty {
+            warnings.append("date columns \(dated.map { "'\($0)'" }.joined(separator: ", ")) could order the data in time; pass --time COLUMN to split and validate in time order")
+        }
+        return warnings
+    }
+}
