@@ -20,13 +20,10 @@ struct CSVTokenizer {
     /// Line on which the next record starts.
     private var line = 1
     private var recordLine = 1
-    /// Reused per record: field offsets into `buffer`, lengths, and whether each was quoted / has `""`.
-    private var fieldStart: [Int] = []
-    private var fieldLength: [Int] = []
-    private var fieldFlags: [UInt8] = []
+    /// Reused per record: where each field starts and ends in `buffer`, and whether it was quoted / has `""`.
+    private var fields = FieldList()
     private var scratch: [UInt8] = []
-    private let missing: [[UInt8]]
-    private let longestMissing: Int
+    private let missing: MissingMarkers
 
     private static let quote = UInt8(ascii: "\"")
     private static let newline = UInt8(ascii: "\n")
@@ -39,8 +36,7 @@ struct CSVTokenizer {
         self.name = source.path
         self.options = options
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
-        missing = options.missingMarkers.map { Array($0.utf8) }
-        longestMissing = missing.map(\.count).max() ?? 0
+        missing = MissingMarkers(options.missingMarkers)
         try fill()
     }
 
@@ -52,26 +48,30 @@ struct CSVTokenizer {
         if !bytes.isEmpty { buffer.copyBytes(from: bytes) }
         end = bytes.count
         atEOF = true
-        missing = options.missingMarkers.map { Array($0.utf8) }
-        longestMissing = missing.map(\.count).max() ?? 0
+        missing = MissingMarkers(options.missingMarkers)
     }
 
-    /// The buffer is freed by `readFrame`, the only entry point after `init`.
+    /// The buffers are freed by `readFrame`, the only entry point after `init`.
     mutating func readFrame() throws -> Frame {
-        defer { buffer.deallocate() }
+        defer {
+            buffer.deallocate()
+            fields.deallocate()
+        }
         try prepare()
         let names = try readHeader()
         var builders = names.map { ColumnBuilder(forceStrings: options.stringColumns.contains($0)) }
         if let hint = rowHint() { for i in builders.indices { builders[i].reserve(hint) } }
         var rows = 0
-        while try nextRecord() {
-            guard fieldStart.count == names.count else {
-                throw DataError.malformed(
-                    SourceLocation(file: name, line: recordLine),
-                    "expected \(names.count) fields as in the header, found \(fieldStart.count)")
+        try builders.withUnsafeMutableBufferPointer { builders in
+            while try nextRecord() {
+                guard fields.count == names.count else {
+                    throw DataError.malformed(
+                        SourceLocation(file: name, line: recordLine),
+                        "expected \(names.count) fields as in the header, found \(fields.count)")
+                }
+                for column in 0..<names.count { deliver(column, to: &builders[column]) }
+                rows += 1
             }
-            for column in 0..<names.count { deliver(column, to: &builders[column]) }
-            rows += 1
         }
         guard rows > 0 else { throw DataError.noDataRows(file: name) }
         var columns: [Column] = []
@@ -124,14 +124,14 @@ struct CSVTokenizer {
     private mutating func readHeader() throws -> [String] {
         guard try nextRecord() else { throw DataError.emptyFile(file: name) }
         if !options.hasHeader {
-            let count = fieldStart.count
+            let count = fields.count
             for column in 0..<count { try checkHeaderBytes(column) }
             rewindToFileStart()
             return (1...count).map { "column_\($0)" }
         }
         var names: [String] = []
         var seen: [String: Int] = [:]
-        for column in 0..<fieldStart.count {
+        for column in 0..<fields.count {
             let text = try checkHeaderBytes(column)
             guard !text.isEmpty else {
                 throw DataError.invalidHeader(file: name, "column \(column + 1) has an empty name")
@@ -166,9 +166,9 @@ struct CSVTokenizer {
     /// surrounding spaces trimmed.
     private mutating func field(_ column: Int) -> UnsafeBufferPointer<UInt8> {
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var first = fieldStart[column]
-        var length = fieldLength[column]
-        let flags = fieldFlags[column]
+        var first = fields.start[column]
+        var length = fields.length[column]
+        let flags = fields.flags[column]
         if flags & Self.escapedFlag != 0 {
             scratch.removeAll(keepingCapacity: true)
             var i = first
@@ -187,20 +187,11 @@ struct CSVTokenizer {
 
     private mutating func deliver(_ column: Int, to builder: inout ColumnBuilder) {
         let bytes = field(column)
-        if bytes.count <= longestMissing, isMissingMarker(bytes) {
+        if missing.contains(bytes) {
             builder.appendMissing()
         } else {
             builder.append(bytes, line: recordLine)
         }
-    }
-
-    private func isMissingMarker(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for marker in missing where marker.count == bytes.count {
-            if marker.isEmpty || marker.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
-                return true
-            }
-        }
-        return false
     }
 
     // MARK: Records
@@ -210,7 +201,7 @@ struct CSVTokenizer {
         while true {
             switch try parseRecord() {
             case .record:
-                if fieldStart.count == 1, fieldLength[0] == 0, fieldFlags[0] == 0 { continue }
+                if fields.count == 1, fields.length[0] == 0, fields.flags[0] == 0 { continue }
                 return true
             case .endOfFile:
                 return false
@@ -222,9 +213,7 @@ struct CSVTokenizer {
 
     /// Parses one record starting at `start`. On success moves `start` and `line` past it.
     private mutating func parseRecord() throws -> Step {
-        fieldStart.removeAll(keepingCapacity: true)
-        fieldLength.removeAll(keepingCapacity: true)
-        fieldFlags.removeAll(keepingCapacity: true)
+        fields.count = 0
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         if start == end { return atEOF ? .endOfFile : .needMore }
         var p = start
@@ -234,7 +223,7 @@ struct CSVTokenizer {
             if p == end {
                 // Only reachable after a delimiter at the very end of the input: a last, empty field.
                 if !atEOF { return .needMore }
-                append(p, 0, 0)
+                fields.append(p, 0, 0)
                 break
             }
             if base[p] == Self.quote {
@@ -260,7 +249,7 @@ struct CSVTokenizer {
                     if byte == Self.newline { newlines += 1 }
                     p += 1
                 }
-                append(fieldBegin, p - fieldBegin, flags)
+                fields.append(fieldBegin, p - fieldBegin, flags)
                 p += 1
                 while p < end, base[p] == 32 || (base[p] == 9 && delimiter != 9) { p += 1 }
                 if p == end {
@@ -271,7 +260,7 @@ struct CSVTokenizer {
                 if next == delimiter { p += 1; continue }
                 if next == Self.newline || next == Self.carriageReturn { break }
                 throw DataError.malformed(
-                    SourceLocation(file: name, line: line + newlines, column: fieldStart.count),
+                    SourceLocation(file: name, line: line + newlines, column: fields.count),
                     "unexpected character '\(Character(Unicode.Scalar(next)))' after a closing quote")
             } else {
                 let fieldBegin = p
@@ -281,7 +270,7 @@ struct CSVTokenizer {
                     p += 1
                 }
                 if p == end, !atEOF { return .needMore }
-                append(fieldBegin, p - fieldBegin, 0)
+                fields.append(fieldBegin, p - fieldBegin, 0)
                 if p == end { break }
                 if base[p] == delimiter { p += 1; continue }
                 break
@@ -302,10 +291,81 @@ struct CSVTokenizer {
         start = p
         return .record
     }
+}
 
-    private mutating func append(_ offset: Int, _ length: Int, _ flags: UInt8) {
-        fieldStart.append(offset)
-        fieldLength.append(length)
-        fieldFlags.append(flags)
+/// The fields of the current record, in manually managed buffers: the tokenizer's inner loop appends to
+/// them for every field, and plain arrays would pay uniqueness checks and reference counting each time.
+struct FieldList {
+    private(set) var start = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    private(set) var length = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    private(set) var flags = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+    private var capacity = 64
+    var count = 0
+
+    mutating func append(_ offset: Int, _ fieldLength: Int, _ fieldFlags: UInt8) {
+        if count == capacity { grow() }
+        start[count] = offset
+        length[count] = fieldLength
+        flags[count] = fieldFlags
+        count &+= 1
+    }
+
+    private mutating func grow() {
+        let newCapacity = capacity * 2
+        let (newStart, newLength, newFlags) = (
+            UnsafeMutablePointer<Int>.allocate(capacity: newCapacity), UnsafeMutablePointer<Int>.allocate(capacity: newCapacity),
+            UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity))
+        newStart.update(from: start, count: count)
+        newLength.update(from: length, count: count)
+        newFlags.update(from: flags, count: count)
+        deallocate()
+        (start, length, flags, capacity) = (newStart, newLength, newFlags, newCapacity)
+    }
+
+    func deallocate() {
+        start.deallocate()
+        length.deallocate()
+        flags.deallocate()
+    }
+}
+
+/// The missing-value markers, checked without calls: a field is compared only when its length and first
+/// byte match some marker.
+struct MissingMarkers {
+    private let markers: [[UInt8]]
+    private let longest: Int
+    private let matchesEmpty: Bool
+    private var firstBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ markers: [String]) {
+        self.markers = markers.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        longest = self.markers.map(\.count).max() ?? 0
+        matchesEmpty = markers.contains("")
+        for marker in self.markers { set(marker[0]) }
+    }
+
+    private mutating func set(_ byte: UInt8) {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: firstBytes.0 |= bit
+        case 1: firstBytes.1 |= bit
+        case 2: firstBytes.2 |= bit
+        default: firstBytes.3 |= bit
+        }
+    }
+
+    @inline(__always)
+    func contains(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if bytes.isEmpty { return matchesEmpty }
+        guard bytes.count <= longest else { return false }
+        let first = bytes[0]
+        let word = switch first >> 6 {
+        case 0: firstBytes.0
+        case 1: firstBytes.1
+        case 2: firstBytes.2
+        default: firstBytes.3
+        }
+        guard word & (UInt64(1) << UInt64(first & 63)) != 0 else { return false }
+        return markers.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }
     }
 }

@@ -44,7 +44,12 @@ struct LevelTable {
         let length = starts[code + 1] - start
         guard length == bytes.count else { return false }
         return arena.withUnsafeBufferPointer { stored in
-            length == 0 || memcmp(stored.baseAddress! + start, bytes.baseAddress!, length) == 0
+            let base = stored.baseAddress! + start
+            if length <= 16 {
+                for i in 0..<length where base[i] != bytes[i] { return false }
+                return true
+            }
+            return memcmp(base, bytes.baseAddress!, length) == 0
         }
     }
 
