@@ -81,8 +81,14 @@ public struct SchemaOverrides: Sendable, Equatable {
             }
             return
         }
-        let kind = schema[target]!.kind
         let wanted = task ?? schema.task?.kind
+        let index = schema.columns.firstIndex { $0.name == target }!
+        if wanted == .regression, column.kind == .numeric, !categorical.contains(target) {
+            // Whole-number targets are read as class codes by default; regression takes them as numbers again.
+            schema.columns[index].kind = .numeric
+            schema.columns[index].flags.removeAll { $0 == .integerCodes }
+        }
+        let kind = schema.columns[index].kind
         switch wanted {
         case .regression:
             guard kind == .numeric else {
