@@ -42,10 +42,9 @@ public struct KeelCommand: AsyncParsableCommand {
         do {
             command = try parseAsRoot(arguments)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                return .success
+            if exitCode(for: error) == .success {
+                // --help and --version: ArgumentParser prints them and exits with 0.
+                exit(withError: error)
             }
             Terminal.error(fullMessage(for: error))
             return .usage
@@ -65,7 +64,7 @@ public struct KeelCommand: AsyncParsableCommand {
             Terminal.error("\(error)\n\(command is KeelCommand ? helpMessage() : helpMessage(for: type(of: command)))")
             return .usage
         } catch {
-            if exitCode(for: error) == .success { return .success }
+            if exitCode(for: error) == .success { exit(withError: error) }
             Terminal.error(String(describing: error))
             return .failure
         }
