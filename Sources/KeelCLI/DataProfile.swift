@@ -47,8 +47,7 @@ struct DataProfile: Encodable {
         warnings = data.inference.warnings
         self.schema = schema
         if let target, let classes = task?.classes, let column = data.frame[target] {
-            var counts = [String: Int]()
-            for row in 0..<column.count { if let label = column.displayValue(at: row) { counts[label, default: 0] += 1 } }
+            let counts = SchemaInference.labelCounts(column)
             classCounts = classes.map { ClassCount(label: $0, count: counts[$0] ?? 0) }
         }
     }

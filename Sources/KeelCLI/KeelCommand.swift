@@ -82,10 +82,6 @@ enum Terminal {
         FileHandleOutput.standardError.write("error: \(message)\n")
     }
 
-    static func warning(_ message: String) {
-        FileHandleOutput.standardError.write("warning: \(message)\n")
-    }
-
     static func progress(_ message: String) {
         FileHandleOutput.standardError.write("\(message)\n")
     }

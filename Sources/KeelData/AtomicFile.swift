@@ -6,7 +6,8 @@ import Glibc
 /// a temporary file in the same folder, are flushed to disk, and the temporary file is renamed over the target.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let temporary = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max, using: &systemSeedSource))"
+        // Temporary names need only be unique, not reproducible, so the system generator is right here.
+        let temporary = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw DataError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
         var written = 0
@@ -36,7 +37,4 @@ public enum AtomicFile {
     public static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
     }
-
-    /// Temporary names only need to be unique, not reproducible, so the system generator is fine here.
-    nonisolated(unsafe) private static var systemSeedSource = SystemRandomNumberGenerator()
 }

@@ -29,6 +29,9 @@ final class ByteSource {
 
     deinit { readAhead?.cancel() }
 
+    /// Whether zlib inflates the file (only then does it read ahead on a second thread).
+    var isCompressed: Bool { readAhead != nil }
+
     /// Fills as much of `buffer` as it can; returns 0 at the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let readAhead { return try readAhead.read(into: buffer) }

@@ -16,6 +16,11 @@ struct CSVTokenizer {
     private var start = 0
     private var end = 0
     private var atEOF = false
+    /// Bytes dropped from the front of `buffer` so far: `discarded + start` is the offset in the file.
+    private var discarded = 0
+    /// File offsets where the header and the first data record start.
+    private var headerOffset = 0
+    private var dataOffset = 0
     private var delimiter = UInt8(ascii: ",")
     /// Line on which the next record starts.
     private var line = 1
@@ -60,7 +65,6 @@ struct CSVTokenizer {
         try prepare()
         let names = try readHeader()
         var builders = names.map { ColumnBuilder(forceStrings: options.stringColumns.contains($0)) }
-        if let hint = rowHint() { for i in builders.indices { builders[i].reserve(hint) } }
         var rows = 0
         try builders.withUnsafeMutableBufferPointer { builders in
             while try nextRecord() {
@@ -71,6 +75,9 @@ struct CSVTokenizer {
                 }
                 for column in 0..<names.count { deliver(column, to: &builders[column]) }
                 rows += 1
+                if rows == Self.sampleRows, let hint = rowHint(sampled: rows) {
+                    for i in 0..<builders.count { builders[i].reserve(hint) }
+                }
             }
         }
         guard rows > 0 else { throw DataError.noDataRows(file: name) }
@@ -88,6 +95,7 @@ struct CSVTokenizer {
         guard let source, !atEOF else { return }
         if start > 0 {
             if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
+            discarded += start
             end -= start
             start = 0
         }
@@ -106,19 +114,22 @@ struct CSVTokenizer {
         while !atEOF, end < 65_536 { try fill() }
         if end >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }
         guard end > start else { throw DataError.emptyFile(file: name) }
+        headerOffset = start
         delimiter = options.delimiter ?? DelimiterDetector.detect(UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + 65_536)]))
     }
 
-    /// Rows expected in a plain file, from its size and the bytes per row of the first chunk; nil for gzip.
-    private func rowHint() -> Int? {
-        guard source != nil, !atEOF, line > 1 else { return nil }
+    private static let sampleRows = 1024
+
+    /// Rows expected in a plain file, from its size and the bytes the first `sampled` data rows took, so that
+    /// columns are allocated once instead of doubling; nil for gzip input, whose size says nothing of rows.
+    private func rowHint(sampled: Int) -> Int? {
+        guard let source, !atEOF, !source.isCompressed else { return nil }
         var info = stat()
-        guard stat(name, &info) == 0, end > start else { return nil }
-        let compressed = buffer.count >= 2 && buffer[0] == 0x1F && buffer[1] == 0x8B
-        guard !compressed else { return nil }
-        let bytesSoFar = start
-        guard bytesSoFar > 0 else { return nil }
-        return Int(Double(info.st_size) / Double(bytesSoFar) * Double(line - 1) * 1.02)
+        guard stat(name, &info) == 0 else { return nil }
+        let sampledBytes = discarded + start - dataOffset
+        guard sampledBytes > 0 else { return nil }
+        let expected = Double(Int(info.st_size) - dataOffset) / Double(sampledBytes) * Double(sampled)
+        return Int(expected * 1.02) + 16
     }
 
     private mutating func readHeader() throws -> [String] {
@@ -126,7 +137,9 @@ struct CSVTokenizer {
         if !options.hasHeader {
             let count = fields.count
             for column in 0..<count { try checkHeaderBytes(column) }
-            rewindToFileStart()
+            start = headerOffset - discarded
+            line = 1
+            dataOffset = headerOffset
             return (1...count).map { "column_\($0)" }
         }
         var names: [String] = []
@@ -142,6 +155,7 @@ struct CSVTokenizer {
             seen[text] = column
             names.append(text)
         }
+        dataOffset = discarded + start
         return names
     }
 
@@ -152,12 +166,6 @@ struct CSVTokenizer {
             throw DataError.malformed(SourceLocation(file: name, line: recordLine, column: column + 1), "invalid UTF-8 in the header")
         }
         return text
-    }
-
-    /// For files without a header: parse the first record again as data.
-    private mutating func rewindToFileStart() {
-        start = buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
-        line = 1
     }
 
     // MARK: Fields

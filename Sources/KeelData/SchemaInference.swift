@@ -98,6 +98,24 @@ public enum SchemaInference {
         return LearningTask(kind: .binary, classes: classes, positiveClass: positiveClass ?? defaultPositive(column, classes))
     }
 
+    /// How often each present label occurs, keyed by its spelling (numbers spelled canonically).
+    public static func labelCounts(_ column: Column) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        switch column.values {
+        case .numeric(let values), .datetime(let values):
+            var byValue: [Double: Int] = [:]
+            for value in values where !value.isNaN { byValue[value, default: 0] += 1 }
+            for (value, count) in byValue { counts[NumberFormatting.canonical(value), default: 0] += count }
+        case .boolean(let bytes):
+            for byte in bytes where byte != Column.missingBoolean { counts[byte == 1 ? "true" : "false", default: 0] += 1 }
+        case .categorical(let strings), .text(let strings):
+            var byCode = [Int](repeating: 0, count: strings.levels.count)
+            for code in strings.codes where code != EncodedStrings.missing { byCode[Int(code)] += 1 }
+            for (code, count) in byCode.enumerated() where count > 0 { counts[strings.levels[code], default: 0] += count }
+        }
+        return counts
+    }
+
     /// Distinct present labels, sorted (numerically for numbers).
     public static func classLabels(_ column: Column) -> [String] {
         switch column.values {
@@ -122,8 +140,8 @@ public enum SchemaInference {
         for (negative, positive) in negativePositivePairs where Set(lowered) == [negative, positive] {
             return classes[lowered.firstIndex(of: positive)!]
         }
-        let counts = classes.map { label in (0..<column.count).reduce(0) { $0 + (column.displayValue(at: $1) == label ? 1 : 0) } }
-        return counts[0] < counts[1] ? classes[0] : classes[1]
+        let counts = labelCounts(column)
+        return counts[classes[0], default: 0] < counts[classes[1], default: 0] ? classes[0] : classes[1]
     }
 
     private static func markLeakage(_ schema: inout Schema, frame: Frame, target: Column) {

@@ -88,6 +88,15 @@ import Testing
         #expect(frame.rowCount == 2)
     }
 
+    @Test func noHeaderFileWithBOMAndAHugeFirstRecord() throws {
+        let huge = String(repeating: "z", count: 200_000)
+        let bytes = [0xEF, 0xBB, 0xBF] + Array("\(huge),1\nb,2\n".utf8) + Array((0..<3000).map { "r\($0),\($0)\n" }.joined().utf8)
+        let frame = try CSVReader.read(path: try CSVFixtures.temporaryFile(bytes), options: CSVOptions(hasHeader: false))
+        #expect(frame.rowCount == 3002)
+        #expect(frame["column_1"]?.displayValue(at: 0) == huge)
+        #expect(frame["column_2"]?.displayValue(at: 2999) == "2997")
+    }
+
     @Test func skipsBlankLinesAndAcceptsMissingFinalNewline() throws {
         let frame = try CSVFixtures.read("a,b\n\n1,2\n\n3,4")
         #expect(frame.rowCount == 2)
