@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "keel", targets: ["keel"]),
         .library(name: "KeelData", targets: ["KeelData"]),
+        .library(name: "KeelLearn", targets: ["KeelLearn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "KeelLearn", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(
             name: "KeelCLI",
@@ -34,6 +36,7 @@ let package = Package(
         .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelSynthetic"], path: "Tests/KeelTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,175 @@
+import KeelData
+
+/// Maps one feature's values to bins: quantile bins for numbers, frequency-ranked bins for categories.
+/// The last bin (`missingBin`) holds missing values and, for categories, levels too rare to get their own.
+public struct BinMapper: Codable, Sendable, Equatable {
+    public enum Kind: Codable, Sendable, Equatable {
+        /// Bin `i` holds values `<= upperBounds[i]` (and above the previous bound); the last bound is +∞.
+        case numeric(upperBounds: [Double])
+        /// Bin `i` holds level code `codes[i]`, most frequent first.
+        case categorical(codes: [Int])
+    }
+
+    public let kind: Kind
+
+    /// Number of value bins; `missingBin` comes right after them.
+    public var valueBinCount: Int {
+        switch kind {
+        case .numeric(let bounds): bounds.count
+        case .categorical(let codes): codes.count
+        }
+    }
+
+    public var missingBin: Int { valueBinCount }
+    public var totalBins: Int { valueBinCount + 1 }
+
+    /// Bins from `values` (NaN = missing). Numeric bins follow a greedy quantile cut: each bin gets about
+    /// an equal share of the rows still to place, values never straddle two bins, and a value frequent
+    /// enough gets a bin of its own (as LightGBM's `GreedyFindBin`). Boundaries are midpoints between
+    /// neighbouring distinct values.
+    public static func fit(_ values: UnsafeBufferPointer<Double>, kind: FeatureKind, maxBins: Int = maximumValueBins,
+                           minimumPerBin: Int = 3) -> BinMapper {
+        switch kind {
+        case .numeric: return BinMapper(kind: .numeric(upperBounds: numericBounds(values, maxBins: maxBins, minimumPerBin: minimumPerBin)))
+        case .categorical: return BinMapper(kind: .categorical(codes: frequentCodes(values, maxBins: maxBins)))
+        }
+    }
+
+    private static func numericBounds(_ values: UnsafeBufferPointer<Double>, maxBins: Int, minimumPerBin: Int) -> [Double] {
+        var sorted = values.filter { !$0.isNaN }
+        guard !sorted.isEmpty else { return [.infinity] }
+        sorted.sort()
+        var distinct: [Double] = []
+        var counts: [Int] = []
+        for value in sorted {
+            if let last = distinct.last, last == value { counts[counts.count - 1] += 1 } else {
+                distinct.append(value)
+                counts.append(1)
+            }
+        }
+        var bounds: [Double] = []
+        if distinct.count <= maxBins {
+            for i in 0..<(distinct.count - 1) { bounds.append(midpoint(distinct[i], distinct[i + 1])) }
+        } else {
+            var remaining = sorted.count
+            var binsLeft = maxBins
+            var inBin = 0
+            for i in 0..<(distinct.count - 1) {
+                inBin += counts[i]
+                let target = max(Double(remaining) / Double(binsLeft), Double(minimumPerBin))
+                // Cut now when this bin is full, or when the next value alone would overfill it.
+                if Double(inBin) >= target || (inBin >= minimumPerBin && Double(inBin + counts[i + 1]) > target * 1.5) {
+                    bounds.append(midpoint(distinct[i], distinct[i + 1]))
+                    remaining -= inBin
+                    binsLeft -= 1
+                    inBin = 0
+                    if binsLeft == 1 { break }
+                }
+            }
+        }
+        bounds.append(.infinity)
+        return bounds
+    }
+
+    private static func midpoint(_ a: Double, _ b: Double) -> Double {
+        let middle = a / 2 + b / 2
+        return middle < b ? max(middle, a) : a
+    }
+
+    private static func frequentCodes(_ values: UnsafeBufferPointer<Double>, maxBins: Int) -> [Int] {
+        var counts: [Int: Int] = [:]
+        for value in values where !value.isNaN { counts[Int(value), default: 0] += 1 }
+        let ranked = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
+        return Array(ranked.prefix(maxBins))
+    }
+
+    /// A lookup from level code to bin, for categorical mappers (codes beyond the table are rare/unseen).
+    func codeToBin(levelCount: Int) -> [Bin] {
+        guard case .categorical(let codes) = kind else { return [] }
+        var table = [Bin](repeating: Bin(missingBin), count: max(levelCount, (codes.max() ?? -1) + 1))
+        for (bin, code) in codes.enumerated() { table[code] = Bin(bin) }
+        return table
+    }
+
+    /// The bin of a numeric value: binary search for the first upper bound at or above it.
+    @inline(__always)
+    static func numericBin(_ value: Double, bounds: UnsafeBufferPointer<Double>, missingBin: Int) -> Bin {
+        if value.isNaN { return Bin(missingBin) }
+        var low = 0
+        var high = bounds.count - 1
+        while low < high {
+            let middle = (low + high) >> 1
+            if value <= bounds[middle] { high = middle } else { low = middle + 1 }
+        }
+        return Bin(low)
+    }
+}
+
+/// Features binned for tree training: one byte per row and feature, column-major, plus each feature's
+/// offset into a histogram that lays all features' bins end to end.
+public struct BinnedMatrix: Sendable {
+    public let rowCount: Int
+    public let mappers: [BinMapper]
+    public let bins: [Bin]
+    /// `histogramOffsets[j]` is where feature `j`'s bins start; the last entry is the total bin count.
+    public let histogramOffsets: [Int]
+
+    /// Fits one mapper per feature on up to `sampleSize` seeded rows, then bins every row (features in parallel).
+    public init(_ matrix: FeatureMatrix, maxBins: Int = maximumValueBins, sampleSize: Int = 200_000, seed: UInt64 = 0) {
+        let rows = matrix.rowCount
+        var sample: [Int]? = nil
+        if rows > sampleSize {
+            var generator = SeededGenerator(seed: seed)
+            var all = Array(0..<rows)
+            generator.shuffle(&all)
+            sample = Array(all.prefix(sampleSize)).sorted()
+        }
+        var mappers = [BinMapper?](repeating: nil, count: matrix.featureCount)
+        var bins = [Bin](repeating: 0, count: rows * matrix.featureCount)
+        matrix.values.withUnsafeBufferPointer { values in
+            mappers.withUnsafeMutableBufferPointer { mapperSlots in
+                bins.withUnsafeMutableBufferPointer { binSlots in
+                    let mapperOut = SharedBuffer(base: mapperSlots.baseAddress!)
+                    let binOut = SharedBuffer(base: binSlots.baseAddress!)
+                    Parallel.forEach(matrix.featureCount) { j in
+                        let column = UnsafeBufferPointer(rebasing: values[(j * rows)..<((j + 1) * rows)])
+                        let mapper: BinMapper
+                        if let sample {
+                            let picked = sample.map { column[$0] }
+                            mapper = picked.withUnsafeBufferPointer { BinMapper.fit($0, kind: matrix.kinds[j], maxBins: maxBins) }
+                        } else {
+                            mapper = BinMapper.fit(column, kind: matrix.kinds[j], maxBins: maxBins)
+                        }
+                        mapperOut[j] = mapper
+                        Self.fill(column, mapper: mapper, into: binOut.base + j * rows)
+                    }
+                }
+            }
+        }
+        self.rowCount = rows
+        self.mappers = mappers.map { $0! }
+        self.bins = bins
+        var offsets = [0]
+        for mapper in self.mappers { offsets.append(offsets.last! + mapper.totalBins) }
+        histogramOffsets = offsets
+    }
+
+    private static func fill(_ column: UnsafeBufferPointer<Double>, mapper: BinMapper, into out: UnsafeMutablePointer<Bin>) {
+        switch mapper.kind {
+        case .numeric(let bounds):
+            bounds.withUnsafeBufferPointer { bounds in
+                for i in 0..<column.count { out[i] = BinMapper.numericBin(column[i], bounds: bounds, missingBin: mapper.missingBin) }
+            }
+        case .categorical:
+            let table = mapper.codeToBin(levelCount: 0)
+            for i in 0..<column.count {
+                let value = column[i]
+                let code = value.isNaN ? -1 : Int(value)
+                out[i] = code >= 0 && code < table.count ? table[code] : Bin(mapper.missingBin)
+            }
+        }
+    }
+
+    public var featureCount: Int { mappers.count }
+    public var totalBins: Int { histogramOffsets.last! }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fitted gradient-boosted tree ensemble. Raw scores are the initial score plus the sum of tree outputs:
+/// log-odds (binary), per-class logits (multiclass) or values (regression).
+public struct GradientBoostedModel: Codable, Sendable, Equatable {
+    public let objective: Objective
+    /// 1 for binary and regression, k for multiclass.
+    public let outputCount: Int
+    public let initialScores: [Double]
+    /// Round-major: the tree for round r and class k is `trees[r * outputCount + k]`.
+    public let trees: [Tree]
+    public let featureKinds: [FeatureKind]
+    /// Rounds kept (after early stopping, the best round) and why training ended.
+    public let rounds: Int
+    public let stopReason: StopReason
+
+    public enum StopReason: String, Codable, Sendable {
+        case completed, earlyStopping = "early-stopping", deadline, noSplit = "no-split"
+    }
+
+    /// Raw scores, row-major: `scores[row * outputCount + k]`. Rows are scored in parallel chunks.
+    public func rawScores(_ matrix: FeatureMatrix) throws -> [Double] {
+        guard matrix.kinds == featureKinds else {
+            throw LearnError.schemaMismatch("the data has \(matrix.featureCount) features of kinds \(matrix.kinds); the model was trained on \(featureKinds.count)")
+        }
+        let n = matrix.rowCount
+        var scores = [Double](repeating: 0, count: n * outputCount)
+        for row in 0..<n { for k in 0..<outputCount { scores[row * outputCount + k] = initialScores[k] } }
+        scores.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(base: buffer.baseAddress!)
+            let chunks = Parallel.chunks(n, minimum: 1024).flatMap { range in
+                stride(from: range.lowerBound, to: range.upperBound, by: 4096).map { $0..<min($0 + 4096, range.upperBound) }
+            }
+            Parallel.forEach(chunks.count) { c in
+                for (t, tree) in trees.enumerated() {
+                    tree.addPredictions(matrix, rows: chunks[c], to: out.base, stride: outputCount, offset: t % outputCount)
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Class probabilities (row-major, one per class; both classes for binary) or predicted values.
+    public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
+        let raw = try rawScores(matrix)
+        switch objective {
+        case .binary:
+            return raw.flatMap { score -> [Double] in
+                let p = 1 / (1 + exp(-score))
+                return [1 - p, p]
+            }
+        case .multiclass:
+            var probabilities = raw
+            for row in 0..<matrix.rowCount {
+                let base = row * outputCount
+                let maximum = raw[base..<(base + outputCount)].max()!
+                var sum = 0.0
+                for k in 0..<outputCount { sum += exp(raw[base + k] - maximum) }
+                for k in 0..<outputCount { probabilities[base + k] = exp(raw[base + k] - maximum) / sum }
+            }
+            return probabilities
+        case .l2, .l1, .huber:
+            return raw
+        }
+    }
+}

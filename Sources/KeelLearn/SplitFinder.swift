@@ -1,0 +1,140 @@
+/// Finds the best split of a leaf from its histogram, for numeric and categorical features.
+///
+/// Gain follows the second-order objective with L1 and L2 penalties (Chen & Guestrin 2016; LightGBM's
+/// `GetSplitGains`): a side with gradient sum G and hessian sum H scores T(G)² / (H + λ₂), T soft-thresholding
+/// by λ₁. Numeric splits try missing values on each side. Categorical splits (LightGBM's method, after
+/// Fisher 1958): with few levels, one level against the rest; otherwise levels sorted by G / (H + catSmooth)
+/// and the best prefix from either end, at most `maxCategoriesPerSplit` levels, each side holding at least
+/// `minRowsPerCategoryGroup` rows, with the extra L2 penalty `categoricalL2`.
+struct SplitFinder {
+    struct Parameters: Sendable {
+        var lambdaL1 = 0.0
+        var lambdaL2 = 0.0
+        var minChildRows = 20
+        var minChildHessian = 1e-3
+        var minSplitGain = 0.0
+        var categoricalSmoothing = 10.0
+        var categoricalL2 = 10.0
+        var maxCategoriesPerSplit = 32
+        var minRowsPerCategoryGroup = 100
+        var maxCategoriesForOneVsRest = 4
+    }
+
+    struct Totals {
+        var gradient: Double
+        var hessian: Double
+        var count: Double
+    }
+
+    struct Split {
+        var feature: Int
+        var gain: Double
+        /// Numeric: rows with bin `<= thresholdBin` go left.
+        var thresholdBin: Int
+        /// Categorical: bins that go left.
+        var leftBins: [Int]?
+        var defaultLeft: Bool
+        var left: Totals
+        var right: Totals
+    }
+
+    let parameters: Parameters
+
+    func thresholdL1(_ g: Double) -> Double {
+        let reduced = abs(g) - parameters.lambdaL1
+        return reduced > 0 ? (g > 0 ? reduced : -reduced) : 0
+    }
+
+    func score(_ g: Double, _ h: Double, extraL2: Double = 0) -> Double {
+        let t = thresholdL1(g)
+        return t * t / (h + parameters.lambdaL2 + extraL2)
+    }
+
+    /// The output of a leaf with these sums, before the learning rate.
+    func leafOutput(_ totals: Totals) -> Double {
+        -thresholdL1(totals.gradient) / (totals.hessian + parameters.lambdaL2)
+    }
+
+    private func admissible(_ side: Totals) -> Bool {
+        side.count >= Double(parameters.minChildRows) && side.hessian >= parameters.minChildHessian
+    }
+
+    /// The best split of `feature` from its histogram slice, or nil when none is admissible and positive.
+    func best(feature: Int, histogram h: UnsafePointer<HistogramSum>, mapper: BinMapper, totals: Totals) -> Split? {
+        switch mapper.kind {
+        case .numeric: numeric(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals)
+        case .categorical: categorical(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals)
+        }
+    }
+
+    private func numeric(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals) -> Split? {
+        let s = Histogram.stride
+        let missing = Totals(gradient: h[valueBins * s], hessian: h[valueBins * s + 1], count: h[valueBins * s + 2])
+        let parentScore = score(totals.gradient, totals.hessian)
+        var best: Split?
+        for missingLeft in missing.count > 0 ? [false, true] : [false] {
+            var left = missingLeft ? missing : Totals(gradient: 0, hessian: 0, count: 0)
+            for bin in 0..<(valueBins - 1) {
+                let count = h[bin * s + 2]
+                left.gradient += h[bin * s]
+                left.hessian += h[bin * s + 1]
+                left.count += count
+                if count == 0 { continue }
+                let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
+                guard admissible(left), admissible(right) else { continue }
+                let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - parentScore
+                if gain > parameters.minSplitGain, gain > (best?.gain ?? 0) {
+                    let defaultLeft = missing.count > 0 ? missingLeft : left.count >= right.count
+                    best = Split(feature: feature, gain: gain, thresholdBin: bin, leftBins: nil, defaultLeft: defaultLeft, left: left, right: right)
+                }
+            }
+        }
+        return best
+    }
+
+    private func categorical(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals) -> Split? {
+        let s = Histogram.stride
+        let used = (0..<valueBins).filter { h[$0 * s + 2] > 0 }
+        guard used.count >= 2 else { return nil }
+        let parentScore = score(totals.gradient, totals.hessian)
+        var best: Split?
+        func consider(_ leftBins: [Int], extraL2: Double) {
+            var left = Totals(gradient: 0, hessian: 0, count: 0)
+            for bin in leftBins {
+                left.gradient += h[bin * s]
+                left.hessian += h[bin * s + 1]
+                left.count += h[bin * s + 2]
+            }
+            let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
+            guard admissible(left), admissible(right) else { return }
+            let gain = score(left.gradient, left.hessian, extraL2: extraL2) + score(right.gradient, right.hessian, extraL2: extraL2) - parentScore
+            if gain > parameters.minSplitGain, gain > (best?.gain ?? 0) {
+                best = Split(feature: feature, gain: gain, thresholdBin: -1, leftBins: leftBins.sorted(), defaultLeft: false, left: left, right: right)
+            }
+        }
+        if used.count <= parameters.maxCategoriesForOneVsRest {
+            for bin in used { consider([bin], extraL2: 0) }
+            return best
+        }
+        let smoothing = parameters.categoricalSmoothing
+        let eligible = used.filter { h[$0 * s + 2] >= smoothing }
+        let sorted = eligible.sorted { a, b in
+            let ka = h[a * s] / (h[a * s + 1] + smoothing)
+            let kb = h[b * s] / (h[b * s + 1] + smoothing)
+            return ka != kb ? ka < kb : a < b
+        }
+        let limit = min(parameters.maxCategoriesPerSplit, (sorted.count + 1) / 2)
+        for ordering in [sorted, sorted.reversed()] {
+            var prefix: [Int] = []
+            var rows = 0.0
+            for bin in ordering.prefix(limit) {
+                prefix.append(bin)
+                rows += h[bin * s + 2]
+                if rows < Double(parameters.minRowsPerCategoryGroup) { continue }
+                if totals.count - rows < Double(parameters.minRowsPerCategoryGroup) { break }
+                consider(prefix, extraL2: parameters.categoricalL2)
+            }
+        }
+        return best
+    }
+}

@@ -1,0 +1,179 @@
+/// Grows one tree leaf-wise (best-first): the leaf whose best split gains most is split next, until
+/// `maxLeaves` leaves, `maxDepth`, or no split gains anything.
+///
+/// One index array holds the rows; each leaf owns a contiguous range of it, split in place when the leaf
+/// splits, so nothing is allocated per node. Only the smaller child's histogram is built from rows; the
+/// larger child's is the parent's minus the smaller (LightGBM's subtraction trick), computed in the
+/// parent's buffer. Histogram buffers come from a pool that lives as long as the grower.
+final class TreeGrower {
+    struct Parameters: Sendable {
+        var maxLeaves = 31
+        /// 0 means unlimited.
+        var maxDepth = 0
+        var split = SplitFinder.Parameters()
+    }
+
+    private struct Leaf {
+        var node: Int32
+        var begin: Int
+        var count: Int
+        var depth: Int
+        var totals: SplitFinder.Totals
+        var histogram: Int
+        var best: SplitFinder.Split?
+    }
+
+    let binned: BinnedMatrix
+    let parameters: Parameters
+    private let finder: SplitFinder
+    private var pool: [[HistogramSum]] = []
+    private var freeBuffers: [Int] = []
+    private var rows: [Int32] = []
+    private var scratchRows: [Int32] = []
+    private var gathered: [GradientValue] = []
+
+    init(binned: BinnedMatrix, parameters: Parameters) {
+        self.binned = binned
+        self.parameters = parameters
+        finder = SplitFinder(parameters: parameters.split)
+    }
+
+    /// The grown tree (leaf values scaled by `learningRate`) and, per leaf node, the rows that reached it.
+    func grow(gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, rows bag: [Int32],
+              features: [Int], learningRate: Double) -> (tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)]) {
+        rows = bag
+        freeBuffers = Array(pool.indices)
+        var totals = SplitFinder.Totals(gradient: 0, hessian: 0, count: Double(bag.count))
+        for row in bag {
+            totals.gradient += HistogramSum(gradients[Int(row)])
+            totals.hessian += HistogramSum(hessians[Int(row)])
+        }
+        var tree = Tree()
+        let root = tree.addLeaf(value: finder.leafOutput(totals) * learningRate, cover: totals.hessian, count: bag.count)
+        var leaves = [Leaf(node: root, begin: 0, count: bag.count, depth: 0, totals: totals, histogram: acquire(), best: nil)]
+        buildHistogram(of: leaves[0], gradients: gradients, hessians: hessians, features: features)
+        leaves[0].best = bestSplit(leaves[0], features: features)
+
+        while leaves.count < parameters.maxLeaves {
+            guard let index = leaves.indices.filter({ leaves[$0].best != nil })
+                .max(by: { leaves[$0].best!.gain < leaves[$1].best!.gain }) else { break }
+            let parent = leaves[index]
+            let split = parent.best!
+            let leftCount = partition(parent, split)
+            let (leftNode, rightNode) = tree.split(
+                parent.node, feature: split.feature, threshold: threshold(split), categories: categorySet(split),
+                defaultLeft: split.defaultLeft, gain: split.gain,
+                leftLeaf: (finder.leafOutput(split.left) * learningRate, split.left.hessian, leftCount),
+                rightLeaf: (finder.leafOutput(split.right) * learningRate, split.right.hessian, parent.count - leftCount))
+            var left = Leaf(node: leftNode, begin: parent.begin, count: leftCount, depth: parent.depth + 1,
+                            totals: split.left, histogram: -1, best: nil)
+            var right = Leaf(node: rightNode, begin: parent.begin + leftCount, count: parent.count - leftCount,
+                             depth: parent.depth + 1, totals: split.right, histogram: -1, best: nil)
+            let leftIsSmaller = left.count <= right.count
+            let smallerBuffer = acquire()
+            if leftIsSmaller { (left.histogram, right.histogram) = (smallerBuffer, parent.histogram) }
+            else { (left.histogram, right.histogram) = (parent.histogram, smallerBuffer) }
+            buildHistogram(of: leftIsSmaller ? left : right, gradients: gradients, hessians: hessians, features: features)
+            subtract(smallerBuffer, from: parent.histogram)
+            left.best = bestSplit(left, features: features)
+            right.best = bestSplit(right, features: features)
+            leaves[index] = left
+            leaves.append(right)
+        }
+        let leafRows = leaves.map { (node: $0.node, rows: rows[$0.begin..<($0.begin + $0.count)]) }
+        return (tree, leafRows)
+    }
+
+    // MARK: Pieces
+
+    private func acquire() -> Int {
+        if let index = freeBuffers.popLast() { return index }
+        pool.append([HistogramSum](repeating: 0, count: binned.totalBins * Histogram.stride))
+        return pool.count - 1
+    }
+
+    private func buildHistogram(of leaf: Leaf, gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, features: [Int]) {
+        rows.withUnsafeBufferPointer { all in
+            let leafRows = UnsafeBufferPointer(rebasing: all[leaf.begin..<(leaf.begin + leaf.count)])
+            pool[leaf.histogram].withUnsafeMutableBufferPointer { histogram in
+                Histogram.build(binned: binned, rows: leafRows, gradients: gradients, hessians: hessians,
+                                features: features, scratch: &gathered, into: histogram.baseAddress!)
+            }
+        }
+    }
+
+    private func subtract(_ smaller: Int, from parent: Int) {
+        let count = binned.totalBins * Histogram.stride
+        pool[smaller].withUnsafeBufferPointer { small in
+            pool[parent].withUnsafeMutableBufferPointer { Histogram.subtract(small.baseAddress!, from: $0.baseAddress!, count: count) }
+        }
+    }
+
+    private func bestSplit(_ leaf: Leaf, features: [Int]) -> SplitFinder.Split? {
+        if parameters.maxDepth > 0, leaf.depth >= parameters.maxDepth { return nil }
+        if leaf.count < 2 * parameters.split.minChildRows { return nil }
+        var candidates = [SplitFinder.Split?](repeating: nil, count: features.count)
+        pool[leaf.histogram].withUnsafeBufferPointer { histogram in
+            candidates.withUnsafeMutableBufferPointer { slots in
+                let out = SharedBuffer(base: slots.baseAddress!)
+                let chunks = Parallel.chunks(features.count, minimum: 8)
+                Parallel.forEach(chunks.count) { chunk in
+                    for i in chunks[chunk] {
+                        let feature = features[i]
+                        let start = histogram.baseAddress! + binned.histogramOffsets[feature] * Histogram.stride
+                        out[i] = finder.best(feature: feature, histogram: start, mapper: binned.mappers[feature], totals: leaf.totals)
+                    }
+                }
+            }
+        }
+        // Ties go to the lowest feature index, so the result never depends on scheduling.
+        var best: SplitFinder.Split?
+        for candidate in candidates { if let c = candidate, c.gain > (best?.gain ?? 0) { best = c } }
+        return best
+    }
+
+    /// Reorders the leaf's rows so those going left come first (stable); returns how many go left.
+    private func partition(_ leaf: Leaf, _ split: SplitFinder.Split) -> Int {
+        let column = split.feature * binned.rowCount
+        let mapper = binned.mappers[split.feature]
+        var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
+        if let bins = split.leftBins { for bin in bins { goesLeft[bin] = true } } else {
+            for bin in 0...split.thresholdBin { goesLeft[bin] = true }
+            goesLeft[mapper.missingBin] = split.defaultLeft
+        }
+        if scratchRows.count < leaf.count { scratchRows = [Int32](repeating: 0, count: leaf.count) }
+        var leftCount = 0
+        var rightCount = 0
+        binned.bins.withUnsafeBufferPointer { bins in
+            rows.withUnsafeMutableBufferPointer { rows in
+                scratchRows.withUnsafeMutableBufferPointer { spill in
+                    for i in leaf.begin..<(leaf.begin + leaf.count) {
+                        let row = rows[i]
+                        if goesLeft[Int(bins[column + Int(row)])] {
+                            rows[leaf.begin + leftCount] = row
+                            leftCount += 1
+                        } else {
+                            spill[rightCount] = row
+                            rightCount += 1
+                        }
+                    }
+                    for i in 0..<rightCount { rows[leaf.begin + leftCount + i] = spill[i] }
+                }
+            }
+        }
+        return leftCount
+    }
+
+    private func threshold(_ split: SplitFinder.Split) -> Double {
+        guard split.leftBins == nil, case .numeric(let bounds) = binned.mappers[split.feature].kind else { return 0 }
+        return bounds[split.thresholdBin]
+    }
+
+    private func categorySet(_ split: SplitFinder.Split) -> [UInt64]? {
+        guard let bins = split.leftBins, case .categorical(let codes) = binned.mappers[split.feature].kind else { return nil }
+        let leftCodes = bins.map { codes[$0] }
+        var set = [UInt64](repeating: 0, count: (leftCodes.max()! >> 6) + 1)
+        for code in leftCodes { set[code >> 6] |= 1 << UInt64(code & 63) }
+        return set
+    }
+}
