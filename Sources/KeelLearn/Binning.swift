@@ -105,18 +105,22 @@ public struct BinMapper: Codable, Sendable, Equatable {
     }
 }
 
-/// Features binned for tree training: one byte per row and feature, column-major, plus each feature's
-/// offset into a histogram that lays all features' bins end to end.
+/// Features binned for tree training: one byte per row and feature, row-major, so that all bins of a row
+/// share a cache line when a leaf's rows are visited; plus each feature's offset into a histogram that
+/// lays all features' bins end to end.
 public struct BinnedMatrix: Sendable {
     public let rowCount: Int
     public let mappers: [BinMapper]
+    /// Row-major: the bin of row `r`, feature `f` is `bins[r * featureCount + f]`.
     public let bins: [Bin]
     /// `histogramOffsets[j]` is where feature `j`'s bins start; the last entry is the total bin count.
     public let histogramOffsets: [Int]
 
-    /// Fits one mapper per feature on up to `sampleSize` seeded rows, then bins every row (features in parallel).
+    /// Fits one mapper per feature on up to `sampleSize` seeded rows (features in parallel), then bins
+    /// every row (row chunks in parallel).
     public init(_ matrix: FeatureMatrix, maxBins: Int = maximumValueBins, sampleSize: Int = 200_000, seed: UInt64 = 0) {
         let rows = matrix.rowCount
+        let featureCount = matrix.featureCount
         var sample: [Int]? = nil
         if rows > sampleSize {
             var generator = SeededGenerator(seed: seed)
@@ -124,24 +128,30 @@ public struct BinnedMatrix: Sendable {
             generator.shuffle(&all)
             sample = Array(all.prefix(sampleSize)).sorted()
         }
-        var mappers = [BinMapper?](repeating: nil, count: matrix.featureCount)
-        var bins = [Bin](repeating: 0, count: rows * matrix.featureCount)
+        var mappers = [BinMapper?](repeating: nil, count: featureCount)
+        var bins = [Bin](repeating: 0, count: rows * featureCount)
         matrix.values.withUnsafeBufferPointer { values in
             mappers.withUnsafeMutableBufferPointer { mapperSlots in
-                bins.withUnsafeMutableBufferPointer { binSlots in
-                    let mapperOut = SharedBuffer(base: mapperSlots.baseAddress!)
-                    let binOut = SharedBuffer(base: binSlots.baseAddress!)
-                    Parallel.forEach(matrix.featureCount) { j in
+                let mapperOut = SharedBuffer(base: mapperSlots.baseAddress!)
+                Parallel.forEach(featureCount) { j in
+                    let column = UnsafeBufferPointer(rebasing: values[(j * rows)..<((j + 1) * rows)])
+                    if let sample {
+                        let picked = sample.map { column[$0] }
+                        mapperOut[j] = picked.withUnsafeBufferPointer { BinMapper.fit($0, kind: matrix.kinds[j], maxBins: maxBins) }
+                    } else {
+                        mapperOut[j] = BinMapper.fit(column, kind: matrix.kinds[j], maxBins: maxBins)
+                    }
+                }
+            }
+            let fitted = mappers.map { $0! }
+            let tables = fitted.map { $0.codeToBin(levelCount: 0) }
+            bins.withUnsafeMutableBufferPointer { binSlots in
+                let out = SharedBuffer(base: binSlots.baseAddress!)
+                let chunks = Parallel.chunks(rows, minimum: 16_384)
+                Parallel.forEach(chunks.count) { c in
+                    for j in 0..<featureCount {
                         let column = UnsafeBufferPointer(rebasing: values[(j * rows)..<((j + 1) * rows)])
-                        let mapper: BinMapper
-                        if let sample {
-                            let picked = sample.map { column[$0] }
-                            mapper = picked.withUnsafeBufferPointer { BinMapper.fit($0, kind: matrix.kinds[j], maxBins: maxBins) }
-                        } else {
-                            mapper = BinMapper.fit(column, kind: matrix.kinds[j], maxBins: maxBins)
-                        }
-                        mapperOut[j] = mapper
-                        Self.fill(column, mapper: mapper, into: binOut.base + j * rows)
+                        Self.fill(column, rows: chunks[c], mapper: fitted[j], table: tables[j], into: out.base + j, stride: featureCount)
                     }
                 }
             }
@@ -154,18 +164,19 @@ public struct BinnedMatrix: Sendable {
         histogramOffsets = offsets
     }
 
-    private static func fill(_ column: UnsafeBufferPointer<Double>, mapper: BinMapper, into out: UnsafeMutablePointer<Bin>) {
+    private static func fill(_ column: UnsafeBufferPointer<Double>, rows: Range<Int>, mapper: BinMapper, table: [Bin],
+                             into out: UnsafeMutablePointer<Bin>, stride: Int) {
         switch mapper.kind {
         case .numeric(let bounds):
             bounds.withUnsafeBufferPointer { bounds in
-                for i in 0..<column.count { out[i] = BinMapper.numericBin(column[i], bounds: bounds, missingBin: mapper.missingBin) }
+                for i in rows { out[i * stride] = BinMapper.numericBin(column[i], bounds: bounds, missingBin: mapper.missingBin) }
             }
         case .categorical:
-            let table = mapper.codeToBin(levelCount: 0)
-            for i in 0..<column.count {
+            let missing = Bin(mapper.missingBin)
+            for i in rows {
                 let value = column[i]
                 let code = value.isNaN ? -1 : Int(value)
-                out[i] = code >= 0 && code < table.count ? table[code] : Bin(mapper.missingBin)
+                out[i * stride] = code >= 0 && code < table.count ? table[code] : missing
             }
         }
     }

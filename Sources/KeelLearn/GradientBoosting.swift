@@ -48,6 +48,7 @@ public struct GradientBoosting: Sendable {
         var hessians = [GradientValue](repeating: 0, count: n * outputs)
         var generator = SeededGenerator(seed: parameters.seed)
         var trees: [Tree] = []
+        let allRows = (0..<n).map(Int32.init)
         var best = (loss: Double.infinity, rounds: 0)
         var stop = GradientBoostedModel.StopReason.completed
 
@@ -65,7 +66,7 @@ public struct GradientBoosting: Sendable {
                     }
                 }
             }
-            let bag = sampleRows(n, &generator)
+            let bag = parameters.rowSubsample < 1 ? sampleRows(n, &generator) : allRows
             let usedFeatures = sampleFeatures(features.featureCount, &generator)
             var anySplit = false
             for k in 0..<outputs {
@@ -138,7 +139,6 @@ public struct GradientBoosting: Sendable {
     }
 
     private func sampleRows(_ n: Int, _ generator: inout SeededGenerator) -> [Int32] {
-        guard parameters.rowSubsample < 1 else { return (0..<n).map(Int32.init) }
         let take = max(1, Int((Double(n) * parameters.rowSubsample).rounded()))
         var chosen = [Bool](repeating: false, count: n)
         // Floyd's algorithm: `take` distinct rows without shuffling all n.

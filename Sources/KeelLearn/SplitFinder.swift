@@ -72,7 +72,8 @@ struct SplitFinder {
         let missing = Totals(gradient: h[valueBins * s], hessian: h[valueBins * s + 1], count: h[valueBins * s + 2])
         let parentScore = score(totals.gradient, totals.hessian)
         var best: Split?
-        for missingLeft in missing.count > 0 ? [false, true] : [false] {
+        for pass in 0..<(missing.count > 0 ? 2 : 1) {
+            let missingLeft = pass == 1
             var left = missingLeft ? missing : Totals(gradient: 0, hessian: 0, count: 0)
             for bin in 0..<(valueBins - 1) {
                 let count = h[bin * s + 2]

@@ -30,7 +30,7 @@ final class TreeGrower {
     private var freeBuffers: [Int] = []
     private var rows: [Int32] = []
     private var scratchRows: [Int32] = []
-    private var gathered: [GradientValue] = []
+    private var partialHistograms: [HistogramSum] = []
 
     init(binned: BinnedMatrix, parameters: Parameters) {
         self.binned = binned
@@ -97,7 +97,7 @@ final class TreeGrower {
             let leafRows = UnsafeBufferPointer(rebasing: all[leaf.begin..<(leaf.begin + leaf.count)])
             pool[leaf.histogram].withUnsafeMutableBufferPointer { histogram in
                 Histogram.build(binned: binned, rows: leafRows, gradients: gradients, hessians: hessians,
-                                features: features, scratch: &gathered, into: histogram.baseAddress!)
+                                features: features, scratch: &partialHistograms, into: histogram.baseAddress!)
             }
         }
     }
@@ -132,9 +132,10 @@ final class TreeGrower {
         return best
     }
 
-    /// Reorders the leaf's rows so those going left come first (stable); returns how many go left.
+    /// Reorders the leaf's rows so those going left come first, keeping their order; returns how many go
+    /// left. Large leaves are cut into fixed chunks partitioned in parallel, then stitched in chunk order.
     private func partition(_ leaf: Leaf, _ split: SplitFinder.Split) -> Int {
-        let column = split.feature * binned.rowCount
+        let width = binned.featureCount
         let mapper = binned.mappers[split.feature]
         var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
         if let bins = split.leftBins { for bin in bins { goesLeft[bin] = true } } else {
@@ -142,26 +143,54 @@ final class TreeGrower {
             goesLeft[mapper.missingBin] = split.defaultLeft
         }
         if scratchRows.count < leaf.count { scratchRows = [Int32](repeating: 0, count: leaf.count) }
-        var leftCount = 0
-        var rightCount = 0
+        let chunkCount = min(Parallel.coreCount, max(1, leaf.count / 16_384))
+        let size = (leaf.count + chunkCount - 1) / chunkCount
+        var leftCounts = [Int](repeating: 0, count: chunkCount)
         binned.bins.withUnsafeBufferPointer { bins in
             rows.withUnsafeMutableBufferPointer { rows in
                 scratchRows.withUnsafeMutableBufferPointer { spill in
-                    for i in leaf.begin..<(leaf.begin + leaf.count) {
-                        let row = rows[i]
-                        if goesLeft[Int(bins[column + Int(row)])] {
-                            rows[leaf.begin + leftCount] = row
-                            leftCount += 1
-                        } else {
-                            spill[rightCount] = row
-                            rightCount += 1
+                    goesLeft.withUnsafeBufferPointer { goesLeft in
+                        leftCounts.withUnsafeMutableBufferPointer { counts in
+                            let column = bins.baseAddress! + split.feature
+                            let (rowOut, spillOut, countOut) = (SharedBuffer(base: rows.baseAddress!), SharedBuffer(base: spill.baseAddress!),
+                                                                SharedBuffer(base: counts.baseAddress!))
+                            // Each chunk writes its left rows to the front of its own range, its right rows to the
+                            // same range of the spill buffer.
+                            Parallel.forEach(chunkCount) { c in
+                                let start = leaf.begin + c * size
+                                let count = min(size, leaf.count - c * size)
+                                var left = 0
+                                var right = 0
+                                for i in 0..<count {
+                                    let row = rowOut[start + i]
+                                    if goesLeft[Int(column[Int(row) &* width])] {
+                                        rowOut[start + left] = row
+                                        left &+= 1
+                                    } else {
+                                        spillOut[c * size + right] = row
+                                        right &+= 1
+                                    }
+                                }
+                                countOut[c] = left
+                            }
+                            // Stitch: all left runs, in chunk order, then all right runs.
+                            var write = leaf.begin
+                            for c in 0..<chunkCount {
+                                let start = leaf.begin + c * size
+                                if start != write { (rows.baseAddress! + write).update(from: rows.baseAddress! + start, count: counts[c]) }
+                                write += counts[c]
+                            }
+                            for c in 0..<chunkCount {
+                                let right = min(size, leaf.count - c * size) - counts[c]
+                                (rows.baseAddress! + write).update(from: spill.baseAddress! + c * size, count: right)
+                                write += right
+                            }
                         }
                     }
-                    for i in 0..<rightCount { rows[leaf.begin + leftCount + i] = spill[i] }
                 }
             }
         }
-        return leftCount
+        return leftCounts.reduce(0, +)
     }
 
     private func threshold(_ split: SplitFinder.Split) -> Double {
