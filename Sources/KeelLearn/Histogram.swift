@@ -3,11 +3,13 @@
 /// Layout: three `HistogramSum`s per bin (gradient, hessian, count), features end to end at
 /// `BinnedMatrix.histogramOffsets`. Built row-wise: each leaf row's bins are one contiguous run in the
 /// row-major bin matrix, so a scattered leaf costs one cache line per row rather than one per feature.
-/// Large leaves are split into fixed row chunks with private histograms, summed in chunk order, so the
-/// result is the same for any number of threads.
+/// Large leaves are split into row chunks with private histograms, summed in chunk order. The chunking
+/// depends only on the row count, never on the number of cores, so sums, splits and models are the same
+/// on every machine.
 enum Histogram {
     static let stride = 3
-    private static let rowsPerChunk = 2048
+    private static let rowsPerChunk = 4096
+    private static let maximumChunks = 8
 
     /// Builds the histogram of `rows` over `features` (all features' ranges are written; unused ones are zero).
     static func build(
@@ -16,7 +18,7 @@ enum Histogram {
         features: [Int], scratch: inout [HistogramSum], into histogram: UnsafeMutablePointer<HistogramSum>
     ) {
         let total = binned.totalBins * stride
-        let chunkCount = min(Parallel.coreCount, max(1, rows.count / rowsPerChunk))
+        let chunkCount = min(maximumChunks, max(1, rows.count / rowsPerChunk))
         histogram.initialize(repeating: 0, count: total)
         if chunkCount == 1 {
             accumulate(binned: binned, rows: rows, gradients: gradients, hessians: hessians, features: features, into: histogram)

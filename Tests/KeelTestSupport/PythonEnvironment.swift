@@ -1,0 +1,68 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Python virtual environment for cross-checks against peer libraries (LightGBM, scikit-learn, scipy).
+///
+/// The tests install it themselves, into `.venv-test/` at the package root (ignored by git), on first use;
+/// a file lock keeps concurrent test processes from installing twice. Nothing is skipped: when the
+/// environment cannot be made, the cross-check tests fail with pip's message.
+public enum PythonEnvironment {
+    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy"]
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private static let root = Datasets.packageRoot.appendingPathComponent(".venv-test")
+    public static var python: String { root.appendingPathComponent("bin/python").path }
+
+    /// Creates the environment once per process (and once per machine, under a lock).
+    public static let ready: Result<Void, Failure> = {
+        let lockPath = Datasets.packageRoot.appendingPathComponent(".venv-test.lock").path
+        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { return .failure(Failure(description: "cannot open \(lockPath)")) }
+        flock(lock, LOCK_EX)
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
+        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy"].joined(separator: ", ")
+        if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check])) != nil { return .success(()) }
+        do {
+            try shell(["python3", "-m", "venv", root.path])
+            try shell([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + packages)
+            try shell([python, "-c", check])
+            return .success(())
+        } catch {
+            return .failure(error as? Failure ?? Failure(description: "\(error)"))
+        }
+    }()
+
+    /// Runs `script` with the environment's Python and returns its standard output.
+    public static func run(_ script: String, arguments: [String] = []) throws -> String {
+        try ready.get()
+        return try shell([python, "-c", script] + arguments)
+    }
+
+    @discardableResult
+    static func shell(_ command: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(command.prefix(3).joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self).suffix(2000))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
