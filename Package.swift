@@ -25,7 +25,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: hotPathSettings),
-        .target(name: "KeelLearn", dependencies: ["KeelData"], swiftSettings: hotPathSettings),
+        .target(name: "CKeelIntrinsics"),
+        .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(
             name: "KeelCLI",

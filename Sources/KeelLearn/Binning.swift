@@ -111,8 +111,11 @@ public struct BinMapper: Codable, Sendable, Equatable {
 public struct BinnedMatrix: Sendable {
     public let rowCount: Int
     public let mappers: [BinMapper]
-    /// Row-major: the bin of row `r`, feature `f` is `bins[r * featureCount + f]`.
+    /// Row-major: the bin of row `r`, feature `f` is `bins[r * featureCount + f]` (for histograms).
     public let bins: [Bin]
+    /// The same bins column-major, `columns[f * rowCount + r]`: partitioning a leaf reads one feature of
+    /// many rows, which row-major storage would turn into one cache line per row.
+    public let columns: [Bin]
     /// `histogramOffsets[j]` is where feature `j`'s bins start; the last entry is the total bin count.
     public let histogramOffsets: [Int]
 
@@ -156,9 +159,19 @@ public struct BinnedMatrix: Sendable {
                 }
             }
         }
+        var columns = [Bin](repeating: 0, count: rows * featureCount)
+        bins.withUnsafeBufferPointer { rowMajor in
+            columns.withUnsafeMutableBufferPointer { columnSlots in
+                let out = SharedBuffer(base: columnSlots.baseAddress!)
+                Parallel.forEach(featureCount) { j in
+                    for r in 0..<rows { out[j * rows + r] = rowMajor[r * featureCount + j] }
+                }
+            }
+        }
         self.rowCount = rows
         self.mappers = mappers.map { $0! }
         self.bins = bins
+        self.columns = columns
         var offsets = [0]
         for mapper in self.mappers { offsets.append(offsets.last! + mapper.totalBins) }
         histogramOffsets = offsets

@@ -67,35 +67,87 @@ struct SplitFinder {
         }
     }
 
+    /// Rows per unit of hessian in a leaf, to turn a side's hessian into its (estimated) row count.
+    private func rowsPerHessian(_ totals: Totals) -> Double {
+        totals.hessian > 0 ? totals.count / totals.hessian : 0
+    }
+
     private func numeric(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals) -> Split? {
         let s = Histogram.stride
-        let missing = Totals(gradient: h[valueBins * s], hessian: h[valueBins * s + 1], count: h[valueBins * s + 2])
+        let perHessian = rowsPerHessian(totals)
+        let missingG = h[valueBins * s]
+        let missingH = h[valueBins * s + 1]
         let parentScore = score(totals.gradient, totals.hessian)
-        var best: Split?
-        for pass in 0..<(missing.count > 0 ? 2 : 1) {
-            let missingLeft = pass == 1
-            var left = missingLeft ? missing : Totals(gradient: 0, hessian: 0, count: 0)
-            for bin in 0..<(valueBins - 1) {
-                let count = h[bin * s + 2]
-                left.gradient += h[bin * s]
-                left.hessian += h[bin * s + 1]
-                left.count += count
-                if count == 0 { continue }
-                let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
-                guard admissible(left), admissible(right) else { continue }
-                let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - parentScore
-                if gain > parameters.minSplitGain, gain > (best?.gain ?? 0) {
-                    let defaultLeft = missing.count > 0 ? missingLeft : left.count >= right.count
-                    best = Split(feature: feature, gain: gain, thresholdBin: bin, leftBins: nil, defaultLeft: defaultLeft, left: left, right: right)
-                }
+        var best = Scan(gain: parameters.minSplitGain, bin: -1, leftG: 0, leftH: 0)
+        scanThresholds(h, valueBins: valueBins, startG: 0, startH: 0, totals: totals, perHessian: perHessian, parentScore: parentScore, best: &best)
+        var missingLeft = false
+        if missingH > 0 {
+            let (before, beforeGain) = (best.bin, best.gain)
+            scanThresholds(h, valueBins: valueBins, startG: missingG, startH: missingH, totals: totals, perHessian: perHessian,
+                           parentScore: parentScore, best: &best)
+            missingLeft = best.bin != before || best.gain != beforeGain
+        }
+        guard best.bin >= 0 else { return nil }
+        let leftRows = (best.leftH * perHessian).rounded()
+        let left = Totals(gradient: best.leftG, hessian: best.leftH, count: leftRows)
+        let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - leftRows)
+        let defaultLeft = missingH > 0 ? missingLeft : left.count >= right.count
+        return Split(feature: feature, gain: best.gain, thresholdBin: best.bin, leftBins: nil, defaultLeft: defaultLeft, left: left, right: right)
+    }
+
+    private struct Scan {
+        var gain: Double
+        var bin: Int
+        var leftG: Double
+        var leftH: Double
+    }
+
+    /// One left-to-right pass over the thresholds with the left side starting at (`startG`, `startH`).
+    @inline(__always)
+    private func scanThresholds(_ h: UnsafePointer<HistogramSum>, valueBins: Int, startG: Double, startH: Double, totals: Totals,
+                                perHessian: Double, parentScore: Double, best: inout Scan) {
+        let minRows = Double(parameters.minChildRows)
+        let minHessian = parameters.minChildHessian
+        let l2 = parameters.lambdaL2
+        let totalG = totals.gradient
+        let totalH = totals.hessian
+        let totalRows = totals.count
+        let plainL2 = parameters.lambdaL1 == 0
+        var bestGain = best.gain
+        var bestBin = best.bin
+        var bestG = best.leftG
+        var bestH = best.leftH
+        var leftG = startG
+        var leftH = startH
+        var bin = 0
+        while bin < valueBins - 1 {
+            let binH = h[bin &* 2 &+ 1]
+            leftG += h[bin &* 2]
+            leftH += binH
+            bin &+= 1
+            if binH == 0 { continue }
+            if leftH * perHessian < minRows || leftH < minHessian { continue }
+            let rightH = totalH - leftH
+            if totalRows - leftH * perHessian < minRows || rightH < minHessian { break }
+            let rightG = totalG - leftG
+            let gain = plainL2
+                ? leftG * leftG / (leftH + l2) + rightG * rightG / (rightH + l2) - parentScore
+                : score(leftG, leftH) + score(rightG, rightH) - parentScore
+            if gain > bestGain {
+                bestGain = gain
+                bestBin = bin &- 1
+                bestG = leftG
+                bestH = leftH
             }
         }
-        return best
+        best = Scan(gain: bestGain, bin: bestBin, leftG: bestG, leftH: bestH)
     }
 
     private func categorical(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals) -> Split? {
         let s = Histogram.stride
-        let used = (0..<valueBins).filter { h[$0 * s + 2] > 0 }
+        let perHessian = rowsPerHessian(totals)
+        func rows(_ bin: Int) -> Double { (h[bin * s + 1] * perHessian).rounded() }
+        let used = (0..<valueBins).filter { h[$0 * s + 1] > 0 }
         guard used.count >= 2 else { return nil }
         let parentScore = score(totals.gradient, totals.hessian)
         var best: Split?
@@ -104,8 +156,8 @@ struct SplitFinder {
             for bin in leftBins {
                 left.gradient += h[bin * s]
                 left.hessian += h[bin * s + 1]
-                left.count += h[bin * s + 2]
             }
+            left.count = (left.hessian * perHessian).rounded()
             let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
             guard admissible(left), admissible(right) else { return }
             let gain = score(left.gradient, left.hessian, extraL2: extraL2) + score(right.gradient, right.hessian, extraL2: extraL2) - parentScore
@@ -118,7 +170,7 @@ struct SplitFinder {
             return best
         }
         let smoothing = parameters.categoricalSmoothing
-        let eligible = used.filter { h[$0 * s + 2] >= smoothing }
+        let eligible = used.filter { rows($0) >= smoothing }
         let sorted = eligible.sorted { a, b in
             let ka = h[a * s] / (h[a * s + 1] + smoothing)
             let kb = h[b * s] / (h[b * s + 1] + smoothing)
@@ -127,12 +179,12 @@ struct SplitFinder {
         let limit = min(parameters.maxCategoriesPerSplit, (sorted.count + 1) / 2)
         for ordering in [sorted, sorted.reversed()] {
             var prefix: [Int] = []
-            var rows = 0.0
+            var inPrefix = 0.0
             for bin in ordering.prefix(limit) {
                 prefix.append(bin)
-                rows += h[bin * s + 2]
-                if rows < Double(parameters.minRowsPerCategoryGroup) { continue }
-                if totals.count - rows < Double(parameters.minRowsPerCategoryGroup) { break }
+                inPrefix += rows(bin)
+                if inPrefix < Double(parameters.minRowsPerCategoryGroup) { continue }
+                if totals.count - inPrefix < Double(parameters.minRowsPerCategoryGroup) { break }
                 consider(prefix, extraL2: parameters.categoricalL2)
             }
         }

@@ -135,7 +135,6 @@ final class TreeGrower {
     /// Reorders the leaf's rows so those going left come first, keeping their order; returns how many go
     /// left. Large leaves are cut into fixed chunks partitioned in parallel, then stitched in chunk order.
     private func partition(_ leaf: Leaf, _ split: SplitFinder.Split) -> Int {
-        let width = binned.featureCount
         let mapper = binned.mappers[split.feature]
         var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
         if let bins = split.leftBins { for bin in bins { goesLeft[bin] = true } } else {
@@ -146,12 +145,12 @@ final class TreeGrower {
         let chunkCount = min(Parallel.coreCount, max(1, leaf.count / 16_384))
         let size = (leaf.count + chunkCount - 1) / chunkCount
         var leftCounts = [Int](repeating: 0, count: chunkCount)
-        binned.bins.withUnsafeBufferPointer { bins in
+        binned.columns.withUnsafeBufferPointer { bins in
             rows.withUnsafeMutableBufferPointer { rows in
                 scratchRows.withUnsafeMutableBufferPointer { spill in
                     goesLeft.withUnsafeBufferPointer { goesLeft in
                         leftCounts.withUnsafeMutableBufferPointer { counts in
-                            let column = bins.baseAddress! + split.feature
+                            let column = bins.baseAddress! + split.feature * binned.rowCount
                             let (rowOut, spillOut, countOut) = (SharedBuffer(base: rows.baseAddress!), SharedBuffer(base: spill.baseAddress!),
                                                                 SharedBuffer(base: counts.baseAddress!))
                             // Each chunk writes its left rows to the front of its own range, its right rows to the
@@ -163,7 +162,7 @@ final class TreeGrower {
                                 var right = 0
                                 for i in 0..<count {
                                     let row = rowOut[start + i]
-                                    if goesLeft[Int(column[Int(row) &* width])] {
+                                    if goesLeft[Int(column[Int(row)])] {
                                         rowOut[start + left] = row
                                         left &+= 1
                                     } else {

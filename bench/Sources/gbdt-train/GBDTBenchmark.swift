@@ -2,11 +2,12 @@ import Foundation
 import KeelData
 import KeelLearn
 
-/// Trains Keel's GBDT on TRAIN.csv, scores TEST.csv, and prints one JSON line: train seconds, prediction
-/// rows per second, holdout metric and peak memory. Every column but the target is a feature, typed as read
-/// (strings categorical, dates as seconds), which is what the LightGBM side of bench/gbdt.sh is given too.
+/// Trains Keel's GBDT on TRAIN, scores TEST, and prints one JSON line: train seconds, prediction rows per
+/// second, holdout metric and peak memory. TRAIN and TEST are CSV files (every column but the target is a
+/// feature, typed as read: strings categorical, dates as seconds) or raw files `NAME.f64` holding row-major
+/// float64 features with a first value giving the column count, and `NAME.y.f64` the binary labels.
 ///
-/// Usage: gbdt-train TRAIN.csv TEST.csv TARGET ROUNDS LEAVES LEARNING_RATE MAX_BINS
+/// Usage: gbdt-train TRAIN TEST TARGET ROUNDS LEAVES LEARNING_RATE MAX_BINS
 @main
 enum GBDTBenchmark {
     static func main() throws {
@@ -15,17 +16,11 @@ enum GBDTBenchmark {
             FileHandle.standardError.write(Data("usage: gbdt-train TRAIN TEST TARGET ROUNDS LEAVES LEARNING_RATE MAX_BINS\n".utf8))
             exit(2)
         }
-        let train = try CSVReader.read(path: arguments[1])
-        let test = try CSVReader.read(path: arguments[2])
-        let targetName = arguments[3]
-        let schema = try SchemaInference.infer(train, target: targetName).schema
-        let task = schema.task!
-        let features = train.columnNames.filter { $0 != targetName }
-        let encoder = try FeatureEncoder(frame: train, features: features)
-        let trainX = try encoder.encode(train)
-        let testX = try encoder.encode(test)
-        let trainY = try TargetEncoding(column: train[targetName]!.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
-        let testY = try TargetEncoding(column: test[targetName]!.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
+        let (trainX, trainY, testX, testY) = try arguments[1].hasSuffix(".f64")
+            ? (raw(arguments[1]).0, raw(arguments[1]).1, raw(arguments[2]).0, raw(arguments[2]).1)
+            : csv(arguments[1], arguments[2], target: arguments[3])
+        let task = trainY.task
+        let testRows = testX.rowCount
 
         var parameters = GradientBoostingParameters()
         parameters.rounds = Int(arguments[4])!
@@ -42,7 +37,30 @@ enum GBDTBenchmark {
         let score = try metric.evaluate(truth: testY.values, predictions: predictions, classCount: trainY.classCount)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print("{\"train_seconds\": \(trainSeconds), \"predict_rows_per_second\": \(Double(test.rowCount) / predictSeconds), \"metric\": \"\(metric.rawValue)\", \"score\": \(score), \"peak_mb\": \(Double(usage.ru_maxrss) / 1024), \"trees\": \(model.trees.count)}")
+        print("{\"train_seconds\": \(trainSeconds), \"predict_rows_per_second\": \(Double(testRows) / predictSeconds), \"metric\": \"\(metric.rawValue)\", \"score\": \(score), \"peak_mb\": \(Double(usage.ru_maxrss) / 1024), \"trees\": \(model.trees.count)}")
+    }
+
+    static func csv(_ trainPath: String, _ testPath: String, target: String) throws -> (FeatureMatrix, TargetEncoding, FeatureMatrix, TargetEncoding) {
+        let train = try CSVReader.read(path: trainPath)
+        let test = try CSVReader.read(path: testPath)
+        let task = try SchemaInference.infer(train, target: target).schema.task!
+        let encoder = try FeatureEncoder(frame: train, features: train.columnNames.filter { $0 != target })
+        let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
+        return (try encoder.encode(train), try TargetEncoding(column: train[target]!.converted(to: storage), task: task),
+                try encoder.encode(test), try TargetEncoding(column: test[target]!.converted(to: storage), task: task))
+    }
+
+    static func raw(_ path: String) throws -> (FeatureMatrix, TargetEncoding) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let values = data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        let columns = Int(values[0])
+        let rows = (values.count - 1) / columns
+        var columnMajor = [Double](repeating: 0, count: rows * columns)
+        for r in 0..<rows { for c in 0..<columns { columnMajor[c * rows + r] = values[1 + r * columns + c] } }
+        let labels = try Data(contentsOf: URL(fileURLWithPath: path.replacingOccurrences(of: ".f64", with: ".y.f64")))
+            .withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        return (FeatureMatrix(rowCount: rows, kinds: Array(repeating: .numeric, count: columns), values: columnMajor),
+                TargetEncoding(task: LearningTask(kind: .binary, classes: ["0", "1"], positiveClass: "1"), values: labels))
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
