@@ -67,6 +67,40 @@ struct SplitFinder {
         }
     }
 
+    /// One random split of `feature` (extremely randomised trees, Geurts et al. 2006): a threshold drawn
+    /// uniformly between the leaf's lowest and highest occupied bins, missing values on the larger side; for
+    /// categories, one drawn level against the rest. nil when the leaf has one value or the split is not admissible.
+    func random(feature: Int, histogram h: UnsafePointer<HistogramSum>, mapper: BinMapper, totals: Totals, draw: UInt64) -> Split? {
+        let s = Histogram.stride
+        let occupied = (0..<mapper.valueBinCount).filter { h[$0 * s + 1] > 0 }
+        guard occupied.count >= 2 else { return nil }
+        let perHessian = rowsPerHessian(totals)
+        var left = Totals(gradient: 0, hessian: 0, count: 0)
+        var leftBins: [Int]? = nil
+        var thresholdBin = -1
+        switch mapper.kind {
+        case .numeric:
+            thresholdBin = occupied.first! + Int(draw % UInt64(occupied.last! - occupied.first!))
+            for bin in 0...thresholdBin { left.gradient += h[bin * s]; left.hessian += h[bin * s + 1] }
+        case .categorical:
+            let bin = occupied[Int(draw % UInt64(occupied.count))]
+            leftBins = [bin]
+            left.gradient = h[bin * s]
+            left.hessian = h[bin * s + 1]
+        }
+        let missing = Totals(gradient: h[mapper.missingBin * s], hessian: h[mapper.missingBin * s + 1], count: 0)
+        let present = totals.hessian - missing.hessian
+        let missingLeft = leftBins == nil && missing.hessian > 0 && left.hessian * 2 >= present
+        if missingLeft { left.gradient += missing.gradient; left.hessian += missing.hessian }
+        left.count = (left.hessian * perHessian).rounded()
+        let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
+        guard admissible(left), admissible(right) else { return nil }
+        let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - score(totals.gradient, totals.hessian)
+        guard gain > parameters.minSplitGain else { return nil }
+        let defaultLeft = missing.hessian > 0 ? missingLeft : left.count >= right.count
+        return Split(feature: feature, gain: gain, thresholdBin: thresholdBin, leftBins: leftBins, defaultLeft: defaultLeft, left: left, right: right)
+    }
+
     /// Rows per unit of hessian in a leaf, to turn a side's hessian into its (estimated) row count.
     private func rowsPerHessian(_ totals: Totals) -> Double {
         totals.hessian > 0 ? totals.count / totals.hessian : 0

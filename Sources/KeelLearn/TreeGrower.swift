@@ -1,5 +1,7 @@
-/// Grows one tree leaf-wise (best-first): the leaf whose best split gains most is split next, until
-/// `maxLeaves` leaves, `maxDepth`, or no split gains anything.
+import KeelData
+
+/// Grows one tree leaf-wise (best-first: the leaf whose best split gains most is split next) or, for fully
+/// grown forest trees, depth-first; until `maxLeaves` leaves, `maxDepth`, or no split gains anything.
 ///
 /// One index array holds the rows; each leaf owns a contiguous range of it, split in place when the leaf
 /// splits, so nothing is allocated per node. Only the smaller child's histogram is built from rows; the
@@ -11,6 +13,13 @@ final class TreeGrower {
         /// 0 means unlimited.
         var maxDepth = 0
         var split = SplitFinder.Parameters()
+        /// Features drawn at random for each split (random forests); 0 means all.
+        var featuresPerSplit = 0
+        /// One random threshold per feature instead of the best one (extremely randomised trees).
+        var randomThresholds = false
+        /// Split the newest splittable leaf first. Fully grown trees use it so that only the histograms of
+        /// one root-to-leaf path's pending siblings are alive, not those of a whole frontier.
+        var depthFirst = false
     }
 
     private struct Leaf {
@@ -31,6 +40,7 @@ final class TreeGrower {
     private var rows: [Int32] = []
     private var scratchRows: [Int32] = []
     private var partialHistograms: [HistogramSum] = []
+    private var generator = SeededGenerator(seed: 0)
 
     init(binned: BinnedMatrix, parameters: Parameters) {
         self.binned = binned
@@ -40,8 +50,9 @@ final class TreeGrower {
 
     /// The grown tree (leaf values scaled by `learningRate`) and, per leaf node, the rows that reached it.
     func grow(gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, rows bag: [Int32],
-              features: [Int], learningRate: Double) -> (tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)]) {
+              features: [Int], learningRate: Double, seed: UInt64 = 0) -> (tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)]) {
         rows = bag
+        generator = SeededGenerator(seed: seed)
         freeBuffers = Array(pool.indices)
         var totals = SplitFinder.Totals(gradient: 0, hessian: 0, count: Double(bag.count))
         for row in bag {
@@ -53,10 +64,15 @@ final class TreeGrower {
         var leaves = [Leaf(node: root, begin: 0, count: bag.count, depth: 0, totals: totals, histogram: acquire(), best: nil)]
         buildHistogram(of: leaves[0], gradients: gradients, hessians: hessians, features: features)
         leaves[0].best = bestSplit(leaves[0], features: features)
+        releaseIfFinal(&leaves[0])
+        // Depth-first: the splittable leaves as a stack; best-first: a scan (at most `maxLeaves` leaves).
+        var stack = leaves[0].best == nil ? [] : [0]
 
         while leaves.count < parameters.maxLeaves {
-            guard let index = leaves.indices.filter({ leaves[$0].best != nil })
-                .max(by: { leaves[$0].best!.gain < leaves[$1].best!.gain }) else { break }
+            let next = parameters.depthFirst
+                ? stack.popLast()
+                : leaves.indices.filter({ leaves[$0].best != nil }).max(by: { leaves[$0].best!.gain < leaves[$1].best!.gain })
+            guard let index = next else { break }
             let parent = leaves[index]
             let split = parent.best!
             let leftCount = partition(parent, split)
@@ -77,14 +93,25 @@ final class TreeGrower {
             subtract(smallerBuffer, from: parent.histogram)
             left.best = bestSplit(left, features: features)
             right.best = bestSplit(right, features: features)
+            releaseIfFinal(&left)
+            releaseIfFinal(&right)
             leaves[index] = left
             leaves.append(right)
+            if left.best != nil { stack.append(index) }
+            if right.best != nil { stack.append(leaves.count - 1) }
         }
         let leafRows = leaves.map { (node: $0.node, rows: rows[$0.begin..<($0.begin + $0.count)]) }
         return (tree, leafRows)
     }
 
     // MARK: Pieces
+
+    /// A leaf that cannot split needs its histogram no more; its buffer goes back to the pool.
+    private func releaseIfFinal(_ leaf: inout Leaf) {
+        guard leaf.best == nil, leaf.histogram >= 0 else { return }
+        freeBuffers.append(leaf.histogram)
+        leaf.histogram = -1
+    }
 
     private func acquire() -> Int {
         if let index = freeBuffers.popLast() { return index }
@@ -109,9 +136,16 @@ final class TreeGrower {
         }
     }
 
-    private func bestSplit(_ leaf: Leaf, features: [Int]) -> SplitFinder.Split? {
+    private func bestSplit(_ leaf: Leaf, features allFeatures: [Int]) -> SplitFinder.Split? {
         if parameters.maxDepth > 0, leaf.depth >= parameters.maxDepth { return nil }
         if leaf.count < 2 * parameters.split.minChildRows { return nil }
+        var features = allFeatures
+        if parameters.featuresPerSplit > 0, parameters.featuresPerSplit < features.count {
+            generator.shuffle(&features)
+            features = features.prefix(parameters.featuresPerSplit).sorted()
+        }
+        // Random draws are made here, in feature order, so the parallel evaluation below cannot change them.
+        let draws = parameters.randomThresholds ? features.map { _ in generator.next() } : []
         var candidates = [SplitFinder.Split?](repeating: nil, count: features.count)
         pool[leaf.histogram].withUnsafeBufferPointer { histogram in
             candidates.withUnsafeMutableBufferPointer { slots in
@@ -121,7 +155,10 @@ final class TreeGrower {
                     for i in chunks[chunk] {
                         let feature = features[i]
                         let start = histogram.baseAddress! + binned.histogramOffsets[feature] * Histogram.stride
-                        out[i] = finder.best(feature: feature, histogram: start, mapper: binned.mappers[feature], totals: leaf.totals)
+                        let mapper = binned.mappers[feature]
+                        out[i] = draws.isEmpty
+                            ? finder.best(feature: feature, histogram: start, mapper: mapper, totals: leaf.totals)
+                            : finder.random(feature: feature, histogram: start, mapper: mapper, totals: leaf.totals, draw: draws[i])
                     }
                 }
             }

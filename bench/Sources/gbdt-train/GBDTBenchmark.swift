@@ -50,16 +50,30 @@ enum GBDTBenchmark {
                 try encoder.encode(test), try TargetEncoding(column: test[target]!.converted(to: storage), task: task))
     }
 
+    /// Streams a raw file into a column-major matrix, one row-major chunk at a time (no whole-file copy).
     static func raw(_ path: String) throws -> (FeatureMatrix, TargetEncoding) {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let values = data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
-        let columns = Int(values[0])
-        let rows = (values.count - 1) / columns
-        var columnMajor = [Double](repeating: 0, count: rows * columns)
-        for r in 0..<rows { for c in 0..<columns { columnMajor[c * rows + r] = values[1 + r * columns + c] } }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        let columns = Int(try handle.read(upToCount: 8)!.withUnsafeBytes { $0.loadUnaligned(as: Double.self) })
+        let rows = (Int(size) / 8 - 1) / columns
+        var values = [Double](repeating: 0, count: rows * columns)
+        var row = 0
+        while row < rows {
+            let take = min(65_536, rows - row)
+            let chunk = try handle.read(upToCount: take * columns * 8)!
+            chunk.withUnsafeBytes { bytes in
+                for r in 0..<take {
+                    for c in 0..<columns {
+                        values[c * rows + row + r] = bytes.loadUnaligned(fromByteOffset: (r * columns + c) * 8, as: Double.self)
+                    }
+                }
+            }
+            row += take
+        }
         let labels = try Data(contentsOf: URL(fileURLWithPath: path.replacingOccurrences(of: ".f64", with: ".y.f64")))
             .withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
-        return (FeatureMatrix(rowCount: rows, kinds: Array(repeating: .numeric, count: columns), values: columnMajor),
+        return (FeatureMatrix(rowCount: rows, kinds: Array(repeating: .numeric, count: columns), values: values),
                 TargetEncoding(task: LearningTask(kind: .binary, classes: ["0", "1"], positiveClass: "1"), values: labels))
     }
 

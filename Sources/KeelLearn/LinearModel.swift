@@ -1,0 +1,280 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KeelData
+
+/// Hyperparameters of penalised linear and logistic regression.
+///
+/// The objective is scikit-learn's `ElasticNet` one, on the standardised design:
+/// (1/n) Σ loss + λ · (ρ‖β‖₁ + (1 − ρ)/2 ‖β‖²), with loss ½(y − η)² for regression and the log loss for
+/// classification; intercepts are not penalised. scikit-learn's `Ridge(alpha)` is λ = alpha / n, ρ = 0, and
+/// `LogisticRegression(C)` is λ = 1 / (C·n), ρ = 0.
+public struct LinearParameters: Codable, Sendable, Equatable {
+    public var lambda = 1e-4
+    /// ρ: 0 is ridge, 1 is lasso, between is the elastic net.
+    public var l1Ratio = 0.0
+    public var maxIterations = 1000
+    /// Convergence: the largest coefficient change (on the standardised scale) in a full pass.
+    public var tolerance = 1e-8
+    /// Per input feature: +1 forces its coefficients ≥ 0, −1 ≤ 0 (monotonic constraints), 0 leaves them free.
+    public var signConstraints: [Int]?
+    public var maxLevels = 32
+
+    public init() {}
+
+    public func validate() throws {
+        guard lambda >= 0, lambda.isFinite else { throw LearnError.invalidParameter("lambda must be finite and not negative, not \(lambda)") }
+        guard (0...1).contains(l1Ratio) else { throw LearnError.invalidParameter("the L1 ratio must be between 0 and 1, not \(l1Ratio)") }
+        guard maxIterations >= 1 else { throw LearnError.invalidParameter("max iterations must be at least 1, not \(maxIterations)") }
+        guard tolerance > 0 else { throw LearnError.invalidParameter("tolerance must be positive, not \(tolerance)") }
+    }
+}
+
+/// A fitted linear model: raw scores η = b + Σ βⱼ xⱼ on the standardised design; log-odds for binary, one
+/// score per class for multiclass (softmax), the value for regression.
+public struct LinearModel: Codable, Sendable, Equatable {
+    public let task: TaskKind
+    public let design: LinearDesign
+    /// Row k holds class k's coefficients (one row for binary and regression), on the standardised design.
+    public let coefficients: [[Double]]
+    public let intercepts: [Double]
+    public let iterations: Int
+    public let converged: Bool
+
+    /// Coefficients per unit of the original feature (numeric terms) or per level (one-hot terms).
+    public var unstandardisedCoefficients: [[Double]] {
+        coefficients.map { row in zip(row, design.terms).map { $0 / $1.scale } }
+    }
+
+    public func rawScores(_ matrix: FeatureMatrix) throws -> [Double] {
+        let x = try design.columns(matrix)
+        let n = matrix.rowCount
+        let outputs = coefficients.count
+        var scores = [Double](repeating: 0, count: n * outputs)
+        for k in 0..<outputs {
+            for i in 0..<n { scores[i * outputs + k] = intercepts[k] }
+            for (j, beta) in coefficients[k].enumerated() where beta != 0 {
+                for i in 0..<n { scores[i * outputs + k] += beta * x[j * n + i] }
+            }
+        }
+        return scores
+    }
+
+    public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
+        let raw = try rawScores(matrix)
+        switch task {
+        case .regression: return raw
+        case .binary: return raw.flatMap { s in let p = 1 / (1 + exp(-s)); return [1 - p, p] }
+        case .multiclass:
+            let k = coefficients.count
+            var p = raw
+            for row in 0..<(raw.count / k) {
+                let range = (row * k)..<((row + 1) * k)
+                let m = raw[range].max()!
+                let sum = raw[range].reduce(0) { $0 + exp($1 - m) }
+                for i in range { p[i] = exp(raw[i] - m) / sum }
+            }
+            return p
+        }
+    }
+}
+
+/// Linear regression and (binary or multinomial) logistic regression with L1, L2 or elastic-net
+/// penalties, fitted by cyclic coordinate descent (Friedman, Hastie & Tibshirani 2010, "glmnet"): squared
+/// loss directly; log loss by iteratively reweighted least squares, each weighted problem solved by
+/// coordinate descent; multinomial by cycling such partial Newton steps over the classes.
+public struct LinearLearner: Sendable {
+    public var parameters: LinearParameters
+
+    public init(parameters: LinearParameters = LinearParameters()) {
+        self.parameters = parameters
+    }
+
+    public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil) throws -> LinearModel {
+        try parameters.validate()
+        let n = features.rowCount
+        guard n > 0, features.featureCount > 0 else { throw LearnError.invalidData("there are no rows or no features to train on") }
+        guard target.values.count == n else { throw LearnError.invalidData("\(target.values.count) target values for \(n) rows") }
+        if target.task.kind != .regression, Set(target.values).count < 2 {
+            throw LearnError.invalidTarget("the target has a single class; a classifier needs at least two")
+        }
+        if let weights, weights.count != n || weights.contains(where: { !($0 >= 0) || !$0.isFinite }) || !weights.contains(where: { $0 > 0 }) {
+            throw LearnError.invalidData("weights must be one finite, non-negative value per row, not all zero")
+        }
+        if let signs = parameters.signConstraints, signs.count != features.featureCount {
+            throw LearnError.invalidParameter("\(signs.count) sign constraints for \(features.featureCount) features")
+        }
+        let design = LinearDesign(features, weights: weights, maxLevels: parameters.maxLevels)
+        let x = try design.columns(features)
+        let signs = design.terms.map { parameters.signConstraints?[$0.feature] ?? 0 }
+        var solver = CoordinateDescent(x: x, rows: n, columns: design.columnCount, sampleWeights: weights ?? [Double](repeating: 1, count: n),
+                                       parameters: parameters, signs: signs)
+        switch target.task.kind {
+        case .regression:
+            let (beta, b, iterations, converged) = solver.leastSquares(target.values, start: nil, intercept: nil)
+            return LinearModel(task: .regression, design: design, coefficients: [beta], intercepts: [b], iterations: iterations, converged: converged)
+        case .binary:
+            let (beta, b, iterations, converged) = solver.logistic(target.values)
+            return LinearModel(task: .binary, design: design, coefficients: [beta], intercepts: [b], iterations: iterations, converged: converged)
+        case .multiclass:
+            let (betas, bs, iterations, converged) = solver.multinomial(target.values, classes: target.classCount)
+            return LinearModel(task: .multiclass, design: design, coefficients: betas, intercepts: bs, iterations: iterations, converged: converged)
+        }
+    }
+}
+
+/// The coordinate-descent core: minimises (1/2n) Σ wᵢ (zᵢ − b − xᵢβ)² + λ(ρ‖β‖₁ + (1 − ρ)/2 ‖β‖²) for given
+/// working weights w and responses z, keeping residuals up to date so each coordinate costs O(n).
+struct CoordinateDescent {
+    let x: [Double]
+    let rows: Int
+    let columns: Int
+    let sampleWeights: [Double]
+    let parameters: LinearParameters
+    let signs: [Int]
+
+    private var scaleN: Double { sampleWeights.reduce(0, +) }
+
+    /// Weighted least squares from a starting point; returns coefficients, intercept, passes and convergence.
+    func weightedLeastSquares(z: [Double], w: [Double], beta start: [Double], intercept: Double, maxPasses: Int) -> ([Double], Double, Int, Bool) {
+        let n = rows
+        let norm = scaleN
+        let l1 = parameters.lambda * parameters.l1Ratio
+        let l2 = parameters.lambda * (1 - parameters.l1Ratio)
+        var beta = start
+        var b = intercept
+        var residual = z
+        for i in 0..<n { residual[i] -= b }
+        for j in 0..<columns where beta[j] != 0 { for i in 0..<n { residual[i] -= x[j * n + i] * beta[j] } }
+        var curvature = [Double](repeating: 0, count: columns)
+        for j in 0..<columns {
+            var a = 0.0
+            for i in 0..<n { a += w[i] * x[j * n + i] * x[j * n + i] }
+            curvature[j] = a / norm
+        }
+        let totalW = w.reduce(0, +)
+        var passes = 0
+        while passes < maxPasses {
+            passes += 1
+            var largest = 0.0
+            if totalW > 0 {
+                var shift = 0.0
+                for i in 0..<n { shift += w[i] * residual[i] }
+                shift /= totalW
+                b += shift
+                for i in 0..<n { residual[i] -= shift }
+                largest = abs(shift)
+            }
+            for j in 0..<columns {
+                let a = curvature[j]
+                guard a > 0 else { continue }
+                var g = 0.0
+                let base = j * n
+                for i in 0..<n { g += w[i] * x[base + i] * residual[i] }
+                g = g / norm + a * beta[j]
+                var updated = (abs(g) > l1 ? (g > 0 ? g - l1 : g + l1) : 0) / (a + l2)
+                if signs[j] > 0 { updated = max(updated, 0) } else if signs[j] < 0 { updated = min(updated, 0) }
+                let delta = updated - beta[j]
+                if delta != 0 {
+                    for i in 0..<n { residual[i] -= x[base + i] * delta }
+                    beta[j] = updated
+                    largest = max(largest, abs(delta) * a.squareRoot())
+                }
+            }
+            if largest < parameters.tolerance { return (beta, b, passes, true) }
+        }
+        return (beta, b, passes, false)
+    }
+
+    mutating func leastSquares(_ y: [Double], start: [Double]?, intercept: Double?) -> ([Double], Double, Int, Bool) {
+        weightedLeastSquares(z: y, w: sampleWeights, beta: start ?? [Double](repeating: 0, count: columns), intercept: intercept ?? 0,
+                             maxPasses: parameters.maxIterations)
+    }
+
+    func logistic(_ y: [Double]) -> ([Double], Double, Int, Bool) {
+        let (betas, bs, passes, converged) = multinomialLike(y, outputs: 1) { etas, i in
+            let p = 1 / (1 + exp(-etas[0][i]))
+            return ([p], y[i] == 1 ? -log(max(p, 1e-300)) : -log(max(1 - p, 1e-300)))
+        }
+        return (betas[0], bs[0], passes, converged)
+    }
+
+    func multinomial(_ y: [Double], classes k: Int) -> ([[Double]], [Double], Int, Bool) {
+        let (betas, bs, passes, converged) = multinomialLike(y, outputs: k) { etas, i in
+            let m = (0..<k).map { etas[$0][i] }.max()!
+            let sum = (0..<k).reduce(0.0) { $0 + exp(etas[$1][i] - m) }
+            let p = (0..<k).map { exp(etas[$0][i] - m) / sum }
+            return (p, -(etas[Int(y[i])][i] - m - log(sum)))
+        }
+        return (betas, centred(bs), passes, converged)
+    }
+
+    /// Cycles partial Newton steps over the outputs (one output for binary: plain IRLS). Each step solves
+    /// the weighted least-squares problem of the quadratic approximation, then is halved until the penalised
+    /// objective decreases, so the iteration cannot diverge on (nearly) separable classes.
+    /// `model(etas, i)` gives row i's probabilities per output and its loss.
+    private func multinomialLike(_ y: [Double], outputs k: Int,
+                                 model: ([[Double]], Int) -> ([Double], Double)) -> ([[Double]], [Double], Int, Bool) {
+        var betas = [[Double]](repeating: [Double](repeating: 0, count: columns), count: k)
+        var bs = [Double](repeating: 0, count: k)
+        var etas = [[Double]](repeating: [Double](repeating: 0, count: rows), count: k)
+        var total = 0
+        var current = objective(etas, betas, model)
+        for _ in 0..<500 {
+            var change = 0.0
+            for c in 0..<k {
+                var w = [Double](repeating: 0, count: rows)
+                var z = [Double](repeating: 0, count: rows)
+                for i in 0..<rows {
+                    let p = model(etas, i).0[c]
+                    let indicator: Double = k == 1 ? y[i] : (Int(y[i]) == c ? 1 : 0)
+                    let variance = max(p * (1 - p), 1e-10)
+                    w[i] = variance * sampleWeights[i]
+                    z[i] = etas[c][i] + (indicator - p) / variance
+                }
+                let (proposal, proposalB, passes, _) = weightedLeastSquares(z: z, w: w, beta: betas[c], intercept: bs[c], maxPasses: parameters.maxIterations)
+                total += passes
+                var step = 1.0
+                while true {
+                    let trialBeta = zip(betas[c], proposal).map { $0 + step * ($1 - $0) }
+                    let trialB = bs[c] + step * (proposalB - bs[c])
+                    var trialEtas = etas
+                    trialEtas[c] = linear(trialBeta, trialB)
+                    var trialBetas = betas
+                    trialBetas[c] = trialBeta
+                    let value = objective(trialEtas, trialBetas, model)
+                    if value <= current || step < 1e-6 {
+                        change = max(change, abs(trialB - bs[c]), zip(trialBeta, betas[c]).map { abs($0 - $1) }.max() ?? 0)
+                        (betas[c], bs[c], etas, current) = (trialBeta, trialB, trialEtas, min(value, current))
+                        break
+                    }
+                    step /= 2
+                }
+            }
+            if change < parameters.tolerance * 10 { return (betas, bs, total, true) }
+        }
+        return (betas, bs, total, false)
+    }
+
+    /// (1/n) Σ wᵢ lossᵢ + λ Σₖ (ρ‖βₖ‖₁ + (1 − ρ)/2 ‖βₖ‖²).
+    private func objective(_ etas: [[Double]], _ betas: [[Double]], _ model: ([[Double]], Int) -> ([Double], Double)) -> Double {
+        var loss = 0.0
+        for i in 0..<rows { loss += sampleWeights[i] * model(etas, i).1 }
+        let l1 = parameters.lambda * parameters.l1Ratio
+        let l2 = parameters.lambda * (1 - parameters.l1Ratio)
+        let penalty = betas.reduce(0.0) { sum, beta in sum + beta.reduce(0.0) { $0 + l1 * abs($1) + l2 / 2 * $1 * $1 } }
+        return loss / scaleN + penalty
+    }
+
+    /// Softmax scores are unchanged by a common shift; centring the intercepts gives the solution scikit-learn reports.
+    private func centred(_ values: [Double]) -> [Double] {
+        let mean = values.reduce(0, +) / Double(values.count)
+        return values.map { $0 - mean }
+    }
+
+    private func linear(_ beta: [Double], _ b: Double) -> [Double] {
+        var eta = [Double](repeating: b, count: rows)
+        for j in 0..<columns where beta[j] != 0 { for i in 0..<rows { eta[i] += beta[j] * x[j * rows + i] } }
+        return eta
+    }
+}
