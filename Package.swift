@@ -38,7 +38,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "keel", dependencies: ["KeelCLI"], swiftSettings: swiftSettings),
-        .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelSynthetic"], path: "Tests/KeelTestSupport",
+        .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelLearn", "KeelSynthetic"], path: "Tests/KeelTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),

@@ -1,4 +1,4 @@
-import CKeelIntrinsics
+internal import CKeelIntrinsics
 
 /// Gradient histograms: per feature and bin, the sums of gradients and hessians of one leaf's rows.
 ///

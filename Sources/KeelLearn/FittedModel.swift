@@ -1,0 +1,80 @@
+import Foundation
+
+/// Every kind of fitted model Keel saves, as a closed enum: saving and loading are exhaustive and visible
+/// here, and the encoded form carries a format version so that a later Keel can read every earlier one.
+public enum FittedModel: Codable, Sendable, Equatable {
+    case gradientBoosting(GradientBoostedModel)
+    case forest(ForestModel)
+    case linear(LinearModel)
+
+    /// The encoding written today. Readers accept every version up to this one.
+    public static let formatVersion = 1
+
+    /// Class probabilities (row-major, both classes for binary) or values.
+    public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
+        switch self {
+        case .gradientBoosting(let model): try model.predict(matrix)
+        case .forest(let model): try model.predict(matrix)
+        case .linear(let model): try model.predict(matrix)
+        }
+    }
+
+    public var kindName: String {
+        switch self {
+        case .gradientBoosting: "gradient_boosting"
+        case .forest: "forest"
+        case .linear: "linear"
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version"
+        case kind, model
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.formatVersion, forKey: .formatVersion)
+        try container.encode(kindName, forKey: .kind)
+        switch self {
+        case .gradientBoosting(let model): try container.encode(model, forKey: .model)
+        case .forest(let model): try container.encode(model, forKey: .model)
+        case .linear(let model): try container.encode(model, forKey: .model)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try container.decode(Int.self, forKey: .formatVersion)
+        guard version <= Self.formatVersion else {
+            throw LearnError.invalidData("the model was saved in format version \(version); this Keel reads up to version \(Self.formatVersion)")
+        }
+        let kind = try container.decode(String.self, forKey: .kind)
+        switch kind {
+        case "gradient_boosting": self = .gradientBoosting(try container.decode(GradientBoostedModel.self, forKey: .model))
+        case "forest": self = .forest(try container.decode(ForestModel.self, forKey: .model))
+        case "linear": self = .linear(try container.decode(LinearModel.self, forKey: .model))
+        default: throw LearnError.invalidData("unknown model kind '\(kind)'")
+        }
+    }
+}
+
+/// An unfitted learner: only hyperparameters. `fit` returns a `FittedModel`, so an unfitted model cannot exist.
+public enum Learner: Codable, Sendable, Equatable {
+    case gradientBoosting(GradientBoostingParameters)
+    case randomForest(ForestParameters)
+    case linear(LinearParameters)
+
+    /// - Parameter validation: held-out rows for early stopping (gradient boosting only).
+    public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
+                    validation: GradientBoosting.Validation? = nil, deadline: ContinuousClock.Instant? = nil) throws -> FittedModel {
+        switch self {
+        case .gradientBoosting(let p):
+            .gradientBoosting(try GradientBoosting(parameters: p).fit(features, target: target, weights: weights, validation: validation, deadline: deadline))
+        case .randomForest(let p):
+            .forest(try RandomForest(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
+        case .linear(let p):
+            .linear(try LinearLearner(parameters: p).fit(features, target: target, weights: weights))
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import KeelData
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How raw columns become features. Trees take categories natively and missing values as they are;
+/// linear models standardise and one-hot encode in `LinearDesign`. The steps here add what both need.
+public struct PipelineOptions: Codable, Sendable, Equatable {
+    /// Datetime columns become year, month, day of week, hour and elapsed days.
+    public var dateParts = true
+    /// Categorical columns with more levels than this also get an out-of-fold target encoding.
+    public var targetEncodingAbove = 32
+    /// Smoothing of target encodings towards the overall mean (pseudo-rows of the prior).
+    public var targetEncodingSmoothing = 10.0
+    /// Folds for the out-of-fold target encoding of training rows.
+    public var targetEncodingFolds = 5
+    /// Hashed TF-IDF buckets per text column.
+    public var textBuckets = 64
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// A fitted preprocessing pipeline: every step learned on training rows only, applied identically later.
+///
+/// Output features, in order: the encoder's columns (numbers, booleans and categories), then per datetime
+/// column its parts, per high-cardinality categorical its target encoding(s), per text column its hashed
+/// TF-IDF buckets. `sources[i]` names the input column feature `i` came from, so explanations can be folded
+/// back into the user's columns.
+public struct Pipeline: Codable, Sendable, Equatable {
+    public let encoder: FeatureEncoder
+    public let dateParts: [DateParts]
+    public let targetEncodings: [TargetEncoder]
+    public let texts: [HashedText]
+    public let featureNames: [String]
+    public let sources: [String]
+
+    /// Fits on `frame` and returns the pipeline with the training features. Target encodings of training
+    /// rows are out-of-fold, so a learner never sees a row's own target through them (no leakage).
+    public static func fit(_ frame: Frame, schema: Schema, target: TargetEncoding?, options: PipelineOptions = PipelineOptions()) throws -> (Pipeline, FeatureMatrix) {
+        let features = schema.columns(withRole: .feature)
+        guard !features.isEmpty else { throw LearnError.invalidData("there are no feature columns: every column is the target, an identifier or ignored") }
+        let typed = try frame.conforming(to: schema)
+        let plain = features.filter { $0.kind != .text && !($0.kind == .datetime && options.dateParts) }.map(\.name)
+        let encoder = try FeatureEncoder(frame: typed, features: plain)
+        let dates = options.dateParts ? features.filter { $0.kind == .datetime }.map { DateParts(column: $0.name, frame: typed) } : []
+        var encodings: [TargetEncoder] = []
+        if let target {
+            for column in features where column.kind == .categorical {
+                guard case .categorical(let strings) = typed[column.name]!.values, strings.levels.count > options.targetEncodingAbove else { continue }
+                encodings.append(TargetEncoder(column: column.name, strings: strings, target: target, smoothing: options.targetEncodingSmoothing))
+            }
+        }
+        let texts = features.filter { $0.kind == .text }.map { HashedText(column: $0.name, frame: typed, buckets: options.textBuckets) }
+        var names = encoder.names
+        var sources = encoder.names
+        for step in dates { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
+        for step in encodings { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
+        for step in texts { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
+        let pipeline = Pipeline(encoder: encoder, dateParts: dates, targetEncodings: encodings, texts: texts, featureNames: names, sources: sources)
+        return (pipeline, try pipeline.transform(typed, outOfFoldTarget: target, options: options))
+    }
+
+    /// Features for new rows. Columns may come in any order; extra columns are ignored.
+    public func transform(_ frame: Frame) throws -> FeatureMatrix {
+        try transform(frame, outOfFoldTarget: nil, options: nil)
+    }
+
+    private func transform(_ frame: Frame, outOfFoldTarget: TargetEncoding?, options: PipelineOptions?) throws -> FeatureMatrix {
+        let base = try encoder.encode(frame)
+        var values = base.values
+        var kinds = base.kinds
+        let n = frame.rowCount
+        for step in dateParts {
+            values += try step.transform(frame)
+            kinds += Array(repeating: .numeric, count: step.featureNames.count)
+        }
+        for step in targetEncodings {
+            if let target = outOfFoldTarget, let options {
+                values += try step.outOfFold(frame, target: target, folds: options.targetEncodingFolds, seed: options.seed)
+            } else {
+                values += try step.transform(frame)
+            }
+            kinds += Array(repeating: .numeric, count: step.featureNames.count)
+        }
+        for step in texts {
+            values += try step.transform(frame)
+            kinds += Array(repeating: .numeric, count: step.featureNames.count)
+        }
+        return FeatureMatrix(rowCount: n, kinds: kinds, values: values)
+    }
+}
+
+/// Year, month, day of week (0 = Monday), hour and elapsed days since the earliest training date.
+public struct DateParts: Codable, Sendable, Equatable {
+    public let column: String
+    public let origin: Double
+
+    init(column: String, frame: Frame) {
+        self.column = column
+        if case .datetime(let v) = frame[column]!.values { origin = v.filter { !$0.isNaN }.min() ?? 0 } else { origin = 0 }
+    }
+
+    var featureNames: [String] { ["year", "month", "weekday", "hour", "days"].map { "\(column).\($0)" } }
+
+    func transform(_ frame: Frame) throws -> [Double] {
+        guard let column = frame[self.column] else { throw LearnError.schemaMismatch("feature column '\(self.column)' is missing from the data") }
+        let seconds: [Double]
+        switch column.values {
+        case .datetime(let v): seconds = v
+        default:
+            guard case .datetime(let v) = try column.converted(to: .datetime).values else { return [] }
+            seconds = v
+        }
+        let n = seconds.count
+        var out = [Double](repeating: .nan, count: n * 5)
+        for (i, s) in seconds.enumerated() where !s.isNaN {
+            let days = (s / 86_400).rounded(.down)
+            let (year, month, _) = DateTimeParser.civilFromDays(Int(days))
+            out[i] = Double(year)
+            out[n + i] = Double(month)
+            out[2 * n + i] = Double(((Int(days) + 3) % 7 + 7) % 7)
+            out[3 * n + i] = ((s - days * 86_400) / 3600).rounded(.down)
+            out[4 * n + i] = (s - origin) / 86_400
+        }
+        return out
+    }
+}
+
+/// Smoothed mean of the target per level (per class for multiclass): (Σy + m·prior) / (count + m).
+/// Unseen and missing levels get the prior.
+public struct TargetEncoder: Codable, Sendable, Equatable {
+    public let column: String
+    /// Encoded value per level and output: `means[level][k]`.
+    public let means: [String: [Double]]
+    public let prior: [Double]
+    public let smoothing: Double
+
+    init(column: String, strings: EncodedStrings, target: TargetEncoding, smoothing: Double) {
+        self.column = column
+        self.smoothing = smoothing
+        let rows = Array(0..<strings.codes.count)
+        let (sums, counts, prior) = Self.statistics(strings, target: target, rows: rows)
+        self.prior = prior
+        var means: [String: [Double]] = [:]
+        for (code, level) in strings.levels.enumerated() where counts[code] > 0 {
+            means[level] = (0..<prior.count).map { (sums[code][$0] + smoothing * prior[$0]) / (counts[code] + smoothing) }
+        }
+        self.means = means
+    }
+
+    var featureNames: [String] { prior.count == 1 ? ["\(column).target_mean"] : prior.indices.map { "\(column).class_\($0)_rate" } }
+
+    private static func outputs(_ target: TargetEncoding) -> Int { target.task.kind == .multiclass ? target.classCount : 1 }
+
+    private static func value(_ target: TargetEncoding, row: Int, output k: Int) -> Double {
+        target.task.kind == .multiclass ? (Int(target.values[row]) == k ? 1 : 0) : target.values[row]
+    }
+
+    private static func statistics(_ strings: EncodedStrings, target: TargetEncoding, rows: [Int]) -> ([[Double]], [Double], [Double]) {
+        let k = outputs(target)
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: k), count: strings.levels.count)
+        var counts = [Double](repeating: 0, count: strings.levels.count)
+        var total = [Double](repeating: 0, count: k)
+        for row in rows {
+            for o in 0..<k { total[o] += value(target, row: row, output: o) }
+            let code = strings.codes[row]
+            guard code != EncodedStrings.missing else { continue }
+            counts[Int(code)] += 1
+            for o in 0..<k { sums[Int(code)][o] += value(target, row: row, output: o) }
+        }
+        return (sums, counts, total.map { $0 / Double(max(rows.count, 1)) })
+    }
+
+    private func strings(_ frame: Frame) throws -> EncodedStrings {
+        guard let column = frame[self.column] else { throw LearnError.schemaMismatch("feature column '\(self.column)' is missing from the data") }
+        guard case .categorical(let s) = try column.converted(to: .categorical).values else { return EncodedStrings(codes: [], levels: []) }
+        return s
+    }
+
+    func transform(_ frame: Frame) throws -> [Double] {
+        let s = try strings(frame)
+        let n = s.codes.count
+        let byCode = s.levels.map { means[$0] ?? prior }
+        var out = [Double](repeating: 0, count: n * prior.count)
+        for i in 0..<n {
+            let encoded = s.codes[i] == EncodedStrings.missing ? prior : byCode[Int(s.codes[i])]
+            for k in 0..<prior.count { out[k * n + i] = encoded[k] }
+        }
+        return out
+    }
+
+    /// Training rows encoded from the other folds only.
+    func outOfFold(_ frame: Frame, target: TargetEncoding, folds: Int, seed: UInt64) throws -> [Double] {
+        let s = try strings(frame)
+        let n = s.codes.count
+        let k = prior.count
+        var out = [Double](repeating: 0, count: n * k)
+        for fold in try Splits.kFold(rows: n, k: min(folds, n), seed: seed) {
+            let (sums, counts, foldPrior) = Self.statistics(s, target: target, rows: fold.train)
+            for i in fold.validation {
+                let code = s.codes[i]
+                for o in 0..<k {
+                    out[o * n + i] = code == EncodedStrings.missing || counts[Int(code)] == 0
+                        ? foldPrior[o]
+                        : (sums[Int(code)][o] + smoothing * foldPrior[o]) / (counts[Int(code)] + smoothing)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Text as hashed TF-IDF: lower-cased word tokens hashed into `buckets` (FNV-1a), term frequencies weighted
+/// by inverse document frequency learned on training rows, each row scaled to unit length.
+public struct HashedText: Codable, Sendable, Equatable {
+    public let column: String
+    public let idf: [Double]
+
+    init(column: String, frame: Frame, buckets: Int) {
+        self.column = column
+        var documents = [Double](repeating: 0, count: buckets)
+        var rows = 0.0
+        if let c = frame[column] {
+            for row in 0..<c.count {
+                rows += 1
+                for bucket in Set(Self.buckets(c.displayValue(at: row) ?? "", count: buckets)) { documents[bucket] += 1 }
+            }
+        }
+        idf = documents.map { log((1 + rows) / (1 + $0)) + 1 }
+    }
+
+    var featureNames: [String] { idf.indices.map { "\(column).token_\($0)" } }
+
+    static func buckets(_ text: String, count: Int) -> [Int] {
+        text.lowercased().split { !$0.isLetter && !$0.isNumber }.map { token in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in token.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return Int(h % UInt64(count))
+        }
+    }
+
+    func transform(_ frame: Frame) throws -> [Double] {
+        guard let c = frame[column] else { throw LearnError.schemaMismatch("feature column '\(column)' is missing from the data") }
+        let n = c.count
+        var out = [Double](repeating: 0, count: n * idf.count)
+        for row in 0..<n {
+            var weights = [Int: Double]()
+            for bucket in Self.buckets(c.displayValue(at: row) ?? "", count: idf.count) { weights[bucket, default: 0] += idf[bucket] }
+            let norm = weights.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for (bucket, weight) in weights where norm > 0 { out[bucket * n + row] = weight / norm }
+        }
+        return out
+    }
+}
+
+/// Sample weights that give each class the same total weight (scikit-learn's `class_weight="balanced"`:
+/// n / (k · count of the class)), optionally multiplied into existing weights.
+public enum ClassWeights {
+    public static func balanced(_ target: TargetEncoding, weights: [Double]? = nil) -> [Double] {
+        let k = target.classCount
+        var counts = [Double](repeating: 0, count: k)
+        for y in target.values { counts[Int(y)] += 1 }
+        let n = Double(target.values.count)
+        return target.values.enumerated().map { i, y in n / (Double(k) * counts[Int(y)]) * (weights?[i] ?? 1) }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import KeelData
+@testable import KeelLearn
+import KeelTestSupport
+import Testing
+
+@Suite struct PipelineTests {
+    private func schema(_ frame: Frame, target: String) throws -> Schema {
+        try SchemaInference.infer(frame, target: target).schema
+    }
+
+    @Test func datePartsTextAndPassThrough() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.csv)
+        var s = try schema(frame, target: "churned")
+        s.columns[s.columns.firstIndex { $0.name == "contract" }!].kind = .text
+        let y = try TargetEncoding(column: frame["churned"]!, task: s.task!)
+        let (pipeline, x) = try Pipeline.fit(frame, schema: s, target: y)
+        #expect(pipeline.featureNames.contains("snapshot_month.month"))
+        #expect(pipeline.featureNames.contains("signup_date.days"))
+        #expect(pipeline.featureNames.filter { $0.hasPrefix("contract.token_") }.count == 64)
+        #expect(!pipeline.featureNames.contains("customer_id"), "identifiers are not features")
+        #expect(!pipeline.featureNames.contains("churned"))
+        #expect(x.featureCount == pipeline.featureNames.count && pipeline.sources.count == x.featureCount)
+        let month = pipeline.featureNames.firstIndex(of: "snapshot_month.month")!
+        #expect(Set((0..<x.rowCount).map { x.value(row: $0, feature: month) }) == Set((1...12).map(Double.init)))
+        // Text rows have unit length.
+        let tokens = pipeline.featureNames.indices.filter { pipeline.sources[$0] == "contract" }
+        let norm = tokens.reduce(0.0) { $0 + pow(x.value(row: 0, feature: $1), 2) }
+        #expect(abs(norm - 1) < 1e-9)
+    }
+
+    @Test func targetEncodingIsOutOfFoldForTrainingRows() throws {
+        // 200 levels, each seen on 3 rows; the label is a coin flip, so a level's own rows say nothing.
+        var g = SeededGenerator(seed: 3)
+        let rows = (0..<600).map { i in "L\(i % 200),\(g.nextUnit() < 0.5 ? "yes" : "no"),\(g.nextUnit())" }
+        let frame = try CSVFixtures.read("code,label,noise\n" + rows.joined(separator: "\n"))
+        let s = try schema(frame, target: "label")
+        let y = try TargetEncoding(column: frame["label"]!, task: s.task!)
+        let (pipeline, x) = try Pipeline.fit(frame, schema: s, target: y)
+        let encoded = try #require(pipeline.featureNames.firstIndex(of: "code.target_mean"))
+        // In-sample encodings would correlate with the row's own label; out-of-fold ones must not.
+        let trainValues = (0..<600).map { x.value(row: $0, feature: encoded) }
+        let correlation = pearson(trainValues, y.values)
+        let inSample = try pipeline.transform(frame)
+        let leaky = pearson((0..<600).map { inSample.value(row: $0, feature: encoded) }, y.values)
+        #expect(abs(correlation) < 0.15, "out-of-fold correlation \(correlation)")
+        #expect(leaky > 0.3, "in-sample encodings leak (\(leaky)), which is why training rows are out-of-fold")
+    }
+
+    @Test func unseenLevelsAndReorderedColumnsAtPrediction() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.csv)
+        let s = try schema(frame, target: "churned")
+        let y = try TargetEncoding(column: frame["churned"]!, task: s.task!)
+        let (pipeline, _) = try Pipeline.fit(frame, schema: s, target: y)
+        let names = frame.columnNames.reversed().filter { $0 != "churned" }
+        var later = try frame.selecting(columns: Array(names)).selecting(rows: [0, 1])
+        guard case .categorical(var plan) = later["plan"]!.values else { Issue.record("plan is categorical"); return }
+        plan.levels = plan.levels.map { $0 == "basic" ? "platinum" : $0 }
+        try later.replace(Column(name: "plan", values: .categorical(plan)))
+        let x = try pipeline.transform(later)
+        #expect(x.rowCount == 2 && x.featureCount == pipeline.featureNames.count)
+        let model = try Learner.gradientBoosting(GradientBoostingParameters()).fit(try pipeline.transform(frame), target: y)
+        #expect(try model.predict(x).allSatisfy { $0.isFinite })
+        #expect(throws: LearnError.self) { try pipeline.transform(frame.selecting(columns: ["plan"])) }
+    }
+
+    @Test func noFeaturesIsAClearError() throws {
+        let frame = try CSVFixtures.read("id,y\n" + (0..<30).map { "\($0),\($0 % 2)" }.joined(separator: "\n"))
+        let s = try schema(frame, target: "y")
+        #expect(CSVFixtures.errorMessage { _ = try Pipeline.fit(frame, schema: s, target: nil) }?.hasPrefix("there are no feature columns") == true)
+    }
+
+    @Test func balancedClassWeights() {
+        let y = TargetEncoding(task: LearningTask(kind: .binary, classes: ["a", "b"], positiveClass: "b"), values: [0, 0, 0, 1])
+        let w = ClassWeights.balanced(y)
+        let expected: [Double] = [4.0 / 6, 4.0 / 6, 4.0 / 6, 2]
+        #expect(w == expected)
+    }
+
+    private func pearson(_ a: [Double], _ b: [Double]) -> Double {
+        let ma = a.reduce(0, +) / Double(a.count), mb = b.reduce(0, +) / Double(b.count)
+        let cov = zip(a, b).reduce(0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
+        let va = a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) }, vb = b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }
+        return cov / (va * vb).squareRoot()
+    }
+}
+
+@Suite struct FittedModelTests {
+    @Test func everyKindRoundTripsWithIdenticalPredictions() throws {
+        let train = SyntheticTable(rows: 1500, seed: 1)
+        let test = SyntheticTable(rows: 300, seed: 2)
+        var forest = ForestParameters()
+        forest.trees = 10
+        var boosting = GradientBoostingParameters()
+        boosting.rounds = 20
+        for learner in [Learner.gradientBoosting(boosting), .randomForest(forest), .linear(LinearParameters())] {
+            let model = try learner.fit(train.features, target: train.binaryTarget(seed: 3))
+            let data = try JSONEncoder().encode(model)
+            let decoded = try JSONDecoder().decode(FittedModel.self, from: data)
+            #expect(decoded == model)
+            #expect(try decoded.predict(test.features) == model.predict(test.features))
+            #expect(String(decoding: data, as: UTF8.self).contains("\"format_version\":1"))
+        }
+    }
+
+    @Test func newerFormatsAndUnknownKindsAreClearErrors() {
+        let newer = #"{"format_version": 99, "kind": "linear", "model": {}}"#
+        #expect(CSVFixtures.errorMessage { _ = try JSONDecoder().decode(FittedModel.self, from: Data(newer.utf8)) }
+            == "the model was saved in format version 99; this Keel reads up to version 1")
+        let unknown = #"{"format_version": 1, "kind": "oracle", "model": {}}"#
+        #expect(CSVFixtures.errorMessage { _ = try JSONDecoder().decode(FittedModel.self, from: Data(unknown.utf8)) } == "unknown model kind 'oracle'")
+    }
+}
