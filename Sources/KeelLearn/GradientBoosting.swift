@@ -76,7 +76,10 @@ public struct GradientBoosting: Sendable {
                                     features: usedFeatures, learningRate: parameters.learningRate)
                     }
                 }
-                if objective == .l1 { renewMedians(&tree, leafRows: leafRows, scores: scores, y: target.values, weights: weights) }
+                // Median renewal would move leaves past their monotone bounds, so constrained models keep gradient steps.
+                if objective == .l1, parameters.monotoneConstraints == nil {
+                    renewMedians(&tree, leafRows: leafRows, scores: scores, y: target.values, weights: weights)
+                }
                 anySplit = anySplit || tree.nodeCount > 1
                 update(&scores, offset: k * n, tree: tree, leafRows: leafRows, features: features, bagged: bag.count < n)
                 if let validation {
@@ -132,6 +135,17 @@ public struct GradientBoosting: Sendable {
                 throw LearnError.invalidData("weight at row \(row + 1) is \(weights[row]); weights must be finite and not negative")
             }
             guard weights.contains(where: { $0 > 0 }) else { throw LearnError.invalidData("all weights are zero") }
+        }
+        if let constraints = parameters.monotoneConstraints {
+            guard constraints.count == features.featureCount else {
+                throw LearnError.invalidParameter("\(constraints.count) monotone constraints for \(features.featureCount) features")
+            }
+            for (feature, constraint) in constraints.enumerated() where constraint != 0 {
+                guard (-1...1).contains(constraint) else { throw LearnError.invalidParameter("monotone constraints are -1, 0 or 1, not \(constraint)") }
+                guard features.kinds[feature] == .numeric else {
+                    throw LearnError.invalidParameter("feature \(feature) is categorical and cannot have a monotone constraint")
+                }
+            }
         }
         if let validation, validation.features.kinds != features.kinds {
             throw LearnError.invalidData("the validation data's features do not match the training data's")

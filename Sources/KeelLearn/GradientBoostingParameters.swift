@@ -32,6 +32,8 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
     public var minRowsPerCategoryGroup = 100
     public var maxCategoriesForOneVsRest = 4
     public var seed: UInt64 = 0
+    /// Per feature: +1 when predictions must not fall as it rises, −1 when they must not rise, 0 when free.
+    public var monotoneConstraints: [Int]?
 
     public init() {}
 
@@ -69,6 +71,8 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
         split.maxCategoriesPerSplit = maxCategoriesPerSplit
         split.minRowsPerCategoryGroup = minRowsPerCategoryGroup
         split.maxCategoriesForOneVsRest = maxCategoriesForOneVsRest
-        return TreeGrower.Parameters(maxLeaves: maxLeaves, maxDepth: maxDepth, split: split)
+        var parameters = TreeGrower.Parameters(maxLeaves: maxLeaves, maxDepth: maxDepth, split: split)
+        parameters.monotone = monotoneConstraints ?? []
+        return parameters
     }
 }

@@ -26,9 +26,21 @@ struct SplitFinder {
         var count: Double
     }
 
+    /// The range a leaf's output must stay in, set by monotonic splits above it.
+    struct Bounds: Sendable {
+        var lower = -Double.infinity
+        var upper = Double.infinity
+
+        var isOpen: Bool { lower == -.infinity && upper == .infinity }
+        func clamp(_ value: Double) -> Double { min(max(value, lower), upper) }
+    }
+
     struct Split {
         var feature: Int
         var gain: Double
+        /// Leaf outputs of the two sides before the learning rate, within the leaf's bounds.
+        var leftOutput = 0.0
+        var rightOutput = 0.0
         /// Numeric: rows with bin `<= thresholdBin` go left.
         var thresholdBin: Int
         /// Categorical: bins that go left.
@@ -60,11 +72,62 @@ struct SplitFinder {
     }
 
     /// The best split of `feature` from its histogram slice, or nil when none is admissible and positive.
-    func best(feature: Int, histogram h: UnsafePointer<HistogramSum>, mapper: BinMapper, totals: Totals) -> Split? {
+    /// `constraint` is +1 / −1 for a feature the output must rise / fall with (0: none); `bounds` are the
+    /// leaf's output limits. Constrained leaves score splits by their clamped outputs (LightGBM's "basic"
+    /// monotone method): a split whose clamped outputs run against the constraint is not admissible.
+    func best(feature: Int, histogram h: UnsafePointer<HistogramSum>, mapper: BinMapper, totals: Totals,
+              constraint: Int = 0, bounds: Bounds = Bounds()) -> Split? {
+        var split: Split?
         switch mapper.kind {
-        case .numeric: numeric(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals)
-        case .categorical: categorical(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals)
+        case .numeric:
+            split = constraint == 0 && bounds.isOpen
+                ? numeric(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals)
+                : numericConstrained(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals, constraint: constraint, bounds: bounds)
+        case .categorical:
+            split = categorical(feature: feature, h, valueBins: mapper.valueBinCount, totals: totals, bounds: bounds)
         }
+        if var found = split, bounds.isOpen, constraint == 0 {
+            found.leftOutput = leafOutput(found.left)
+            found.rightOutput = leafOutput(found.right)
+            split = found
+        }
+        return split
+    }
+
+    /// −(2·T(G)·o + (H + λ₂)·o²): the loss reduction of output o; at the unconstrained optimum it is the score.
+    func gain(_ g: Double, _ h: Double, output o: Double, extraL2: Double = 0) -> Double {
+        -(2 * thresholdL1(g) * o + (h + parameters.lambdaL2 + extraL2) * o * o)
+    }
+
+    /// Every threshold and missing side, scored with clamped outputs; slower, used only under constraints.
+    private func numericConstrained(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals,
+                                    constraint: Int, bounds: Bounds) -> Split? {
+        let s = Histogram.stride
+        let perHessian = rowsPerHessian(totals)
+        let missing = Totals(gradient: h[valueBins * s], hessian: h[valueBins * s + 1], count: 0)
+        let parentGain = gain(totals.gradient, totals.hessian, output: bounds.clamp(leafOutput(totals)))
+        var best: Split?
+        for pass in 0..<(missing.hessian > 0 ? 2 : 1) {
+            var left = pass == 1 ? missing : Totals(gradient: 0, hessian: 0, count: 0)
+            for bin in 0..<(valueBins - 1) {
+                left.gradient += h[bin * s]
+                left.hessian += h[bin * s + 1]
+                if h[bin * s + 1] == 0 { continue }
+                left.count = left.hessian * perHessian
+                let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
+                guard admissible(left), admissible(right) else { continue }
+                let leftOutput = bounds.clamp(leafOutput(left))
+                let rightOutput = bounds.clamp(leafOutput(right))
+                if (constraint > 0 && leftOutput > rightOutput) || (constraint < 0 && leftOutput < rightOutput) { continue }
+                let splitGain = gain(left.gradient, left.hessian, output: leftOutput) + gain(right.gradient, right.hessian, output: rightOutput) - parentGain
+                if splitGain > parameters.minSplitGain, splitGain > (best?.gain ?? 0) {
+                    let defaultLeft = missing.hessian > 0 ? pass == 1 : left.count >= right.count
+                    best = Split(feature: feature, gain: splitGain, leftOutput: leftOutput, rightOutput: rightOutput, thresholdBin: bin,
+                                 leftBins: nil, defaultLeft: defaultLeft, left: left, right: right)
+                }
+            }
+        }
+        return best
     }
 
     /// One random split of `feature` (extremely randomised trees, Geurts et al. 2006): a threshold drawn
@@ -98,7 +161,8 @@ struct SplitFinder {
         let gain = score(left.gradient, left.hessian) + score(right.gradient, right.hessian) - score(totals.gradient, totals.hessian)
         guard gain > parameters.minSplitGain else { return nil }
         let defaultLeft = missing.hessian > 0 ? missingLeft : left.count >= right.count
-        return Split(feature: feature, gain: gain, thresholdBin: thresholdBin, leftBins: leftBins, defaultLeft: defaultLeft, left: left, right: right)
+        return Split(feature: feature, gain: gain, leftOutput: leafOutput(left), rightOutput: leafOutput(right), thresholdBin: thresholdBin,
+                     leftBins: leftBins, defaultLeft: defaultLeft, left: left, right: right)
     }
 
     /// Rows per unit of hessian in a leaf, to turn a side's hessian into its (estimated) row count.
@@ -177,7 +241,7 @@ struct SplitFinder {
         best = Scan(gain: bestGain, bin: bestBin, leftG: bestG, leftH: bestH)
     }
 
-    private func categorical(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals) -> Split? {
+    private func categorical(feature: Int, _ h: UnsafePointer<HistogramSum>, valueBins: Int, totals: Totals, bounds: Bounds) -> Split? {
         let s = Histogram.stride
         let perHessian = rowsPerHessian(totals)
         func rows(_ bin: Int) -> Double { (h[bin * s + 1] * perHessian).rounded() }
@@ -194,9 +258,15 @@ struct SplitFinder {
             left.count = (left.hessian * perHessian).rounded()
             let right = Totals(gradient: totals.gradient - left.gradient, hessian: totals.hessian - left.hessian, count: totals.count - left.count)
             guard admissible(left), admissible(right) else { return }
-            let gain = score(left.gradient, left.hessian, extraL2: extraL2) + score(right.gradient, right.hessian, extraL2: extraL2) - parentScore
-            if gain > parameters.minSplitGain, gain > (best?.gain ?? 0) {
-                best = Split(feature: feature, gain: gain, thresholdBin: -1, leftBins: leftBins.sorted(), defaultLeft: false, left: left, right: right)
+            let l2 = parameters.lambdaL2 + extraL2
+            let leftOutput = bounds.clamp(-thresholdL1(left.gradient) / (left.hessian + l2))
+            let rightOutput = bounds.clamp(-thresholdL1(right.gradient) / (right.hessian + l2))
+            let parentGain = bounds.isOpen ? parentScore : gain(totals.gradient, totals.hessian, output: bounds.clamp(leafOutput(totals)))
+            let splitGain = gain(left.gradient, left.hessian, output: leftOutput, extraL2: extraL2)
+                + gain(right.gradient, right.hessian, output: rightOutput, extraL2: extraL2) - parentGain
+            if splitGain > parameters.minSplitGain, splitGain > (best?.gain ?? 0) {
+                best = Split(feature: feature, gain: splitGain, leftOutput: leftOutput, rightOutput: rightOutput, thresholdBin: -1,
+                             leftBins: leftBins.sorted(), defaultLeft: false, left: left, right: right)
             }
         }
         if used.count <= parameters.maxCategoriesForOneVsRest {

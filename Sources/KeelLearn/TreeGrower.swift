@@ -17,6 +17,8 @@ final class TreeGrower {
         var featuresPerSplit = 0
         /// One random threshold per feature instead of the best one (extremely randomised trees).
         var randomThresholds = false
+        /// Per feature: +1 / −1 when the output must rise / fall with it, 0 (or an empty array) when free.
+        var monotone: [Int] = []
         /// Split the newest splittable leaf first. Fully grown trees use it so that only the histograms of
         /// one root-to-leaf path's pending siblings are alive, not those of a whole frontier.
         var depthFirst = false
@@ -30,6 +32,7 @@ final class TreeGrower {
         var totals: SplitFinder.Totals
         var histogram: Int
         var best: SplitFinder.Split?
+        var bounds = SplitFinder.Bounds()
     }
 
     let binned: BinnedMatrix
@@ -79,12 +82,13 @@ final class TreeGrower {
             let (leftNode, rightNode) = tree.split(
                 parent.node, feature: split.feature, threshold: threshold(split), categories: categorySet(split),
                 defaultLeft: split.defaultLeft, gain: split.gain,
-                leftLeaf: (finder.leafOutput(split.left) * learningRate, split.left.hessian, leftCount),
-                rightLeaf: (finder.leafOutput(split.right) * learningRate, split.right.hessian, parent.count - leftCount))
+                leftLeaf: (split.leftOutput * learningRate, split.left.hessian, leftCount),
+                rightLeaf: (split.rightOutput * learningRate, split.right.hessian, parent.count - leftCount))
             var left = Leaf(node: leftNode, begin: parent.begin, count: leftCount, depth: parent.depth + 1,
                             totals: split.left, histogram: -1, best: nil)
             var right = Leaf(node: rightNode, begin: parent.begin + leftCount, count: parent.count - leftCount,
                              depth: parent.depth + 1, totals: split.right, histogram: -1, best: nil)
+            (left.bounds, right.bounds) = childBounds(parent.bounds, split)
             let leftIsSmaller = left.count <= right.count
             let smallerBuffer = acquire()
             if leftIsSmaller { (left.histogram, right.histogram) = (smallerBuffer, parent.histogram) }
@@ -105,6 +109,23 @@ final class TreeGrower {
     }
 
     // MARK: Pieces
+
+    /// Below a monotonic split the two sides meet at the midpoint of their outputs, so every leaf on the
+    /// low side stays at or under every leaf on the high side, however deep the tree grows.
+    private func childBounds(_ parent: SplitFinder.Bounds, _ split: SplitFinder.Split) -> (SplitFinder.Bounds, SplitFinder.Bounds) {
+        let constraint = parameters.monotone.isEmpty ? 0 : parameters.monotone[split.feature]
+        guard constraint != 0 else { return (parent, parent) }
+        let middle = (split.leftOutput + split.rightOutput) / 2
+        var (left, right) = (parent, parent)
+        if constraint > 0 {
+            left.upper = min(left.upper, middle)
+            right.lower = max(right.lower, middle)
+        } else {
+            left.lower = max(left.lower, middle)
+            right.upper = min(right.upper, middle)
+        }
+        return (left, right)
+    }
 
     /// A leaf that cannot split needs its histogram no more; its buffer goes back to the pool.
     private func releaseIfFinal(_ leaf: inout Leaf) {
@@ -156,8 +177,9 @@ final class TreeGrower {
                         let feature = features[i]
                         let start = histogram.baseAddress! + binned.histogramOffsets[feature] * Histogram.stride
                         let mapper = binned.mappers[feature]
+                        let constraint = parameters.monotone.isEmpty ? 0 : parameters.monotone[feature]
                         out[i] = draws.isEmpty
-                            ? finder.best(feature: feature, histogram: start, mapper: mapper, totals: leaf.totals)
+                            ? finder.best(feature: feature, histogram: start, mapper: mapper, totals: leaf.totals, constraint: constraint, bounds: leaf.bounds)
                             : finder.random(feature: feature, histogram: start, mapper: mapper, totals: leaf.totals, draw: draws[i])
                     }
                 }
