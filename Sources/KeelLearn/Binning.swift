@@ -3,7 +3,7 @@ import KeelData
 /// Maps one feature's values to bins: quantile bins for numbers, frequency-ranked bins for categories.
 /// The last bin (`missingBin`) holds missing values and, for categories, levels too rare to get their own.
 public struct BinMapper: Codable, Sendable, Equatable {
-    public enum Kind: Codable, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         /// Bin `i` holds values `<= upperBounds[i]` (and above the previous bound); the last bound is +∞.
         case numeric(upperBounds: [Double])
         /// Bin `i` holds level code `codes[i]`, most frequent first.
@@ -11,6 +11,33 @@ public struct BinMapper: Codable, Sendable, Equatable {
     }
 
     public let kind: Kind
+
+    public init(kind: Kind) {
+        self.kind = kind
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case upperBounds = "upper_bounds"
+        case codes
+    }
+
+    /// Numeric mappers are written without their last bound, always +∞, which JSON cannot represent.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch kind {
+        case .numeric(let bounds): try container.encode(Array(bounds.dropLast()), forKey: .upperBounds)
+        case .categorical(let codes): try container.encode(codes, forKey: .codes)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let bounds = try container.decodeIfPresent([Double].self, forKey: .upperBounds) {
+            kind = .numeric(upperBounds: bounds + [.infinity])
+        } else {
+            kind = .categorical(codes: try container.decode([Int].self, forKey: .codes))
+        }
+    }
 
     /// Number of value bins; `missingBin` comes right after them.
     public var valueBinCount: Int {

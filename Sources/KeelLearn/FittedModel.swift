@@ -6,6 +6,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
     case gradientBoosting(GradientBoostedModel)
     case forest(ForestModel)
     case linear(LinearModel)
+    case explainableBoosting(ExplainableBoostingModel)
 
     /// The encoding written today. Readers accept every version up to this one.
     public static let formatVersion = 1
@@ -16,6 +17,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .gradientBoosting(let model): try model.predict(matrix)
         case .forest(let model): try model.predict(matrix)
         case .linear(let model): try model.predict(matrix)
+        case .explainableBoosting(let model): try model.predict(matrix)
         }
     }
 
@@ -24,6 +26,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .gradientBoosting: "gradient_boosting"
         case .forest: "forest"
         case .linear: "linear"
+        case .explainableBoosting: "explainable_boosting"
         }
     }
 
@@ -40,6 +43,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .gradientBoosting(let model): try container.encode(model, forKey: .model)
         case .forest(let model): try container.encode(model, forKey: .model)
         case .linear(let model): try container.encode(model, forKey: .model)
+        case .explainableBoosting(let model): try container.encode(model, forKey: .model)
         }
     }
 
@@ -54,6 +58,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case "gradient_boosting": self = .gradientBoosting(try container.decode(GradientBoostedModel.self, forKey: .model))
         case "forest": self = .forest(try container.decode(ForestModel.self, forKey: .model))
         case "linear": self = .linear(try container.decode(LinearModel.self, forKey: .model))
+        case "explainable_boosting": self = .explainableBoosting(try container.decode(ExplainableBoostingModel.self, forKey: .model))
         default: throw LearnError.invalidData("unknown model kind '\(kind)'")
         }
     }
@@ -64,6 +69,7 @@ public enum Learner: Codable, Sendable, Equatable {
     case gradientBoosting(GradientBoostingParameters)
     case randomForest(ForestParameters)
     case linear(LinearParameters)
+    case explainableBoosting(ExplainableBoostingParameters)
 
     /// - Parameter validation: held-out rows for early stopping (gradient boosting only).
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
@@ -75,6 +81,8 @@ public enum Learner: Codable, Sendable, Equatable {
             .forest(try RandomForest(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
         case .linear(let p):
             .linear(try LinearLearner(parameters: p).fit(features, target: target, weights: weights))
+        case .explainableBoosting(let p):
+            .explainableBoosting(try ExplainableBoosting(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
         }
     }
 }
