@@ -1,12 +1,17 @@
-/// The design matrix of a linear model: numeric features standardised (mean 0, variance 1, missing values
-/// at the mean), categorical features one-hot encoded over their most frequent levels (others and missing:
-/// all zeros) and standardised the same way, so that one penalty treats every column alike.
+/// The design matrix of a linear model, every column standardised (mean 0, variance 1) so that one penalty
+/// treats them alike: numeric features with missing values imputed by the training median plus a
+/// missing-indicator column when training had missing values; categorical features one-hot encoded over
+/// their most frequent levels (missing values count as the most frequent level, other levels as none).
 public struct LinearDesign: Codable, Sendable, Equatable {
     public struct Term: Codable, Sendable, Equatable {
         /// The input feature this design column comes from.
         public var feature: Int
-        /// The level code for a one-hot column; nil for a numeric feature.
+        /// The level code for a one-hot column; nil for a numeric feature or an indicator.
         public var level: Int?
+        /// True for the 0/1 column that marks a missing value of `feature`.
+        public var indicatesMissing = false
+        /// The value that stands in for a missing one: the median (numeric) or the most frequent level's code.
+        public var fill: Double = 0
         public var mean: Double
         public var scale: Double
     }
@@ -23,30 +28,40 @@ public struct LinearDesign: Codable, Sendable, Equatable {
             let base = feature * n
             switch matrix.kinds[feature] {
             case .numeric:
-                var sum = 0.0, present = 0.0
-                for i in 0..<n where !matrix.values[base + i].isNaN { sum += matrix.values[base + i] * (weights?[i] ?? 1); present += weights?[i] ?? 1 }
-                let mean = present > 0 ? sum / present : 0
-                var squares = 0.0
-                for i in 0..<n {
-                    let v = matrix.values[base + i]
-                    let d = (v.isNaN ? mean : v) - mean
-                    squares += d * d * (weights?[i] ?? 1)
+                let present = (0..<n).filter { !matrix.values[base + $0].isNaN }
+                let median = WeightedMedian.of(present, values: { matrix.values[base + $0] }, weights: weights)
+                let filled = (0..<n).map { matrix.values[base + $0].isNaN ? median : matrix.values[base + $0] }
+                terms.append(Self.standardised(Term(feature: feature, level: nil, fill: median, mean: 0, scale: 1), filled, weights, total))
+                if present.count < n {
+                    let indicator = (0..<n).map { matrix.values[base + $0].isNaN ? 1.0 : 0.0 }
+                    terms.append(Self.standardised(Term(feature: feature, level: nil, indicatesMissing: true, mean: 0, scale: 1), indicator, weights, total))
                 }
-                let scale = (squares / total).squareRoot()
-                terms.append(Term(feature: feature, level: nil, mean: mean, scale: scale > 0 ? scale : 1))
             case .categorical:
                 var counts: [Int: Double] = [:]
                 for i in 0..<n where !matrix.values[base + i].isNaN { counts[Int(matrix.values[base + i]), default: 0] += weights?[i] ?? 1 }
-                let levels = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }.prefix(maxLevels)
-                for level in levels.sorted() {
-                    let share = counts[level]! / total
-                    let scale = (share * (1 - share)).squareRoot()
-                    terms.append(Term(feature: feature, level: level, mean: share, scale: scale > 0 ? scale : 1))
+                let ranked = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
+                let mostFrequent = Double(ranked.first ?? 0)
+                for level in ranked.prefix(maxLevels).sorted() {
+                    let column = (0..<n).map { i -> Double in
+                        let v = matrix.values[base + i]
+                        return Int(v.isNaN ? mostFrequent : v) == level ? 1 : 0
+                    }
+                    terms.append(Self.standardised(Term(feature: feature, level: level, fill: mostFrequent, mean: 0, scale: 1), column, weights, total))
                 }
             }
         }
         self.terms = terms
         featureKinds = matrix.kinds
+    }
+
+    /// The term with the weighted mean and population standard deviation of its raw column.
+    private static func standardised(_ term: Term, _ column: [Double], _ weights: [Double]?, _ total: Double) -> Term {
+        var result = term
+        let mean = column.indices.reduce(0.0) { $0 + column[$1] * (weights?[$1] ?? 1) } / total
+        let variance = column.indices.reduce(0.0) { $0 + (column[$1] - mean) * (column[$1] - mean) * (weights?[$1] ?? 1) } / total
+        result.mean = mean
+        result.scale = variance > 0 ? variance.squareRoot() : 1
+        return result
     }
 
     public var columnCount: Int { terms.count }
@@ -62,7 +77,14 @@ public struct LinearDesign: Codable, Sendable, Equatable {
             let source = term.feature * n
             for i in 0..<n {
                 let v = matrix.values[source + i]
-                let raw: Double = if let level = term.level { !v.isNaN && Int(v) == level ? 1 : 0 } else { v.isNaN ? term.mean : v }
+                let raw: Double
+                if term.indicatesMissing {
+                    raw = v.isNaN ? 1 : 0
+                } else if let level = term.level {
+                    raw = Int(v.isNaN ? term.fill : v) == level ? 1 : 0
+                } else {
+                    raw = v.isNaN ? term.fill : v
+                }
                 design[j * n + i] = (raw - term.mean) / term.scale
             }
         }

@@ -24,6 +24,9 @@ public struct TargetEncoding: Sendable {
         case .binary, .multiclass:
             let classes = task.classes ?? []
             guard classes.count >= 2 else { throw LearnError.invalidTarget("a classifier needs at least two classes") }
+            guard classes.count <= column.count else {
+                throw LearnError.invalidTarget("target '\(column.name)' has \(classes.count) classes but only \(column.count) rows; a classifier needs more rows than classes")
+            }
             var index: [String: Int] = [:]
             for (i, label) in classes.enumerated() { index[label] = i }
             var encoded = [Double](repeating: 0, count: column.count)

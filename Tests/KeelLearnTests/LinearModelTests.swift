@@ -61,3 +61,26 @@ import Testing
         #expect(try decoded.predict(test.features) == p)
     }
 }
+
+@Suite struct LinearDesignTests {
+    @Test func medianImputationIndicatorsAndMostFrequentLevels() throws {
+        // Feature 0: numbers with a missing value; feature 1: categories 0, 0, 1 and a missing one.
+        let x = FeatureMatrix(rowCount: 4, kinds: [.numeric, .categorical], values: [1, 2, .nan, 10, 0, 0, 1, .nan])
+        let design = LinearDesign(x, weights: nil)
+        #expect(design.terms.count == 4, "value, missing indicator, two levels")
+        #expect(design.terms[0].fill == 2, "median of 1, 2, 10")
+        #expect(design.terms[1].indicatesMissing)
+        #expect(design.terms[2].fill == 0, "the most frequent level stands in for a missing one")
+        let columns = try design.columns(x)
+        let raw = (0..<4).map { columns[$0] * design.terms[0].scale + design.terms[0].mean }
+        #expect(abs(raw[2] - 2) < 1e-12)
+        let level0 = (0..<4).map { columns[2 * 4 + $0] * design.terms[2].scale + design.terms[2].mean }
+        #expect(level0.map { ($0 * 1e9).rounded() / 1e9 } == [1, 1, 0, 1])
+    }
+
+    @Test func moreClassesThanRowsIsAnError() {
+        let column = Column(name: "y", values: .categorical(EncodedStrings(codes: [0, 1], levels: ["a", "b"])))
+        let task = LearningTask(kind: .multiclass, classes: ["a", "b", "c"])
+        #expect(CSVFixtures.errorMessage { _ = try TargetEncoding(column: column, task: task) } == "target 'y' has 3 classes but only 2 rows; a classifier needs more rows than classes")
+    }
+}
