@@ -96,20 +96,7 @@ public struct ExplainableBoostingModel: Codable, Sendable, Equatable {
     }
 
     public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
-        let raw = try rawScores(matrix)
-        switch task {
-        case .regression: return raw
-        case .binary: return raw.flatMap { s in let p = 1 / (1 + exp(-s)); return [1 - p, p] }
-        case .multiclass:
-            var p = raw
-            for row in 0..<(raw.count / outputs) {
-                let range = (row * outputs)..<((row + 1) * outputs)
-                let m = raw[range].max()!
-                let sum = raw[range].reduce(0) { $0 + exp($1 - m) }
-                for i in range { p[i] = exp(raw[i] - m) / sum }
-            }
-            return p
-        }
+        ScoreLink.apply(try rawScores(matrix), task: task, outputs: outputs)
     }
 }
 
@@ -158,15 +145,9 @@ public struct ExplainableBoosting: Sendable {
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
                     deadline: ContinuousClock.Instant? = nil) throws -> ExplainableBoostingModel {
         try parameters.validate(features: features)
+        try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
-        guard n >= 10, features.featureCount > 0 else { throw LearnError.invalidData("an EBM needs at least 10 rows and one feature") }
-        guard target.values.count == n else { throw LearnError.invalidData("\(target.values.count) target values for \(n) rows") }
-        if target.task.kind != .regression, Set(target.values).count < 2 {
-            throw LearnError.invalidTarget("the target has a single class; a classifier needs at least two")
-        }
-        if let weights, weights.count != n || weights.contains(where: { !($0 >= 0) || !$0.isFinite }) || !weights.contains(where: { $0 > 0 }) {
-            throw LearnError.invalidData("weights must be one finite, non-negative value per row, not all zero")
-        }
+        guard n >= 10 else { throw LearnError.invalidData("an EBM needs at least 10 rows, not \(n)") }
         let objective: Objective = target.task.kind == .binary ? .binary : target.task.kind == .multiclass ? .multiclass : .l2
         let outputs = objective == .multiclass ? target.classCount : 1
         let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)

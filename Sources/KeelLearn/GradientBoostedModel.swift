@@ -1,3 +1,4 @@
+import KeelData
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,25 +45,7 @@ public struct GradientBoostedModel: Codable, Sendable, Equatable {
 
     /// Class probabilities (row-major, one per class; both classes for binary) or predicted values.
     public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
-        let raw = try rawScores(matrix)
-        switch objective {
-        case .binary:
-            return raw.flatMap { score -> [Double] in
-                let p = 1 / (1 + exp(-score))
-                return [1 - p, p]
-            }
-        case .multiclass:
-            var probabilities = raw
-            for row in 0..<matrix.rowCount {
-                let base = row * outputCount
-                let maximum = raw[base..<(base + outputCount)].max()!
-                var sum = 0.0
-                for k in 0..<outputCount { sum += exp(raw[base + k] - maximum) }
-                for k in 0..<outputCount { probabilities[base + k] = exp(raw[base + k] - maximum) / sum }
-            }
-            return probabilities
-        case .l2, .l1, .huber:
-            return raw
-        }
+        let task: TaskKind = objective == .binary ? .binary : objective == .multiclass ? .multiclass : .regression
+        return ScoreLink.apply(try rawScores(matrix), task: task, outputs: outputCount)
     }
 }

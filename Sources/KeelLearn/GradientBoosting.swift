@@ -120,22 +120,7 @@ public struct GradientBoosting: Sendable {
     }
 
     private func checkInputs(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]?, validation: Validation?) throws {
-        guard features.rowCount > 0 else { throw LearnError.invalidData("there are no rows to train on") }
-        guard features.featureCount > 0 else { throw LearnError.invalidData("there are no features to train on") }
-        guard target.values.count == features.rowCount else {
-            throw LearnError.invalidData("\(target.values.count) target values for \(features.rowCount) rows")
-        }
-        if target.task.kind != .regression {
-            let present = Set(target.values)
-            guard present.count >= 2 else { throw LearnError.invalidTarget("the target has a single class; a classifier needs at least two") }
-        }
-        if let weights {
-            guard weights.count == features.rowCount else { throw LearnError.invalidData("\(weights.count) weights for \(features.rowCount) rows") }
-            if let row = weights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
-                throw LearnError.invalidData("weight at row \(row + 1) is \(weights[row]); weights must be finite and not negative")
-            }
-            guard weights.contains(where: { $0 > 0 }) else { throw LearnError.invalidData("all weights are zero") }
-        }
+        try TrainingInput.check(features, target: target, weights: weights)
         if let constraints = parameters.monotoneConstraints {
             guard constraints.count == features.featureCount else {
                 throw LearnError.invalidParameter("\(constraints.count) monotone constraints for \(features.featureCount) features")

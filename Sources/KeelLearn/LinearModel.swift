@@ -61,21 +61,7 @@ public struct LinearModel: Codable, Sendable, Equatable {
     }
 
     public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
-        let raw = try rawScores(matrix)
-        switch task {
-        case .regression: return raw
-        case .binary: return raw.flatMap { s in let p = 1 / (1 + exp(-s)); return [1 - p, p] }
-        case .multiclass:
-            let k = coefficients.count
-            var p = raw
-            for row in 0..<(raw.count / k) {
-                let range = (row * k)..<((row + 1) * k)
-                let m = raw[range].max()!
-                let sum = raw[range].reduce(0) { $0 + exp($1 - m) }
-                for i in range { p[i] = exp(raw[i] - m) / sum }
-            }
-            return p
-        }
+        ScoreLink.apply(try rawScores(matrix), task: task, outputs: coefficients.count)
     }
 }
 
@@ -92,15 +78,8 @@ public struct LinearLearner: Sendable {
 
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil) throws -> LinearModel {
         try parameters.validate()
+        try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
-        guard n > 0, features.featureCount > 0 else { throw LearnError.invalidData("there are no rows or no features to train on") }
-        guard target.values.count == n else { throw LearnError.invalidData("\(target.values.count) target values for \(n) rows") }
-        if target.task.kind != .regression, Set(target.values).count < 2 {
-            throw LearnError.invalidTarget("the target has a single class; a classifier needs at least two")
-        }
-        if let weights, weights.count != n || weights.contains(where: { !($0 >= 0) || !$0.isFinite }) || !weights.contains(where: { $0 > 0 }) {
-            throw LearnError.invalidData("weights must be one finite, non-negative value per row, not all zero")
-        }
         if let signs = parameters.signConstraints, signs.count != features.featureCount {
             throw LearnError.invalidParameter("\(signs.count) sign constraints for \(features.featureCount) features")
         }

@@ -117,15 +117,8 @@ public struct RandomForest: Sendable {
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
                     deadline: ContinuousClock.Instant? = nil) throws -> ForestModel {
         try parameters.validate()
+        try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
-        guard n > 0, features.featureCount > 0 else { throw LearnError.invalidData("there are no rows or no features to train on") }
-        guard target.values.count == n else { throw LearnError.invalidData("\(target.values.count) target values for \(n) rows") }
-        if target.task.kind != .regression, Set(target.values).count < 2 {
-            throw LearnError.invalidTarget("the target has a single class; a classifier needs at least two")
-        }
-        if let weights, weights.count != n || weights.contains(where: { !($0 >= 0) || !$0.isFinite }) || !weights.contains(where: { $0 > 0 }) {
-            throw LearnError.invalidData("weights must be one finite, non-negative value per row, not all zero")
-        }
         let outputs = target.task.kind == .multiclass ? target.classCount : 1
         let channels = indicatorChannels(target, outputs: outputs, weights: weights)
         let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
