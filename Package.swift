@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: hotPathSettings),
         .target(name: "CKeelIntrinsics"),
         .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
+        .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelSynthetic",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -42,6 +43,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport"], swiftSettings: swiftSettings),
     ]
 )

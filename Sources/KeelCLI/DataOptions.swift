@@ -19,8 +19,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("An identifier column, never a feature (repeatable).", valueName: "column"))
     var id: [String] = []
 
-    @Option(help: ArgumentHelp("The time column: splits and validation follow its order.", valueName: "column"))
-    var time: String?
+    @Option(name: .customLong("time-column"), help: ArgumentHelp("The time column: splits and validation follow its order.", valueName: "column"))
+    var timeColumn: String?
 
     @Option(help: ArgumentHelp("A group column: rows of one group never straddle a split.", valueName: "column"))
     var group: String?
@@ -72,7 +72,7 @@ struct DataOptions: ParsableArguments {
         overrides.task = task
         overrides.positiveClass = positiveClass
         overrides.ids = id
-        overrides.time = time
+        overrides.time = timeColumn
         overrides.group = group
         overrides.weight = weight
         overrides.protected = protected

@@ -25,7 +25,7 @@ public struct KeelCommand: AsyncParsableCommand {
         JSON document on standard output. Exit codes: 0 success, 1 error, 2 usage error, 3 a check found a problem.
         """,
         version: version,
-        subcommands: [InspectCommand.self, ExampleCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, InspectCommand.self, ExampleCommand.self]
     )
 
     public init() {}

@@ -173,7 +173,7 @@ public enum SchemaInference {
         }
         let dated = schema.columns.filter { $0.flags.contains(.timeCandidate) && $0.role == .feature }.map(\.name)
         if !dated.isEmpty, schema.columns(withRole: .time).isEmpty {
-            warnings.append("date columns \(dated.map { "'\($0)'" }.joined(separator: ", ")) could order the data in time; pass --time COLUMN to split and validate in time order")
+            warnings.append("date columns \(dated.map { "'\($0)'" }.joined(separator: ", ")) could order the data in time; pass --time-column COLUMN to split and validate in time order")
         }
         return warnings
     }

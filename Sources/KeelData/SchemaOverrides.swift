@@ -46,7 +46,7 @@ public struct SchemaOverrides: Sendable, Equatable {
     private func checkNames(in frame: Frame) throws {
         var roleOf: [String: String] = [:]
         let named: [(String, [String])] = [
-            ("--id", ids), ("--time", time.map { [$0] } ?? []), ("--group", group.map { [$0] } ?? []),
+            ("--id", ids), ("--time-column", time.map { [$0] } ?? []), ("--group", group.map { [$0] } ?? []),
             ("--weight", weight.map { [$0] } ?? []), ("--protected", protected), ("--ignore", ignored),
             ("--feature", features),
         ]

@@ -171,60 +171,74 @@ struct CoordinateDescent {
     }
 
     func logistic(_ y: [Double]) -> ([Double], Double, Int, Bool) {
-        let (betas, bs, passes, converged) = multinomialLike(y, outputs: 1) { etas, i in
-            let p = 1 / (1 + exp(-etas[0][i]))
-            return ([p], y[i] == 1 ? -log(max(p, 1e-300)) : -log(max(1 - p, 1e-300)))
-        }
+        let (betas, bs, passes, converged) = newtonCycles(y, outputs: 1)
         return (betas[0], bs[0], passes, converged)
     }
 
     func multinomial(_ y: [Double], classes k: Int) -> ([[Double]], [Double], Int, Bool) {
-        let (betas, bs, passes, converged) = multinomialLike(y, outputs: k) { etas, i in
-            let m = (0..<k).map { etas[$0][i] }.max()!
-            let sum = (0..<k).reduce(0.0) { $0 + exp(etas[$1][i] - m) }
-            let p = (0..<k).map { exp(etas[$0][i] - m) / sum }
-            return (p, -(etas[Int(y[i])][i] - m - log(sum)))
-        }
+        let (betas, bs, passes, converged) = newtonCycles(y, outputs: k)
         return (betas, centred(bs), passes, converged)
+    }
+
+    /// Probabilities per output (`p[k][i]`: logistic for one output, softmax for several) and the mean
+    /// weighted log loss, from the linear scores.
+    private func probabilities(_ etas: [[Double]], _ y: [Double]) -> (p: [[Double]], loss: Double) {
+        let k = etas.count
+        var p = [[Double]](repeating: [Double](repeating: 0, count: rows), count: k)
+        var loss = 0.0
+        for i in 0..<rows {
+            if k == 1 {
+                let q = 1 / (1 + exp(-etas[0][i]))
+                p[0][i] = q
+                loss -= sampleWeights[i] * (y[i] == 1 ? log(max(q, 1e-300)) : log(max(1 - q, 1e-300)))
+            } else {
+                var m = -Double.infinity
+                for c in 0..<k { m = max(m, etas[c][i]) }
+                var sum = 0.0
+                for c in 0..<k { sum += exp(etas[c][i] - m) }
+                for c in 0..<k { p[c][i] = exp(etas[c][i] - m) / sum }
+                loss -= sampleWeights[i] * (etas[Int(y[i])][i] - m - log(sum))
+            }
+        }
+        return (p, loss / scaleN)
     }
 
     /// Cycles partial Newton steps over the outputs (one output for binary: plain IRLS). Each step solves
     /// the weighted least-squares problem of the quadratic approximation, then is halved until the penalised
     /// objective decreases, so the iteration cannot diverge on (nearly) separable classes.
-    /// `model(etas, i)` gives row i's probabilities per output and its loss.
-    private func multinomialLike(_ y: [Double], outputs k: Int,
-                                 model: ([[Double]], Int) -> ([Double], Double)) -> ([[Double]], [Double], Int, Bool) {
+    private func newtonCycles(_ y: [Double], outputs k: Int) -> ([[Double]], [Double], Int, Bool) {
         var betas = [[Double]](repeating: [Double](repeating: 0, count: columns), count: k)
         var bs = [Double](repeating: 0, count: k)
         var etas = [[Double]](repeating: [Double](repeating: 0, count: rows), count: k)
+        var (p, loss) = probabilities(etas, y)
+        var current = loss + penalty(betas)
         var total = 0
-        var current = objective(etas, betas, model)
         for _ in 0..<500 {
             var change = 0.0
             for c in 0..<k {
                 var w = [Double](repeating: 0, count: rows)
                 var z = [Double](repeating: 0, count: rows)
                 for i in 0..<rows {
-                    let p = model(etas, i).0[c]
+                    let q = p[c][i]
                     let indicator: Double = k == 1 ? y[i] : (Int(y[i]) == c ? 1 : 0)
-                    let variance = max(p * (1 - p), 1e-10)
+                    let variance = max(q * (1 - q), 1e-10)
                     w[i] = variance * sampleWeights[i]
-                    z[i] = etas[c][i] + (indicator - p) / variance
+                    z[i] = etas[c][i] + (indicator - q) / variance
                 }
                 let (proposal, proposalB, passes, _) = weightedLeastSquares(z: z, w: w, beta: betas[c], intercept: bs[c], maxPasses: parameters.maxIterations)
                 total += passes
                 var step = 1.0
                 while true {
-                    let trialBeta = zip(betas[c], proposal).map { $0 + step * ($1 - $0) }
+                    var trialBetas = betas
+                    trialBetas[c] = zip(betas[c], proposal).map { $0 + step * ($1 - $0) }
                     let trialB = bs[c] + step * (proposalB - bs[c])
                     var trialEtas = etas
-                    trialEtas[c] = linear(trialBeta, trialB)
-                    var trialBetas = betas
-                    trialBetas[c] = trialBeta
-                    let value = objective(trialEtas, trialBetas, model)
+                    trialEtas[c] = linear(trialBetas[c], trialB)
+                    let (trialP, trialLoss) = probabilities(trialEtas, y)
+                    let value = trialLoss + penalty(trialBetas)
                     if value <= current || step < 1e-6 {
-                        change = max(change, abs(trialB - bs[c]), zip(trialBeta, betas[c]).map { abs($0 - $1) }.max() ?? 0)
-                        (betas[c], bs[c], etas, current) = (trialBeta, trialB, trialEtas, min(value, current))
+                        change = max(change, abs(trialB - bs[c]), zip(trialBetas[c], betas[c]).map { abs($0 - $1) }.max() ?? 0)
+                        (betas, bs[c], etas, p, current) = (trialBetas, trialB, trialEtas, trialP, min(value, current))
                         break
                     }
                     step /= 2
@@ -235,14 +249,11 @@ struct CoordinateDescent {
         return (betas, bs, total, false)
     }
 
-    /// (1/n) Σ wᵢ lossᵢ + λ Σₖ (ρ‖βₖ‖₁ + (1 − ρ)/2 ‖βₖ‖²).
-    private func objective(_ etas: [[Double]], _ betas: [[Double]], _ model: ([[Double]], Int) -> ([Double], Double)) -> Double {
-        var loss = 0.0
-        for i in 0..<rows { loss += sampleWeights[i] * model(etas, i).1 }
+    /// λ Σₖ (ρ‖βₖ‖₁ + (1 − ρ)/2 ‖βₖ‖²).
+    private func penalty(_ betas: [[Double]]) -> Double {
         let l1 = parameters.lambda * parameters.l1Ratio
         let l2 = parameters.lambda * (1 - parameters.l1Ratio)
-        let penalty = betas.reduce(0.0) { sum, beta in sum + beta.reduce(0.0) { $0 + l1 * abs($1) + l2 / 2 * $1 * $1 } }
-        return loss / scaleN + penalty
+        return betas.reduce(0.0) { sum, beta in sum + beta.reduce(0.0) { $0 + l1 * abs($1) + l2 / 2 * $1 * $1 } }
     }
 
     /// Softmax scores are unchanged by a common shift; centring the intercepts gives the solution scikit-learn reports.

@@ -13,7 +13,7 @@ import Testing
         #expect(help.stdout.contains("inspect"))
         let inspectHelp = try KeelProcess.run(["inspect", "--help"])
         #expect(inspectHelp.status == 0)
-        for flag in ["--target", "--schema", "--task", "--positive-class", "--id", "--time", "--group", "--weight",
+        for flag in ["--target", "--schema", "--task", "--positive-class", "--id", "--time-column", "--group", "--weight",
                      "--protected", "--ignore", "--categorical", "--numeric", "--json", "--write-schema"] {
             #expect(inspectHelp.stdout.contains(flag), "help lacks \(flag)")
         }
@@ -50,7 +50,7 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let schemaPath = folder.appendingPathComponent("schema.yaml").path
         let data = Datasets.packageRoot.appendingPathComponent(example).path
-        let written = try KeelProcess.run(["inspect", data, "--target", "churned", "--time", "snapshot_month",
+        let written = try KeelProcess.run(["inspect", data, "--target", "churned", "--time-column", "snapshot_month",
                                            "--protected", "region", "--write-schema", schemaPath, "--quiet"])
         #expect(written.status == 0, "\(written.stderr)")
         let yaml = try String(contentsOfFile: schemaPath, encoding: .utf8)

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelLearn
+import KeelSearch
+
+/// `keel train DATA --target COL`: the time-budgeted search, its leaderboard and the saved model.
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Search learners and hyperparameters within a time budget; save the best model.",
+        discussion: """
+        A holdout (20%) is cut first and never shown to the search. Trials are ranked by cross-validation; the \
+        winner is refitted on the search rows and scored once on the holdout, and the report shows both scores \
+        and the gap. With --trials N instead of a time budget, the same seed gives the same leaderboard and model.
+        """
+    )
+
+    @Argument(help: "A CSV file (optionally .gz).")
+    var file: String
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Time budget for the whole run, e.g. 30s, 5m (default 60s).")
+    var time: DurationArgument = DurationArgument(seconds: 60)
+
+    @Option(help: "Run exactly this many trials instead of a time budget (reproducible).")
+    var trials: Int?
+
+    @Option(help: "Metric to optimise: \(Metric.allCases.map(\.rawValue).joined(separator: ", ")) (default by task).")
+    var metric: Metric?
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Only these learner families (repeatable): \(SearchSettings.learnerFamilies.joined(separator: ", ")).", valueName: "family"))
+    var learner: [String] = []
+
+    @Option(help: "Where to write the model.")
+    var out: String = "model.keel"
+
+    @Flag(help: "Print the report as one JSON document on standard output.")
+    var json = false
+
+    @Flag(help: "No progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard data.target != nil || data.schema != nil else { throw ValidationError("train needs --target (or a schema file naming the target)") }
+        if let trials, trials < 1 { throw ValidationError("--trials must be at least 1, not \(trials)") }
+        guard time.seconds >= 1 else { throw ValidationError("--time must be at least 1s, not \(time)") }
+        if let unknown = learner.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
+            throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let loaded = try data.load(file, quiet: quiet || json)
+        var settings = SearchSettings()
+        settings.timeBudget = max(1, time.seconds - (ContinuousClock.now - started).seconds)
+        settings.trials = trials
+        settings.metric = metric
+        settings.seed = seed
+        settings.learners = learner.isEmpty ? nil : Set(learner)
+        let (model, report) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { line in
+            if !(quiet || json) { Terminal.progress(line) }
+        }
+        try model.write(to: out)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(Self.text(report, out: out, seconds: (ContinuousClock.now - started).seconds))
+        }
+    }
+
+    static func text(_ report: SearchReport, out: String, seconds: Double) -> String {
+        let metric = report.metric.rawValue
+        var lines = ["leaderboard (\(metric), \(report.metric.higherIsBetter ? "higher" : "lower") is better; \(report.validation)):", ""]
+        let rows = report.leaderboard.enumerated().map { rank, trial in
+            [String(rank + 1), trial.family, trial.summary, "\(Format.fixed(trial.mean, 4)) ± \(Format.fixed(trial.std, 4))",
+             Format.fixed(trial.fitSeconds, 2) + "s", Format.fixed(trial.predictMillisecondsPer1000, 2) + "ms"]
+        }
+        lines += TextTable.render(header: ["rank", "learner", "settings", "cv \(metric)", "fit/fold", "predict/1k rows"], rows: rows, rightAligned: [0, 3, 4, 5])
+        let failed = report.trials.filter { $0.status != .completed }
+        if !failed.isEmpty { lines.append("(\(failed.count) trial\(failed.count == 1 ? "" : "s") stopped at the deadline or failed)") }
+        lines.append("")
+        let best = report.trials.first { $0.id == report.bestTrial }
+        lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
+        lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
+        for warning in report.warnings { lines.append("warning: \(warning)") }
+        lines.append("model written to \(out) in \(Format.fixed(seconds, 1))s\(report.budgetSeconds.map { " (budget \(Int($0.rounded()))s)" } ?? "")")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Metric: ExpressibleByArgument {}

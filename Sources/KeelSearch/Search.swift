@@ -1,0 +1,165 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// Keel's main job: given a table and its schema, find the best model the budget allows and say truthfully
+/// how good it is.
+///
+/// A holdout is cut first and never shown to any trial. Each trial refits the preprocessing pipeline inside
+/// every fold (no leakage) and boosting stops early on an inner split of the fold's training rows, never on
+/// the fold being scored. The winner is refitted on the whole search part and scored once on the holdout;
+/// that refitted model is the one shipped. With a time budget, trials stop before the search deadline,
+/// which leaves room for the refit; with `settings.trials`, exactly that many run, in a fixed order.
+public enum Search {
+    public static func run(frame: Frame, schema: Schema, settings: SearchSettings,
+                           progress: (String) -> Void = { _ in }) throws -> (TrainedModel, SearchReport) {
+        let started = ContinuousClock.now
+        let finalDeadline: ContinuousClock.Instant? = settings.trials == nil ? started + .seconds(settings.timeBudget * 0.97) : nil
+        guard let targetName = schema.target, let task = schema.task else {
+            throw SearchError.invalidInput("a search needs a target column (--target)")
+        }
+        let metric = settings.metric ?? Metric.defaultFor(task.kind)
+        guard metric.isRegression == (task.kind == .regression) else {
+            throw SearchError.invalidInput("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) task")
+        }
+        var warnings: [String] = []
+        let (data, dropped) = try dropMissingTargets(frame, target: targetName, warnings: &warnings)
+        let typed = try data.conforming(to: schema)
+        let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
+        let y = try TargetEncoding(column: typed[targetName]!.converted(to: storage), task: task)
+        let weights = try weightColumn(typed, schema: schema)
+        let plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
+        progress("validation: \(plan.description); \(plan.holdout.validation.count) rows held out")
+
+        let searchFrame = typed.selecting(rows: plan.holdout.train)
+        let searchY = TargetEncoding(task: task, values: plan.holdout.train.map { y.values[$0] })
+        let searchWeights = weights.map { w in plan.holdout.train.map { w[$0] } }
+        let folds = try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, seed: settings.seed) }
+
+        var evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount)
+        let families = settings.learners ?? Set(SearchSettings.learnerFamilies)
+        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families)
+        var generator = SeededGenerator(seed: settings.seed &+ 17)
+        var trials: [TrialResult] = []
+        while true {
+            if let limit = settings.trials, trials.count >= limit { break }
+            let searchDeadline = finalDeadline.map { $0 - .seconds(refitReserve(trials, budget: settings.timeBudget, folds: folds.count)) }
+            if let searchDeadline, !trials.isEmpty, ContinuousClock.now + .seconds(estimate(trials, folds: folds.count)) > searchDeadline { break }
+            let candidate: Portfolio.Candidate
+            if !queue.isEmpty {
+                candidate = queue.removeFirst()
+            } else if families.contains("gbdt"), let base = bestBoosting(trials, metric: metric) {
+                candidate = Portfolio.perturb(base, &generator)
+            } else {
+                break
+            }
+            let result = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
+            trials.append(result)
+            progress(line(for: result, metric: metric, elapsed: (ContinuousClock.now - started).seconds, budget: settings.trials == nil ? settings.timeBudget : nil))
+        }
+
+        let completed = trials.filter { $0.status == .completed }
+        let best = completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+        let chosen: Learner
+        if let best {
+            chosen = refitLearner(best)
+        } else {
+            warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
+            chosen = .linear(LinearParameters())
+        }
+        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
+        let model = try chosen.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+        let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
+        let holdoutY = plan.holdout.validation.map { y.values[$0] }
+        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: model.predict(pipeline.transform(holdoutFrame)), classCount: y.classCount)
+        let cv = best?.mean ?? holdoutScore
+        let spread = best?.std ?? 0
+        let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
+        if gap > 2 * spread + 1e-9, best != nil {
+            warnings.append("the holdout \(metric.rawValue) is worse than cross-validation by \(format(gap)), more than twice the folds' spread (\(format(spread))): the validation score is optimistic")
+        }
+        let trained = TrainedModel(
+            keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
+            pipeline: pipeline, model: model, metric: metric, validation: plan.description, crossValidatedScore: cv,
+            holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
+        let report = SearchReport(
+            task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
+            holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: best?.id ?? 0,
+            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, warnings: warnings,
+            secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
+            seed: settings.seed)
+        return (trained, report)
+    }
+
+    static func options(_ seed: UInt64) -> PipelineOptions {
+        var options = PipelineOptions()
+        options.seed = seed
+        return options
+    }
+
+    // MARK: Steps
+
+    private static func dropMissingTargets(_ frame: Frame, target: String, warnings: inout [String]) throws -> (Frame, Int) {
+        let column = frame[target]!
+        let keep = (0..<frame.rowCount).filter { !column.isMissing(at: $0) }
+        let dropped = frame.rowCount - keep.count
+        guard dropped > 0 else { return (frame, 0) }
+        guard keep.count >= 20, dropped * 5 <= frame.rowCount else {
+            throw SearchError.invalidInput("target '\(target)' is missing in \(dropped) of \(frame.rowCount) rows; too many to drop")
+        }
+        warnings.append("dropped \(dropped) rows whose target '\(target)' is missing")
+        return (frame.selecting(rows: keep), dropped)
+    }
+
+    private static func weightColumn(_ frame: Frame, schema: Schema) throws -> [Double]? {
+        guard let name = schema.columns(withRole: .weight).first?.name, case .numeric(let values) = frame[name]?.values else { return nil }
+        if let row = values.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
+            throw SearchError.invalidInput("weight column '\(name)' has \(values[row]) at row \(row + 1); weights must be finite and not negative")
+        }
+        return values
+    }
+
+    /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
+    private static func refitReserve(_ trials: [TrialResult], budget: Double, folds: Int) -> Double {
+        let slowestFold = trials.filter { $0.status == .completed }.map(\.fitSeconds).max() ?? 0
+        return max(budget * 0.1, slowestFold * 1.5 + 0.5)
+    }
+
+    /// Expected seconds for the next trial: the typical completed trial's folds.
+    private static func estimate(_ trials: [TrialResult], folds: Int) -> Double {
+        let costs = trials.filter { $0.status == .completed }.map { $0.fitSeconds * Double(folds) }.sorted()
+        return costs.isEmpty ? 0 : costs[costs.count / 2]
+    }
+
+    private static func bestBoosting(_ trials: [TrialResult], metric: Metric) -> GradientBoostingParameters? {
+        let boosting = trials.filter { $0.status == .completed && $0.family == "gbdt" }
+        guard let best = boosting.min(by: { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }),
+              case .gradientBoosting(let p) = best.learner else { return nil }
+        return p
+    }
+
+    /// Boosting is refitted with the rounds early stopping chose in the folds (a little more for the larger
+    /// training set) and no early stopping, since no rows are left to stop on.
+    private static func refitLearner(_ trial: TrialResult) -> Learner {
+        guard case .gradientBoosting(var p) = trial.learner, !trial.bestRounds.isEmpty else { return trial.learner }
+        let mean = Double(trial.bestRounds.reduce(0, +)) / Double(trial.bestRounds.count)
+        p.rounds = max(1, Int((mean * 1.1).rounded()))
+        p.earlyStoppingRounds = 0
+        return .gradientBoosting(p)
+    }
+
+    private static func line(for trial: TrialResult, metric: Metric, elapsed: Double, budget: Double?) -> String {
+        let clock = budget.map { "[\(Int(elapsed))s/\(Int($0))s]" } ?? "[\(Int(elapsed))s]"
+        guard trial.status == .completed else { return "\(clock) trial \(trial.id) \(trial.family): \(trial.status.rawValue)\(trial.message.map { " (\($0))" } ?? "")" }
+        return "\(clock) trial \(trial.id) \(trial.family) (\(trial.summary)): \(metric.rawValue) \(format(trial.mean)) ± \(format(trial.std))"
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.4f", value) }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}

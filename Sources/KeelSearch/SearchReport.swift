@@ -1,0 +1,32 @@
+import KeelData
+import KeelLearn
+
+/// The truthful account of a search: every trial, the chosen one, and how the shipped model scored on rows
+/// the search never saw.
+public struct SearchReport: Codable, Sendable {
+    public var task: TaskKind
+    public var metric: Metric
+    public var validation: String
+    public var searchRows: Int
+    public var holdoutRows: Int
+    public var droppedRows: Int
+    /// In the order they ran.
+    public var trials: [TrialResult]
+    public var bestTrial: Int
+    public var crossValidatedScore: Double
+    public var crossValidatedStd: Double
+    public var holdoutScore: Double
+    /// How much worse the holdout is than cross-validation (positive: worse), in the metric's units.
+    public var gap: Double
+    public var warnings: [String]
+    public var secondsUsed: Double
+    public var budgetSeconds: Double?
+    public var seed: UInt64
+
+    /// Completed trials, best first.
+    public var leaderboard: [TrialResult] {
+        trials.filter { $0.status == .completed }.sorted { a, b in
+            a.mean != b.mean ? (metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean) : a.id < b.id
+        }
+    }
+}

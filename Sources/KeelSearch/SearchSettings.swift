@@ -1,0 +1,21 @@
+import KeelData
+import KeelLearn
+
+/// What a search may do: its budget, what it optimises, and how it validates.
+public struct SearchSettings: Sendable {
+    /// Wall-clock budget in seconds for everything from the first trial to the refitted model.
+    public var timeBudget: Double = 60
+    /// Run exactly this many trials, with no time limit (reproducible to the bit for a seed).
+    public var trials: Int?
+    /// nil: the task's default metric.
+    public var metric: Metric?
+    public var seed: UInt64 = 1
+    /// Share of rows held out before the search and scored once at the end.
+    public var holdoutFraction = 0.2
+    /// Learner families to consider (`gbdt`, `random_forest`, `extra_trees`, `linear`, `ebm`); nil: all.
+    public var learners: Set<String>?
+
+    public init() {}
+
+    public static let learnerFamilies = ["linear", "gbdt", "random_forest", "extra_trees", "ebm"]
+}

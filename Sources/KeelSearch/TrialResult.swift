@@ -1,0 +1,23 @@
+import KeelLearn
+
+/// One evaluated configuration: its learner, cross-validated scores and costs.
+public struct TrialResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case completed, failed, stopped }
+
+    public var id: Int
+    public var family: String
+    /// Key hyperparameters, as a user reads them.
+    public var summary: String
+    public var learner: Learner
+    public var foldScores: [Double]
+    public var mean: Double
+    public var std: Double
+    /// Mean seconds to fit one fold (pipeline and learner).
+    public var fitSeconds: Double
+    /// Milliseconds to score 1,000 rows.
+    public var predictMillisecondsPer1000: Double
+    /// Boosting rounds early stopping chose, per fold (used for the refit).
+    public var bestRounds: [Int]
+    public var status: Status
+    public var message: String?
+}

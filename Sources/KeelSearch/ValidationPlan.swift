@@ -1,0 +1,69 @@
+import KeelData
+import KeelLearn
+
+/// Which rows the search may see and how it validates: a holdout cut first (time-ordered with a time column,
+/// grouped with a group column, stratified for classification), then folds over the rest (repeated 5-fold
+/// for small data, 5-fold up to 20,000 rows, one split beyond; time-ordered or grouped like the holdout).
+struct ValidationPlan {
+    /// `train` is the search part, `validation` the holdout; both index the whole table.
+    let holdout: Fold
+    /// Index the search part.
+    let folds: [Fold]
+    let description: String
+
+    static func make(frame: Frame, schema: Schema, target: TargetEncoding, settings: SearchSettings) throws -> ValidationPlan {
+        let n = frame.rowCount
+        let labels: [UInt32]? = target.task.kind == .regression ? nil : target.values.map { UInt32($0) }
+        if let time = schema.columns(withRole: .time).first, let column = frame[time.name] {
+            let times = try Self.times(column)
+            let holdout = try Splits.timeOrdered(times: times, fraction: settings.holdoutFraction)
+            let inner = try Splits.timeOrdered(times: holdout.train.map { times[$0] }, fraction: 0.2)
+            return ValidationPlan(holdout: holdout, folds: [inner],
+                                  description: "time-ordered by '\(time.name)': the latest \(Int(settings.holdoutFraction * 100))% held out, the next latest 20% validates")
+        }
+        if let group = schema.columns(withRole: .group).first, let column = frame[group.name] {
+            let groups = try Self.groups(column)
+            let outer = try Splits.groupKFold(groups: groups, k: max(2, Int((1 / settings.holdoutFraction).rounded())), seed: settings.seed)
+            let holdout = outer[0]
+            let inner = try Splits.groupKFold(groups: holdout.train.map { groups[$0] }, k: 5, seed: settings.seed &+ 1)
+            return ValidationPlan(holdout: holdout, folds: inner, description: "grouped by '\(group.name)': 5 group folds, groups never split")
+        }
+        let holdout = try Splits.holdout(rows: n, fraction: settings.holdoutFraction, seed: settings.seed, stratifyBy: labels)
+        let searchRows = holdout.train.count
+        let searchLabels = labels.map { l in holdout.train.map { l[$0] } }
+        let stratified = labels == nil ? "" : "stratified "
+        if searchRows <= 2_000 {
+            let folds = try (0..<2).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1 &+ UInt64(repeat_), stratifyBy: searchLabels) }
+            return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation repeated twice (\(searchRows) search rows)")
+        }
+        if searchRows <= 20_000 {
+            let folds = try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1, stratifyBy: searchLabels)
+            return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation (\(searchRows) search rows)")
+        }
+        let split = try Splits.holdout(rows: searchRows, fraction: 0.2, seed: settings.seed &+ 1, stratifyBy: searchLabels)
+        return ValidationPlan(holdout: holdout, folds: [split], description: "one \(stratified)80/20 validation split (\(searchRows) search rows)")
+    }
+
+    private static func times(_ column: Column) throws -> [Double] {
+        switch column.values {
+        case .numeric(let v), .datetime(let v): return v
+        default: throw SearchError.invalidInput("time column '\(column.name)' must hold dates or numbers")
+        }
+    }
+
+    private static func groups(_ column: Column) throws -> [UInt32] {
+        guard case .categorical(let s) = try column.converted(to: .categorical).values else { return [] }
+        return s.codes
+    }
+}
+
+public enum SearchError: Error, Sendable, CustomStringConvertible {
+    case invalidInput(String)
+    case invalidModelFile(String)
+
+    public var description: String {
+        switch self {
+        case .invalidInput(let message), .invalidModelFile(let message): message
+        }
+    }
+}

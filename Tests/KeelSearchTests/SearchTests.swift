@@ -1,0 +1,107 @@
+import Foundation
+import KeelData
+import KeelLearn
+@testable import KeelSearch
+import KeelTestSupport
+import Testing
+
+@Suite(.serialized) struct SearchTests {
+    private func churn(rows: Int = 1200) throws -> (Frame, Schema) {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: rows))
+        return (frame, try SchemaInference.infer(frame, target: "churned").schema)
+    }
+
+    @Test func holdoutRowsNeverReachATrial() throws {
+        let (frame, schema) = try churn()
+        var settings = SearchSettings()
+        settings.seed = 3
+        let plan = try ValidationPlan.make(frame: frame, schema: schema,
+                                           target: TargetEncoding(column: frame["churned"]!, task: schema.task!), settings: settings)
+        #expect(Set(plan.holdout.train).isDisjoint(with: plan.holdout.validation))
+        #expect(plan.holdout.validation.count == 240)
+        // Folds index the search part only: every fold row maps into holdout.train.
+        for fold in plan.folds {
+            #expect((fold.train + fold.validation).allSatisfy { $0 < plan.holdout.train.count })
+        }
+        // The fold data a trial sees holds exactly the search rows: no holdout row is in any fold.
+        let searchIDs = Set(plan.holdout.train.map { frame["customer_id"]!.displayValue(at: $0)! })
+        let holdoutIDs = Set(plan.holdout.validation.map { frame["customer_id"]!.displayValue(at: $0)! })
+        let searchFrame = frame.selecting(rows: plan.holdout.train)
+        let seen = Set((0..<searchFrame.rowCount).map { searchFrame["customer_id"]!.displayValue(at: $0)! })
+        #expect(seen == searchIDs && seen.isDisjoint(with: holdoutIDs))
+    }
+
+    @Test func timeColumnGivesATimeOrderedHoldout() throws {
+        let (frame, inferred) = try churn()
+        var schema = inferred
+        var overrides = SchemaOverrides()
+        overrides.time = "snapshot_month"
+        try overrides.apply(to: &schema, frame: frame)
+        let plan = try ValidationPlan.make(frame: frame, schema: schema, target: TargetEncoding(column: frame["churned"]!, task: schema.task!),
+                                           settings: SearchSettings())
+        guard case .datetime(let months) = frame["snapshot_month"]!.values else { Issue.record("datetime expected"); return }
+        #expect(plan.holdout.train.map { months[$0] }.max()! < plan.holdout.validation.map { months[$0] }.min()!)
+        #expect(plan.description.hasPrefix("time-ordered"))
+    }
+
+    @Test func fixedTrialCountIsReproducibleToTheByte() throws {
+        let (frame, schema) = try churn(rows: 800)
+        var settings = SearchSettings()
+        settings.trials = 3
+        settings.seed = 11
+        let (a, reportA) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let (b, reportB) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(reportA.trials.map(\.foldScores) == reportB.trials.map(\.foldScores))
+        #expect(reportA.trials.count == 3)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(a.model) == encoder.encode(b.model))
+        #expect(a.holdoutScore == b.holdoutScore)
+        settings.seed = 12
+        let (_, reportC) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(reportC.trials.map(\.foldScores) != reportA.trials.map(\.foldScores))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func timeBudgetIsKept() throws {
+        let (frame, schema) = try churn(rows: 3000)
+        var settings = SearchSettings()
+        settings.timeBudget = 8
+        let started = ContinuousClock.now
+        let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let used = (ContinuousClock.now - started).seconds
+        #expect(used <= 8 * 1.05, "used \(used)s of 8s")
+        #expect(report.trials.contains { $0.status == .completed })
+        #expect(report.holdoutScore > 0.7)
+    }
+
+    @Test func modelFileRoundTripsAndRejectsTampering() throws {
+        let (frame, schema) = try churn(rows: 600)
+        var settings = SearchSettings()
+        settings.trials = 2
+        let (model, _) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keel-\(UUID().uuidString).keel").path
+        try model.write(to: path)
+        let loaded = try TrainedModel.read(from: path)
+        #expect(try loaded.predict(frame).map(\.probabilities) == model.predict(frame).map(\.probabilities))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 10] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(CSVFixtures.errorMessage { _ = try TrainedModel.read(from: path) }?.contains("corrupt or truncated") == true)
+        try Data("KEELMODEL 99 abc\n{}".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(CSVFixtures.errorMessage { _ = try TrainedModel.read(from: path) }?.contains("model format 99") == true)
+        // A required feature that is absent is a clear error; a nullable one may be absent.
+        #expect(CSVFixtures.errorMessage { _ = try model.predict(frame.selecting(columns: ["region", "usage_hours"])) }?.contains("lacks column") == true)
+        let withoutNullable = try frame.selecting(columns: frame.columnNames.filter { $0 != "region" })
+        #expect(try model.predict(withoutNullable).count == frame.rowCount)
+    }
+
+    @Test func badInputIsAClearError() throws {
+        let (frame, schema) = try churn(rows: 300)
+        var settings = SearchSettings()
+        settings.metric = .rmse
+        #expect(CSVFixtures.errorMessage { _ = try Search.run(frame: frame, schema: schema, settings: settings) } == "metric rmse does not fit a binary task")
+        var noTarget = schema
+        noTarget.target = nil
+        #expect(CSVFixtures.errorMessage { _ = try Search.run(frame: frame, schema: noTarget, settings: SearchSettings()) } == "a search needs a target column (--target)")
+    }
+}
