@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 import KeelLearn
 
@@ -70,7 +71,7 @@ enum Portfolio {
         var p = base
         func factor() -> Double { [0.5, 0.7, 1.0, 1.4, 2.0][g.next(below: 5)] }
         p.maxLeaves = min(255, max(4, Int(Double(p.maxLeaves) * factor())))
-        p.learningRate = min(0.3, max(0.01, p.learningRate * factor()))
+        p.learningRate = (min(0.3, max(0.01, p.learningRate * factor())) * 1000).rounded() / 1000
         p.minChildSamples = min(200, max(2, Int(Double(p.minChildSamples) * factor())))
         p.lambdaL2 = [0, 0.1, 1, 5][g.next(below: 4)]
         p.columnSubsample = [0.5, 0.7, 0.85, 1][g.next(below: 4)]
@@ -82,7 +83,7 @@ enum Portfolio {
     }
 
     static func describe(_ p: GradientBoostingParameters) -> String {
-        var text = "lr \(p.learningRate), \(p.maxLeaves) leaves, min leaf \(p.minChildSamples)"
+        var text = "lr \(String(format: "%.3g", p.learningRate)), \(p.maxLeaves) leaves, min leaf \(p.minChildSamples)"
         if p.lambdaL2 > 0 { text += ", L2 \(p.lambdaL2)" }
         if p.columnSubsample < 1 { text += ", cols \(p.columnSubsample)" }
         if p.rowSubsample < 1 { text += ", rows \(p.rowSubsample)" }

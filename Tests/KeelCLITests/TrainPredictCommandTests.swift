@@ -1,0 +1,58 @@
+import Foundation
+import KeelData
+import KeelTestSupport
+import Testing
+
+@Suite(.serialized) struct TrainPredictCommandTests {
+    private func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func trainPrintsALeaderboardAndPredictWritesTheDocumentedColumns() throws {
+        let dir = try folder()
+        let model = dir.appendingPathComponent("model.keel").path
+        let predictions = dir.appendingPathComponent("predictions.csv").path
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let train = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "3", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("leaderboard (roc_auc"))
+        #expect(train.stdout.contains("holdout roc_auc:"))
+        #expect(train.stderr.contains("trial 1"), "progress goes to standard error")
+        let predict = try KeelProcess.run(["predict", model, data, "--out", predictions])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let output = try CSVReader.read(path: predictions)
+        #expect(output.columnNames == ["customer_id", "prediction", "proba_no", "proba_yes"])
+        #expect(output.rowCount == 4000)
+        #expect(output["customer_id"]?.displayValue(at: 0) == "C000001", "input row order is kept")
+        guard case .numeric(let no) = output["proba_no"]!.values, case .numeric(let yes) = output["proba_yes"]!.values else {
+            Issue.record("probabilities are numbers"); return
+        }
+        #expect(zip(no, yes).allSatisfy { abs($0 + $1 - 1) < 1e-5 })
+        #expect(Set((0..<4000).compactMap { output["prediction"]!.displayValue(at: $0) }).isSubset(of: ["yes", "no"]))
+
+        let json = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "1", "--out", model, "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((report?["trials"] as? [Any])?.count == 1)
+        #expect(report?["holdoutScore"] is Double)
+    }
+
+    @Test func badRequestsFailClearly() throws {
+        let dir = try folder()
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let noTarget = try KeelProcess.run(["train", data])
+        #expect(noTarget.status == 2 && noTarget.stderr.contains("train needs --target"))
+        let badFamily = try KeelProcess.run(["train", data, "--target", "churned", "--learner", "xgboost"])
+        #expect(badFamily.status == 2 && badFamily.stderr.contains("unknown learner family 'xgboost'"))
+        let badMetric = try KeelProcess.run(["train", data, "--target", "churned", "--metric", "rmse", "--trials", "1"])
+        #expect(badMetric.status == 1 && badMetric.stderr.contains("metric rmse does not fit a binary task"))
+        let missingModel = try KeelProcess.run(["predict", dir.appendingPathComponent("none.keel").path, data])
+        #expect(missingModel.status == 1 && missingModel.stderr.contains("cannot read model file"))
+        let model = dir.appendingPathComponent("m.keel").path
+        #expect(try KeelProcess.run(["train", data, "--target", "churned", "--trials", "1", "--out", model, "--quiet"]).status == 0)
+        let partial = try CSVFixtures.temporaryFile("customer_id,plan\nC1,basic\n")
+        let lacking = try KeelProcess.run(["predict", model, partial])
+        #expect(lacking.status == 1 && lacking.stderr.contains("lacks column"))
+    }
+}
