@@ -89,7 +89,15 @@ struct TrainCommand: AsyncParsableCommand {
         if !failed.isEmpty { lines.append("(\(failed.count) trial\(failed.count == 1 ? "" : "s") stopped at the deadline or failed)") }
         lines.append("")
         let best = report.trials.first { $0.id == report.bestTrial }
-        lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
+        if let ensemble = report.ensemble {
+            let members = zip(ensemble.members, ensemble.weights).map { id, weight in
+                "\(Format.fixed(weight, 2)) × trial \(id) \(report.trials.first { $0.id == id }?.family ?? "")"
+            }
+            lines.append("chosen: ensemble of \(members.joined(separator: " + ")), refitted on \(report.searchRows) search rows")
+            lines.append("  out-of-fold \(metric): ensemble \(Format.fixed(ensemble.outOfFoldScore, 4)) vs best single \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4)) (selected on these rows; the holdout below is the unbiased check)")
+        } else {
+            lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
+        }
         lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
         for warning in report.warnings { lines.append("warning: \(warning)") }
         lines.append("model written to \(out) in \(Format.fixed(seconds, 1))s\(report.budgetSeconds.map { " (budget \(Int($0.rounded()))s)" } ?? "")")

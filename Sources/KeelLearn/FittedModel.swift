@@ -7,6 +7,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
     case forest(ForestModel)
     case linear(LinearModel)
     case explainableBoosting(ExplainableBoostingModel)
+    case ensemble(EnsembleModel)
 
     /// The encoding written today. Readers accept every version up to this one.
     public static let formatVersion = 1
@@ -18,6 +19,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .forest(let model): try model.predict(matrix)
         case .linear(let model): try model.predict(matrix)
         case .explainableBoosting(let model): try model.predict(matrix)
+        case .ensemble(let model): try model.predict(matrix)
         }
     }
 
@@ -27,6 +29,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .forest: "forest"
         case .linear: "linear"
         case .explainableBoosting: "explainable_boosting"
+        case .ensemble: "ensemble"
         }
     }
 
@@ -44,6 +47,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .forest(let model): try container.encode(model, forKey: .model)
         case .linear(let model): try container.encode(model, forKey: .model)
         case .explainableBoosting(let model): try container.encode(model, forKey: .model)
+        case .ensemble(let model): try container.encode(model, forKey: .model)
         }
     }
 
@@ -59,6 +63,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case "forest": self = .forest(try container.decode(ForestModel.self, forKey: .model))
         case "linear": self = .linear(try container.decode(LinearModel.self, forKey: .model))
         case "explainable_boosting": self = .explainableBoosting(try container.decode(ExplainableBoostingModel.self, forKey: .model))
+        case "ensemble": self = .ensemble(try container.decode(EnsembleModel.self, forKey: .model))
         default: throw LearnError.invalidData("unknown model kind '\(kind)'")
         }
     }

@@ -26,8 +26,8 @@ enum TrainingInput {
 
 /// From raw scores to what users get: probabilities through the logistic (binary, both classes) or the
 /// softmax (multiclass), values unchanged for regression. Row-major in and out.
-enum ScoreLink {
-    static func apply(_ raw: [Double], task: TaskKind, outputs: Int) -> [Double] {
+public enum ScoreLink {
+    public static func apply(_ raw: [Double], task: TaskKind, outputs: Int) -> [Double] {
         switch task {
         case .regression:
             return raw

@@ -36,7 +36,9 @@ public enum Search {
         let searchWeights = weights.map { w in plan.holdout.train.map { w[$0] } }
         let folds = try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, seed: settings.seed) }
 
-        var evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount)
+        var evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
+                                       searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        var outOfFold: [Int: [Double]] = [:]
         let families = settings.learners ?? Set(SearchSettings.learnerFamilies)
         var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families)
         var generator = SeededGenerator(seed: settings.seed &+ 17)
@@ -53,26 +55,46 @@ public enum Search {
             } else {
                 break
             }
-            let result = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
+            let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
             trials.append(result)
+            if let margins { outOfFold[result.id] = margins }
             progress(line(for: result, metric: metric, elapsed: (ContinuousClock.now - started).seconds, budget: settings.trials == nil ? settings.timeBudget : nil))
         }
 
         let completed = trials.filter { $0.status == .completed }
         let best = completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
-        let chosen: Learner
+        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
+        var ensemble: SearchReport.EnsembleSummary?
+        var model: FittedModel
         if let best {
-            chosen = refitLearner(best)
+            model = try refitLearner(best).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+            if let choice = selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
+               choice.counts.count > 1 {
+                let members = choice.counts.keys.sorted()
+                let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
+                if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
+                    warnings.append("an ensemble of \(members.count) models scored better out of fold, but there was no time left to refit it; shipping the best single model")
+                } else {
+                    let total = Double(choice.counts.values.reduce(0, +))
+                    var fitted: [FittedModel] = []
+                    for id in members {
+                        let trial = completed.first { $0.id == id }!
+                        fitted.append(id == best.id ? model : try refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline))
+                    }
+                    let weights = members.map { Double(choice.counts[$0]!) / total }
+                    model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
+                    ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: choice.score,
+                                                            bestSingleOutOfFoldScore: choice.bestSingleScore)
+                }
+            }
         } else {
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
-            chosen = .linear(LinearParameters())
+            model = try Learner.linear(LinearParameters()).fit(x, target: searchY, weights: searchWeights)
         }
-        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
-        let model = try chosen.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
         let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: model.predict(pipeline.transform(holdoutFrame)), classCount: y.classCount)
-        let cv = best?.mean ?? holdoutScore
+        let cv = ensemble?.outOfFoldScore ?? best?.mean ?? holdoutScore
         let spread = best?.std ?? 0
         let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
         if gap > 2 * spread + 1e-9, best != nil {
@@ -85,10 +107,21 @@ public enum Search {
         let report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: best?.id ?? 0,
-            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, warnings: warnings,
+            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: ensemble, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed)
         return (trained, report)
+    }
+
+    /// Ensemble selection over the ten best completed trials' out-of-fold margins.
+    private static func selectEnsemble(_ completed: [TrialResult], outOfFold: [Int: [Double]], truth: TargetEncoding, metric: Metric,
+                                       task: TaskKind) -> EnsembleSelection.Choice? {
+        let top = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.prefix(10)
+        let candidates = top.compactMap { trial in outOfFold[trial.id].map { (id: trial.id, margins: $0) } }
+        guard let choice = EnsembleSelection.select(candidates, truth: truth.values, metric: metric, task: task,
+                                                    outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount) else { return nil }
+        let improves = metric.higherIsBetter ? choice.score > choice.bestSingleScore : choice.score < choice.bestSingleScore
+        return improves ? choice : nil
     }
 
     static func options(_ seed: UInt64) -> PipelineOptions {

@@ -18,10 +18,21 @@ public struct SearchReport: Codable, Sendable {
     public var holdoutScore: Double
     /// How much worse the holdout is than cross-validation (positive: worse), in the metric's units.
     public var gap: Double
+    /// The shipped ensemble, when one beat the best single model out of fold.
+    public var ensemble: EnsembleSummary?
     public var warnings: [String]
     public var secondsUsed: Double
     public var budgetSeconds: Double?
     public var seed: UInt64
+
+    public struct EnsembleSummary: Codable, Sendable {
+        /// Trial ids and their weights.
+        public var members: [Int]
+        public var weights: [Double]
+        /// Pooled out-of-fold score of the blend (selected on these rows, so slightly optimistic; the holdout is not).
+        public var outOfFoldScore: Double
+        public var bestSingleOutOfFoldScore: Double
+    }
 
     /// Completed trials, best first.
     public var leaderboard: [TrialResult] {

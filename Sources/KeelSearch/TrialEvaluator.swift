@@ -9,6 +9,8 @@ struct FoldData {
     let trainWeights: [Double]?
     let valid: FeatureMatrix
     let validY: [Double]
+    /// Search-part indices of the validation rows.
+    let validRows: [Int]
     let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
 
     init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, seed: UInt64) throws {
@@ -19,6 +21,7 @@ struct FoldData {
         trainWeights = weights.map { w in fold.train.map { w[$0] } }
         valid = try pipeline.transform(frame.selecting(rows: fold.validation))
         validY = fold.validation.map { target.values[$0] }
+        validRows = fold.validation
         let labels: [UInt32]? = target.task.kind == .regression ? nil : trainTarget.values.map { UInt32($0) }
         let inner = try Splits.holdout(rows: fold.train.count, fraction: 0.1, seed: seed &+ 5, stratifyBy: labels)
         let innerY = TargetEncoding(task: target.task, values: inner.train.map { trainTarget.values[$0] })
@@ -28,13 +31,19 @@ struct FoldData {
     }
 }
 
-/// Fits and scores one candidate on every fold.
+/// Fits and scores one candidate on every fold, keeping its out-of-fold raw margins for ensemble selection.
 struct TrialEvaluator {
     let folds: [FoldData]
     let metric: Metric
     let classCount: Int
+    let task: TaskKind
+    let searchRows: Int
+    let coverFolds: Int
 
-    mutating func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?) -> TrialResult {
+    var outputs: Int { task == .multiclass ? classCount : 1 }
+
+    mutating func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?) -> (TrialResult, [Double]?) {
+        var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
         var scores: [Double] = []
         var fitSeconds = 0.0
         var predictSeconds = 0.0
@@ -42,7 +51,7 @@ struct TrialEvaluator {
         var rounds: [Int] = []
         var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
-        for fold in folds {
+        for (index, fold) in folds.enumerated() {
             let start = ContinuousClock.now
             do {
                 let model: FittedModel
@@ -60,8 +69,12 @@ struct TrialEvaluator {
                 if let deadline, ContinuousClock.now > deadline { result.status = .stopped }
                 if result.status == .stopped { break }
                 let predictStart = ContinuousClock.now
-                let predictions = try model.predict(fold.valid)
+                let raw = try model.rawScores(fold.valid, task: task)
+                let predictions = ScoreLink.apply(raw, task: task, outputs: outputs)
                 predictSeconds += (ContinuousClock.now - predictStart).seconds
+                if index < coverFolds {
+                    for (i, row) in fold.validRows.enumerated() { for k in 0..<outputs { outOfFold[row * outputs + k] = raw[i * outputs + k] } }
+                }
                 predictedRows += fold.valid.rowCount
                 scores.append(try metric.evaluate(truth: fold.validY, predictions: predictions, classCount: classCount))
             } catch {
@@ -72,7 +85,7 @@ struct TrialEvaluator {
         }
         guard result.status == .completed, !scores.isEmpty else {
             result.message = result.message ?? "stopped at the search deadline"
-            return result
+            return (result, nil)
         }
         let mean = scores.reduce(0, +) / Double(scores.count)
         let variance = scores.count > 1 ? scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count - 1) : 0
@@ -82,6 +95,6 @@ struct TrialEvaluator {
         result.fitSeconds = fitSeconds / Double(scores.count)
         result.predictMillisecondsPer1000 = predictedRows > 0 ? predictSeconds / Double(predictedRows) * 1e6 : 0
         result.bestRounds = rounds
-        return result
+        return (result, outOfFold)
     }
 }

@@ -10,6 +10,9 @@ struct ValidationPlan {
     /// Index the search part.
     let folds: [Fold]
     let description: String
+    /// The leading folds whose validation rows cover each search row at most once (out-of-fold predictions
+    /// for ensemble selection come from these).
+    var coverFolds: Int { description.contains("repeated twice") ? folds.count / 2 : folds.count }
 
     static func make(frame: Frame, schema: Schema, target: TargetEncoding, settings: SearchSettings) throws -> ValidationPlan {
         let n = frame.rowCount
