@@ -83,6 +83,18 @@ struct DataOptions: ParsableArguments {
         return overrides
     }
 
+    /// The flags given, as typed, for reports.
+    var given: [String] {
+        var flags: [String] = []
+        if let schema { flags.append("--schema \(schema)") }
+        if let task { flags.append("--task \(task.rawValue)") }
+        if let positiveClass { flags.append("--positive-class \(positiveClass)") }
+        flags += id.map { "--id \($0)" } + protected.map { "--protected \($0)" } + ignore.map { "--ignore \($0)" }
+        flags += feature.map { "--feature \($0)" } + categorical.map { "--categorical \($0)" } + numeric.map { "--numeric \($0)" }
+        for (flag, value) in [("--time-column", timeColumn), ("--group", group), ("--weight", weight)] { if let value { flags.append("\(flag) \(value)") } }
+        return flags
+    }
+
     /// Reads the file, infers its schema, then applies the schema file and the flags, in that order.
     func load(_ path: String, quiet: Bool) throws -> LoadedData {
         let started = ContinuousClock.now

@@ -39,6 +39,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Where to write the model.")
     var out: String = "model.keel"
 
+    @Option(help: ArgumentHelp("Write report.md and report.json into this folder.", valueName: "dir"))
+    var report: String?
+
     @Flag(help: "Print the report as one JSON document on standard output.")
     var json = false
 
@@ -63,17 +66,24 @@ struct TrainCommand: AsyncParsableCommand {
         settings.metric = metric
         settings.seed = seed
         settings.learners = learner.isEmpty ? nil : Set(learner)
-        let (model, report) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { line in
+        let (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { line in
             if !(quiet || json) { Terminal.progress(line) }
         }
         try model.write(to: out)
+        let seconds = (ContinuousClock.now - started).seconds
+        if let report {
+            var overrides = data.given
+            if let metric { overrides.append("--metric \(metric.rawValue)") }
+            overrides += learner.map { "--learner \($0)" }
+            try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try encoder.encode(searchReport), as: UTF8.self))
         } else {
-            print(Self.text(report, out: out, seconds: (ContinuousClock.now - started).seconds))
+            print(Self.text(searchReport, out: out, seconds: seconds))
         }
     }
 
@@ -99,6 +109,9 @@ struct TrainCommand: AsyncParsableCommand {
             lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
         }
         lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
+        if !report.importance.isEmpty {
+            lines.append("most important columns (holdout permutation): " + report.importance.prefix(5).map { "\($0.column) \(Format.fixed($0.importance, 4))" }.joined(separator: ", "))
+        }
         for warning in report.warnings { lines.append("warning: \(warning)") }
         lines.append("model written to \(out) in \(Format.fixed(seconds, 1))s\(report.budgetSeconds.map { " (budget \(Int($0.rounded()))s)" } ?? "")")
         return lines.joined(separator: "\n")

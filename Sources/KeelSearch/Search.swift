@@ -104,10 +104,14 @@ public enum Search {
             keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
             pipeline: pipeline, model: model, metric: metric, validation: plan.description, crossValidatedScore: cv,
             holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
+        let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
+                                                           seed: settings.seed &+ 3, deadline: finalDeadline)
+        if importance == nil { warnings.append("no time was left to measure feature importance") }
         let report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: best?.id ?? 0,
-            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: ensemble, warnings: warnings,
+            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: ensemble,
+            importance: importance ?? [], warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed)
         return (trained, report)

@@ -20,6 +20,8 @@ public struct SearchReport: Codable, Sendable {
     public var gap: Double
     /// The shipped ensemble, when one beat the best single model out of fold.
     public var ensemble: EnsembleSummary?
+    /// Permutation importance of each input column on the holdout, most important first.
+    public var importance: [FeatureImportance]
     public var warnings: [String]
     public var secondsUsed: Double
     public var budgetSeconds: Double?

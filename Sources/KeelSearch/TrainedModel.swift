@@ -36,8 +36,7 @@ public struct TrainedModel: Codable, Sendable {
     /// Scores `frame` after checking it against the schema: feature columns that never had missing values in
     /// training must be present; others may be absent (then missing); extra columns are ignored.
     public func predict(_ frame: Frame) throws -> [Prediction] {
-        let prepared = try conform(frame)
-        let output = try model.predict(try pipeline.transform(prepared))
+        let output = try outputs(frame)
         guard let task = schema.task else { return [] }
         switch task.kind {
         case .regression:
@@ -52,6 +51,11 @@ public struct TrainedModel: Codable, Sendable {
                 return Prediction(label: classes[best], value: nil, probabilities: p)
             }
         }
+    }
+
+    /// Probabilities (row-major, one per class) or values, as the metrics take them.
+    public func outputs(_ frame: Frame) throws -> [Double] {
+        try model.predict(try pipeline.transform(try conform(frame)))
     }
 
     private func conform(_ frame: Frame) throws -> Frame {

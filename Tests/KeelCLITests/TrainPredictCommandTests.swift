@@ -38,6 +38,23 @@ import Testing
         #expect(report?["holdoutScore"] is Double)
     }
 
+    @Test func reportFolderHasMarkdownAndJSON() throws {
+        let dir = try folder()
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let result = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "2", "--out", dir.appendingPathComponent("m.keel").path,
+                                          "--report", dir.appendingPathComponent("report").path, "--protected", "region", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let markdown = try String(contentsOf: dir.appendingPathComponent("report/report.md"), encoding: .utf8)
+        for section in ["## Validation", "## Leaderboard", "## Chosen model", "## Holdout result", "## Feature importance", "## Settings"] {
+            #expect(markdown.contains(section), "report lacks \(section)")
+        }
+        #expect(markdown.contains("`--protected region`"), "overrides appear in the report")
+        #expect(!markdown.contains("| region |"), "a protected column is not a feature, so it has no importance")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json"))) as? [String: Any]
+        #expect((json?["search"] as? [String: Any])?["holdoutScore"] is Double)
+        #expect((json?["data"] as? [String: Any])?["rows"] as? Int == 4000)
+    }
+
     @Test func badRequestsFailClearly() throws {
         let dir = try folder()
         let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path

@@ -1,0 +1,60 @@
+import Foundation
+import KeelData
+import KeelSearch
+
+/// The training report `keel train --report DIR` writes: `report.md` for people and `report.json` for
+/// machines, with the data profile, leaderboard, holdout result, chosen model, feature importance, the
+/// overrides the user gave, the seed and the time used.
+struct TrainingReport: Encodable {
+    var data: DataProfile
+    var search: SearchReport
+    var overrides: [String]
+    var modelFile: String
+    var secondsUsed: Double
+
+    func write(to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(Array(try encoder.encode(self)) + [0x0A], to: folder + "/report.json")
+        try AtomicFile.write(markdown(), to: folder + "/report.md")
+    }
+
+    func markdown() -> String {
+        let metric = search.metric.rawValue
+        var md = ["# Keel training report", ""]
+        md.append("Data `\(data.file)`: \(data.rows) rows × \(data.columns) columns, fingerprint `\(data.fingerprint)`.")
+        if let target = data.target, let task = data.task { md.append("Target `\(target)`: \(task.kind.rawValue)\(task.positiveClass.map { ", positive class `\($0)`" } ?? "").") }
+        md += ["", "## Validation", "", "\(search.validation). \(search.holdoutRows) rows were held out before the search and scored once, at the end."]
+        if search.droppedRows > 0 { md.append("\(search.droppedRows) rows with a missing target were dropped.") }
+        md += ["", "## Leaderboard", "", "| rank | learner | settings | cv \(metric) | ± | fit per fold | predict per 1,000 rows |", "|---:|---|---|---:|---:|---:|---:|"]
+        for (rank, trial) in search.leaderboard.enumerated() {
+            md.append("| \(rank + 1) | \(trial.family) | \(trial.summary) | \(Format.fixed(trial.mean, 4)) | \(Format.fixed(trial.std, 4)) | \(Format.fixed(trial.fitSeconds, 2)) s | \(Format.fixed(trial.predictMillisecondsPer1000, 2)) ms |")
+        }
+        let unfinished = search.trials.filter { $0.status != .completed }
+        if !unfinished.isEmpty { md.append("\n\(unfinished.count) trial(s) stopped at the deadline or failed and are not ranked.") }
+        md += ["", "## Chosen model", ""]
+        if let ensemble = search.ensemble {
+            md.append("An ensemble in raw-margin space: " + zip(ensemble.members, ensemble.weights).map { "\(Format.fixed($1, 2)) × trial \($0)" }.joined(separator: " + ")
+                      + ". Out of fold it scored \(Format.fixed(ensemble.outOfFoldScore, 4)) against \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4)) for the best single model (selected on those rows, so optimistic; the holdout below is not).")
+        } else if let best = search.trials.first(where: { $0.id == search.bestTrial }) {
+            md.append("Trial \(best.id): \(best.family) (\(best.summary)).")
+        }
+        md.append("Refitted on the \(search.searchRows) search rows and saved to `\(modelFile)`.")
+        md += ["", "## Holdout result", "", "| | \(metric) |", "|---|---:|",
+               "| cross-validation | \(Format.fixed(search.crossValidatedScore, 4)) ± \(Format.fixed(search.crossValidatedStd, 4)) |",
+               "| holdout (never seen by the search) | \(Format.fixed(search.holdoutScore, 4)) |",
+               "| gap (positive: holdout worse) | \(Format.fixed(search.gap, 4)) |"]
+        if !search.warnings.isEmpty { md += [""] + search.warnings.map { "- Warning: \($0)" } }
+        if !search.importance.isEmpty {
+            md += ["", "## Feature importance", "", "Permutation importance on the holdout: how much \(metric) worsens when the column is shuffled (3 repeats).", "",
+                   "| column | importance | ± |", "|---|---:|---:|"]
+            md += search.importance.map { "| \($0.column) | \(Format.fixed($0.importance, 4)) | \(Format.fixed($0.std, 4)) |" }
+        }
+        md += ["", "## Settings", ""]
+        md.append("- Seed \(search.seed); \(search.budgetSeconds.map { "time budget \(Int($0.rounded())) s" } ?? "fixed number of trials (\(search.trials.count))"); \(Format.fixed(secondsUsed, 1)) s used.")
+        md.append(overrides.isEmpty ? "- No overrides: every inference and default was used." : "- Overrides: " + overrides.map { "`\($0)`" }.joined(separator: ", ") + ".")
+        return md.joined(separator: "\n") + "\n"
+    }
+}
