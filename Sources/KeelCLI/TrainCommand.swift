@@ -36,6 +36,18 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only these learner families (repeatable): \(SearchSettings.learnerFamilies.joined(separator: ", ")).", valueName: "family"))
     var learner: [String] = []
 
+    @Option(help: ArgumentHelp("A numeric column the prediction must rise (+1) or fall (-1) with, as COLUMN=+1 (repeatable).", valueName: "column=±1"))
+    var monotone: [String] = []
+
+    @Option(help: ArgumentHelp("`balanced` gives every class the same total weight.", valueName: "mode"))
+    var classWeight: String?
+
+    @Option(help: ArgumentHelp("Choose a linear model or EBM when within this much of the best score.", valueName: "tolerance"))
+    var preferInterpretable: Double?
+
+    @Option(help: ArgumentHelp("The model must score one row within this many milliseconds (measured).", valueName: "ms"))
+    var maxPredictMs: Double?
+
     @Option(help: "Where to write the model.")
     var out: String = "model.keel"
 
@@ -52,6 +64,10 @@ struct TrainCommand: AsyncParsableCommand {
         guard data.target != nil || data.schema != nil else { throw ValidationError("train needs --target (or a schema file naming the target)") }
         if let trials, trials < 1 { throw ValidationError("--trials must be at least 1, not \(trials)") }
         guard time.seconds >= 1 else { throw ValidationError("--time must be at least 1s, not \(time)") }
+        _ = try monotoneConstraints()
+        if let classWeight, classWeight != "balanced" { throw ValidationError("--class-weight takes `balanced`, not '\(classWeight)'") }
+        if let preferInterpretable, !(preferInterpretable >= 0) { throw ValidationError("--prefer-interpretable must not be negative") }
+        if let maxPredictMs, !(maxPredictMs > 0) { throw ValidationError("--max-predict-ms must be positive") }
         if let unknown = learner.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
             throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
         }
@@ -66,6 +82,10 @@ struct TrainCommand: AsyncParsableCommand {
         settings.metric = metric
         settings.seed = seed
         settings.learners = learner.isEmpty ? nil : Set(learner)
+        settings.monotone = try monotoneConstraints()
+        settings.balanceClasses = classWeight == "balanced"
+        settings.preferInterpretable = preferInterpretable
+        settings.maxPredictMilliseconds = maxPredictMs
         let (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { line in
             if !(quiet || json) { Terminal.progress(line) }
         }
@@ -74,7 +94,10 @@ struct TrainCommand: AsyncParsableCommand {
         if let report {
             var overrides = data.given
             if let metric { overrides.append("--metric \(metric.rawValue)") }
-            overrides += learner.map { "--learner \($0)" }
+            overrides += learner.map { "--learner \($0)" } + monotone.map { "--monotone \($0)" }
+            if let classWeight { overrides.append("--class-weight \(classWeight)") }
+            if let preferInterpretable { overrides.append("--prefer-interpretable \(preferInterpretable)") }
+            if let maxPredictMs { overrides.append("--max-predict-ms \(maxPredictMs)") }
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {
@@ -85,6 +108,18 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             print(Self.text(searchReport, out: out, seconds: seconds))
         }
+    }
+
+    private func monotoneConstraints() throws -> [String: Int] {
+        var constraints: [String: Int] = [:]
+        for entry in monotone {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let direction = Int(parts[1].replacingOccurrences(of: "+", with: "")), direction == 1 || direction == -1 else {
+                throw ValidationError("--monotone takes COLUMN=+1 or COLUMN=-1, not '\(entry)'")
+            }
+            constraints[parts[0]] = direction
+        }
+        return constraints
     }
 
     static func text(_ report: SearchReport, out: String, seconds: Double) -> String {

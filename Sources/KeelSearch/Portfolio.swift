@@ -9,6 +9,20 @@ enum Portfolio {
         var family: String
         var summary: String
         var learner: Learner
+
+        /// The candidate with per-feature monotonic constraints; nil for a family that cannot honour them.
+        func constrained(_ constraints: [Int]) -> Candidate? {
+            guard constraints.contains(where: { $0 != 0 }) else { return self }
+            var copy = self
+            switch learner {
+            case .gradientBoosting(var p): p.monotoneConstraints = constraints; copy.learner = .gradientBoosting(p)
+            case .linear(var p): p.signConstraints = constraints; copy.learner = .linear(p)
+            case .explainableBoosting(var p): p.monotoneConstraints = constraints; copy.learner = .explainableBoosting(p)
+            case .randomForest: return nil
+            }
+            copy.summary += ", monotone"
+            return copy
+        }
     }
 
     static func initial(rows: Int, task: TaskKind, families: Set<String>) -> [Candidate] {

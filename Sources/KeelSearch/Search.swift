@@ -27,7 +27,11 @@ public enum Search {
         let typed = try data.conforming(to: schema)
         let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
         let y = try TargetEncoding(column: typed[targetName]!.converted(to: storage), task: task)
-        let weights = try weightColumn(typed, schema: schema)
+        var weights = try weightColumn(typed, schema: schema)
+        if settings.balanceClasses {
+            guard task.kind != .regression else { throw SearchError.invalidInput("class weights need a classification task") }
+            weights = ClassWeights.balanced(y, weights: weights)
+        }
         let plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
         progress("validation: \(plan.description); \(plan.holdout.validation.count) rows held out")
 
@@ -36,11 +40,19 @@ public enum Search {
         let searchWeights = weights.map { w in plan.holdout.train.map { w[$0] } }
         let folds = try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, seed: settings.seed) }
 
+        let constraints = try monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        var families = settings.learners ?? Set(SearchSettings.learnerFamilies)
+        if !settings.monotone.isEmpty {
+            let unable = families.intersection(["random_forest", "extra_trees"])
+            if !unable.isEmpty {
+                families.subtract(unable)
+                warnings.append("\(unable.sorted().joined(separator: " and ")) left out: they cannot honour monotonic constraints")
+            }
+        }
         var evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
                                        searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
         var outOfFold: [Int: [Double]] = [:]
-        let families = settings.learners ?? Set(SearchSettings.learnerFamilies)
-        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families)
+        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families).compactMap { $0.constrained(constraints) }
         var generator = SeededGenerator(seed: settings.seed &+ 17)
         var trials: [TrialResult] = []
         while true {
@@ -50,8 +62,9 @@ public enum Search {
             let candidate: Portfolio.Candidate
             if !queue.isEmpty {
                 candidate = queue.removeFirst()
-            } else if families.contains("gbdt"), let base = bestBoosting(trials, metric: metric) {
-                candidate = Portfolio.perturb(base, &generator)
+            } else if families.contains("gbdt"), let base = bestBoosting(trials, metric: metric),
+                      let next = Portfolio.perturb(base, &generator).constrained(constraints) {
+                candidate = next
             } else {
                 break
             }
@@ -62,13 +75,24 @@ public enum Search {
         }
 
         let completed = trials.filter { $0.status == .completed }
-        let best = completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+        var best = completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+        var allowEnsemble = settings.maxPredictMilliseconds == nil
+        if let tolerance = settings.preferInterpretable, let top = best, !["linear", "ebm"].contains(top.family) {
+            let glassbox = completed.filter { ["linear", "ebm"].contains($0.family) }
+                .min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+            if let glassbox, abs(top.mean - glassbox.mean) <= tolerance {
+                warnings.append("chose the interpretable \(glassbox.family) model (trial \(glassbox.id)), within \(format(abs(top.mean - glassbox.mean))) of the best (--prefer-interpretable \(tolerance))")
+                best = glassbox
+                allowEnsemble = false
+            }
+        }
+        if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
         var ensemble: SearchReport.EnsembleSummary?
         var model: FittedModel
         if let best {
             model = try refitLearner(best).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
-            if let choice = selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
+            if allowEnsemble, let choice = selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
                choice.counts.count > 1 {
                 let members = choice.counts.keys.sorted()
                 let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
@@ -90,6 +114,19 @@ public enum Search {
         } else {
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             model = try Learner.linear(LinearParameters()).fit(x, target: searchY, weights: searchWeights)
+        }
+        var latency: Double?
+        if let limit = settings.maxPredictMilliseconds {
+            var candidates = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { $0.id != best?.id }
+            latency = try singleRowMilliseconds(model, pipeline: pipeline, frame: searchFrame)
+            while let measured = latency, measured > limit, !candidates.isEmpty {
+                let next = candidates.removeFirst()
+                warnings.append("trial \(best?.id ?? 0) scores one row in \(format(measured)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
+                best = next
+                model = try refitLearner(next).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+                latency = try singleRowMilliseconds(model, pipeline: pipeline, frame: searchFrame)
+            }
+            if let measured = latency, measured > limit { warnings.append("no evaluated model scores one row within \(limit) ms (best: \(format(measured)) ms)") }
         }
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
@@ -126,6 +163,31 @@ public enum Search {
                                                     outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount) else { return nil }
         let improves = metric.higherIsBetter ? choice.score > choice.bestSingleScore : choice.score < choice.bestSingleScore
         return improves ? choice : nil
+    }
+
+    /// Median milliseconds to score one row through the pipeline and model, over 50 rows.
+    private static func singleRowMilliseconds(_ model: FittedModel, pipeline: Pipeline, frame: Frame) throws -> Double {
+        var times: [Double] = []
+        for row in 0..<min(50, frame.rowCount) {
+            let one = frame.selecting(rows: [row])
+            let start = ContinuousClock.now
+            _ = try model.predict(try pipeline.transform(one))
+            times.append((ContinuousClock.now - start).seconds * 1000)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Per pipeline feature: the constraint of the input column it passes through (date parts, encodings
+    /// and text features of a column are not constrained).
+    private static func monotoneConstraints(_ monotone: [String: Int], schema: Schema, featureNames: [String]) throws -> [Int] {
+        for (column, direction) in monotone {
+            guard let described = schema[column] else { throw SearchError.invalidInput("--monotone names column '\(column)', which is not in the data") }
+            guard described.role == .feature, described.kind == .numeric || described.kind == .boolean else {
+                throw SearchError.invalidInput("--monotone needs a numeric feature column; '\(column)' is \(described.kind.rawValue) with role \(described.role.rawValue)")
+            }
+            guard direction == 1 || direction == -1 else { throw SearchError.invalidInput("--monotone takes +1 or -1 for '\(column)', not \(direction)") }
+        }
+        return featureNames.map { monotone[$0] ?? 0 }
     }
 
     static func options(_ seed: UInt64) -> PipelineOptions {

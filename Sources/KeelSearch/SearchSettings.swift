@@ -14,6 +14,15 @@ public struct SearchSettings: Sendable {
     public var holdoutFraction = 0.2
     /// Learner families to consider (`gbdt`, `random_forest`, `extra_trees`, `linear`, `ebm`); nil: all.
     public var learners: Set<String>?
+    /// Numeric feature columns the prediction must rise (+1) or fall (−1) with. Learners that cannot honour
+    /// such constraints (forests) are left out.
+    public var monotone: [String: Int] = [:]
+    /// Weight classes so that each has the same total weight.
+    public var balanceClasses = false
+    /// Choose a glassbox model (linear or EBM) when it is within this much of the best score.
+    public var preferInterpretable: Double?
+    /// The shipped model must score one row within this many milliseconds (measured).
+    public var maxPredictMilliseconds: Double?
 
     public init() {}
 

@@ -11,12 +11,14 @@ struct FoldData {
     let validY: [Double]
     /// Search-part indices of the validation rows.
     let validRows: [Int]
+    let featureNames: [String]
     let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
 
     init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, seed: UInt64) throws {
         let trainTarget = TargetEncoding(task: target.task, values: fold.train.map { target.values[$0] })
         let (pipeline, x) = try Pipeline.fit(frame.selecting(rows: fold.train), schema: schema, target: trainTarget, options: Search.options(seed))
         train = x
+        featureNames = pipeline.featureNames
         trainY = trainTarget
         trainWeights = weights.map { w in fold.train.map { w[$0] } }
         valid = try pipeline.transform(frame.selecting(rows: fold.validation))
