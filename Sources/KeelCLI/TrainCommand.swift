@@ -86,9 +86,15 @@ struct TrainCommand: AsyncParsableCommand {
         settings.balanceClasses = classWeight == "balanced"
         settings.preferInterpretable = preferInterpretable
         settings.maxPredictMilliseconds = maxPredictMs
-        let (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { line in
-            if !(quiet || json) { Terminal.progress(line) }
+        let stop = StopRequest()
+        settings.stop = stop
+        InterruptHandling.install(stop)
+        let display = SearchProgress(metric: (metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
+                                     budget: trials == nil ? settings.timeBudget : nil)
+        let (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
+            if !(quiet || json) { display.handle(event) }
         }
+        display.finish()
         try model.write(to: out)
         let seconds = (ContinuousClock.now - started).seconds
         if let report {

@@ -12,7 +12,7 @@ import KeelLearn
 /// which leaves room for the refit; with `settings.trials`, exactly that many run, in a fixed order.
 public enum Search {
     public static func run(frame: Frame, schema: Schema, settings: SearchSettings,
-                           progress: (String) -> Void = { _ in }) throws -> (TrainedModel, SearchReport) {
+                           progress: (SearchEvent) -> Void = { _ in }) throws -> (TrainedModel, SearchReport) {
         let started = ContinuousClock.now
         let finalDeadline: ContinuousClock.Instant? = settings.trials == nil ? started + .seconds(settings.timeBudget * 0.97) : nil
         guard let targetName = schema.target, let task = schema.task else {
@@ -33,7 +33,7 @@ public enum Search {
             weights = ClassWeights.balanced(y, weights: weights)
         }
         let plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
-        progress("validation: \(plan.description); \(plan.holdout.validation.count) rows held out")
+        progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
 
         let searchFrame = typed.selecting(rows: plan.holdout.train)
         let searchY = TargetEncoding(task: task, values: plan.holdout.train.map { y.values[$0] })
@@ -57,6 +57,11 @@ public enum Search {
         var trials: [TrialResult] = []
         while true {
             if let limit = settings.trials, trials.count >= limit { break }
+            if settings.stop?.isRequested == true {
+                warnings.append("the search was stopped early on request after \(trials.count) trials")
+                progress(.stopping(reason: "stop requested"))
+                break
+            }
             let searchDeadline = finalDeadline.map { $0 - .seconds(refitReserve(trials, budget: settings.timeBudget, folds: folds.count)) }
             if let searchDeadline, !trials.isEmpty, ContinuousClock.now + .seconds(estimate(trials, folds: folds.count)) > searchDeadline { break }
             let candidate: Portfolio.Candidate
@@ -68,10 +73,12 @@ public enum Search {
             } else {
                 break
             }
+            progress(.trialStarted(id: trials.count + 1, family: candidate.family, summary: candidate.summary))
             let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
             trials.append(result)
             if let margins { outOfFold[result.id] = margins }
-            progress(line(for: result, metric: metric, elapsed: (ContinuousClock.now - started).seconds, budget: settings.trials == nil ? settings.timeBudget : nil))
+            let leader = trials.filter { $0.status == .completed }.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+            progress(.trialFinished(result, best: leader, elapsed: (ContinuousClock.now - started).seconds))
         }
 
         let completed = trials.filter { $0.status == .completed }
@@ -87,6 +94,7 @@ public enum Search {
             }
         }
         if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
+        progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
         var ensemble: SearchReport.EnsembleSummary?
         var model: FittedModel
@@ -245,12 +253,6 @@ public enum Search {
         p.rounds = max(1, Int((mean * 1.1).rounded()))
         p.earlyStoppingRounds = 0
         return .gradientBoosting(p)
-    }
-
-    private static func line(for trial: TrialResult, metric: Metric, elapsed: Double, budget: Double?) -> String {
-        let clock = budget.map { "[\(Int(elapsed))s/\(Int($0))s]" } ?? "[\(Int(elapsed))s]"
-        guard trial.status == .completed else { return "\(clock) trial \(trial.id) \(trial.family): \(trial.status.rawValue)\(trial.message.map { " (\($0))" } ?? "")" }
-        return "\(clock) trial \(trial.id) \(trial.family) (\(trial.summary)): \(metric.rawValue) \(format(trial.mean)) ± \(format(trial.std))"
     }
 
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }

@@ -23,6 +23,8 @@ public struct SearchSettings: Sendable {
     public var preferInterpretable: Double?
     /// The shipped model must score one row within this many milliseconds (measured).
     public var maxPredictMilliseconds: Double?
+    /// Set (by Ctrl-C, say) to end the search after the trial under way.
+    public var stop: StopRequest?
 
     public init() {}
 

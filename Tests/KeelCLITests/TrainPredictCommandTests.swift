@@ -55,6 +55,31 @@ import Testing
         #expect((json?["data"] as? [String: Any])?["rows"] as? Int == 4000)
     }
 
+    @Test func sigtermEndsTheSearchEarlyAndStillWritesTheModel() throws {
+        let dir = try folder()
+        let model = dir.appendingPathComponent("m.keel").path
+        let report = dir.appendingPathComponent("report").path
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let process = Process()
+        process.executableURL = KeelProcess.executable
+        process.arguments = ["train", data, "--target", "churned", "--time", "60s", "--out", model, "--report", report]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let started = Date()
+        try process.run()
+        Thread.sleep(forTimeInterval: 6)
+        process.terminate()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(Date().timeIntervalSince(started) < 40, "stopped well before the 60 s budget")
+        #expect(stderr.contains("stop requested"))
+        #expect(FileManager.default.fileExists(atPath: model))
+        let markdown = try String(contentsOfFile: report + "/report.md", encoding: .utf8)
+        #expect(markdown.contains("stopped early on request"))
+    }
+
     @Test func badRequestsFailClearly() throws {
         let dir = try folder()
         let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
