@@ -83,6 +83,17 @@ struct DataOptions: ParsableArguments {
         return overrides
     }
 
+    /// Takes the data settings of a config file where no flag gave them.
+    mutating func merge(_ config: TrainConfig?) {
+        guard let config else { return }
+        if ignore.isEmpty { ignore = config.ignore ?? [] }
+        if feature.isEmpty { feature = config.features ?? [] }
+        if protected.isEmpty { protected = config.protected ?? [] }
+        timeColumn = timeColumn ?? config.timeColumn
+        group = group ?? config.group
+        weight = weight ?? config.weight
+    }
+
     /// The flags given, as typed, for reports.
     var given: [String] {
         var flags: [String] = []

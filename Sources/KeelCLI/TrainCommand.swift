@@ -22,7 +22,10 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
 
     @Option(help: "Time budget for the whole run, e.g. 30s, 5m (default 60s).")
-    var time: DurationArgument = DurationArgument(seconds: 60)
+    var time: DurationArgument?
+
+    @Option(help: ArgumentHelp("A YAML (or JSON) file of overrides; flags take precedence.", valueName: "file"))
+    var config: String?
 
     @Option(help: "Run exactly this many trials instead of a time budget (reproducible).")
     var trials: Int?
@@ -30,8 +33,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Metric to optimise: \(Metric.allCases.map(\.rawValue).joined(separator: ", ")) (default by task).")
     var metric: Metric?
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 1
+    @Option(help: "Random seed (default 1).")
+    var seed: UInt64?
 
     @Option(help: ArgumentHelp("Only these learner families (repeatable): \(SearchSettings.learnerFamilies.joined(separator: ", ")).", valueName: "family"))
     var learner: [String] = []
@@ -63,7 +66,7 @@ struct TrainCommand: AsyncParsableCommand {
     func validate() throws {
         guard data.target != nil || data.schema != nil else { throw ValidationError("train needs --target (or a schema file naming the target)") }
         if let trials, trials < 1 { throw ValidationError("--trials must be at least 1, not \(trials)") }
-        guard time.seconds >= 1 else { throw ValidationError("--time must be at least 1s, not \(time)") }
+        if let time, time.seconds < 1 { throw ValidationError("--time must be at least 1s, not \(time)") }
         _ = try monotoneConstraints()
         if let classWeight, classWeight != "balanced" { throw ValidationError("--class-weight takes `balanced`, not '\(classWeight)'") }
         if let preferInterpretable, !(preferInterpretable >= 0) { throw ValidationError("--prefer-interpretable must not be negative") }
@@ -75,17 +78,28 @@ struct TrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let loaded = try data.load(file, quiet: quiet || json)
+        let file = try config.map(TrainConfig.read)
+        var options = data
+        options.merge(file)
+        let loaded = try options.load(self.file, quiet: quiet || json)
         var settings = SearchSettings()
-        settings.timeBudget = max(1, time.seconds - (ContinuousClock.now - started).seconds)
-        settings.trials = trials
-        settings.metric = metric
-        settings.seed = seed
-        settings.learners = learner.isEmpty ? nil : Set(learner)
-        settings.monotone = try monotoneConstraints()
-        settings.balanceClasses = classWeight == "balanced"
-        settings.preferInterpretable = preferInterpretable
-        settings.maxPredictMilliseconds = maxPredictMs
+        let budget: Double
+        if let time { budget = time.seconds } else if let text = file?.time { budget = try Self.duration(text) } else { budget = 60 }
+        settings.timeBudget = max(1, budget - (ContinuousClock.now - started).seconds)
+        settings.trials = trials ?? file?.trials
+        settings.metric = metric ?? file?.metric
+        settings.seed = seed ?? file?.seed ?? 1
+        let families = learner.isEmpty ? (file?.learners ?? []) : learner
+        if let unknown = families.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
+            throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
+        }
+        settings.learners = families.isEmpty ? nil : Set(families)
+        settings.monotone = (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag }
+        let weighting = classWeight ?? file?.classWeight
+        if let weighting, weighting != "balanced" { throw ValidationError("class_weight takes `balanced`, not '\(weighting)'") }
+        settings.balanceClasses = weighting == "balanced"
+        settings.preferInterpretable = preferInterpretable ?? file?.preferInterpretable
+        settings.maxPredictMilliseconds = maxPredictMs ?? file?.maxPredictMs
         let stop = StopRequest()
         settings.stop = stop
         InterruptHandling.install(stop)
@@ -98,12 +112,14 @@ struct TrainCommand: AsyncParsableCommand {
         try model.write(to: out)
         let seconds = (ContinuousClock.now - started).seconds
         if let report {
-            var overrides = data.given
-            if let metric { overrides.append("--metric \(metric.rawValue)") }
-            overrides += learner.map { "--learner \($0)" } + monotone.map { "--monotone \($0)" }
-            if let classWeight { overrides.append("--class-weight \(classWeight)") }
-            if let preferInterpretable { overrides.append("--prefer-interpretable \(preferInterpretable)") }
-            if let maxPredictMs { overrides.append("--max-predict-ms \(maxPredictMs)") }
+            var overrides = options.given
+            if let config { overrides.append("--config \(config)") }
+            if let chosen = settings.metric { overrides.append("metric \(chosen.rawValue)") }
+            if let families = settings.learners { overrides.append("learners \(families.sorted().joined(separator: ", "))") }
+            overrides += settings.monotone.sorted { $0.key < $1.key }.map { "monotone \($0.key)=\($0.value > 0 ? "+1" : "-1")" }
+            if settings.balanceClasses { overrides.append("class weight balanced") }
+            if let tolerance = settings.preferInterpretable { overrides.append("prefer interpretable within \(tolerance)") }
+            if let limit = settings.maxPredictMilliseconds { overrides.append("max predict \(limit) ms") }
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {
@@ -114,6 +130,11 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             print(Self.text(searchReport, out: out, seconds: seconds))
         }
+    }
+
+    private static func duration(_ text: String) throws -> Double {
+        guard let seconds = DurationArgument.parse(text), seconds >= 1 else { throw ValidationError("time in the config file must be a duration such as 90s or 5m, not '\(text)'") }
+        return seconds
     }
 
     private func monotoneConstraints() throws -> [String: Int] {

@@ -31,6 +31,10 @@ enum Portfolio {
         linear.lambda = 1e-3
         linear.tolerance = 1e-6
         list.append(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)))
+        var sparse = linear
+        sparse.lambda = 3e-3
+        sparse.l1Ratio = 0.5
+        list.append(Candidate(family: "linear", summary: "λ=3e-3 elastic net (ρ 0.5)", learner: .linear(sparse)))
         var quick = GradientBoostingParameters()
         quick.rounds = 300
         quick.learningRate = 0.1
@@ -67,6 +71,9 @@ enum Portfolio {
         careful.earlyStoppingRounds = 80
         list.append(Candidate(family: "gbdt", summary: describe(careful), learner: .gradientBoosting(careful)))
         list.append(Candidate(family: "ebm", summary: "lr 0.02, 4 bags, 10 pairs", learner: .explainableBoosting(ExplainableBoostingParameters())))
+        var strong = linear
+        strong.lambda = 3e-2
+        list.append(Candidate(family: "linear", summary: "λ=3e-2 ridge", learner: .linear(strong)))
         if rows < 5_000 {
             var small = GradientBoostingParameters()
             small.rounds = 2000

@@ -98,3 +98,28 @@ import Testing
         #expect(lacking.status == 1 && lacking.stderr.contains("lacks column"))
     }
 }
+
+@Suite struct TrainConfigTests {
+    @Test func configFileOverridesAndStrictKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let config = dir.appendingPathComponent("train.yaml").path
+        try "trials: 2\nlearners: [linear]\nmonotone: {monthly_fee: 1}\nignore: [signup_date]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let report = dir.appendingPathComponent("report").path
+        let result = try KeelProcess.run(["train", data, "--target", "churned", "--config", config, "--quiet", "--json",
+                                          "--out", dir.appendingPathComponent("m.keel").path, "--report", report])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let trials = json?["trials"] as? [[String: Any]] ?? []
+        #expect(trials.count == 2 && trials.allSatisfy { $0["family"] as? String == "linear" })
+        let markdown = try String(contentsOfFile: report + "/report.md", encoding: .utf8)
+        #expect(markdown.contains("`monotone monthly_fee=+1`") && markdown.contains("`--ignore signup_date`"))
+        try "trails: 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let typo = try KeelProcess.run(["train", data, "--target", "churned", "--config", config])
+        #expect(typo.status == 1 && typo.stderr.contains("unknown key 'trails'"))
+        try "trials: three\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let wrongType = try KeelProcess.run(["train", data, "--target", "churned", "--config", config])
+        #expect(wrongType.status == 1 && wrongType.stderr.contains("at trials"))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import KeelData
+import KeelLearn
+import Yams
+
+/// `keel train --config FILE`: the same overrides as the flags, in YAML (or JSON), for runs kept under
+/// version control. Flags given on the command line take precedence over the file. Unknown keys and wrong
+/// types are errors that name the key.
+///
+/// ```yaml
+/// time: 5m
+/// metric: roc_auc
+/// seed: 7
+/// learners: [gbdt, linear]
+/// monotone: {monthly_fee: 1}
+/// class_weight: balanced
+/// prefer_interpretable: 0.005
+/// max_predict_ms: 5
+/// ignore: [signup_date]
+/// ```
+struct TrainConfig: Decodable {
+    var time: String?
+    var trials: Int?
+    var metric: Metric?
+    var seed: UInt64?
+    var learners: [String]?
+    var monotone: [String: Int]?
+    var classWeight: String?
+    var preferInterpretable: Double?
+    var maxPredictMs: Double?
+    var ignore: [String]?
+    var features: [String]?
+    var timeColumn: String?
+    var group: String?
+    var weight: String?
+    var protected: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected
+        case classWeight = "class_weight"
+        case preferInterpretable = "prefer_interpretable"
+        case maxPredictMs = "max_predict_ms"
+        case timeColumn = "time_column"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        time = try c.decodeIfPresent(String.self, forKey: .time)
+        trials = try c.decodeIfPresent(Int.self, forKey: .trials)
+        metric = try c.decodeIfPresent(Metric.self, forKey: .metric)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        learners = try c.decodeIfPresent([String].self, forKey: .learners)
+        monotone = try c.decodeIfPresent([String: Int].self, forKey: .monotone)
+        classWeight = try c.decodeIfPresent(String.self, forKey: .classWeight)
+        preferInterpretable = try c.decodeIfPresent(Double.self, forKey: .preferInterpretable)
+        maxPredictMs = try c.decodeIfPresent(Double.self, forKey: .maxPredictMs)
+        ignore = try c.decodeIfPresent([String].self, forKey: .ignore)
+        features = try c.decodeIfPresent([String].self, forKey: .features)
+        timeColumn = try c.decodeIfPresent(String.self, forKey: .timeColumn)
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        weight = try c.decodeIfPresent(String.self, forKey: .weight)
+        protected = try c.decodeIfPresent([String].self, forKey: .protected)
+    }
+
+    static func read(_ path: String) throws -> TrainConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.cannotOpen(file: path, reason: "no such file or not readable")
+        }
+        do {
+            if path.lowercased().hasSuffix(".json") { return try JSONDecoder().decode(TrainConfig.self, from: data) }
+            return try YAMLDecoder().decode(TrainConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw DataError.invalidSchema("\(path): \(SchemaFile.describe(error))")
+        }
+    }
+}
