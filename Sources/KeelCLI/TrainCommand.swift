@@ -51,6 +51,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The model must score one row within this many milliseconds (measured).", valueName: "ms"))
     var maxPredictMs: Double?
 
+    @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
+    var refitFull = false
+
     @Option(help: "Where to write the model.")
     var out: String = "model.keel"
 
@@ -100,6 +103,7 @@ struct TrainCommand: AsyncParsableCommand {
         settings.balanceClasses = weighting == "balanced"
         settings.preferInterpretable = preferInterpretable ?? file?.preferInterpretable
         settings.maxPredictMilliseconds = maxPredictMs ?? file?.maxPredictMs
+        settings.refitFull = refitFull
         let stop = StopRequest()
         settings.stop = stop
         InterruptHandling.install(stop)
@@ -120,6 +124,7 @@ struct TrainCommand: AsyncParsableCommand {
             if settings.balanceClasses { overrides.append("class weight balanced") }
             if let tolerance = settings.preferInterpretable { overrides.append("prefer interpretable within \(tolerance)") }
             if let limit = settings.maxPredictMilliseconds { overrides.append("max predict \(limit) ms") }
+            if refitFull { overrides.append("--refit-full") }
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {

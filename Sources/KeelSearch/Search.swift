@@ -94,12 +94,18 @@ public enum Search {
             }
         }
         if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
+        var refitSeconds = 0.0
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: options(settings.seed))
         var ensemble: SearchReport.EnsembleSummary?
         var model: FittedModel
+        /// The configurations shipped (one, or an ensemble's members) and their weights, for `refitFull`.
+        var shipped: [(learner: Learner, weight: Double)] = []
         if let best {
+            let refitStarted = ContinuousClock.now
             model = try refitLearner(best).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+            refitSeconds = (ContinuousClock.now - refitStarted).seconds
+            shipped = [(refitLearner(best), 1)]
             if allowEnsemble, let choice = selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
                choice.counts.count > 1 {
                 let members = choice.counts.keys.sorted()
@@ -114,6 +120,7 @@ public enum Search {
                         fitted.append(id == best.id ? model : try refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline))
                     }
                     let weights = members.map { Double(choice.counts[$0]!) / total }
+                    shipped = zip(members, weights).map { id, weight in (refitLearner(completed.first { $0.id == id }!), weight) }
                     model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
                     ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: choice.score,
                                                             bestSingleOutOfFoldScore: choice.bestSingleScore)
@@ -122,6 +129,7 @@ public enum Search {
         } else {
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             model = try Learner.linear(LinearParameters()).fit(x, target: searchY, weights: searchWeights)
+            shipped = [(.linear(LinearParameters()), 1)]
         }
         var latency: Double?
         if let limit = settings.maxPredictMilliseconds {
@@ -145,21 +153,44 @@ public enum Search {
         if gap > 2 * spread + 1e-9, best != nil {
             warnings.append("the holdout \(metric.rawValue) is worse than cross-validation by \(format(gap)), more than twice the folds' spread (\(format(spread))): the validation score is optimistic")
         }
-        let trained = TrainedModel(
+        var trained = TrainedModel(
             keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
             pipeline: pipeline, model: model, metric: metric, validation: plan.description, crossValidatedScore: cv,
             holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
+        // Importance is measured on the model the holdout scored, before any refit on all rows.
         let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
                                                            seed: settings.seed &+ 3, deadline: finalDeadline)
         if importance == nil { warnings.append("no time was left to measure feature importance") }
+        var refittedOnAllRows = false
+        if settings.refitFull {
+            let estimate = refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * Double(shipped.count) * 1.3
+            if let finalDeadline, ContinuousClock.now + .seconds(estimate) > finalDeadline {
+                warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored")
+            } else {
+                progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
+                (trained.pipeline, trained.model) = try refitAll(shipped, frame: typed, schema: schema, target: y, weights: weights,
+                                                                 task: task.kind, outputs: evaluator.outputs, seed: settings.seed)
+                refittedOnAllRows = true
+                warnings.append("the shipped model was refitted on all \(typed.rowCount) rows after the holdout was scored: the holdout score describes the model before that refit")
+            }
+        }
         let report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: best?.id ?? 0,
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: ensemble,
-            importance: importance ?? [], warnings: warnings,
+            importance: importance ?? [], refittedOnAllRows: refittedOnAllRows, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed)
         return (trained, report)
+    }
+
+    /// The shipped configuration fitted again on every row, with a pipeline fitted on every row.
+    private static func refitAll(_ shipped: [(learner: Learner, weight: Double)], frame: Frame, schema: Schema, target: TargetEncoding,
+                                 weights: [Double]?, task: TaskKind, outputs: Int, seed: UInt64) throws -> (Pipeline, FittedModel) {
+        let (pipeline, x) = try Pipeline.fit(frame, schema: schema, target: target, options: options(seed))
+        let models = try shipped.map { try $0.learner.fit(x, target: target, weights: weights) }
+        if models.count == 1 { return (pipeline, models[0]) }
+        return (pipeline, .ensemble(try EnsembleModel(task: task, outputs: outputs, members: models, weights: shipped.map(\.weight))))
     }
 
     /// Ensemble selection over the ten best completed trials' out-of-fold margins.

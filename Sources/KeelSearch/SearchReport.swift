@@ -22,6 +22,8 @@ public struct SearchReport: Codable, Sendable {
     public var ensemble: EnsembleSummary?
     /// Permutation importance of each input column on the holdout, most important first.
     public var importance: [FeatureImportance]
+    /// True when the shipped model was refitted on all rows after the holdout was scored (`--refit-full`).
+    public var refittedOnAllRows: Bool
     public var warnings: [String]
     public var secondsUsed: Double
     public var budgetSeconds: Double?

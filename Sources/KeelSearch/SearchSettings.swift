@@ -23,6 +23,9 @@ public struct SearchSettings: Sendable {
     public var preferInterpretable: Double?
     /// The shipped model must score one row within this many milliseconds (measured).
     public var maxPredictMilliseconds: Double?
+    /// After scoring the holdout, refit the chosen configuration on all rows (search part and holdout); the
+    /// holdout score then describes the model before this refit, and the report says so.
+    public var refitFull = false
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
 

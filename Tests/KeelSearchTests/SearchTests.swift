@@ -95,6 +95,19 @@ import Testing
         #expect(try model.predict(withoutNullable).count == frame.rowCount)
     }
 
+    @Test func refitFullShipsAModelFittedOnAllRowsAndSaysSo() throws {
+        let (frame, schema) = try churn(rows: 600)
+        var settings = SearchSettings()
+        settings.trials = 2
+        let (scored, plain) = try Search.run(frame: frame, schema: schema, settings: settings)
+        settings.refitFull = true
+        let (full, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(report.refittedOnAllRows && !plain.refittedOnAllRows)
+        #expect(report.holdoutScore == plain.holdoutScore, "the holdout score is the one of the model before the refit")
+        #expect(report.warnings.contains { $0.contains("refitted on all 600 rows") })
+        #expect(try full.outputs(frame) != scored.outputs(frame))
+    }
+
     @Test func badInputIsAClearError() throws {
         let (frame, schema) = try churn(rows: 300)
         var settings = SearchSettings()
