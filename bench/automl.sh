@@ -29,7 +29,7 @@ for name in $names; do
   for system in ${systems//,/ }; do
     if [ "$system" = keel ]; then
       start=$(date +%s.%N)
-      "$keel" train "$dir/train.csv" --target "$target" --time 60s --out "$dir/model.keel" --quiet > "$dir/keel-train.txt"
+      "$keel" train "$dir/train.csv" --target "$target" --time 60s --refit-full --out "$dir/model.keel" --quiet > "$dir/keel-train.txt"
       end=$(date +%s.%N)
       "$keel" predict "$dir/model.keel" "$dir/test.csv" --out "$dir/predictions.csv" 2>/dev/null
       "$py" "$here/automl_peers.py" score "$name" "$dir/predictions.csv" "$("$py" -c "print($end - $start)")" | tee -a "$results"

@@ -85,7 +85,7 @@ public enum Learner: Codable, Sendable, Equatable {
         case .randomForest(let p):
             .forest(try RandomForest(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
         case .linear(let p):
-            .linear(try LinearLearner(parameters: p).fit(features, target: target, weights: weights))
+            .linear(try LinearLearner(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
         case .explainableBoosting(let p):
             .explainableBoosting(try ExplainableBoosting(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
         }

@@ -76,7 +76,10 @@ public struct LinearLearner: Sendable {
         self.parameters = parameters
     }
 
-    public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil) throws -> LinearModel {
+    /// `deadline` is checked every coordinate-descent pass; when it passes, the coefficients so far are kept
+    /// and the model reports that it did not converge.
+    public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
+                    deadline: ContinuousClock.Instant? = nil) throws -> LinearModel {
         try parameters.validate()
         try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
@@ -87,7 +90,7 @@ public struct LinearLearner: Sendable {
         let x = try design.columns(features)
         let signs = design.terms.map { parameters.signConstraints?[$0.feature] ?? 0 }
         var solver = CoordinateDescent(x: x, rows: n, columns: design.columnCount, sampleWeights: weights ?? [Double](repeating: 1, count: n),
-                                       parameters: parameters, signs: signs)
+                                       parameters: parameters, signs: signs, deadline: deadline)
         switch target.task.kind {
         case .regression:
             let (beta, b, iterations, converged) = solver.leastSquares(target.values, start: nil, intercept: nil)
@@ -111,6 +114,9 @@ struct CoordinateDescent {
     let sampleWeights: [Double]
     let parameters: LinearParameters
     let signs: [Int]
+    let deadline: ContinuousClock.Instant?
+
+    private var expired: Bool { deadline.map { ContinuousClock.now >= $0 } ?? false }
 
     private var scaleN: Double { sampleWeights.reduce(0, +) }
 
@@ -161,6 +167,7 @@ struct CoordinateDescent {
                 }
             }
             if largest < parameters.tolerance { return (beta, b, passes, true) }
+            if expired { break }
         }
         return (beta, b, passes, false)
     }
@@ -245,6 +252,7 @@ struct CoordinateDescent {
                 }
             }
             if change < parameters.tolerance * 10 { return (betas, bs, total, true) }
+            if expired { break }
         }
         return (betas, bs, total, false)
     }

@@ -27,14 +27,6 @@ enum Portfolio {
 
     static func initial(rows: Int, task: TaskKind, families: Set<String>) -> [Candidate] {
         var list: [Candidate] = []
-        var linear = LinearParameters()
-        linear.lambda = 1e-3
-        linear.tolerance = 1e-6
-        list.append(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)))
-        var sparse = linear
-        sparse.lambda = 3e-3
-        sparse.l1Ratio = 0.5
-        list.append(Candidate(family: "linear", summary: "λ=3e-3 elastic net (ρ 0.5)", learner: .linear(sparse)))
         var quick = GradientBoostingParameters()
         quick.rounds = 300
         quick.learningRate = 0.1
@@ -43,6 +35,14 @@ enum Portfolio {
         list.append(Candidate(family: "gbdt", summary: describe(quick), learner: .gradientBoosting(quick)))
         // Fully grown trees spend most of their time on tiny leaves; a few rows per leaf and 63 bins keep
         // forests affordable inside a budget at little cost in accuracy.
+        var linear = LinearParameters()
+        linear.lambda = 1e-3
+        linear.tolerance = 1e-6
+        list.append(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)))
+        var sparse = linear
+        sparse.lambda = 3e-3
+        sparse.l1Ratio = 0.5
+        list.append(Candidate(family: "linear", summary: "λ=3e-3 elastic net (ρ 0.5)", learner: .linear(sparse)))
         var forest = ForestParameters()
         forest.trees = rows > 50_000 ? 60 : 120
         forest.minSamplesLeaf = rows > 5_000 ? 5 : 3

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import KeelData
 import KeelLearn
@@ -72,6 +75,20 @@ import Testing
         #expect(used <= 8 * 1.05, "used \(used)s of 8s")
         #expect(report.trials.contains { $0.status == .completed })
         #expect(report.holdoutScore > 0.7)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func timeBudgetIsKeptForManyClasses() throws {
+        // 26 classes: the multinomial linear model once ignored the deadline and ran for minutes.
+        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
+        let frame = letters.selecting(rows: Array(0..<6000))
+        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        var settings = SearchSettings()
+        settings.timeBudget = 8
+        let started = ContinuousClock.now
+        let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let used = (ContinuousClock.now - started).seconds
+        #expect(used <= 8 * 1.05, "used \(used)s of 8s")
+        #expect(report.holdoutScore < log(26.0), "better than guessing: log loss \(report.holdoutScore) vs ln 26")
     }
 
     @Test func modelFileRoundTripsAndRejectsTampering() throws {

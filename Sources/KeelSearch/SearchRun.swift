@@ -1,0 +1,240 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// One search, step by step: prepare the data and validation, run trials, choose and refit, then score the
+/// holdout and write the report. `Search.run` drives the steps; the state they share lives here.
+struct SearchRun {
+    let settings: SearchSettings
+    let started = ContinuousClock.now
+    let finalDeadline: ContinuousClock.Instant?
+    let frame: Frame
+    let schema: Schema
+    let task: LearningTask
+    let metric: Metric
+    let typed: Frame
+    let y: TargetEncoding
+    let weights: [Double]?
+    let dropped: Int
+    let plan: ValidationPlan
+    let searchFrame: Frame
+    let searchY: TargetEncoding
+    let searchWeights: [Double]?
+    let constraints: [Int]
+    let families: Set<String>
+    var evaluator: TrialEvaluator
+    var warnings: [String] = []
+    var trials: [TrialResult] = []
+    var outOfFold: [Int: [Double]] = [:]
+
+    /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
+    struct Choice {
+        var pipeline: Pipeline
+        var model: FittedModel
+        var best: TrialResult?
+        var ensemble: SearchReport.EnsembleSummary?
+        var shipped: [(learner: Learner, weight: Double)]
+        var refitSeconds: Double
+    }
+
+    init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
+        self.settings = settings
+        self.frame = frame
+        self.schema = schema
+        finalDeadline = settings.trials == nil ? started + .seconds(settings.timeBudget * 0.97) : nil
+        guard let targetName = schema.target, let task = schema.task else {
+            throw SearchError.invalidInput("a search needs a target column (--target)")
+        }
+        self.task = task
+        metric = settings.metric ?? Metric.defaultFor(task.kind)
+        guard metric.isRegression == (task.kind == .regression) else {
+            throw SearchError.invalidInput("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) task")
+        }
+        var warnings: [String] = []
+        let (data, dropped) = try Search.dropMissingTargets(frame, target: targetName, warnings: &warnings)
+        self.dropped = dropped
+        typed = try data.conforming(to: schema)
+        let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
+        let y = try TargetEncoding(column: typed[targetName]!.converted(to: storage), task: task)
+        self.y = y
+        var weights = try Search.weightColumn(typed, schema: schema)
+        if settings.balanceClasses {
+            guard task.kind != .regression else { throw SearchError.invalidInput("class weights need a classification task") }
+            weights = ClassWeights.balanced(y, weights: weights)
+        }
+        self.weights = weights
+        let plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
+        self.plan = plan
+        progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
+        let searchRows = plan.holdout.train
+        let searchFrame = typed.selecting(rows: searchRows)
+        let searchY = TargetEncoding(task: task, values: searchRows.map { y.values[$0] })
+        let searchWeights = weights.map { w in searchRows.map { w[$0] } }
+        (self.searchFrame, self.searchY, self.searchWeights) = (searchFrame, searchY, searchWeights)
+        let seed = settings.seed
+        let folds = try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, seed: seed) }
+        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        var families = settings.learners ?? Set(SearchSettings.learnerFamilies)
+        if !settings.monotone.isEmpty {
+            let unable = families.intersection(["random_forest", "extra_trees"])
+            if !unable.isEmpty {
+                families.subtract(unable)
+                warnings.append("\(unable.sorted().joined(separator: " and ")) left out: they cannot honour monotonic constraints")
+            }
+        }
+        self.families = families
+        self.warnings = warnings
+        evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
+                                   searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+    }
+
+    /// The portfolio first, then seeded variations of the best boosting configuration, until the trial
+    /// count, the search deadline (which keeps a reserve for the refit) or a stop request ends the search.
+    mutating func runTrials(progress: (SearchEvent) -> Void) {
+        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families).compactMap { $0.constrained(constraints) }
+        var generator = SeededGenerator(seed: settings.seed &+ 17)
+        while true {
+            if let limit = settings.trials, trials.count >= limit { break }
+            if settings.stop?.isRequested == true {
+                warnings.append("the search was stopped early on request after \(trials.count) trials")
+                progress(.stopping(reason: "stop requested"))
+                break
+            }
+            // Every learner stops at the deadline, so a trial may start whenever a useful slice of time is left.
+            let searchDeadline = finalDeadline.map { $0 - .seconds(Search.refitReserve(trials, metric: metric, budget: settings.timeBudget)) }
+            if let searchDeadline, !trials.isEmpty, ContinuousClock.now + .seconds(max(1, settings.timeBudget * 0.02)) > searchDeadline { break }
+            let candidate: Portfolio.Candidate
+            if !queue.isEmpty {
+                candidate = queue.removeFirst()
+            } else if families.contains("gbdt"), let base = Search.bestBoosting(trials, metric: metric),
+                      let next = Portfolio.perturb(base, &generator).constrained(constraints) {
+                candidate = next
+            } else {
+                break
+            }
+            progress(.trialStarted(id: trials.count + 1, family: candidate.family, summary: candidate.summary))
+            let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
+            trials.append(result)
+            if let margins { outOfFold[result.id] = margins }
+            progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
+        }
+    }
+
+    private func leader(_ completed: [TrialResult]) -> TrialResult? {
+        completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+    }
+
+    /// The best trial (or a glassbox model within `preferInterpretable`), refitted on the search part; an
+    /// ensemble when selection beats it out of fold and time allows; a faster model when the measured
+    /// single-row latency is over the limit.
+    mutating func choose(progress: (SearchEvent) -> Void) throws -> Choice {
+        let completed = trials.filter { $0.status == .completed }
+        var best = leader(completed)
+        var allowEnsemble = settings.maxPredictMilliseconds == nil
+        if let tolerance = settings.preferInterpretable, let top = best, !["linear", "ebm"].contains(top.family),
+           let glassbox = leader(completed.filter { ["linear", "ebm"].contains($0.family) }), abs(top.mean - glassbox.mean) <= tolerance {
+            warnings.append("chose the interpretable \(glassbox.family) model (trial \(glassbox.id)), within \(Search.format(abs(top.mean - glassbox.mean))) of the best (--prefer-interpretable \(tolerance))")
+            best = glassbox
+        }
+        if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
+        progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
+        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: Search.options(settings.seed))
+        guard let chosen = best else {
+            warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
+            let baseline = Learner.linear(LinearParameters())
+            return Choice(pipeline: pipeline, model: try baseline.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline), best: nil,
+                          ensemble: nil, shipped: [(baseline, 1)], refitSeconds: 0)
+        }
+        let refitStarted = ContinuousClock.now
+        var choice = Choice(pipeline: pipeline, model: try fit(chosen, x), best: chosen, ensemble: nil,
+                            shipped: [(Search.refitLearner(chosen), 1)], refitSeconds: 0)
+        choice.refitSeconds = (ContinuousClock.now - refitStarted).seconds
+        if allowEnsemble { try blend(&choice, completed: completed, x: x) }
+        if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
+        return choice
+    }
+
+    private func fit(_ trial: TrialResult, _ x: FeatureMatrix) throws -> FittedModel {
+        try Search.refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+    }
+
+    /// Replaces the single model by the selected ensemble when it wins out of fold and its refit fits the time left.
+    private mutating func blend(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        guard let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
+              selection.counts.count > 1, let best = choice.best else { return }
+        let members = selection.counts.keys.sorted()
+        let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
+        if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
+            warnings.append("an ensemble of \(members.count) models scored better out of fold, but there was no time left to refit it; shipping the best single model")
+            return
+        }
+        let total = Double(selection.counts.values.reduce(0, +))
+        let weights = members.map { Double(selection.counts[$0]!) / total }
+        let trialsByID = members.map { id in completed.first { $0.id == id }! }
+        let fitted = try trialsByID.map { $0.id == best.id ? choice.model : try fit($0, x) }
+        choice.shipped = zip(trialsByID, weights).map { (Search.refitLearner($0), $1) }
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
+        choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
+                                                       bestSingleOutOfFoldScore: selection.bestSingleScore)
+    }
+
+    /// Falls back down the leaderboard until a model scores one row within `limit` milliseconds.
+    private mutating func keepWithin(_ limit: Double, _ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        var candidates = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { $0.id != choice.best?.id }
+        var latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+        while latency > limit, !candidates.isEmpty {
+            let next = candidates.removeFirst()
+            warnings.append("trial \(choice.best?.id ?? 0) scores one row in \(Search.format(latency)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
+            choice.best = next
+            choice.model = try fit(next, x)
+            choice.shipped = [(Search.refitLearner(next), 1)]
+            latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+        }
+        if latency > limit { warnings.append("no evaluated model scores one row within \(limit) ms (best: \(Search.format(latency)) ms)") }
+    }
+
+    /// Scores the holdout once, measures importance on that model, optionally refits on all rows, and reports.
+    mutating func finish(_ choice: Choice, progress: (SearchEvent) -> Void) throws -> (TrainedModel, SearchReport) {
+        let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
+        let holdoutY = plan.holdout.validation.map { y.values[$0] }
+        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: choice.model.predict(choice.pipeline.transform(holdoutFrame)),
+                                               classCount: y.classCount)
+        let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
+        let spread = choice.best?.std ?? 0
+        let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
+        if gap > 2 * spread + 1e-9, choice.best != nil {
+            warnings.append("the holdout \(metric.rawValue) is worse than cross-validation by \(Search.format(gap)), more than twice the folds' spread (\(Search.format(spread))): the validation score is optimistic")
+        }
+        var trained = TrainedModel(
+            keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
+            pipeline: choice.pipeline, model: choice.model, metric: metric, validation: plan.description, crossValidatedScore: cv,
+            holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
+        // Importance is measured on the model the holdout scored, before any refit on all rows.
+        let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
+                                                           seed: settings.seed &+ 3, deadline: finalDeadline)
+        if importance == nil { warnings.append("no time was left to measure feature importance") }
+        let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
+        let report = SearchReport(
+            task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
+            holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
+            crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
+            importance: importance ?? [], refittedOnAllRows: refitted, warnings: warnings,
+            secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
+            seed: settings.seed)
+        return (trained, report)
+    }
+
+    private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
+        let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * Double(choice.shipped.count) * 1.3
+        if let finalDeadline, ContinuousClock.now + .seconds(estimate) > finalDeadline {
+            warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored")
+            return false
+        }
+        progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
+        (trained.pipeline, trained.model) = try Search.refitAll(choice.shipped, frame: typed, schema: schema, target: y, weights: weights,
+                                                                task: task.kind, outputs: evaluator.outputs, seed: settings.seed,
+                                                                deadline: finalDeadline)
+        warnings.append("the shipped model was refitted on all \(typed.rowCount) rows after the holdout was scored: the holdout score describes the model before that refit")
+        return true
+    }
+}
