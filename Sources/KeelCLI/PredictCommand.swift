@@ -26,8 +26,9 @@ struct PredictCommand: AsyncParsableCommand {
 
     func run() async throws {
         let trained = try TrainedModel.read(from: model)
+        // Read exactly as training read its file, so every value is spelled the same way.
         var options = CSVOptions()
-        options.stringColumns = Set(trained.schema.columns.filter { $0.kind == .categorical || $0.kind == .text }.map(\.name))
+        options.stringColumns = Set(trained.textColumns)
         let frame = try CSVReader.read(path: file, options: options)
         let predictions = try trained.predict(frame)
         let ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }

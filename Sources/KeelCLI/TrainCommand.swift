@@ -109,10 +109,11 @@ struct TrainCommand: AsyncParsableCommand {
         InterruptHandling.install(stop)
         let display = SearchProgress(metric: (metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
                                      budget: trials == nil ? settings.timeBudget : nil)
-        let (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
+        var (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
             if !(quiet || json) { display.handle(event) }
         }
         display.finish()
+        model.textColumns = options.csvOptions.stringColumns.sorted()
         try model.write(to: out)
         let seconds = (ContinuousClock.now - started).seconds
         if let report {

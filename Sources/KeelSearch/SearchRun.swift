@@ -149,6 +149,9 @@ struct SearchRun {
         var choice = Choice(pipeline: pipeline, model: try fit(chosen, x), best: chosen, ensemble: nil,
                             shipped: [(Search.refitLearner(chosen), 1)], refitSeconds: 0)
         choice.refitSeconds = (ContinuousClock.now - refitStarted).seconds
+        if let finalDeadline, ContinuousClock.now >= finalDeadline {
+            warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
+        }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
         return choice
@@ -231,9 +234,14 @@ struct SearchRun {
             return false
         }
         progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
-        (trained.pipeline, trained.model) = try Search.refitAll(choice.shipped, frame: typed, schema: schema, target: y, weights: weights,
-                                                                task: task.kind, outputs: evaluator.outputs, seed: settings.seed,
-                                                                deadline: finalDeadline)
+        let (pipeline, model) = try Search.refitAll(choice.shipped, frame: typed, schema: schema, target: y, weights: weights,
+                                                    task: task.kind, outputs: evaluator.outputs, seed: settings.seed, deadline: finalDeadline)
+        // A refit the deadline cut short is a lesser model than the one the holdout scored: never ship it.
+        if let finalDeadline, ContinuousClock.now >= finalDeadline {
+            warnings.append("the refit on all rows (--refit-full) ran out of time; shipping the model the holdout scored")
+            return false
+        }
+        (trained.pipeline, trained.model) = (pipeline, model)
         warnings.append("the shipped model was refitted on all \(typed.rowCount) rows after the holdout was scored: the holdout score describes the model before that refit")
         return true
     }

@@ -22,6 +22,9 @@ public struct TrainedModel: Codable, Sendable {
     public var seed: UInt64
     /// The configurations the search evaluated, in order: replaying them with the seed reproduces the run.
     public var trialSchedule: [Learner]
+    /// Columns the training file was read with as text (`--categorical`); prediction must read them the same
+    /// way, or a category spelled `3.0` in a file would not match the `3` training saw.
+    public var textColumns: [String] = []
 
     // MARK: Prediction
 

@@ -38,6 +38,25 @@ import Testing
         #expect(report?["holdoutScore"] is Double)
     }
 
+    @Test func integerCodesSpelledAsDecimalsPredictLikeTheyTrained() throws {
+        // pandas writes integer columns with missing values as 3.0; training types them as the category "3".
+        var g = SeededGenerator(seed: 5)
+        let rows = (0..<400).map { i -> String in
+            let code = g.next(below: 4)
+            return "\(i % 7 == 0 ? "" : "\(code).0"),\(g.nextUnit()),\(code >= 2 ? "yes" : "no")"
+        }
+        let path = try CSVFixtures.temporaryFile("kind,noise,label\n" + rows.joined(separator: "\n") + "\n")
+        let dir = try folder()
+        let model = dir.appendingPathComponent("m.keel").path
+        #expect(try KeelProcess.run(["train", path, "--target", "label", "--trials", "2", "--out", model, "--quiet"]).status == 0)
+        let out = dir.appendingPathComponent("p.csv").path
+        #expect(try KeelProcess.run(["predict", model, path, "--out", out]).status == 0)
+        let predictions = try CSVReader.read(path: out)
+        let truth = try CSVReader.read(path: path)
+        let hits = (0..<400).filter { predictions["prediction"]!.displayValue(at: $0) == truth["label"]!.displayValue(at: $0) }.count
+        #expect(hits > 330, "the coded column must be recognised at prediction: \(hits) of 400 right")
+    }
+
     @Test func reportFolderHasMarkdownAndJSON() throws {
         let dir = try folder()
         let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
