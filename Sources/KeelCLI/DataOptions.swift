@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelSearch
 
 /// The flags every command that reads data shares: how to read the file and what its columns are.
 struct DataOptions: ParsableArguments {
@@ -133,9 +134,3 @@ struct LoadedData {
 
 extension TaskKind: ExpressibleByArgument {}
 
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}

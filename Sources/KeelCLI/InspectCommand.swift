@@ -36,10 +36,7 @@ struct InspectCommand: AsyncParsableCommand {
             if !quiet { Terminal.progress("wrote schema to \(writeSchema)") }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(profile), as: UTF8.self))
+            print(try JSONOutput.string(profile))
         } else {
             print(profile.text())
         }

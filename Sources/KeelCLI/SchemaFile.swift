@@ -21,9 +21,7 @@ enum SchemaFile {
     static func write(_ schema: Schema, to path: String) throws {
         let text: String
         if path.lowercased().hasSuffix(".json") {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            text = String(decoding: try encoder.encode(schema), as: UTF8.self) + "\n"
+            text = try JSONOutput.string(schema) + "\n"
         } else {
             text = "# Keel schema: edit kinds and roles, then pass it with --schema.\n" + (try YAMLEncoder().encode(schema))
         }

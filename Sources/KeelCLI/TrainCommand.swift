@@ -129,10 +129,7 @@ struct TrainCommand: AsyncParsableCommand {
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(searchReport), as: UTF8.self))
+            print(try JSONOutput.string(searchReport))
         } else {
             print(Self.text(searchReport, out: out, seconds: seconds))
         }

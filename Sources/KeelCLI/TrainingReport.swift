@@ -14,10 +14,7 @@ struct TrainingReport: Encodable {
 
     func write(to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(Array(try encoder.encode(self)) + [0x0A], to: folder + "/report.json")
+        try AtomicFile.write(Array(try JSONOutput.encode(self)) + [0x0A], to: folder + "/report.json")
         try AtomicFile.write(markdown(), to: folder + "/report.md")
     }
 

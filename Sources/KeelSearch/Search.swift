@@ -123,7 +123,8 @@ public enum Search {
 }
 
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, for reports and budgets.
+    public var seconds: Double {
         let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
     }
