@@ -21,6 +21,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The configuration trait pulls in swift-configuration, which Keel does not use (it reads keel.yaml itself).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -30,9 +38,29 @@ let package = Package(
         .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(
+            name: "KeelRegistry",
+            dependencies: ["KeelData", "KeelLearn", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeelServer",
+            dependencies: [
+                "KeelData", "KeelLearn", "KeelRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -44,6 +72,7 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport"], swiftSettings: swiftSettings),
     ]
 )

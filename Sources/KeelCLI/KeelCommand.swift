@@ -1,5 +1,6 @@
 import ArgumentParser
 import KeelData
+import KeelLearn
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ public enum ExitStatus: Int32, Sendable {
 
 /// The `keel` root command.
 public struct KeelCommand: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = TrainedModel.keelVersion
 
     public static let configuration = CommandConfiguration(
         commandName: "keel",
@@ -25,7 +26,7 @@ public struct KeelCommand: AsyncParsableCommand {
         JSON document on standard output. Exit codes: 0 success, 1 error, 2 usage error, 3 a check found a problem.
         """,
         version: version,
-        subcommands: [TrainCommand.self, PredictCommand.self, InspectCommand.self, ExampleCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, ServeCommand.self, InspectCommand.self, ModelCommand.self, KeysCommand.self, ExampleCommand.self]
     )
 
     public init() {}

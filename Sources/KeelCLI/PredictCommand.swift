@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import KeelData
-import KeelSearch
+import KeelLearn
+import KeelRegistry
 
-/// `keel predict MODEL DATA`: batch scoring to CSV, in input row order.
+/// `keel predict MODEL DATA`: batch scoring to CSV, in input row order, in bounded memory.
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
@@ -11,9 +12,17 @@ struct PredictCommand: AsyncParsableCommand {
         discussion: """
         Output columns: the schema's id columns, then `prediction` (the class label as spelled in training, or \
         the value), then for classifiers one `proba_<class>` column per class. Feature columns that had no missing \
-        values in training are required; others may be absent. Without --out, the CSV goes to standard output.
+        values in training are required; others may be absent (scored as missing). The target and columns the \
+        model does not use are ignored, with a note. A value of the wrong kind stops the run naming its line and \
+        column, unless `--on-error skip` sets such rows aside in a reject file. The file is read in batches, so \
+        files larger than memory can be scored; the output appears only when complete. Without --out, the CSV \
+        goes to standard output.
         """
     )
+
+    enum OnError: String, ExpressibleByArgument, CaseIterable {
+        case fail, skip
+    }
 
     @Argument(help: "A model file from `keel train`.")
     var model: String
@@ -24,33 +33,111 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Where to write the predictions (CSV).")
     var out: String?
 
+    @Option(help: "What to do with a row holding a value of the wrong kind: fail (default) or skip.")
+    var onError: OnError = .fail
+
+    @Option(help: ArgumentHelp("Where `--on-error skip` writes the rows it set aside (default: <out>.rejects.csv).", valueName: "file"))
+    var rejectFile: String?
+
+    @Option(help: ArgumentHelp("Rows scored per batch.", valueName: "rows"))
+    var batchRows = 65_536
+
+    @OptionGroup var keys: ArtifactReadOptions
+
+    func validate() throws {
+        if batchRows < 1 { throw ValidationError("--batch-rows must be at least 1") }
+        if onError == .skip, out == nil, rejectFile == nil {
+            throw ValidationError("--on-error skip needs --out or --reject-file, to know where the rejected rows go")
+        }
+    }
+
     func run() async throws {
-        let trained = try TrainedModel.read(from: model)
+        let trained = try Artifact.read(from: model, options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
         var options = CSVOptions()
         options.stringColumns = Set(trained.textColumns)
-        let frame = try CSVReader.read(path: file, options: options)
-        let predictions = try trained.predict(frame)
-        let ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }
+        let sink = try out.map(AtomicFileWriter.init(path:))
+        var rejects: AtomicFileWriter?
+        let rejectPath = rejectFile ?? "\(out ?? file).rejects.csv"
         let classes = trained.schema.task?.classes ?? []
         let isClassifier = trained.schema.task?.kind != .regression
-        var header = ids + ["prediction"]
-        if isClassifier { header += classes.map { "proba_\($0)" } }
-        var lines = [header.map(Self.quote).joined(separator: ",")]
-        lines.reserveCapacity(frame.rowCount + 1)
-        for (row, prediction) in predictions.enumerated() {
-            var fields = ids.map { frame[$0]!.displayValue(at: row) ?? "" }
-            fields.append(prediction.label)
-            if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
-            lines.append(fields.map(Self.quote).joined(separator: ","))
+        var ids: [String] = []
+        var scored = 0
+        var rejected = 0
+        try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
+            var frame = batch.frame
+            let check = try trained.checkInput(frame)
+            if batch.firstRow == 0 {
+                ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }
+                if !check.ignoredColumns.isEmpty {
+                    Terminal.progress("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
+                }
+                var header = ids + ["prediction"]
+                if isClassifier { header += classes.map { "proba_\($0)" } }
+                try emit(CSVLine.join(header), to: sink)
+            }
+            if let first = check.invalidCells.first {
+                guard onError == .skip else {
+                    let location = SourceLocation(file: file, line: batch.lines[first.row],
+                                                  column: (frame.index(of: first.column) ?? 0) + 1, columnName: first.column)
+                    throw DataError.invalidValue(location, "'\(first.value)' is not \(Self.describe(first.expected)) (use --on-error skip to set such rows aside)")
+                }
+                if rejects == nil {
+                    rejects = try AtomicFileWriter(path: rejectPath)
+                    try rejects?.append(CSVLine.join(["line", "column", "value", "error"]) + "\n")
+                }
+                var bad = Set<Int>()
+                for cell in check.invalidCells where bad.insert(cell.row).inserted {
+                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, "not \(Self.describe(cell.expected))"]) + "\n")
+                }
+                let keep = (0..<frame.rowCount).filter { !bad.contains($0) }
+                frame = frame.selecting(rows: keep)
+                rejected += bad.count
+            }
+            guard frame.rowCount > 0 else { return }
+            let predictions = try trained.predict(frame)
+            var text = ""
+            text.reserveCapacity(frame.rowCount * 48)
+            for (row, prediction) in predictions.enumerated() {
+                var fields = ids.map { frame[$0]!.displayValue(at: row) ?? "" }
+                fields.append(prediction.label)
+                if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
+                text += CSVLine.join(fields)
+                text += "\n"
+            }
+            try emit(text, to: sink, newline: false)
+            scored += predictions.count
         }
-        let text = lines.joined(separator: "\n") + "\n"
-        if let out {
-            try AtomicFile.write(text, to: out)
-            Terminal.progress("wrote \(predictions.count) predictions to \(out)")
+        try rejects?.commit()
+        if let sink {
+            try sink.commit()
+            Terminal.progress("wrote \(scored) predictions to \(sink.path)")
+        }
+        if rejected > 0 { Terminal.progress("set aside \(rejected) row(s) with invalid values in \(rejectPath)") }
+    }
+
+    private func emit(_ text: String, to sink: AtomicFileWriter?, newline: Bool = true) throws {
+        if let sink {
+            try sink.append(newline ? text + "\n" : text)
         } else {
-            print(text, terminator: "")
+            print(text, terminator: newline ? "\n" : "")
         }
+    }
+
+    static func describe(_ kind: ColumnKind) -> String {
+        switch kind {
+        case .numeric: "a number"
+        case .datetime: "a date"
+        case .boolean: "true or false"
+        case .categorical, .text: "text"
+        }
+    }
+}
+
+/// One CSV line from fields, quoting those that need it (RFC 4180).
+enum CSVLine {
+    static func join(_ fields: [String]) -> String {
+        fields.map(quote).joined(separator: ",")
     }
 
     static func quote(_ field: String) -> String {

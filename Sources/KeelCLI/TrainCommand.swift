@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelData
 import KeelLearn
+import KeelRegistry
 import KeelSearch
 
 /// `keel train DATA --target COL`: the time-budgeted search, its leaderboard and the saved model.
@@ -66,6 +67,15 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
+    @OptionGroup var protection: ArtifactWriteOptions
+
+    /// The data file's name without folders and extensions: the model's default name.
+    static func stem(of path: String) -> String {
+        var name = (path as NSString).lastPathComponent
+        for suffix in [".gz", ".csv", ".tsv", ".txt"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return name
+    }
+
     func validate() throws {
         guard data.target != nil || data.schema != nil else { throw ValidationError("train needs --target (or a schema file naming the target)") }
         if let trials, trials < 1 { throw ValidationError("--trials must be at least 1, not \(trials)") }
@@ -114,7 +124,7 @@ struct TrainCommand: AsyncParsableCommand {
         }
         display.finish()
         model.textColumns = options.csvOptions.stringColumns.sorted()
-        try model.write(to: out)
+        try Artifact.write(model, to: out, options: try protection.writeOptions(name: Self.stem(of: self.file)))
         let seconds = (ContinuousClock.now - started).seconds
         if let report {
             var overrides = options.given

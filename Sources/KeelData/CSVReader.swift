@@ -20,4 +20,22 @@ public enum CSVReader {
         var tokenizer = try CSVTokenizer(bytes: bytes, name: name, options: options)
         return try tokenizer.readFrame()
     }
+
+    /// Reads `path` in frames of at most `rows` rows, calling `body` with each in file order; memory stays
+    /// bounded by one batch. The batch records the line each row started on, for error messages.
+    public static func readBatches(path: String, options: CSVOptions = CSVOptions(), rows: Int,
+                                   _ body: (CSVBatch) throws -> Void) throws {
+        let source = try ByteSource(path: path)
+        var tokenizer = try CSVTokenizer(source: source, options: options)
+        try tokenizer.readBatches(rows: max(rows, 1), recordLines: true, body)
+    }
+}
+
+/// One slice of a file read in batches.
+public struct CSVBatch: Sendable {
+    public var frame: Frame
+    /// The 0-based index of the batch's first row in the whole file.
+    public var firstRow: Int
+    /// The line of the file each row starts on (1-based, the header is line 1).
+    public var lines: [Int]
 }

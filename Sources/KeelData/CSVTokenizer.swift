@@ -58,35 +58,56 @@ struct CSVTokenizer {
 
     /// The buffers are freed by `readFrame`, the only entry point after `init`.
     mutating func readFrame() throws -> Frame {
+        var frame: Frame?
+        try readBatches(rows: Int.max, recordLines: false) { frame = $0.frame }
+        guard let frame else { throw DataError.noDataRows(file: name) }
+        return frame
+    }
+
+    /// Reads the records in frames of at most `rows` rows each, so a file of any size is scored in bounded
+    /// memory. Each batch's columns are typed on their own: callers conform them to a schema.
+    mutating func readBatches(rows batchRows: Int, recordLines: Bool, _ body: (CSVBatch) throws -> Void) throws {
         defer {
             buffer.deallocate()
             fields.deallocate()
         }
         try prepare()
         let names = try readHeader()
-        var builders = names.map { ColumnBuilder(forceStrings: options.stringColumns.contains($0)) }
-        var rows = 0
-        try builders.withUnsafeMutableBufferPointer { builders in
-            while try nextRecord() {
-                guard fields.count == names.count else {
-                    throw DataError.malformed(
-                        SourceLocation(file: name, line: recordLine),
-                        "expected \(names.count) fields as in the header, found \(fields.count)")
-                }
-                for column in 0..<names.count { deliver(column, to: &builders[column]) }
-                rows += 1
-                if rows == Self.sampleRows, let hint = rowHint(sampled: rows) {
-                    for i in 0..<builders.count { builders[i].reserve(hint) }
+        var total = 0
+        var more = true
+        while more {
+            var builders = names.map { ColumnBuilder(forceStrings: options.stringColumns.contains($0)) }
+            var lines: [Int] = []
+            var rows = 0
+            try builders.withUnsafeMutableBufferPointer { builders in
+                while rows < batchRows {
+                    guard try nextRecord() else {
+                        more = false
+                        return
+                    }
+                    guard fields.count == names.count else {
+                        throw DataError.malformed(
+                            SourceLocation(file: name, line: recordLine),
+                            "expected \(names.count) fields as in the header, found \(fields.count)")
+                    }
+                    for column in 0..<names.count { deliver(column, to: &builders[column]) }
+                    if recordLines { lines.append(recordLine) }
+                    rows += 1
+                    if rows == Self.sampleRows, batchRows == Int.max, let hint = rowHint(sampled: rows) {
+                        for i in 0..<builders.count { builders[i].reserve(hint) }
+                    }
                 }
             }
+            if rows == 0 { break }
+            var columns: [Column] = []
+            columns.reserveCapacity(names.count)
+            for (position, builder) in builders.enumerated() {
+                columns.append(try builder.finish(name: names[position], file: name, position: position + 1))
+            }
+            try body(CSVBatch(frame: try Frame(columns: columns), firstRow: total, lines: lines))
+            total += rows
         }
-        guard rows > 0 else { throw DataError.noDataRows(file: name) }
-        var columns: [Column] = []
-        columns.reserveCapacity(names.count)
-        for (position, builder) in builders.enumerated() {
-            columns.append(try builder.finish(name: names[position], file: name, position: position + 1))
-        }
-        return try Frame(columns: columns)
+        guard total > 0 else { throw DataError.noDataRows(file: name) }
     }
 
     // MARK: Setup

@@ -28,6 +28,25 @@ extension Column {
         }
     }
 
+    /// The rows whose value cannot be read as `kind`, so a scorer can reject those rows and keep the rest.
+    /// When the column's kind cannot become `kind` at all, every non-missing row is listed.
+    public func unconvertibleRows(to kind: ColumnKind) -> [Int] {
+        guard kind != self.kind, (try? converted(to: kind)) == nil else { return [] }
+        switch values {
+        case .categorical(let s), .text(let s):
+            let parses: (String) -> Bool = switch kind {
+            case .numeric: { level in var copy = level; return copy.withUTF8 { NumberParser.parse($0) } != nil }
+            case .datetime: { DateTimeParser.parse($0) != nil }
+            case .boolean: { ["true", "false"].contains($0.lowercased()) }
+            case .categorical, .text: { _ in true }
+            }
+            let bad = s.levels.map { !parses($0) }
+            return s.codes.indices.filter { s.codes[$0] != EncodedStrings.missing && bad[Int(s.codes[$0])] }
+        default:
+            return (0..<count).filter { displayValue(at: $0) != nil }
+        }
+    }
+
     private func encodedDisplayValues() -> EncodedStrings {
         var codeOf: [String: UInt32] = [:]
         var levels: [String] = []

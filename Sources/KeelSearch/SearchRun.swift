@@ -242,6 +242,7 @@ struct SearchRun {
             return false
         }
         (trained.pipeline, trained.model) = (pipeline, model)
+        trained.refittedOnAllRows = true
         warnings.append("the shipped model was refitted on all \(typed.rowCount) rows after the holdout was scored: the holdout score describes the model before that refit")
         return true
     }

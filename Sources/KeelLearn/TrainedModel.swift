@@ -1,10 +1,8 @@
 import Foundation
 import KeelData
-import KeelLearn
 
 /// What `keel train` ships: the schema the data must match, the fitted pipeline and model, how good it is,
-/// and how it was made. Provisional file format (the serving issue settles the artefact): a header line
-/// `KEELMODEL <version> <sha256 of the payload>` followed by the JSON payload, verified on load.
+/// and how it was made. `KeelRegistry.Artifact` writes it to a file; here it is only the value.
 public struct TrainedModel: Codable, Sendable {
     public static let formatVersion = 1
     public static let keelVersion = "0.1.0"
@@ -25,6 +23,26 @@ public struct TrainedModel: Codable, Sendable {
     /// Columns the training file was read with as text (`--categorical`); prediction must read them the same
     /// way, or a category spelled `3.0` in a file would not match the `3` training saw.
     public var textColumns: [String] = []
+    /// True when `--refit-full` refitted the shipped model on all rows after the holdout was scored, so the
+    /// holdout score describes the model before that refit. Absent in artefacts from before it was recorded.
+    public var refittedOnAllRows: Bool?
+
+    public init(keelVersion: String, createdAt: String, schema: Schema, pipeline: Pipeline, model: FittedModel, metric: Metric,
+                validation: String, crossValidatedScore: Double, holdoutScore: Double, dataFingerprint: String, seed: UInt64,
+                trialSchedule: [Learner]) {
+        self.keelVersion = keelVersion
+        self.createdAt = createdAt
+        self.schema = schema
+        self.pipeline = pipeline
+        self.model = model
+        self.metric = metric
+        self.validation = validation
+        self.crossValidatedScore = crossValidatedScore
+        self.holdoutScore = holdoutScore
+        self.dataFingerprint = dataFingerprint
+        self.seed = seed
+        self.trialSchedule = trialSchedule
+    }
 
     // MARK: Prediction
 
@@ -56,6 +74,46 @@ public struct TrainedModel: Codable, Sendable {
         }
     }
 
+    // MARK: Input rules, shared by batch scoring and the server
+
+    /// A value that does not have its feature's kind, named by 0-based row and column.
+    public struct InvalidCell: Sendable, Equatable {
+        public var row: Int
+        public var column: String
+        public var value: String
+        public var expected: ColumnKind
+    }
+
+    /// How a frame to be scored relates to the schema.
+    public struct InputCheck: Sendable {
+        /// Columns that play no part in scoring: the target and any column that is neither a feature nor an id.
+        public var ignoredColumns: [String]
+        /// Cells that cannot be read as their feature's kind, in row order.
+        public var invalidCells: [InvalidCell]
+    }
+
+    /// Features that had no missing values in training, so every input must carry them.
+    public var requiredFeatures: [ColumnSchema] { schema.columns(withRole: .feature).filter { !$0.nullable } }
+
+    /// Checks `frame` against the schema before scoring: a missing required feature throws; values of the
+    /// wrong kind are listed so the caller can fail on the first or reject those rows and score the rest.
+    public func checkInput(_ frame: Frame) throws -> InputCheck {
+        if let absent = requiredFeatures.first(where: { frame[$0.name] == nil }) {
+            throw LearnError.schemaMismatch("the data lacks column '\(absent.name)', which the model needs (it had no missing values in training)")
+        }
+        let features = schema.columns(withRole: .feature)
+        let kept = Set(features.map(\.name) + schema.columns(withRole: .id).map(\.name))
+        var invalid: [InvalidCell] = []
+        for feature in features {
+            guard let column = frame[feature.name], column.kind != feature.kind else { continue }
+            for row in column.unconvertibleRows(to: feature.kind) {
+                invalid.append(InvalidCell(row: row, column: feature.name, value: column.displayValue(at: row) ?? "", expected: feature.kind))
+            }
+        }
+        invalid.sort { $0.row < $1.row }
+        return InputCheck(ignoredColumns: frame.columnNames.filter { !kept.contains($0) }, invalidCells: invalid)
+    }
+
     /// Probabilities (row-major, one per class) or values, as the metrics take them.
     public func outputs(_ frame: Frame) throws -> [Double] {
         try model.predict(try pipeline.transform(try conform(frame)))
@@ -65,7 +123,7 @@ public struct TrainedModel: Codable, Sendable {
         var columns = frame.columns
         for feature in schema.columns(withRole: .feature) where frame[feature.name] == nil {
             guard feature.nullable else {
-                throw SearchError.invalidInput("the data lacks column '\(feature.name)', which the model needs (it had no missing values in training)")
+                throw LearnError.schemaMismatch("the data lacks column '\(feature.name)', which the model needs (it had no missing values in training)")
             }
             let missing: ColumnValues = switch feature.kind {
             case .numeric: .numeric([Double](repeating: .nan, count: frame.rowCount))
@@ -83,48 +141,9 @@ public struct TrainedModel: Codable, Sendable {
             do {
                 try typed.replace(column.converted(to: feature.kind))
             } catch {
-                throw SearchError.invalidInput("column '\(feature.name)' should hold \(feature.kind.rawValue) values: \(error)")
+                throw LearnError.schemaMismatch("column '\(feature.name)' should hold \(feature.kind.rawValue) values: \(error)")
             }
         }
         return typed
-    }
-
-    // MARK: File
-
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let payload = Array(try encoder.encode(self))
-        var hasher = SHA256Hasher()
-        hasher.update(payload)
-        let header = Array("KEELMODEL \(Self.formatVersion) \(SHA256Hasher.hex(hasher.finalize()))\n".utf8)
-        try AtomicFile.write(header + payload, to: path)
-    }
-
-    public static func read(from path: String) throws -> TrainedModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SearchError.invalidModelFile("cannot read model file \(path)")
-        }
-        let bytes = Array(data)
-        guard let newline = bytes.firstIndex(of: 0x0A), let header = String(validating: bytes[..<newline], as: UTF8.self) else {
-            throw SearchError.invalidModelFile("\(path) is not a Keel model file")
-        }
-        let parts = header.split(separator: " ")
-        guard parts.count == 3, parts[0] == "KEELMODEL", let version = Int(parts[1]) else {
-            throw SearchError.invalidModelFile("\(path) is not a Keel model file")
-        }
-        guard version <= formatVersion else {
-            throw SearchError.invalidModelFile("\(path) was written in model format \(version); this Keel reads up to \(formatVersion)")
-        }
-        let payload = Array(bytes[(newline + 1)...])
-        var hasher = SHA256Hasher()
-        hasher.update(payload)
-        guard SHA256Hasher.hex(hasher.finalize()) == parts[2] else {
-            throw SearchError.invalidModelFile("\(path) is corrupt or truncated: its checksum does not match")
-        }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(TrainedModel.self, from: Data(payload))
     }
 }

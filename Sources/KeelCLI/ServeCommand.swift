@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import KeelRegistry
+import KeelServer
+
+/// `keel serve MODEL`: the HTTP prediction server.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model over HTTP: POST /v1/predict, GET /v1/model, /healthz, /readyz, /metrics, /openapi.json.",
+        discussion: """
+        Flags override the `server:` section of --config (keel.yaml). When the keys file holds API keys (see \
+        `keel keys create`), every endpoint but /healthz and /readyz needs `Authorization: Bearer KEY`. SIGHUP \
+        or POST /v1/admin/reload swaps in a new model without dropping requests; SIGTERM finishes in-flight \
+        requests and exits 0. --port 0 picks a free port (printed on standard error).
+        """
+    )
+
+    @Argument(help: "A model file from `keel train`.")
+    var model: String
+
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: ArgumentHelp("keel.yaml with a `server:` section.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("API keys file (default $KEEL_HOME/api-keys.json, else .keel/api-keys.json).", valueName: "file"))
+    var keysFile: String?
+
+    @Option(help: ArgumentHelp("PEM certificate chain for TLS (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key for TLS.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("Close connections idle (or stalled mid-request) this long, e.g. 30s.", valueName: "duration"))
+    var idleTimeout: DurationArgument?
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Most rows in one request.")
+    var maxRows: Int?
+
+    @Option(help: "Longest string value in characters.")
+    var maxStringLength: Int?
+
+    @Option(help: "trace, debug, info (default: errors and lifecycle), notice, warning, error.")
+    var logLevel: String?
+
+    @OptionGroup var keys: ArtifactReadOptions
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535") }
+        for (name, value) in [("--max-body-bytes", maxBodyBytes), ("--max-rows", maxRows), ("--max-string-length", maxStringLength)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
+        }
+    }
+
+    func run() async throws {
+        let file = try config.map(ServeConfig.read)
+        var settings = ServerSettings(modelPath: model)
+        settings.host = host ?? file?.host ?? settings.host
+        settings.port = port ?? file?.port ?? settings.port
+        if let limits = file?.limits { settings.limits = limits }
+        if let maxBodyBytes { settings.limits.maxBodyBytes = maxBodyBytes }
+        if let maxRows { settings.limits.maxRows = maxRows }
+        if let maxStringLength { settings.limits.maxStringLength = maxStringLength }
+        if let idleTimeout {
+            settings.idleTimeoutSeconds = idleTimeout.seconds
+        } else if let text = file?.idleTimeout {
+            guard let seconds = DurationArgument.parse(text) else { throw ValidationError("idle_timeout must be a duration such as 30s, not '\(text)'") }
+            settings.idleTimeoutSeconds = seconds
+        }
+        settings.tlsCertificatePath = tlsCert ?? file?.tls?.certificate
+        settings.tlsKeyPath = tlsKey ?? file?.tls?.key
+        settings.keysPath = keysFile ?? file?.keysFile ?? APIKeyStore.defaultPath()
+        settings.logLevel = logLevel ?? file?.logLevel ?? settings.logLevel
+        try await PredictionServer.run(settings: settings, readOptions: try keys.readOptions()) { url in
+            Terminal.progress("listening on \(url)")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import KeelData
+import KeelServer
+import Yams
+
+/// The `server:` section of `keel.yaml`. Other top-level sections belong to other commands; inside this one,
+/// unknown keys and wrong types are errors that name the key.
+///
+/// ```yaml
+/// server:
+///   host: 0.0.0.0
+///   port: 8080
+///   idle_timeout: 30s
+///   keys_file: .keel/api-keys.json
+///   log_level: info
+///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024}
+///   tls: {certificate: cert.pem, key: key.pem}
+/// ```
+struct ServeConfig: Decodable {
+    var host: String?
+    var port: Int?
+    var idleTimeout: String?
+    var keysFile: String?
+    var logLevel: String?
+    var limits: ServerLimits?
+    var tls: TLSFiles?
+
+    struct TLSFiles: Decodable {
+        var certificate: String
+        var key: String
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: ["certificate", "key"])
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            certificate = try c.decode(String.self, forKey: .certificate)
+            key = try c.decode(String.self, forKey: .key)
+        }
+
+        enum CodingKeys: String, CodingKey { case certificate, key }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, limits, tls
+        case idleTimeout = "idle_timeout"
+        case keysFile = "keys_file"
+        case logLevel = "log_level"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host)
+        port = try c.decodeIfPresent(Int.self, forKey: .port)
+        idleTimeout = try c.decodeIfPresent(String.self, forKey: .idleTimeout)
+        keysFile = try c.decodeIfPresent(String.self, forKey: .keysFile)
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+        limits = try c.decodeIfPresent(StrictLimits.self, forKey: .limits)?.limits
+        tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls)
+    }
+
+    /// Limits with unknown keys rejected; absent keys keep their defaults.
+    private struct StrictLimits: Decodable {
+        var limits = ServerLimits()
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: Set(["max_body_bytes", "max_rows", "max_string_length"]))
+            let c = try decoder.container(keyedBy: ServerLimits.CodingKeys.self)
+            limits.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? limits.maxBodyBytes
+            limits.maxRows = try c.decodeIfPresent(Int.self, forKey: .maxRows) ?? limits.maxRows
+            limits.maxStringLength = try c.decodeIfPresent(Int.self, forKey: .maxStringLength) ?? limits.maxStringLength
+        }
+    }
+
+    private struct File: Decodable {
+        var server: ServeConfig?
+    }
+
+    static func read(_ path: String) throws -> ServeConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.cannotOpen(file: path, reason: "no such file or not readable")
+        }
+        do {
+            let file = path.lowercased().hasSuffix(".json") ? try JSONDecoder().decode(File.self, from: data) : try YAMLDecoder().decode(File.self, from: data)
+            return file.server ?? ServeConfig()
+        } catch let error as DecodingError {
+            throw DataError.invalidSchema("\(path): \(SchemaFile.describe(error))")
+        }
+    }
+
+    private init() {}
+}

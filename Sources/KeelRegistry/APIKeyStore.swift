@@ -1,0 +1,84 @@
+import Crypto
+import Foundation
+import KeelData
+
+/// What an API key may do. `predict` covers scoring, explanations and feedback; `admin` covers everything.
+public enum APIKeyRole: String, Codable, Sendable, CaseIterable {
+    case predict, admin
+
+    public func allows(_ needed: APIKeyRole) -> Bool { self == .admin || self == needed }
+}
+
+/// One issued key. Only the SHA-256 of the secret is stored: a leaked keys file reveals no usable key.
+public struct APIKeyRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var role: APIKeyRole
+    public var sha256: String
+    public var createdAt: String
+}
+
+/// The API keys of a Keel home folder (`api-keys.json`), written atomically.
+public struct APIKeyStore: Sendable {
+    public let path: String
+    public private(set) var keys: [APIKeyRecord]
+
+    /// Loads `path`; a file that does not exist is an empty store.
+    public init(path: String) throws {
+        self.path = path
+        if let data = FileManager.default.contents(atPath: path) {
+            do {
+                keys = try JSONDecoder().decode([APIKeyRecord].self, from: data)
+            } catch {
+                throw ArtifactError.invalidKey("the API keys file \(path) is not valid: \(error)")
+            }
+        } else {
+            keys = []
+        }
+    }
+
+    /// The key file of a Keel home: `$KEEL_HOME/api-keys.json`, else `./.keel/api-keys.json`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        (environment["KEEL_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ".keel") + "/api-keys.json"
+    }
+
+    /// Issues a key: returns the secret, shown once, and stores only its hash.
+    public mutating func create(role: APIKeyRole, name: String, now: Date = Date()) throws -> (record: APIKeyRecord, secret: String) {
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let secret = "keel_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let id = String(Self.hash(secret).prefix(12))
+        let record = APIKeyRecord(id: id, name: name, role: role, sha256: Self.hash(secret), createdAt: ISO8601DateFormatter().string(from: now))
+        keys.append(record)
+        try save()
+        return (record, secret)
+    }
+
+    /// Removes the key with `id`; false when there is none.
+    public mutating func revoke(id: String) throws -> Bool {
+        guard let index = keys.firstIndex(where: { $0.id == id }) else { return false }
+        keys.remove(at: index)
+        try save()
+        return true
+    }
+
+    /// The role of a presented secret, or nil when it is not a key of this store.
+    public func role(of secret: String) -> APIKeyRole? {
+        let digest = Self.hash(secret)
+        return keys.first { $0.sha256 == digest }?.role
+    }
+
+    public var isEmpty: Bool { keys.isEmpty }
+
+    private func save() throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(keys)), to: path)
+        chmod(path, 0o600)
+    }
+
+    static func hash(_ secret: String) -> String { Artifact.hex(SHA256.hash(data: Data(secret.utf8))) }
+}

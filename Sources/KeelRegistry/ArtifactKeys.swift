@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+
+/// A 256-bit key for AES-GCM encryption of an artefact's payload. Files and `KEEL_ARTIFACT_KEY` hold it as
+/// base64 of 32 bytes (a file may also hold the 32 raw bytes).
+public struct EncryptionKey: Sendable {
+    /// Raw bytes: swift-crypto's key types are not `Sendable`, so they are made where used.
+    private let raw: Data
+    var key: SymmetricKey { SymmetricKey(data: raw) }
+
+    public init(base64: String, source: String) throws {
+        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+            throw ArtifactError.invalidKey("\(source) must hold base64 of exactly 32 bytes (an AES-256 key)")
+        }
+        raw = data
+    }
+
+    private init(raw: Data) { self.raw = raw }
+
+    public init(file: String) throws {
+        let data = try KeyFile.read(file)
+        if data.count == 32 {
+            self.init(raw: data)
+        } else {
+            try self.init(base64: String(decoding: data, as: UTF8.self), source: "the key file \(file)")
+        }
+    }
+
+    /// The key from `file` when given, else from `KEEL_ARTIFACT_KEY`, else none.
+    public static func resolve(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EncryptionKey? {
+        if let file { return try EncryptionKey(file: file) }
+        if let value = environment["KEEL_ARTIFACT_KEY"], !value.isEmpty { return try EncryptionKey(base64: value, source: "KEEL_ARTIFACT_KEY") }
+        return nil
+    }
+
+    /// A fresh random key, base64-encoded, for `keel keys generate-encryption`.
+    public static func generateBase64() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+}
+
+/// An Ed25519 private key that signs artefacts. Stored as base64 of its 32-byte raw form.
+public struct SigningKey: Sendable {
+    private let raw: Data
+    var key: Curve25519.Signing.PrivateKey {
+        // Checked on construction, so this cannot fail.
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    }
+
+    public init(file: String) throws {
+        let text = String(decoding: try KeyFile.read(file), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let data = Data(base64Encoded: text), (try? Curve25519.Signing.PrivateKey(rawRepresentation: data)) != nil else {
+            throw ArtifactError.invalidKey("the signing key file \(file) must hold base64 of a 32-byte Ed25519 private key (see `keel keys generate-signing`)")
+        }
+        raw = data
+    }
+
+    private init(key: Curve25519.Signing.PrivateKey) { raw = key.rawRepresentation }
+
+    public static func generate() -> SigningKey { SigningKey(key: Curve25519.Signing.PrivateKey()) }
+
+    public var base64: String { key.rawRepresentation.base64EncodedString() }
+    public var verifyKey: VerifyKey { VerifyKey(key: key.publicKey) }
+}
+
+/// An Ed25519 public key: when configured, only artefacts it signed are loaded.
+public struct VerifyKey: Sendable, Equatable {
+    private let raw: Data
+    var key: Curve25519.Signing.PublicKey {
+        // Checked on construction, so this cannot fail.
+        try! Curve25519.Signing.PublicKey(rawRepresentation: raw)
+    }
+
+    init(key: Curve25519.Signing.PublicKey) { raw = key.rawRepresentation }
+
+    public init(file: String) throws {
+        let text = String(decoding: try KeyFile.read(file), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let data = Data(base64Encoded: text), (try? Curve25519.Signing.PublicKey(rawRepresentation: data)) != nil else {
+            throw ArtifactError.invalidKey("the verify key file \(file) must hold base64 of a 32-byte Ed25519 public key (the .pub file of `keel keys generate-signing`)")
+        }
+        raw = data
+    }
+
+    public var base64: String { raw.base64EncodedString() }
+}
+
+enum KeyFile {
+    static func read(_ path: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ArtifactError.invalidKey("cannot read the key file \(path)")
+        }
+        return data
+    }
+}

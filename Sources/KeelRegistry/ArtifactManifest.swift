@@ -1,0 +1,66 @@
+import KeelData
+import KeelLearn
+
+/// The readable part of an artefact: what the model is, how good, how it was made. `keel model info` and the
+/// server's `GET /v1/model` show it without decrypting the payload.
+public struct ArtifactManifest: Codable, Sendable, Equatable {
+    /// The artefact format the file was read from (1: the early text format, 2: the binary container).
+    public var formatVersion: Int
+    public var keelVersion: String
+    public var createdAt: String
+    /// The model's name and version, set when a registry stores it; the server falls back to the file's stem
+    /// and the payload's checksum prefix.
+    public var name: String?
+    public var version: String?
+    public var schema: Schema
+    public var modelKind: String
+    public var metric: String
+    public var validation: String
+    public var crossValidatedScore: Double
+    public var holdoutScore: Double
+    public var refittedOnAllRows: Bool
+    public var dataFingerprint: String
+    public var seed: UInt64
+    /// How many configurations the search evaluated; the payload holds the whole schedule.
+    public var trialCount: Int
+    public var textColumns: [String]
+    public var payload: PayloadInfo
+    /// Per-feature reference distributions for drift monitoring; empty until the monitoring stage fills it.
+    public var referenceProfile: [String: ReferenceColumn]?
+
+    public struct PayloadInfo: Codable, Sendable, Equatable {
+        /// SHA-256 (hex) of the plaintext payload, so a decrypted payload is checked too.
+        public var sha256: String
+        public var bytes: Int
+        public var encoding: String
+        /// "AES-256-GCM" when the payload is encrypted, absent otherwise.
+        public var encryption: String?
+    }
+
+    /// Reference statistics of one feature (a slot kept stable for the monitoring stage).
+    public struct ReferenceColumn: Codable, Sendable, Equatable {
+        public var missingRate: Double
+    }
+
+    /// The manifest describing `model` with the given payload facts.
+    public init(model: TrainedModel, formatVersion: Int, payload: PayloadInfo, name: String? = nil, version: String? = nil) {
+        self.formatVersion = formatVersion
+        keelVersion = model.keelVersion
+        createdAt = model.createdAt
+        self.name = name
+        self.version = version
+        schema = model.schema
+        modelKind = model.model.kindName
+        metric = model.metric.rawValue
+        validation = model.validation
+        crossValidatedScore = model.crossValidatedScore
+        holdoutScore = model.holdoutScore
+        refittedOnAllRows = model.refittedOnAllRows ?? false
+        dataFingerprint = model.dataFingerprint
+        seed = model.seed
+        trialCount = model.trialSchedule.count
+        textColumns = model.textColumns
+        self.payload = payload
+        referenceProfile = nil
+    }
+}

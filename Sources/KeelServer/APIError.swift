@@ -1,0 +1,33 @@
+import Hummingbird
+
+/// An error the API returns as `{"error": {"code", "message", "row", "field"}}` with a 4xx or 5xx status.
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    /// The 0-based row of a batch the error is about.
+    public var row: Int?
+    public var field: String?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, row: Int? = nil, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.row = row
+        self.field = field
+    }
+
+    var json: String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("code"); writer.string(code)
+        writer.key("message"); writer.string(message)
+        writer.key("row"); if let row { writer.number(Double(row)) } else { writer.null() }
+        writer.key("field"); if let field { writer.string(field) } else { writer.null() }
+        writer.endObject()
+        writer.endObject()
+        return writer.text
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import KeelData
+import KeelLearn
+import KeelRegistry
+
+/// A model ready to serve: the artefact, its identity, and what each request needs precomputed. Immutable,
+/// so a request keeps using the instance it started with while a reload swaps in another.
+final class LoadedModel: Sendable {
+    let path: String
+    let artifact: Artifact
+    let name: String
+    let version: String
+    let decoder: RowDecoder
+    let classes: [String]
+    let isClassifier: Bool
+    /// `{"name": …, "version": …}`, encoded once.
+    let identityJSON: String
+
+    init(path: String, options: Artifact.ReadOptions, limits: ServerLimits) throws {
+        self.path = path
+        artifact = try Artifact.read(from: path, options: options)
+        let manifest = artifact.manifest
+        var stem = (path as NSString).lastPathComponent
+        if stem.hasSuffix(".keel") { stem.removeLast(5) }
+        name = manifest.name ?? stem
+        version = manifest.version ?? String(artifact.info.checksum.prefix(12))
+        decoder = RowDecoder(schema: manifest.schema, limits: limits)
+        classes = manifest.schema.task?.classes ?? []
+        isClassifier = manifest.schema.task?.kind != .regression
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("name"); writer.string(name)
+        writer.key("version"); writer.string(version)
+        writer.endObject()
+        identityJSON = writer.text
+    }
+
+    /// `GET /v1/model`: the manifest (schema included), the identity and the container facts.
+    func manifestJSON() throws -> String {
+        struct Document: Encodable {
+            var name: String
+            var version: String
+            var checksum: String
+            var signer: String?
+            var encrypted: Bool
+            var manifest: ArtifactManifest
+        }
+        let info = artifact.info
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let document = Document(name: name, version: version, checksum: info.checksum, signer: info.signer, encrypted: info.encrypted, manifest: info.manifest)
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+}

@@ -1,0 +1,204 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import KeelData
+import KeelLearn
+import KeelRegistry
+import Logging
+import NIOCore
+import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keel serve`: the HTTP prediction server. Graceful shutdown on SIGTERM/SIGINT (in-flight requests
+/// finish), model and key reload on SIGHUP or `POST /v1/admin/reload`.
+public enum PredictionServer {
+    /// Starts serving and returns when the server has shut down. `onListening` receives the bound address
+    /// (useful with port 0).
+    public static func run(settings: ServerSettings, readOptions: Artifact.ReadOptions,
+                           onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        var configured = Logger(label: "keel.server")
+        configured.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let logger = configured
+        let model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
+        let keys = try settings.keysPath.map(APIKeyStore.init(path:))
+        let slot = ModelSlot(model: model, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
+        let router = makeRouter(slot: slot, logger: logger)
+
+        let http = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
+        let server: HTTPServerBuilder
+        let scheme: String
+        if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            server = try .tls(.http1(configuration: http), tlsConfiguration: tls)
+            scheme = "https"
+        } else {
+            server = .http1(configuration: http)
+            scheme = "http"
+        }
+        let hangup = installHangupHandler(slot: slot, logger: logger)
+        defer { hangup.cancel() }
+        let app = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "keel"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                logger.info("serving", metadata: ["url": .string("\(scheme)://\(settings.host):\(port)"), "model": .string(model.name), "version": .string(model.version)])
+                onListening("\(scheme)://\(settings.host):\(port)")
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    static func makeRouter(slot: ModelSlot, logger: Logger) -> Router<KeelRequestContext> {
+        let router = Router(context: KeelRequestContext.self)
+        router.add(middleware: RequestHandlingMiddleware(logger: logger))
+        router.add(middleware: AuthMiddleware(slot: slot))
+        router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in
+            let model = slot.model
+            return json(#"{"status":"ready","model":\#(model.identityJSON)}"#)
+        }
+        router.post("/v1/predict") { request, context in
+            try await predict(request, context: context, slot: slot)
+        }
+        router.get("/v1/model") { _, _ in json(try slot.model.manifestJSON()) }
+        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.render(for: slot.model)) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
+        }
+        router.post("/v1/admin/reload") { request, context in
+            var request = request
+            let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+            var path: String?
+            if body.readableBytes > 0 {
+                let value = try parse(body)
+                guard case .object(let members) = value else {
+                    throw APIError(.badRequest, "invalid_body", "the body must be {} or {\"model\": \"path/to/model.keel\"}")
+                }
+                for (key, item) in members {
+                    guard key == "model", case .string(let text) = item else {
+                        throw APIError(.unprocessableContent, "unknown_field", "only \"model\" (a path string) may be given", field: key)
+                    }
+                    path = text
+                }
+            }
+            let (old, new) = try reload(slot: slot, path: path, logger: logger, requestID: context.requestID)
+            return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
+        }
+        return router
+    }
+
+    // MARK: Handlers
+
+    static func predict(_ request: Request, context: KeelRequestContext, slot: ModelSlot) async throws -> Response {
+        // The model is taken once: a reload during this request does not change what answers it.
+        let model = slot.model
+        var request = request
+        let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+        let rows = try model.decoder.rows(of: try parse(body))
+        let frame = try model.decoder.frame(rows)
+        let predictions: [TrainedModel.Prediction]
+        do {
+            predictions = try model.artifact.model.predict(frame)
+        } catch {
+            throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
+        }
+        var writer = JSONWriter(capacity: 128 + predictions.count * (40 + 32 * model.classes.count))
+        writer.beginObject()
+        writer.key("model"); writer.raw(model.identityJSON)
+        writer.key("request_id"); writer.string(context.requestID)
+        writer.key("predictions")
+        writer.beginArray()
+        var counts: [String: Int] = [:]
+        var confidences: [Double] = []
+        var values: [Double] = []
+        for prediction in predictions {
+            writer.beginObject()
+            writer.key("prediction")
+            if model.isClassifier {
+                writer.string(prediction.label)
+                writer.key("probabilities")
+                writer.beginObject()
+                for (c, p) in prediction.probabilities.enumerated() {
+                    writer.key(model.classes[c])
+                    writer.number(p)
+                }
+                writer.endObject()
+                counts[prediction.label, default: 0] += 1
+                confidences.append(prediction.probabilities.max() ?? 0)
+            } else {
+                writer.number(prediction.value ?? .nan)
+                values.append(prediction.value ?? .nan)
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        ServerMetrics.shared.predictions(classCounts: counts, confidences: confidences, values: values)
+        return json(writer.text)
+    }
+
+    static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) throws -> (old: LoadedModel, new: LoadedModel) {
+        do {
+            let result = try slot.reload(path: path)
+            ServerMetrics.shared.reload(succeeded: true)
+            logger.info("model reloaded", metadata: [
+                "request_id": .string(requestID ?? "-"), "model": .string(result.new.name), "version": .string(result.new.version),
+                "previous_version": .string(result.old.version),
+            ])
+            return result
+        } catch {
+            ServerMetrics.shared.reload(succeeded: false)
+            logger.error("model reload failed; still serving the previous model", metadata: ["error": .string(String(describing: error))])
+            throw APIError(.unprocessableContent, "reload_failed", "the model could not be loaded, the previous one stays in service: \(error)")
+        }
+    }
+
+    /// SIGHUP reloads the model file (and the keys file) in place, the usual daemon convention.
+    private static func installHangupHandler(slot: ModelSlot, logger: Logger) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            _ = try? reload(slot: slot, path: nil, logger: logger, requestID: "SIGHUP")
+        }
+        source.resume()
+        return source
+    }
+
+    // MARK: Helpers
+
+    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, "body_too_large", "the body has \(length) bytes; the limit is \(limit)")
+        }
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than the limit of \(limit) bytes")
+        }
+    }
+
+    static func parse(_ body: ByteBuffer) throws -> JSONValue {
+        guard body.readableBytes > 0 else { throw APIError(.badRequest, "invalid_body", "the body is empty; send a JSON object") }
+        do {
+            return try body.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) }
+        } catch {
+            if error.nonFinite {
+                throw APIError(.unprocessableContent, "non_finite_number", error.message, field: error.field)
+            }
+            throw APIError(.badRequest, "invalid_json", error.message, field: error.field)
+        }
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,54 @@
+import Metrics
+import Prometheus
+import Synchronization
+
+/// Request and prediction metrics, recorded through swift-metrics into a Prometheus registry that
+/// `GET /metrics` renders in the text exposition format.
+final class ServerMetrics: Sendable {
+    /// swift-metrics has one global backend per process, so the registry is created and bootstrapped once.
+    static let shared = ServerMetrics()
+
+    let registry: PrometheusCollectorRegistry
+
+    private init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        factory.defaultValueHistogramBuckets = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1]
+        MetricsSystem.bootstrap(factory)
+    }
+
+    func request(route: String, status: Int, nanoseconds: Int64) {
+        Counter(label: "keel_http_requests_total", dimensions: [("route", route), ("status", String(status))]).increment()
+        Timer(label: "keel_http_request_duration_seconds", dimensions: [("route", route)]).recordNanoseconds(nanoseconds)
+    }
+
+    /// Predicted classes are counted per class and the winning probability goes into a histogram; values of a
+    /// regression model go into a histogram of their own.
+    func predictions(classCounts: [String: Int], confidences: [Double], values: [Double]) {
+        for (label, count) in classCounts {
+            Counter(label: "keel_predictions_total", dimensions: [("class", label)]).increment(by: count)
+        }
+        if !confidences.isEmpty {
+            let recorder = Recorder(label: "keel_prediction_confidence", aggregate: true)
+            for value in confidences { recorder.record(value) }
+        }
+        if !values.isEmpty {
+            let recorder = Recorder(label: "keel_prediction_value", aggregate: true)
+            for value in values { recorder.record(value) }
+        }
+    }
+
+    func reload(succeeded: Bool) {
+        Counter(label: "keel_model_reloads_total", dimensions: [("result", succeeded ? "ok" : "error")]).increment()
+    }
+
+    func render() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,33 @@
+/// Request limits: what a client may send before it gets a 4xx instead of an answer.
+public struct ServerLimits: Codable, Sendable, Equatable {
+    public var maxBodyBytes = 1 << 20
+    public var maxRows = 1_000
+    public var maxStringLength = 1_024
+
+    public init() {}
+
+    public enum CodingKeys: String, CodingKey {
+        case maxBodyBytes = "max_body_bytes"
+        case maxRows = "max_rows"
+        case maxStringLength = "max_string_length"
+    }
+}
+
+/// Everything `keel serve` is configured with (flags over `keel.yaml`'s `server:` section over defaults).
+public struct ServerSettings: Sendable {
+    public var modelPath: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var limits = ServerLimits()
+    /// A connection that sends nothing for this long (mid-request included) is closed.
+    public var idleTimeoutSeconds = 30.0
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// The API keys file; when it holds keys, every endpoint but the health checks requires one.
+    public var keysPath: String?
+    public var logLevel = "info"
+
+    public init(modelPath: String) {
+        self.modelPath = modelPath
+    }
+}
