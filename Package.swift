@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport", "KeelSynthetic"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry"], swiftSettings: swiftSettings),
     ]
 )

@@ -73,7 +73,11 @@ extension Column {
         var byCode: [T] = []
         for level in s.levels {
             guard let value = parse(level) else {
-                let row = s.codes.firstIndex(of: UInt32(byCode.count)) ?? 0
+                // A level no row uses (left behind when rows were selected out) converts to nothing.
+                guard let row = s.codes.firstIndex(of: UInt32(byCode.count)) else {
+                    byCode.append(missing)
+                    continue
+                }
                 throw DataError.invalidValue(nil, "column '\(name)', row \(row + 1): '\(level)' is not \(what)")
             }
             byCode.append(value)
