@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport", "KeelSynthetic"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn"], swiftSettings: swiftSettings),
     ]
 )

@@ -114,6 +114,7 @@ struct TrainCommand: AsyncParsableCommand {
         settings.preferInterpretable = preferInterpretable ?? file?.preferInterpretable
         settings.maxPredictMilliseconds = maxPredictMs ?? file?.maxPredictMs
         settings.refitFull = refitFull
+        settings.fixed = try FixedHyperparameters(file?.hyperparameters ?? [:])
         let stop = StopRequest()
         settings.stop = stop
         InterruptHandling.install(stop)
@@ -136,6 +137,9 @@ struct TrainCommand: AsyncParsableCommand {
             if let tolerance = settings.preferInterpretable { overrides.append("prefer interpretable within \(tolerance)") }
             if let limit = settings.maxPredictMilliseconds { overrides.append("max predict \(limit) ms") }
             if refitFull { overrides.append("--refit-full") }
+            for (family, values) in settings.fixed.values.sorted(by: { $0.key < $1.key }) {
+                overrides.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
+            }
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {

@@ -17,6 +17,8 @@ import Yams
 /// prefer_interpretable: 0.005
 /// max_predict_ms: 5
 /// ignore: [signup_date]
+/// hyperparameters:            # pinned per family; the search varies the rest
+///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
 struct TrainConfig: Decodable {
     var time: String?
@@ -34,9 +36,10 @@ struct TrainConfig: Decodable {
     var group: String?
     var weight: String?
     var protected: [String]?
+    var hyperparameters: [String: [String: Double]]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected
+        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters
         case classWeight = "class_weight"
         case preferInterpretable = "prefer_interpretable"
         case maxPredictMs = "max_predict_ms"
@@ -58,6 +61,7 @@ struct TrainConfig: Decodable {
         ignore = try c.decodeIfPresent([String].self, forKey: .ignore)
         features = try c.decodeIfPresent([String].self, forKey: .features)
         timeColumn = try c.decodeIfPresent(String.self, forKey: .timeColumn)
+        hyperparameters = try c.decodeIfPresent([String: [String: Double]].self, forKey: .hyperparameters)
         group = try c.decodeIfPresent(String.self, forKey: .group)
         weight = try c.decodeIfPresent(String.self, forKey: .weight)
         protected = try c.decodeIfPresent([String].self, forKey: .protected)

@@ -110,9 +110,10 @@ public enum Search {
     }
 
     /// Boosting is refitted with the rounds early stopping chose in the folds (a little more for the larger
-    /// training set) and no early stopping, since no rows are left to stop on.
+    /// training set) and no early stopping, since no rows are left to stop on. Without early stopping the
+    /// rounds were set, not found, and are kept as they are.
     static func refitLearner(_ trial: TrialResult) -> Learner {
-        guard case .gradientBoosting(var p) = trial.learner, !trial.bestRounds.isEmpty else { return trial.learner }
+        guard case .gradientBoosting(var p) = trial.learner, p.earlyStoppingRounds > 0, !trial.bestRounds.isEmpty else { return trial.learner }
         let mean = Double(trial.bestRounds.reduce(0, +)) / Double(trial.bestRounds.count)
         p.rounds = max(1, Int((mean * 1.1).rounded()))
         p.earlyStoppingRounds = 0

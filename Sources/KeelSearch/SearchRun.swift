@@ -91,7 +91,8 @@ struct SearchRun {
     /// The portfolio first, then seeded variations of the best boosting configuration, until the trial
     /// count, the search deadline (which keeps a reserve for the refit) or a stop request ends the search.
     mutating func runTrials(progress: (SearchEvent) -> Void) {
-        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families).compactMap { $0.constrained(constraints) }
+        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families)
+            .compactMap { settings.fixed.apply($0).constrained(constraints) }
         var generator = SeededGenerator(seed: settings.seed &+ 17)
         while true {
             if let limit = settings.trials, trials.count >= limit { break }
@@ -107,7 +108,7 @@ struct SearchRun {
             if !queue.isEmpty {
                 candidate = queue.removeFirst()
             } else if families.contains("gbdt"), let base = Search.bestBoosting(trials, metric: metric),
-                      let next = Portfolio.perturb(base, &generator).constrained(constraints) {
+                      let next = settings.fixed.apply(Portfolio.perturb(base, &generator)).constrained(constraints) {
                 candidate = next
             } else {
                 break

@@ -26,6 +26,8 @@ public struct SearchSettings: Sendable {
     /// After scoring the holdout, refit the chosen configuration on all rows (search part and holdout); the
     /// holdout score then describes the model before this refit, and the report says so.
     public var refitFull = false
+    /// Hyperparameters pinned per learner family by the user; the search varies only the others.
+    public var fixed = FixedHyperparameters()
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
 

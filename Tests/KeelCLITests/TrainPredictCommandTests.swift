@@ -1,5 +1,7 @@
 import Foundation
 import KeelData
+import KeelLearn
+import KeelRegistry
 import KeelTestSupport
 import Testing
 
@@ -140,5 +142,33 @@ import Testing
         try "trials: three\n".write(toFile: config, atomically: true, encoding: .utf8)
         let wrongType = try KeelProcess.run(["train", data, "--target", "churned", "--config", config])
         #expect(wrongType.status == 1 && wrongType.stderr.contains("at trials"))
+    }
+
+    @Test func fixedHyperparametersPinEveryConfigurationOfTheirFamily() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-fixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = dir.appendingPathComponent("churn.csv").path
+        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
+        let config = dir.appendingPathComponent("fixed.yaml").path
+        try "learners: [gbdt]\nhyperparameters:\n  gbdt: {rounds: 37, max_leaves: 7, early_stopping_rounds: 0}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let model = dir.appendingPathComponent("m.keel").path
+        let result = try KeelProcess.run(["train", data, "--target", "churned", "--config", config, "--trials", "3", "--json", "--out", model])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let trials = json?["trials"] as? [[String: Any]] ?? []
+        #expect(trials.count == 3 && trials.allSatisfy { ($0["summary"] as? String)?.contains("7 leaves") == true }, "\(trials)")
+        // The shipped model has exactly the pinned rounds: with early stopping off they are not rescaled.
+        let artifact = try Artifact.read(from: model)
+        let members: [FittedModel] = if case .ensemble(let ensemble) = artifact.model.model { ensemble.members } else { [artifact.model.model] }
+        #expect(!members.isEmpty)
+        for member in members {
+            guard case .gradientBoosting(let boosted) = member else {
+                Issue.record("only boosted models were allowed"); continue
+            }
+            #expect(boosted.trees.count == 37)
+        }
+        try "hyperparameters:\n  gbdt: {round: 5}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let typo = try KeelProcess.run(["train", data, "--target", "churned", "--config", config])
+        #expect(typo.status == 1 && typo.stderr.contains("unknown setting 'round'"), "\(typo.stderr)")
     }
 }
