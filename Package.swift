@@ -35,8 +35,9 @@ let package = Package(
         .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: hotPathSettings),
         .target(name: "CKeelIntrinsics"),
         .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
-        .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
+        .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn", "KeelExplain"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
+        .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
         .target(
             name: "KeelRegistry",
             dependencies: ["KeelData", "KeelLearn", .product(name: "Crypto", package: "swift-crypto")],
@@ -45,7 +46,7 @@ let package = Package(
         .target(
             name: "KeelServer",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelRegistry",
+                "KeelData", "KeelLearn", "KeelRegistry", "KeelExplain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer", "KeelExplain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport", "KeelSynthetic"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn"], swiftSettings: swiftSettings),
     ]

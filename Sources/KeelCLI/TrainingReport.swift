@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelExplain
 import KeelSearch
 
 /// The training report `keel train --report DIR` writes: `report.md` for people and `report.json` for
@@ -48,6 +49,11 @@ struct TrainingReport: Encodable {
             md += ["", "## Feature importance", "", "Permutation importance on the holdout: how much \(metric) worsens when the column is shuffled (3 repeats).", "",
                    "| column | importance | ± |", "|---|---:|---:|"]
             md += search.importance.map { "| \($0.column) | \(Format.fixed($0.importance, 4)) | \(Format.fixed($0.std, 4)) |" }
+        }
+        if !search.attributionImportance.isEmpty {
+            md += ["", "## Attributions", "", "Mean |Shapley value| of each column in the shipped model's margin (log-odds or target units) on the holdout's first rows; `keel explain` gives them per row.", "",
+                   "| column | mean \\|SHAP\\| |", "|---|---:|"]
+            md += search.attributionImportance.map { "| \($0.column) | \(Format.fixed($0.meanAbsolute, 4)) |" }
         }
         md += ["", "## Settings", ""]
         md.append("- Seed \(search.seed); \(search.budgetSeconds.map { "time budget \(Int($0.rounded())) s" } ?? "fixed number of trials (\(search.trials.count))"); \(Format.fixed(secondsUsed, 1)) s used.")

@@ -95,6 +95,28 @@ public struct ExplainableBoostingModel: Codable, Sendable, Equatable {
         return scores
     }
 
+    /// Each term's score for every row (row-major, one per output; pair terms add to the first output
+    /// only, as in `rawScores`): the model's own explanation. Intercepts plus their sum is the raw margin.
+    public func termContributions(_ matrix: FeatureMatrix) throws -> [[Double]] {
+        guard matrix.kinds == featureKinds else {
+            throw LearnError.schemaMismatch("the data has \(matrix.featureCount) features of kinds \(matrix.kinds); the model was trained on \(featureKinds.count)")
+        }
+        let n = matrix.rowCount
+        let bins = EBMBins(matrix, mappers: mappers)
+        return terms.map { term in
+            var scores = [Double](repeating: 0, count: n * outputs)
+            if term.features.count == 1 {
+                let f = term.features[0]
+                for i in 0..<n { let b = bins[f, i]; for k in 0..<outputs { scores[i * outputs + k] = term.scores[b * outputs + k] } }
+            } else {
+                let (a, b) = (term.features[0], term.features[1])
+                let width = term.coarse[1].max()! + 1
+                for i in 0..<n { scores[i * outputs] = term.scores[term.coarse[0][bins[a, i]] * width + term.coarse[1][bins[b, i]]] }
+            }
+            return scores
+        }
+    }
+
     public func predict(_ matrix: FeatureMatrix) throws -> [Double] {
         ScoreLink.apply(try rawScores(matrix), task: task, outputs: outputs)
     }

@@ -2,14 +2,14 @@ import Dispatch
 
 /// Runs independent pieces of work on all cores. Callers give each piece its own output slots, so results
 /// never depend on scheduling and are identical for any thread count.
-enum Parallel {
-    static let coreCount = max(1, System.activeProcessorCount)
+public enum Parallel {
+    public static let coreCount = max(1, System.activeProcessorCount)
 
     /// Calls `body(i)` for every `i` in `0..<count`, concurrently when `count > 1`.
     ///
     /// The one unchecked spot of the learners' concurrency: `body` is treated as `@Sendable`. Every caller
     /// reads shared inputs only and writes to slots that belong to its own `i`, which makes that sound.
-    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
             for i in 0..<count { body(i) }
             return
@@ -21,7 +21,7 @@ enum Parallel {
     }
 
     /// Splits `0..<total` into at most `coreCount` contiguous ranges of at least `minimum` items.
-    static func chunks(_ total: Int, minimum: Int = 1) -> [Range<Int>] {
+    public static func chunks(_ total: Int, minimum: Int = 1) -> [Range<Int>] {
         let count = max(1, min(coreCount, total / max(minimum, 1)))
         let size = (total + count - 1) / count
         return stride(from: 0, to: total, by: max(size, 1)).map { $0..<min($0 + size, total) }
@@ -29,10 +29,12 @@ enum Parallel {
 }
 
 /// A mutable buffer that concurrent workers may write to, each in slots no other worker touches.
-struct SharedBuffer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
+public struct SharedBuffer<Element>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Element>
 
-    subscript(index: Int) -> Element {
+    public init(base: UnsafeMutablePointer<Element>) { self.base = base }
+
+    public subscript(index: Int) -> Element {
         get { base[index] }
         nonmutating set { base[index] = newValue }
     }

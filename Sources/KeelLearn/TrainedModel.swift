@@ -116,7 +116,12 @@ public struct TrainedModel: Codable, Sendable {
 
     /// Probabilities (row-major, one per class) or values, as the metrics take them.
     public func outputs(_ frame: Frame) throws -> [Double] {
-        try model.predict(try pipeline.transform(try conform(frame)))
+        try model.predict(try features(frame))
+    }
+
+    /// The model's input matrix for `frame`: schema checks, kind conversions, then the fitted pipeline.
+    public func features(_ frame: Frame) throws -> FeatureMatrix {
+        try pipeline.transform(try conform(frame))
     }
 
     private func conform(_ frame: Frame) throws -> Frame {

@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelExplain
 import KeelLearn
 
 /// Keel's main job: given a table and its schema, find the best model the budget allows and say truthfully

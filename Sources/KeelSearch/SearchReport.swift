@@ -1,4 +1,5 @@
 import KeelData
+import KeelExplain
 import KeelLearn
 
 /// The truthful account of a search: every trial, the chosen one, and how the shipped model scored on rows
@@ -22,6 +23,8 @@ public struct SearchReport: Codable, Sendable {
     public var ensemble: EnsembleSummary?
     /// Permutation importance of each input column on the holdout, most important first.
     public var importance: [FeatureImportance]
+    /// Mean |Shapley value| of each input column in the shipped model's margin, on up to 200 holdout rows.
+    public var attributionImportance: [ColumnAttribution] = []
     /// True when the shipped model was refitted on all rows after the holdout was scored (`--refit-full`).
     public var refittedOnAllRows: Bool
     public var warnings: [String]

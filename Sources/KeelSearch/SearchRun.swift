@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelExplain
 import KeelLearn
 
 /// One search, step by step: prepare the data and validation, run trials, choose and refit, then score the
@@ -217,12 +218,18 @@ struct SearchRun {
         let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
                                                            seed: settings.seed &+ 3, deadline: finalDeadline)
         if importance == nil { warnings.append("no time was left to measure feature importance") }
+        // Attributions cost about as much as a few predictions per row; 200 rows when a tenth of the budget is left.
+        var attribution: [ColumnAttribution] = []
+        if finalDeadline.map({ ContinuousClock.now + .seconds(settings.timeBudget * 0.1) < $0 }) ?? true {
+            let rows = Array(0..<min(200, holdoutFrame.rowCount))
+            attribution = ColumnAttribution.ranking(try Explainer.attributions(trained, frame: holdoutFrame.selecting(rows: rows)))
+        }
         let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
         let report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
-            importance: importance ?? [], refittedOnAllRows: refitted, warnings: warnings,
+            importance: importance ?? [], attributionImportance: attribution, refittedOnAllRows: refitted, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed)
         return (trained, report)

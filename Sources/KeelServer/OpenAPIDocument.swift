@@ -77,6 +77,18 @@ enum OpenAPIDocument {
                     ]]]]],
                     "responses": predictResponses,
                 ] as [String: Any]],
+                "/v1/explain": ["post": [
+                    "summary": "Attributions (exact Shapley values in the model's margin) and reason codes for the posted rows.",
+                    "security": secured,
+                    "parameters": [["name": "top_k", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 50, "default": 3]]],
+                    "requestBody": ["required": true, "content": ["application/json": ["schema": ["oneOf": [
+                        ["$ref": "#/components/schemas/Row"],
+                        ["type": "object", "required": ["rows"], "additionalProperties": false, "properties": [
+                            "rows": ["type": "array", "minItems": 1, "maxItems": model.decoder.limits.maxRows, "items": ["$ref": "#/components/schemas/Row"]],
+                        ]],
+                    ]]]]],
+                    "responses": predictResponses.merging(["200": ["description": "one explanation per row: prediction, base, margin, attributions per column, reasons up and down"]]) { _, b in b },
+                ] as [String: Any]],
                 "/v1/model": ["get": ["summary": "The model's manifest and schema.", "security": secured,
                                       "responses": common.merging(["200": ["description": "manifest"]]) { a, _ in a }] as [String: Any]],
                 "/v1/admin/reload": ["post": [

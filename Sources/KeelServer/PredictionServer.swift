@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import KeelData
+import KeelExplain
 import KeelLearn
 import KeelRegistry
 import Logging
@@ -28,6 +29,9 @@ public enum PredictionServer {
         let keys = try settings.keysPath.map(APIKeyStore.init(path:))
         let slot = ModelSlot(model: model, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
         let router = makeRouter(slot: slot, logger: logger)
+        if keys?.isEmpty ?? true {
+            logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
+        }
 
         let http = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
         let server: HTTPServerBuilder
@@ -67,6 +71,9 @@ public enum PredictionServer {
         }
         router.post("/v1/predict") { request, context in
             try await predict(request, context: context, slot: slot)
+        }
+        router.post("/v1/explain") { request, context in
+            try await explain(request, context: context, slot: slot)
         }
         router.get("/v1/model") { _, _ in json(try slot.model.manifestJSON()) }
         router.get("/openapi.json") { _, _ in json(OpenAPIDocument.render(for: slot.model)) }
@@ -143,6 +150,62 @@ public enum PredictionServer {
         writer.endArray()
         writer.endObject()
         ServerMetrics.shared.predictions(classCounts: counts, confidences: confidences, values: values)
+        return json(writer.text)
+    }
+
+    /// Attributions and reason codes for the posted rows; `?top_k=N` sets the reasons per direction.
+    static func explain(_ request: Request, context: KeelRequestContext, slot: ModelSlot) async throws -> Response {
+        let model = slot.model
+        let topK = request.uri.queryParameters.get("top_k", as: Int.self) ?? 3
+        guard (1...50).contains(topK) else { throw APIError(.unprocessableContent, "invalid_parameter", "top_k must be 1 to 50", field: "top_k") }
+        var request = request
+        let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+        let rows = try model.decoder.rows(of: try parse(body))
+        let frame = try model.decoder.frame(rows)
+        let explanations: [RowExplanation]
+        do {
+            explanations = try Explainer.reasonCodes(model.artifact.model, frame: frame, rows: Array(0..<frame.rowCount), topK: topK)
+        } catch {
+            throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
+        }
+        var writer = JSONWriter(capacity: 512 * explanations.count)
+        writer.beginObject()
+        writer.key("model"); writer.raw(model.identityJSON)
+        writer.key("request_id"); writer.string(context.requestID)
+        writer.key("explanations")
+        writer.beginArray()
+        for item in explanations {
+            writer.beginObject()
+            writer.key("prediction"); writer.string(item.prediction)
+            writer.key("explained_class"); if let c = item.explainedClass { writer.string(c) } else { writer.null() }
+            writer.key("probability"); if let p = item.probability { writer.number(p) } else { writer.null() }
+            writer.key("base"); writer.number(item.base)
+            writer.key("margin"); writer.number(item.margin)
+            writer.key("attributions")
+            writer.beginObject()
+            for (name, value) in item.attributions.sorted(by: { $0.key < $1.key }) {
+                writer.key(name)
+                writer.number(value)
+            }
+            writer.endObject()
+            for (direction, codes) in [("up", item.up), ("down", item.down)] {
+                writer.key(direction)
+                writer.beginArray()
+                for code in codes {
+                    writer.beginObject()
+                    writer.key("column"); writer.string(code.column)
+                    writer.key("value"); writer.string(code.value)
+                    writer.key("attribution"); writer.number(code.attribution)
+                    writer.key("probability_change"); if let c = code.probabilityChange { writer.number(c) } else { writer.null() }
+                    writer.key("text"); writer.string(code.text)
+                    writer.endObject()
+                }
+                writer.endArray()
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
         return json(writer.text)
     }
 

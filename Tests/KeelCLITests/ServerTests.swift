@@ -179,7 +179,7 @@ import Testing
         let document = try #require(try client.get("/openapi.json").json)
         #expect(document["openapi"] as? String == "3.0.3")
         let paths = try #require(document["paths"] as? [String: Any])
-        #expect(Set(paths.keys) == ["/v1/predict", "/v1/model", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json"])
+        #expect(Set(paths.keys) == ["/v1/predict", "/v1/explain", "/v1/model", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json"])
         let rowSchema = try #require(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?["Row"] as? [String: Any])
         let properties = try #require(rowSchema["properties"] as? [String: Any])
         #expect(Set(properties.keys) == Set(expectedSchema.columns.map(\.name)))

@@ -10,7 +10,7 @@ import Glibc
 /// a file lock keeps concurrent test processes from installing twice. Nothing is skipped: when the
 /// environment cannot be made, the cross-check tests fail with pip's message.
 public enum PythonEnvironment {
-    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy"]
+    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy", "shap"]
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -29,7 +29,7 @@ public enum PythonEnvironment {
             flock(lock, LOCK_UN)
             close(lock)
         }
-        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy"].joined(separator: ", ")
+        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy", "shap"].joined(separator: ", ")
         if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check])) != nil { return .success(()) }
         do {
             try shell(["python3", "-m", "venv", root.path])

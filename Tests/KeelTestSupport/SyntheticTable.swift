@@ -8,7 +8,7 @@ import Glibc
 /// Seeded tables with known structure for learner tests: three numeric features (one with 10% missing
 /// values whose missingness itself carries signal) and one categorical feature with 12 levels, of which
 /// a set of four raises the outcome.
-public struct SyntheticTable {
+public struct SyntheticTable: Sendable {
     public let features: FeatureMatrix
     public let margin: [Double]
 

@@ -11,8 +11,9 @@ public struct FeatureImportance: Codable, Sendable {
     public var std: Double
 }
 
-enum PermutationImportance {
-    static func compute(model: TrainedModel, frame: Frame, truth: [Double], repeats: Int, seed: UInt64,
+public enum PermutationImportance {
+    /// Shuffles each feature column `repeats` times; nil when the deadline passes first.
+    public static func compute(model: TrainedModel, frame: Frame, truth: [Double], repeats: Int, seed: UInt64,
                         deadline: ContinuousClock.Instant?) throws -> [FeatureImportance]? {
         let metric = model.metric
         let classCount = model.schema.task?.classes?.count ?? 0

@@ -1,0 +1,153 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// Attributions for every kind of fitted model, exact for each:
+/// - boosted trees and forests: TreeSHAP (path-dependent, Lundberg et al.);
+/// - linear models: coefficient × standardised value (the design's columns have training mean zero);
+/// - explainable boosting: the model's own term scores (pair terms split evenly between their features);
+/// - ensembles: the weighted sum of the members' attributions in margin space.
+///
+/// A classifier forest's margin is the logit (for multiclass the log) of its averaged probabilities, as in
+/// ensembles; its exact probability-space TreeSHAP values are rescaled by (logit(p) − logit(p̄)) / (p − p̄),
+/// so they add up exactly to the margin (the rescale rule: Shapley values of a logit of an average have no
+/// polynomial-time form).
+public enum ModelExplainer {
+    public static func explain(_ model: FittedModel, task: TaskKind, matrix: FeatureMatrix, names: [String]) throws -> Attributions {
+        switch model {
+        case .gradientBoosting(let boosted):
+            let base = (0..<boosted.outputCount).map { k in
+                boosted.initialScores[k] + stride(from: k, to: boosted.trees.count, by: boosted.outputCount).reduce(0) { $0 + TreeSHAP.expectedValue(boosted.trees[$1]) }
+            }
+            return trees(boosted.trees, outputs: boosted.outputCount, scale: 1, base: base, matrix: matrix, names: names)
+        case .forest(let forest) where task != .regression:
+            // A classifier forest's margin is the logit (log for multiclass) of its averaged probabilities.
+            let probabilities = try explain(.forest(forest), task: .regression, matrix: matrix, names: names)
+            return try logitRescaled(probabilities, member: model, task: task, matrix: matrix)
+        case .forest(let forest):
+            let perOutput = forest.trees.count / forest.outputCount
+            let scale = 1 / Double(perOutput)
+            let base = (0..<forest.outputCount).map { k in
+                stride(from: k, to: forest.trees.count, by: forest.outputCount).reduce(0) { $0 + TreeSHAP.expectedValue(forest.trees[$1]) } * scale
+            }
+            return trees(forest.trees, outputs: forest.outputCount, scale: scale, base: base, matrix: matrix, names: names)
+        case .linear(let linear):
+            return try self.linear(linear, matrix: matrix, names: names)
+        case .explainableBoosting(let ebm):
+            return try explainable(ebm, matrix: matrix, names: names)
+        case .ensemble(let ensemble):
+            var total: Attributions?
+            for (member, weight) in zip(ensemble.members, ensemble.weights) {
+                let part = try explain(member, task: task, matrix: matrix, names: names)
+                if total == nil {
+                    total = Attributions(rowCount: part.rowCount, outputCount: part.outputCount, names: names,
+                                         base: part.base.map { $0 * weight }, values: part.values.map { $0 * weight })
+                } else {
+                    for k in 0..<part.outputCount { total!.base[k] += weight * part.base[k] }
+                    for i in part.values.indices { total!.values[i] += weight * part.values[i] }
+                }
+            }
+            guard let total else { throw LearnError.invalidData("an ensemble without members cannot be explained") }
+            return total
+        }
+    }
+
+    /// Checks additivity: the largest |base + Σ attributions − raw margin| over all rows and outputs.
+    public static func additivityError(_ attributions: Attributions, model: FittedModel, task: TaskKind, matrix: FeatureMatrix) throws -> Double {
+        let margins = try model.rawScores(matrix, task: task)
+        var worst = 0.0
+        for row in 0..<attributions.rowCount {
+            for k in 0..<attributions.outputCount {
+                worst = max(worst, abs(attributions.margin(row: row, output: k) - margins[row * attributions.outputCount + k]))
+            }
+        }
+        return worst
+    }
+
+    // MARK: Trees
+
+    private static func trees(_ trees: [Tree], outputs: Int, scale: Double, base: [Double], matrix: FeatureMatrix, names: [String]) -> Attributions {
+        let n = matrix.rowCount
+        let features = matrix.featureCount
+        var values = [Double](repeating: 0, count: n * outputs * features)
+        values.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(base: buffer.baseAddress!)
+            let chunks = Parallel.chunks(n, minimum: 16)
+            Parallel.forEach(chunks.count) { c in
+                var explainers = trees.map(TreeSHAP.init(tree:))
+                matrix.values.withUnsafeBufferPointer { x in
+                    for row in chunks[c] {
+                        for t in explainers.indices {
+                            let k = t % outputs
+                            explainers[t].accumulate({ x[$0 * n + row] }, scale: scale, into: out.base + (row * outputs + k) * features)
+                        }
+                    }
+                }
+            }
+        }
+        return Attributions(rowCount: n, outputCount: outputs, names: names, base: base, values: values)
+    }
+
+    /// A forest's probability-space attributions moved into the margin space the ensemble blends in.
+    private static func logitRescaled(_ part: Attributions, member: FittedModel, task: TaskKind, matrix: FeatureMatrix) throws -> Attributions {
+        let margins = try member.rawScores(matrix, task: task)
+        let link: (Double) -> Double = task == .binary
+            ? { p in let q = min(max(p, 1e-6), 1 - 1e-6); return log(q / (1 - q)) }
+            : { p in log(min(max(p, 1e-6), 1)) }
+        var rescaled = part
+        rescaled.base = part.base.map(link)
+        let features = part.names.count
+        for row in 0..<part.rowCount {
+            for k in 0..<part.outputCount {
+                let p = part.margin(row: row, output: k)
+                let target = margins[row * part.outputCount + k] - rescaled.base[k]
+                let moved = p - part.base[k]
+                let start = (row * part.outputCount + k) * features
+                if abs(moved) > 1e-12 {
+                    let factor = target / moved
+                    for f in 0..<features { rescaled.values[start + f] = part.values[start + f] * factor }
+                } else {
+                    // No movement in probability: spread the (tiny) margin difference evenly.
+                    for f in 0..<features { rescaled.values[start + f] = target / Double(features) }
+                }
+            }
+        }
+        return rescaled
+    }
+
+    // MARK: Linear and EBM
+
+    private static func linear(_ model: LinearModel, matrix: FeatureMatrix, names: [String]) throws -> Attributions {
+        let x = try model.design.columns(matrix)
+        let n = matrix.rowCount
+        let outputs = model.coefficients.count
+        let features = matrix.featureCount
+        var values = [Double](repeating: 0, count: n * outputs * features)
+        for k in 0..<outputs {
+            for (j, term) in model.design.terms.enumerated() {
+                let beta = model.coefficients[k][j]
+                guard beta != 0 else { continue }
+                for i in 0..<n { values[(i * outputs + k) * features + term.feature] += beta * x[j * n + i] }
+            }
+        }
+        return Attributions(rowCount: n, outputCount: outputs, names: names, base: model.intercepts, values: values)
+    }
+
+    private static func explainable(_ model: ExplainableBoostingModel, matrix: FeatureMatrix, names: [String]) throws -> Attributions {
+        let n = matrix.rowCount
+        let outputs = model.outputs
+        let features = matrix.featureCount
+        let parts = try model.termContributions(matrix)
+        var values = [Double](repeating: 0, count: n * outputs * features)
+        for (t, term) in model.terms.enumerated() {
+            let share = 1 / Double(term.features.count)
+            for i in 0..<n {
+                for k in 0..<outputs {
+                    let contribution = parts[t][i * outputs + k] * share
+                    for f in term.features { values[(i * outputs + k) * features + f] += contribution }
+                }
+            }
+        }
+        return Attributions(rowCount: n, outputCount: outputs, names: names, base: model.intercepts, values: values)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// One input column's push on one prediction, in words a business user reads.
+public struct ReasonCode: Codable, Sendable, Equatable {
+    public var column: String
+    /// The row's value of the column as written in the data ("missing" when absent).
+    public var value: String
+    /// The attribution in margin units: log-odds for classifiers, target units for regression.
+    public var attribution: Double
+    /// For classifiers, the approximate change in the explained class's probability at this prediction:
+    /// the probability minus what it would be without this column's push.
+    public var probabilityChange: Double?
+    public var text: String
+}
+
+/// Why one row was predicted as it was: the strongest pushes up and down.
+public struct RowExplanation: Codable, Sendable, Equatable {
+    public var row: Int
+    public var prediction: String
+    /// The class whose margin is explained (the positive class for binary, the predicted class for
+    /// multiclass); nil for regression.
+    public var explainedClass: String?
+    public var probability: Double?
+    public var base: Double
+    public var margin: Double
+    public var up: [ReasonCode]
+    public var down: [ReasonCode]
+    /// Every column's attribution, in the model's column order.
+    public var attributions: [String: Double]
+}
+
+/// Explanations of a trained model in the user's own columns.
+public enum Explainer {
+    /// Attributions per input column (one-hot levels, date parts, target encodings and text buckets folded
+    /// back into the column they came from).
+    public static func attributions(_ model: TrainedModel, frame: Frame) throws -> Attributions {
+        let matrix = try model.features(frame)
+        let task = model.schema.task?.kind ?? .regression
+        let raw = try ModelExplainer.explain(model.model, task: task, matrix: matrix, names: model.pipeline.featureNames)
+        return raw.folded(into: model.pipeline.sources)
+    }
+
+    /// Reason codes for `rows` of `frame` (0-based), the `topK` strongest in each direction.
+    public static func reasonCodes(_ model: TrainedModel, frame: Frame, rows: [Int], topK: Int) throws -> [RowExplanation] {
+        let selected = frame.selecting(rows: rows)
+        let attributions = try attributions(model, frame: selected)
+        let predictions = try model.predict(selected)
+        let task = model.schema.task
+        let classes = task?.classes ?? []
+        let target = model.schema.target ?? "the target"
+        return rows.enumerated().map { position, row in
+            let prediction = predictions[position]
+            let output: Int
+            let explainedClass: String?
+            switch task?.kind {
+            case .binary?:
+                output = 0
+                explainedClass = task?.positiveClass ?? classes.last
+            case .multiclass?:
+                output = classes.firstIndex(of: prediction.label) ?? 0
+                explainedClass = prediction.label
+            default:
+                output = 0
+                explainedClass = nil
+            }
+            let margins = (0..<attributions.outputCount).map { attributions.margin(row: position, output: $0) }
+            let values = Array(attributions.row(position, output: output))
+            func probability(_ margins: [Double]) -> Double {
+                switch task?.kind {
+                case .binary?: return 1 / (1 + exp(-margins[0]))
+                case .multiclass?:
+                    let top = margins.max() ?? 0
+                    let sum = margins.reduce(0) { $0 + exp($1 - top) }
+                    return exp(margins[output] - top) / sum
+                default: return .nan
+                }
+            }
+            let isClassifier = task?.kind == .binary || task?.kind == .multiclass
+            let p = isClassifier ? probability(margins) : nil
+            var codes: [ReasonCode] = []
+            for (f, name) in attributions.names.enumerated() where values[f] != 0 {
+                let shown = selected[name]?.displayValue(at: position) ?? "missing"
+                var change: Double?
+                if let p {
+                    var without = margins
+                    without[output] -= values[f]
+                    change = p - probability(without)
+                }
+                let verb = values[f] > 0 ? "raised" : "lowered"
+                let text: String
+                if let change, let explainedClass {
+                    text = "`\(name)` = \(Self.readable(shown)) \(verb) the probability of \(target) = \(explainedClass) by about \(Self.rounded(abs(change))) (\(values[f] > 0 ? "+" : "")\(Self.rounded(values[f])) log-odds)"
+                } else {
+                    text = "`\(name)` = \(Self.readable(shown)) \(verb) the predicted \(target) by about \(Self.rounded(abs(values[f])))"
+                }
+                codes.append(ReasonCode(column: name, value: shown, attribution: values[f], probabilityChange: change, text: text))
+            }
+            let up = codes.filter { $0.attribution > 0 }.sorted { $0.attribution > $1.attribution }.prefix(topK)
+            let down = codes.filter { $0.attribution < 0 }.sorted { $0.attribution < $1.attribution }.prefix(topK)
+            return RowExplanation(
+                row: row, prediction: prediction.label, explainedClass: explainedClass, probability: p,
+                base: attributions.base[output], margin: margins[output], up: Array(up), down: Array(down),
+                attributions: Dictionary(uniqueKeysWithValues: zip(attributions.names, values)))
+        }
+    }
+
+    /// Numbers with thousands separators, so "18000" reads "18,000"; text as it is.
+    static func readable(_ value: String) -> String {
+        guard let number = Double(value), number.isFinite, abs(number) >= 1000 else { return value }
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.maximumFractionDigits = 2
+        return formatter.string(from: NSNumber(value: number)) ?? value
+    }
+
+    static func rounded(_ value: Double) -> String {
+        let magnitude = abs(value)
+        if magnitude >= 100 { return String(format: "%.0f", value) }
+        if magnitude >= 1 { return String(format: "%.2f", value) }
+        return String(format: "%.2g", value)
+    }
+}
