@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "keel", targets: ["keel"]),
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelLearn", targets: ["KeelLearn"]),
+        .library(name: "KeelExplain", targets: ["KeelExplain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,6 +52,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -9,6 +9,10 @@ let package = Package(
     dependencies: [.package(name: "Keel", path: "..")],
     targets: [
         .executableTarget(name: "csv-read", dependencies: [.product(name: "KeelData", package: "Keel")]),
+        .executableTarget(name: "treeshap", dependencies: [
+            .product(name: "KeelData", package: "Keel"), .product(name: "KeelLearn", package: "Keel"),
+            .product(name: "KeelExplain", package: "Keel"),
+        ]),
         .executableTarget(name: "gbdt-train", dependencies: [
             .product(name: "KeelData", package: "Keel"), .product(name: "KeelLearn", package: "Keel"),
         ]),

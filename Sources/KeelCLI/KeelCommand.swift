@@ -1,6 +1,7 @@
 import ArgumentParser
 import KeelData
 import KeelLearn
+import KeelServer
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +34,7 @@ public struct KeelCommand: AsyncParsableCommand {
 
     /// Parses the process arguments, runs the command and exits with Keel's exit codes.
     public static func runAndExit(arguments: [String]? = nil) async -> Never {
+        if (arguments ?? Array(CommandLine.arguments.dropFirst())).first == "serve" { PredictionServer.shareEventLoopsWithConcurrency() }
         let status = await run(arguments: arguments)
         Glibc.exit(status.rawValue)
     }

@@ -57,12 +57,20 @@ public struct SHA256Hasher: Sendable {
         return h.flatMap { word in withUnsafeBytes(of: word.bigEndian) { Array($0) } }
     }
 
-    public static func hex(_ digest: [UInt8]) -> String {
-        digest.map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+    /// Lower-case hexadecimal, two digits per byte (a table lookup: this runs once per API request).
+    public static func hex(_ digest: some Collection<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: digest.count * 2) { buffer in
+            var i = 0
+            for byte in digest {
+                buffer[i] = digits[Int(byte >> 4)]
+                buffer[i + 1] = digits[Int(byte & 15)]
+                i += 2
+            }
+            return i
+        }
     }
+
 
     private mutating func compress(_ block: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 64)

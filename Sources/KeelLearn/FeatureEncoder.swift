@@ -110,6 +110,8 @@ public struct FeatureEncoder: Codable, Sendable, Equatable {
 
     private func codeMapping(from levels: [String], to trained: [String]) -> [Int?] {
         if levels == trained { return trained.indices.map { $0 } }
+        // A request's few levels are found faster by scanning than by hashing every trained level.
+        if levels.count <= 4 { return levels.map { trained.firstIndex(of: $0) } }
         var index: [String: Int] = [:]
         for (code, level) in trained.enumerated() { index[level] = code }
         return levels.map { index[$0] }

@@ -16,6 +16,37 @@ public struct GradientBoostedModel: Codable, Sendable, Equatable {
     /// Rounds kept (after early stopping, the best round) and why training ended.
     public let rounds: Int
     public let stopReason: StopReason
+    /// The trees laid out for fast prediction (derived, not saved).
+    private let packed: PackedTrees
+
+    public init(objective: Objective, outputCount: Int, initialScores: [Double], trees: [Tree], featureKinds: [FeatureKind],
+                rounds: Int, stopReason: StopReason) {
+        self.objective = objective
+        self.outputCount = outputCount
+        self.initialScores = initialScores
+        self.trees = trees
+        self.featureKinds = featureKinds
+        self.rounds = rounds
+        self.stopReason = stopReason
+        packed = PackedTrees(trees)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case objective, outputCount, initialScores, trees, featureKinds, rounds, stopReason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(objective: try c.decode(Objective.self, forKey: .objective), outputCount: try c.decode(Int.self, forKey: .outputCount),
+                  initialScores: try c.decode([Double].self, forKey: .initialScores), trees: try c.decode([Tree].self, forKey: .trees),
+                  featureKinds: try c.decode([FeatureKind].self, forKey: .featureKinds), rounds: try c.decode(Int.self, forKey: .rounds),
+                  stopReason: try c.decode(StopReason.self, forKey: .stopReason))
+    }
+
+    public static func == (a: GradientBoostedModel, b: GradientBoostedModel) -> Bool {
+        a.objective == b.objective && a.outputCount == b.outputCount && a.initialScores == b.initialScores && a.trees == b.trees
+            && a.featureKinds == b.featureKinds && a.rounds == b.rounds && a.stopReason == b.stopReason
+    }
 
     public enum StopReason: String, Codable, Sendable {
         case completed, earlyStopping = "early-stopping", deadline, noSplit = "no-split"
@@ -35,9 +66,7 @@ public struct GradientBoostedModel: Codable, Sendable, Equatable {
                 stride(from: range.lowerBound, to: range.upperBound, by: 4096).map { $0..<min($0 + 4096, range.upperBound) }
             }
             Parallel.forEach(chunks.count) { c in
-                for (t, tree) in trees.enumerated() {
-                    tree.addPredictions(matrix, rows: chunks[c], to: out.base, stride: outputCount, offset: t % outputCount)
-                }
+                packed.addPredictions(matrix, rows: chunks[c], trees: trees.indices, outputs: outputCount, to: out.base, stride: outputCount)
             }
         }
         return scores

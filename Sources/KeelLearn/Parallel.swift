@@ -3,7 +3,11 @@ import Dispatch
 /// Runs independent pieces of work on all cores. Callers give each piece its own output slots, so results
 /// never depend on scheduling and are identical for any thread count.
 public enum Parallel {
-    public static let coreCount = max(1, System.activeProcessorCount)
+    /// The cores used: all online ones, or `KEEL_THREADS` when set (benchmarks compare at equal thread counts).
+    public static let coreCount: Int = {
+        if let text = getenv("KEEL_THREADS").map({ String(cString: $0) }), let threads = Int(text), threads >= 1 { return threads }
+        return max(1, System.activeProcessorCount)
+    }()
 
     /// Calls `body(i)` for every `i` in `0..<count`, concurrently when `count > 1`.
     ///

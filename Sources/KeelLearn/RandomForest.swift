@@ -76,8 +76,9 @@ public struct ForestModel: Codable, Sendable, Equatable {
             let out = SharedBuffer(base: buffer.baseAddress!)
             let chunks = Parallel.chunks(n, minimum: 1024)
             Parallel.forEach(chunks.count) { c in
-                for (t, tree) in trees.enumerated() {
-                    tree.addPredictions(matrix, rows: chunks[c], to: out.base, stride: outputCount, offset: t % outputCount)
+                // Indexing borrows each tree; iterating would copy it (and retain its eleven arrays) per chunk.
+                for t in trees.indices {
+                    trees[t].addPredictions(matrix, rows: chunks[c], to: out.base, stride: outputCount, offset: t % outputCount)
                 }
             }
         }

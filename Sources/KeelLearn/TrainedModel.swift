@@ -125,6 +125,8 @@ public struct TrainedModel: Codable, Sendable {
     }
 
     private func conform(_ frame: Frame) throws -> Frame {
+        let features = schema.columns(withRole: .feature)
+        if features.allSatisfy({ frame[$0.name]?.kind == $0.kind }) { return frame }
         var columns = frame.columns
         for feature in schema.columns(withRole: .feature) where frame[feature.name] == nil {
             guard feature.nullable else {

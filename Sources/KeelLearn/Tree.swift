@@ -85,13 +85,38 @@ public struct Tree: Codable, Sendable, Equatable {
         return word < set.count && set[word] & (1 << UInt64(c & 63)) != 0
     }
 
-    /// Adds this tree's output for every row of `matrix` to `scores[offset + row * stride]`.
+    /// Adds this tree's output for every row of `matrix` to `scores[offset + row * stride]`. Walks raw
+    /// buffers: this loop is the whole cost of serving a boosted model.
     func addPredictions(_ matrix: FeatureMatrix, rows: Range<Int>, to scores: UnsafeMutablePointer<Double>, stride: Int, offset: Int) {
+        let n = matrix.rowCount
         matrix.values.withUnsafeBufferPointer { values in
-            let n = matrix.rowCount
-            for row in rows {
-                let leaf = leaf { values[$0 * n + row] }
-                scores[offset + row * stride] += value[leaf]
+            feature.withUnsafeBufferPointer { feature in
+                threshold.withUnsafeBufferPointer { threshold in
+                    categorySet.withUnsafeBufferPointer { categorySet in
+                        defaultLeft.withUnsafeBufferPointer { defaultLeft in
+                            left.withUnsafeBufferPointer { left in
+                                right.withUnsafeBufferPointer { right in
+                                    for row in rows {
+                                        var node = 0
+                                        while feature[node] >= 0 {
+                                            let x = values[Int(feature[node]) &* n &+ row]
+                                            let goLeft: Bool
+                                            if x.isNaN {
+                                                goLeft = defaultLeft[node]
+                                            } else if categorySet[node] < 0 {
+                                                goLeft = x <= threshold[node]
+                                            } else {
+                                                goLeft = Self.contains(categorySets[Int(categorySet[node])], code: x)
+                                            }
+                                            node = Int(goLeft ? left[node] : right[node])
+                                        }
+                                        scores[offset &+ row &* stride] += value[node]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -66,7 +66,18 @@ public struct APIKeyStore: Sendable {
     /// The role of a presented secret, or nil when it is not a key of this store.
     public func role(of secret: String) -> APIKeyRole? {
         let digest = Self.hash(secret)
-        return keys.first { $0.sha256 == digest }?.role
+        // Every stored hash is compared in full, so the time taken does not reveal how close a guess came.
+        var found: APIKeyRole?
+        for key in keys where Self.equalInConstantTime(key.sha256, digest) { found = key.role }
+        return found
+    }
+
+    private static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
     }
 
     public var isEmpty: Bool { keys.isEmpty }

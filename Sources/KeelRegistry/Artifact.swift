@@ -231,7 +231,7 @@ public struct Artifact: Sendable {
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        SHA256Hasher.hex(Array(digest))
     }
 }
 

@@ -1,4 +1,6 @@
 import Hummingbird
+import KeelData
+import Synchronization
 import KeelRegistry
 import Logging
 
@@ -11,7 +13,7 @@ struct RequestHandlingMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
-        context.requestID = Self.requestID(request, fallback: context.id)
+        context.requestID = Self.requestID(request)
         var response: Response
         do {
             response = try await next(request, context)
@@ -40,12 +42,18 @@ struct RequestHandlingMiddleware: RouterMiddleware {
     }
 
     /// A client's `X-Request-Id` when it is a plain token, else the server's own.
-    static func requestID(_ request: Request, fallback: String) -> String {
-        if let given = request.headers[.init("X-Request-Id")!], given.count <= 64, !given.isEmpty,
-           given.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }) {
+    static func requestID(_ request: Request) -> String {
+        if let given = request.headers[.init("X-Request-Id")!], given.count <= 64, !given.isEmpty, given.utf8.allSatisfy(isTokenByte) {
             return given
         }
-        return fallback
+        return RequestIDs.next()
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
+        default: false
+        }
     }
 
     static func errorResponse(_ error: APIError) -> Response {
@@ -78,5 +86,16 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError(.forbidden, "forbidden", "a \(role.rawValue) key may not call \(path); it needs an \(needed.rawValue) key")
         }
         return try await next(request, context)
+    }
+}
+
+/// Server-made request ids: a random prefix per process and a counter, unique without coordination.
+enum RequestIDs {
+    private static let prefix = SHA256Hasher.hex((0..<6).map { _ in UInt8.random(in: 0...255) })
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(n, radix: 16)
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Metrics
 import Prometheus
 import Synchronization
@@ -9,6 +10,9 @@ final class ServerMetrics: Sendable {
     static let shared = ServerMetrics()
 
     let registry: PrometheusCollectorRegistry
+    /// Handlers per (route, status), made once: looking them up through swift-metrics on every request
+    /// costs more than counting.
+    private let requestHandlers = Mutex<[String: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
 
     private init() {
         registry = PrometheusCollectorRegistry()
@@ -22,8 +26,16 @@ final class ServerMetrics: Sendable {
     }
 
     func request(route: String, status: Int, nanoseconds: Int64) {
-        Counter(label: "keel_http_requests_total", dimensions: [("route", route), ("status", String(status))]).increment()
-        Timer(label: "keel_http_request_duration_seconds", dimensions: [("route", route)]).recordNanoseconds(nanoseconds)
+        let key = "\(route) \(status)"
+        let handlers = requestHandlers.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = (CoreMetrics.Counter(label: "keel_http_requests_total", dimensions: [("route", route), ("status", String(status))]),
+                        CoreMetrics.Timer(label: "keel_http_request_duration_seconds", dimensions: [("route", route)]))
+            cache[key] = made
+            return made
+        }
+        handlers.counter.increment()
+        handlers.timer.recordNanoseconds(nanoseconds)
     }
 
     /// Predicted classes are counted per class and the winning probability goes into a histogram; values of a

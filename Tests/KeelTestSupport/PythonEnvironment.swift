@@ -10,10 +10,12 @@ import Glibc
 /// a file lock keeps concurrent test processes from installing twice. Nothing is skipped: when the
 /// environment cannot be made, the cross-check tests fail with pip's message.
 public enum PythonEnvironment {
-    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy", "shap"]
+    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy", "shap", "pillow"]
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) { self.description = description }
     }
 
     private static let root = Datasets.packageRoot.appendingPathComponent(".venv-test")
@@ -29,7 +31,7 @@ public enum PythonEnvironment {
             flock(lock, LOCK_UN)
             close(lock)
         }
-        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy", "shap"].joined(separator: ", ")
+        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy", "shap", "PIL"].joined(separator: ", ")
         if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check])) != nil { return .success(()) }
         do {
             try shell(["python3", "-m", "venv", root.path])
@@ -48,7 +50,7 @@ public enum PythonEnvironment {
     }
 
     @discardableResult
-    static func shell(_ command: [String]) throws -> String {
+    public static func shell(_ command: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
