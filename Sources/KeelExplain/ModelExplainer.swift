@@ -74,12 +74,16 @@ public enum ModelExplainer {
             let out = SharedBuffer(base: buffer.baseAddress!)
             let chunks = Parallel.chunks(n, minimum: 16)
             Parallel.forEach(chunks.count) { c in
-                var explainers = trees.map(TreeSHAP.init(tree:))
+                let explainers = trees.map(TreeSHAP.init(tree:))
+                // Blocks of rows, trees outside: a tree's nodes stay in cache while a block of rows walks it.
                 matrix.values.withUnsafeBufferPointer { x in
-                    for row in chunks[c] {
+                    for block in stride(from: chunks[c].lowerBound, to: chunks[c].upperBound, by: 64) {
+                        let rows = block..<min(block + 64, chunks[c].upperBound)
                         for t in explainers.indices {
                             let k = t % outputs
-                            explainers[t].accumulate({ x[$0 * n + row] }, scale: scale, into: out.base + (row * outputs + k) * features)
+                            for row in rows {
+                                explainers[t].accumulate(x.baseAddress! + row, stride: n, scale: scale, into: out.base + (row * outputs + k) * features)
+                            }
                         }
                     }
                 }

@@ -16,21 +16,59 @@ final class TreeSHAP {
     }
 
     let tree: Tree
+    /// The tree's arrays copied to raw memory, and each node's children's shares of its cover: the
+    /// recursion reads them millions of times, so they are plain loads without bounds or ownership checks.
+    private let feature: UnsafeMutablePointer<Int32>
+    private let threshold: UnsafeMutablePointer<Double>
+    private let categorySet: UnsafeMutablePointer<Int32>
+    private let defaultLeft: UnsafeMutablePointer<Bool>
+    private let left: UnsafeMutablePointer<Int32>
+    private let right: UnsafeMutablePointer<Int32>
+    private let value: UnsafeMutablePointer<Double>
+    private let leftShare: UnsafeMutablePointer<Double>
     /// Storage for the path at every depth: the path at depth d lives in a slice of its own, so recursion
     /// can return to a parent's path without undoing work. Allocated once per tree and explainer.
     private let paths: UnsafeMutablePointer<Element>
-    private let maxDepth: Int
+    /// `inverse[k] = 1 / k` for every k a path length can take.
+    private let inverse: UnsafeMutablePointer<Double>
+    private let nodeCount: Int
+    private let pathCount: Int
 
     init(tree: Tree) {
         self.tree = tree
-        maxDepth = Self.depth(tree, node: 0)
-        let count = (maxDepth + 2) * (maxDepth + 3) / 2
-        paths = .allocate(capacity: count)
-        paths.initialize(repeating: Element(feature: -1, zeroFraction: 0, oneFraction: 0, weight: 0), count: count)
+        nodeCount = tree.nodeCount
+        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
+            _ = array.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: array.count) }
+            return pointer
+        }
+        feature = copy(tree.feature)
+        threshold = copy(tree.threshold)
+        categorySet = copy(tree.categorySet)
+        defaultLeft = copy(tree.defaultLeft)
+        left = copy(tree.left)
+        right = copy(tree.right)
+        value = copy(tree.value)
+        leftShare = copy(tree.feature.indices.map { node in
+            tree.feature[node] < 0 ? 0 : Self.fractions(tree, node: node, Int(tree.left[node]), Int(tree.right[node])).0
+        })
+        let maxDepth = Self.depth(tree, node: 0)
+        pathCount = (maxDepth + 2) * (maxDepth + 3) / 2
+        paths = .allocate(capacity: pathCount)
+        paths.initialize(repeating: Element(feature: -1, zeroFraction: 0, oneFraction: 0, weight: 0), count: pathCount)
+        inverse = .allocate(capacity: maxDepth + 4)
+        inverse[0] = 0
+        for k in 1..<(maxDepth + 4) { inverse[k] = 1 / Double(k) }
     }
 
     deinit {
+        for pointer in [UnsafeMutableRawPointer(feature), UnsafeMutableRawPointer(threshold), UnsafeMutableRawPointer(categorySet),
+                        UnsafeMutableRawPointer(defaultLeft), UnsafeMutableRawPointer(left), UnsafeMutableRawPointer(right),
+                        UnsafeMutableRawPointer(value), UnsafeMutableRawPointer(leftShare)] {
+            pointer.deallocate()
+        }
         paths.deallocate()
+        inverse.deallocate()
     }
 
     /// The tree's expected output over the training distribution its covers describe.
@@ -41,91 +79,131 @@ final class TreeSHAP {
         return wl * expectedValue(tree, node: l) + wr * expectedValue(tree, node: r)
     }
 
-    /// Adds `scale` × this tree's attributions for the row `value(f)` to `phi[f]`.
-    func accumulate(_ value: (Int) -> Double, scale: Double, into phi: UnsafeMutablePointer<Double>) {
-        recurse(node: 0, path: paths, depth: 0, zero: 1, one: 1, feature: -1, value: value, scale: scale, phi: phi)
+    /// Adds `scale` × this tree's attributions for one row to `phi[f]`; the row's value of feature `f` is
+    /// `x[f * stride]` (a column-major matrix seen from the row's first cell).
+    func accumulate(_ x: UnsafePointer<Double>, stride: Int, scale: Double, into phi: UnsafeMutablePointer<Double>) {
+        recurse(node: 0, path: paths, depth: 0, zero: 1, one: 1, feature: -1, x: x, stride: stride, scale: scale, phi: phi)
     }
 
     private func recurse(node: Int, path parentPath: UnsafeMutablePointer<Element>, depth parentDepth: Int, zero: Double,
-                         one: Double, feature: Int, value: (Int) -> Double, scale: Double, phi: UnsafeMutablePointer<Double>) {
+                         one: Double, feature splitOfParent: Int, x: UnsafePointer<Double>, stride: Int, scale: Double,
+                         phi: UnsafeMutablePointer<Double>) {
         // The child's path starts as a copy of the parent's, placed just after it (the root's is the first slot).
         let path = node == 0 ? parentPath : parentPath + (parentDepth + 1)
         if node != 0 { path.update(from: parentPath, count: parentDepth + 1) }
         var depth = parentDepth
-        Self.extend(path, depth: depth, zero: zero, one: one, feature: feature)
-        let split = Int(tree.feature[node])
+        extend(path, depth: depth, zero: zero, one: one, feature: splitOfParent)
+        let split = Int(feature[node])
         if split < 0 {
-            let leafValue = tree.value[node] * scale
-            if depth > 0 {
-                for i in 1...depth {
-                    let w = Self.unwoundSum(path, depth: depth, index: i)
-                    phi[path[i].feature] += w * (path[i].oneFraction - path[i].zeroFraction) * leafValue
-                }
+            let leafValue = value[node] * scale
+            var i = 1
+            while i <= depth {
+                let w = unwoundSum(path, depth: depth, index: i)
+                phi[path[i].feature] += w * (path[i].oneFraction - path[i].zeroFraction) * leafValue
+                i += 1
             }
             return
         }
-        let l = Int(tree.left[node]), r = Int(tree.right[node])
-        let goesLeft = Self.goesLeft(tree, node: node, value(split))
-        let (hot, cold) = goesLeft ? (l, r) : (r, l)
-        let (wl, wr) = Self.fractions(tree, node: node, l, r)
-        let (hotFraction, coldFraction) = goesLeft ? (wl, wr) : (wr, wl)
+        let l = Int(left[node]), r = Int(right[node])
+        let goesLeft = self.goesLeft(node, x[split &* stride])
+        let share = leftShare[node]
+        let (hot, cold, hotFraction, coldFraction) = goesLeft ? (l, r, share, 1 - share) : (r, l, 1 - share, share)
         var incomingZero = 1.0
         var incomingOne = 1.0
         // A feature met again on the path is undone first, so each feature appears once.
-        if depth > 0, let k = (1...depth).first(where: { path[$0].feature == split }) {
+        var k = 1
+        while k <= depth, path[k].feature != split { k += 1 }
+        if k <= depth {
             incomingZero = path[k].zeroFraction
             incomingOne = path[k].oneFraction
-            Self.unwind(path, depth: depth, index: k)
+            unwind(path, depth: depth, index: k)
             depth -= 1
         }
         recurse(node: hot, path: path, depth: depth + 1, zero: hotFraction * incomingZero, one: incomingOne, feature: split,
-                value: value, scale: scale, phi: phi)
+                x: x, stride: stride, scale: scale, phi: phi)
         recurse(node: cold, path: path, depth: depth + 1, zero: coldFraction * incomingZero, one: 0, feature: split,
-                value: value, scale: scale, phi: phi)
+                x: x, stride: stride, scale: scale, phi: phi)
     }
 
-    private static func extend(_ path: UnsafeMutablePointer<Element>, depth d: Int, zero: Double, one: Double, feature: Int) {
+    @inline(__always)
+    private func goesLeft(_ node: Int, _ x: Double) -> Bool {
+        if x.isNaN { return defaultLeft[node] }
+        let set = Int(categorySet[node])
+        if set < 0 { return x <= threshold[node] }
+        return Self.goesLeft(tree, node: node, x)
+    }
+
+    // The three path operations below are the algorithm's inner loops. Divisions are replaced by products
+    // with precomputed reciprocals (`inverse[k] = 1 / k`): a division's latency would otherwise chain
+    // through every step, since each step needs the previous one's result.
+
+    @inline(__always)
+    private func extend(_ path: UnsafeMutablePointer<Element>, depth d: Int, zero: Double, one: Double, feature: Int) {
         path[d] = Element(feature: feature, zeroFraction: zero, oneFraction: one, weight: d == 0 ? 1 : 0)
         guard d > 0 else { return }
-        let n = Double(d + 1)
-        for i in stride(from: d - 1, through: 0, by: -1) {
-            path[i + 1].weight += one * path[i].weight * Double(i + 1) / n
-            path[i].weight = zero * path[i].weight * Double(d - i) / n
+        let inverseN = inverse[d + 1]
+        var i = d - 1
+        while i >= 0 {
+            let w = path[i].weight * inverseN
+            path[i + 1].weight += one * w * Double(i + 1)
+            path[i].weight = zero * w * Double(d - i)
+            i -= 1
         }
     }
 
-    private static func unwind(_ path: UnsafeMutablePointer<Element>, depth d: Int, index: Int) {
+    @inline(__always)
+    private func unwind(_ path: UnsafeMutablePointer<Element>, depth d: Int, index: Int) {
         let one = path[index].oneFraction, zero = path[index].zeroFraction
         let n = Double(d + 1)
-        var next = path[d].weight
-        for i in stride(from: d - 1, through: 0, by: -1) {
-            if one != 0 {
+        var i = d - 1
+        if one != 0 {
+            let nOverOne = n / one
+            let zeroOverN = zero * inverse[d + 1]
+            var next = path[d].weight
+            while i >= 0 {
                 let previous = path[i].weight
-                path[i].weight = next * n / (Double(i + 1) * one)
-                next = previous - path[i].weight * zero * Double(d - i) / n
-            } else {
-                path[i].weight = path[i].weight * n / (zero * Double(d - i))
+                let weight = next * nOverOne * inverse[i + 1]
+                path[i].weight = weight
+                next = previous - weight * zeroOverN * Double(d - i)
+                i -= 1
+            }
+        } else {
+            let nOverZero = n / zero
+            while i >= 0 {
+                path[i].weight = path[i].weight * nOverZero * inverse[d - i]
+                i -= 1
             }
         }
-        for i in index..<d {
-            path[i].feature = path[i + 1].feature
-            path[i].zeroFraction = path[i + 1].zeroFraction
-            path[i].oneFraction = path[i + 1].oneFraction
+        var j = index
+        while j < d {
+            path[j].feature = path[j + 1].feature
+            path[j].zeroFraction = path[j + 1].zeroFraction
+            path[j].oneFraction = path[j + 1].oneFraction
+            j += 1
         }
     }
 
-    private static func unwoundSum(_ path: UnsafeMutablePointer<Element>, depth d: Int, index: Int) -> Double {
+    @inline(__always)
+    private func unwoundSum(_ path: UnsafeMutablePointer<Element>, depth d: Int, index: Int) -> Double {
         let one = path[index].oneFraction, zero = path[index].zeroFraction
         let n = Double(d + 1)
-        var next = path[d].weight
         var total = 0.0
-        for i in stride(from: d - 1, through: 0, by: -1) {
-            if one != 0 {
-                let share = next * n / (Double(i + 1) * one)
+        var i = d - 1
+        if one != 0 {
+            let nOverOne = n / one
+            let zeroOverN = zero * inverse[d + 1]
+            var next = path[d].weight
+            while i >= 0 {
+                let share = next * nOverOne * inverse[i + 1]
                 total += share
-                next = path[i].weight - share * zero * Double(d - i) / n
-            } else if zero != 0 {
-                total += path[i].weight / zero / (Double(d - i) / n)
+                next = path[i].weight - share * zeroOverN * Double(d - i)
+                i -= 1
+            }
+        } else if zero != 0 {
+            let nOverZero = n / zero
+            while i >= 0 {
+                total += path[i].weight * nOverZero * inverse[d - i]
+                i -= 1
             }
         }
         return total
