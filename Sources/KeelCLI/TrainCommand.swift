@@ -52,6 +52,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The model must score one row within this many milliseconds (measured).", valueName: "ms"))
     var maxPredictMs: Double?
 
+    @Option(help: ArgumentHelp("Binary tasks: the cost of a false positive and of a false negative; the decision threshold minimises their total.", valueName: "fp,fn"))
+    var costs: String?
+
     @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
     var refitFull = false
 
@@ -69,6 +72,15 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var protection: ArtifactWriteOptions
 
+    /// `FP,FN`: two non-negative costs, not both zero.
+    static func parseCosts(_ text: String) throws -> (falsePositive: Double, falseNegative: Double) {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let fp = parts[0], let fn = parts[1], fp >= 0, fn >= 0, fp + fn > 0, fp.isFinite, fn.isFinite else {
+            throw ValidationError("--costs takes two non-negative numbers FP,FN (the cost of a false positive and of a false negative), not '\(text)'")
+        }
+        return (fp, fn)
+    }
+
     /// The data file's name without folders and extensions: the model's default name.
     static func stem(of path: String) -> String {
         var name = (path as NSString).lastPathComponent
@@ -84,6 +96,7 @@ struct TrainCommand: AsyncParsableCommand {
         if let classWeight, classWeight != "balanced" { throw ValidationError("--class-weight takes `balanced`, not '\(classWeight)'") }
         if let preferInterpretable, !(preferInterpretable >= 0) { throw ValidationError("--prefer-interpretable must not be negative") }
         if let maxPredictMs, !(maxPredictMs > 0) { throw ValidationError("--max-predict-ms must be positive") }
+        if let costs { _ = try Self.parseCosts(costs) }
         if let unknown = learner.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
             throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
         }
@@ -113,6 +126,12 @@ struct TrainCommand: AsyncParsableCommand {
         settings.balanceClasses = weighting == "balanced"
         settings.preferInterpretable = preferInterpretable ?? file?.preferInterpretable
         settings.maxPredictMilliseconds = maxPredictMs ?? file?.maxPredictMs
+        if let costs {
+            settings.costs = try Self.parseCosts(costs)
+        } else if let pair = file?.costs {
+            guard pair.count == 2 else { throw ValidationError("costs in the config file takes [false_positive_cost, false_negative_cost]") }
+            settings.costs = try Self.parseCosts("\(pair[0]),\(pair[1])")
+        }
         settings.refitFull = refitFull
         settings.fixed = try FixedHyperparameters(file?.hyperparameters ?? [:])
         let stop = StopRequest()
@@ -136,6 +155,7 @@ struct TrainCommand: AsyncParsableCommand {
             if settings.balanceClasses { overrides.append("class weight balanced") }
             if let tolerance = settings.preferInterpretable { overrides.append("prefer interpretable within \(tolerance)") }
             if let limit = settings.maxPredictMilliseconds { overrides.append("max predict \(limit) ms") }
+            if let costs = settings.costs { overrides.append("costs FP=\(Format.number(costs.falsePositive)), FN=\(Format.number(costs.falseNegative))") }
             if refitFull { overrides.append("--refit-full") }
             for (family, values) in settings.fixed.values.sorted(by: { $0.key < $1.key }) {
                 overrides.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
@@ -186,6 +206,10 @@ struct TrainCommand: AsyncParsableCommand {
             lines.append("  out-of-fold \(metric): ensemble \(Format.fixed(ensemble.outOfFoldScore, 4)) vs best single \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4)) (selected on these rows; the holdout below is the unbiased check)")
         } else {
             lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
+        }
+        if let calibration = report.calibration {
+            let losses = calibration.logLoss.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.fixed($0.value, 4))" }.joined(separator: ", ")
+            lines.append("calibration: \(calibration.method) (out-of-fold log loss: \(losses)); decision threshold \(Format.fixed(calibration.threshold, 3)) (\(calibration.thresholdReason))")
         }
         lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
         if !report.importance.isEmpty {

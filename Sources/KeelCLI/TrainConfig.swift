@@ -17,6 +17,7 @@ import Yams
 /// prefer_interpretable: 0.005
 /// max_predict_ms: 5
 /// ignore: [signup_date]
+/// costs: [1, 5]               # binary: false positive and false negative costs for the threshold
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -37,9 +38,10 @@ struct TrainConfig: Decodable {
     var weight: String?
     var protected: [String]?
     var hyperparameters: [String: [String: Double]]?
+    var costs: [Double]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters
+        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs
         case classWeight = "class_weight"
         case preferInterpretable = "prefer_interpretable"
         case maxPredictMs = "max_predict_ms"
@@ -62,6 +64,7 @@ struct TrainConfig: Decodable {
         features = try c.decodeIfPresent([String].self, forKey: .features)
         timeColumn = try c.decodeIfPresent(String.self, forKey: .timeColumn)
         hyperparameters = try c.decodeIfPresent([String: [String: Double]].self, forKey: .hyperparameters)
+        costs = try c.decodeIfPresent([Double].self, forKey: .costs)
         group = try c.decodeIfPresent(String.self, forKey: .group)
         weight = try c.decodeIfPresent(String.self, forKey: .weight)
         protected = try c.decodeIfPresent([String].self, forKey: .protected)

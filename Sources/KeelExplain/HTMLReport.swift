@@ -129,7 +129,8 @@ public struct HTMLReport {
             for r in 0..<min(v.count, 2000) where !v[r].isNaN {
                 svg += "<circle cx=\"\(format(xScale(v[r])))\" cy=\"\(format(yScale(ys[r])))\" r=\"2\" fill=\"#4575b4\" fill-opacity=\"0.6\"/>"
             }
-            svg += "<text x=\"\(pad)\" y=\"\(h - 8)\">\(format(xl))</text><text x=\"\(w - pad)\" y=\"\(h - 8)\" text-anchor=\"end\">\(format(xh))</text>"
+            let isDate = column.kind == .datetime
+            svg += "<text x=\"\(pad)\" y=\"\(h - 8)\">\(isDate ? Self.date(xl) : format(xl))</text><text x=\"\(w - pad)\" y=\"\(h - 8)\" text-anchor=\"end\">\(isDate ? Self.date(xh) : format(xh))</text>"
         default:
             var sums: [String: (Double, Int)] = [:]
             for r in 0..<attributions.rowCount {
@@ -171,6 +172,13 @@ public struct HTMLReport {
     }
 
     // MARK: Helpers
+
+    /// Seconds since 1970 as a calendar date.
+    static func date(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "" }
+        let (y, m, d) = DateTimeParser.civilFromDays(Int((seconds / 86_400).rounded(.down)))
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
 
     /// Each row's value rank in [0, 1] for numeric columns (nil for others), for colouring.
     private func valueRanks(_ name: String) -> [Double]? {

@@ -39,7 +39,7 @@ public struct PartialDependence: Codable, Sendable {
                 if points.last != q { points.append(q) }
             }
             gridNumbers = points
-            grid = points.map(NumberFormatting.canonical)
+            grid = described.kind == .datetime ? points.map(HTMLReport.date) : points.map(NumberFormatting.canonical)
             columns = points.map { Column(name: column, values: described.kind == .datetime ? .datetime(Array(repeating: $0, count: n)) : .numeric(Array(repeating: $0, count: n))) }
         case .categorical, .text, .boolean:
             let strings = try source.converted(to: .categorical)

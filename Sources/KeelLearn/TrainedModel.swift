@@ -26,6 +26,11 @@ public struct TrainedModel: Codable, Sendable {
     /// True when `--refit-full` refitted the shipped model on all rows after the holdout was scored, so the
     /// holdout score describes the model before that refit. Absent in artefacts from before it was recorded.
     public var refittedOnAllRows: Bool?
+    /// Binary classifiers: the map from margin to calibrated probability, when calibration improved the
+    /// out-of-fold log loss; nil otherwise (and in artefacts from before it existed).
+    public var calibration: Calibration?
+    /// Binary classifiers: the positive class is predicted when its probability is at least this (0.5 when nil).
+    public var decisionThreshold: Double?
 
     public init(keelVersion: String, createdAt: String, schema: Schema, pipeline: Pipeline, model: FittedModel, metric: Metric,
                 validation: String, crossValidatedScore: Double, holdoutScore: Double, dataFingerprint: String, seed: UInt64,
@@ -65,10 +70,15 @@ public struct TrainedModel: Codable, Sendable {
         case .binary, .multiclass:
             let classes = task.classes ?? []
             let k = classes.count
+            let threshold = task.kind == .binary ? decisionThreshold : nil
             return (0..<frame.rowCount).map { row in
                 let p = Array(output[(row * k)..<((row + 1) * k)])
                 var best = 0
-                for c in 1..<k where p[c] > p[best] { best = c }
+                if let threshold {
+                    best = p[1] >= threshold ? 1 : 0
+                } else {
+                    for c in 1..<k where p[c] > p[best] { best = c }
+                }
                 return Prediction(label: classes[best], value: nil, probabilities: p)
             }
         }
@@ -116,7 +126,12 @@ public struct TrainedModel: Codable, Sendable {
 
     /// Probabilities (row-major, one per class) or values, as the metrics take them.
     public func outputs(_ frame: Frame) throws -> [Double] {
-        try model.predict(try features(frame))
+        let matrix = try features(frame)
+        guard let calibration, schema.task?.kind == .binary else { return try model.predict(matrix) }
+        return try model.rawScores(matrix, task: .binary).flatMap { margin in
+            let p = calibration.probability(margin: margin)
+            return [1 - p, p]
+        }
     }
 
     /// The model's input matrix for `frame`: schema checks, kind conversions, then the fitted pipeline.

@@ -202,8 +202,15 @@ struct SearchRun {
     mutating func finish(_ choice: Choice, progress: (SearchEvent) -> Void) throws -> (TrainedModel, SearchReport) {
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
-        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: choice.model.predict(choice.pipeline.transform(holdoutFrame)),
-                                               classCount: y.classCount)
+        let calibration = task.kind == .binary ? outOfFoldMargins(choice).map {
+            CalibrationChoice.decide(margins: $0, labels: searchY.values, metric: metric, costs: settings.costs, seed: settings.seed &+ 29)
+        } : nil
+        var shippedForHoldout = TrainedModel(
+            keelVersion: TrainedModel.keelVersion, createdAt: "", schema: schema, pipeline: choice.pipeline, model: choice.model, metric: metric,
+            validation: "", crossValidatedScore: 0, holdoutScore: 0, dataFingerprint: "", seed: 0, trialSchedule: [])
+        shippedForHoldout.calibration = calibration?.calibration
+        // The holdout scores the model as shipped, calibration included.
+        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: shippedForHoldout.outputs(holdoutFrame), classCount: y.classCount)
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
         let spread = choice.best?.std ?? 0
         let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
@@ -214,6 +221,8 @@ struct SearchRun {
             keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
             pipeline: choice.pipeline, model: choice.model, metric: metric, validation: plan.description, crossValidatedScore: cv,
             holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
+        trained.calibration = calibration?.calibration
+        trained.decisionThreshold = calibration.map { $0.thresholdReason == "default" ? nil : $0.threshold } ?? nil
         // Importance is measured on the model the holdout scored, before any refit on all rows.
         let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
                                                            seed: settings.seed &+ 3, deadline: finalDeadline)
@@ -229,10 +238,24 @@ struct SearchRun {
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
-            importance: importance ?? [], attributionImportance: attribution, refittedOnAllRows: refitted, warnings: warnings,
+            importance: importance ?? [], attributionImportance: attribution, calibration: calibration, refittedOnAllRows: refitted, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed)
         return (trained, report)
+    }
+
+    /// The shipped model's out-of-fold margins: the chosen trial's, or the ensemble's weighted blend.
+    private func outOfFoldMargins(_ choice: Choice) -> [Double]? {
+        if let ensemble = choice.ensemble {
+            var blend: [Double]?
+            for (member, weight) in zip(ensemble.members, ensemble.weights) {
+                guard let margins = outOfFold[member] else { return nil }
+                if blend == nil { blend = [Double](repeating: 0, count: margins.count) }
+                for i in margins.indices { blend![i] += weight * margins[i] }
+            }
+            return blend
+        }
+        return choice.best.flatMap { outOfFold[$0.id] }
     }
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {

@@ -28,6 +28,9 @@ public struct SearchSettings: Sendable {
     public var refitFull = false
     /// Hyperparameters pinned per learner family by the user; the search varies only the others.
     public var fixed = FixedHyperparameters()
+    /// Binary tasks: the cost of a false positive and of a false negative; the decision threshold then
+    /// minimises their total out of fold instead of being 0.5.
+    public var costs: (falsePositive: Double, falseNegative: Double)?
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
 

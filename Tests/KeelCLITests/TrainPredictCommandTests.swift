@@ -171,4 +171,30 @@ import Testing
         let typo = try KeelProcess.run(["train", data, "--target", "churned", "--config", config])
         #expect(typo.status == 1 && typo.stderr.contains("unknown setting 'round'"), "\(typo.stderr)")
     }
+
+    @Test func costsMoveTheDecisionThresholdAndTheArtefactKeepsIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-costs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = dir.appendingPathComponent("churn.csv").path
+        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
+        let model = dir.appendingPathComponent("m.keel").path
+        let result = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "2", "--learner", "linear", "--costs", "1,9",
+                                          "--json", "--out", model])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let calibration = try #require(report["calibration"] as? [String: Any])
+        let threshold = try #require(calibration["threshold"] as? Double)
+        #expect(threshold < 0.35, "a miss costs nine false alarms: \(threshold)")
+        #expect((calibration["thresholdReason"] as? String)?.contains("costs FP=1, FN=9") == true)
+        #expect((calibration["logLoss"] as? [String: Double])?["none"] != nil)
+        let artifact = try Artifact.read(from: model)
+        #expect(abs((artifact.model.decisionThreshold ?? 0) - threshold) < 1e-12)
+        // Predictions apply the threshold: every row at or above it is labelled with the positive class.
+        let out = dir.appendingPathComponent("p.csv").path
+        #expect(try KeelProcess.run(["predict", model, data, "--out", out]).status == 0)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        #expect(rows.allSatisfy { ($0[1] == "yes") == (Double($0[3])! >= threshold) })
+        let bad = try KeelProcess.run(["train", data, "--target", "churned", "--costs", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--costs takes two"))
+    }
 }

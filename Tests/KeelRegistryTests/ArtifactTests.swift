@@ -35,7 +35,8 @@ import Testing
         #expect(artifact.manifest.schema.target == "churned")
         #expect(artifact.manifest.seed == 1)
         #expect(artifact.manifest.dataFingerprint.count == 64)
-        #expect(try Self.probabilities(artifact.model) == Self.expectedProbabilities())
+        let got = try Self.probabilities(artifact.model), expected = try Self.expectedProbabilities()
+        #expect(got == expected, "first difference: \(zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }.map { "row \($0.offset): \($0.element)" } ?? "count \(got.count) vs \(expected.count)")")
     }
 
     @Test func writesFormat2AndReadsItBack() throws {

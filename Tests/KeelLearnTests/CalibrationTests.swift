@@ -1,0 +1,73 @@
+import Foundation
+import KeelData
+import KeelLearn
+import KeelTestSupport
+import Testing
+
+/// Platt scaling and isotonic regression equal scikit-learn's; decision thresholds minimise what they claim.
+@Suite struct CalibrationTests {
+    /// Margins of an over-confident model: the true log-odds are half the margin, shifted.
+    static func data(rows: Int, seed: UInt64) -> (margins: [Double], labels: [Double]) {
+        var g = SeededGenerator(seed: seed)
+        var margins: [Double] = []
+        var labels: [Double] = []
+        for _ in 0..<rows {
+            let m = (g.nextUnit() - 0.5) * 10
+            margins.append(m)
+            labels.append(g.nextUnit() < 1 / (1 + exp(-(0.5 * m - 0.7))) ? 1 : 0)
+        }
+        return (margins, labels)
+    }
+
+    @Test func plattAndIsotonicEqualScikitLearn() throws {
+        let (m, y) = Self.data(rows: 2000, seed: 3)
+        let grid = stride(from: -6.0, through: 6.0, by: 0.25).map { $0 }
+        let document: [String: Any] = ["m": m, "y": y, "grid": grid]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keel-calibration-\(UUID().uuidString).json").path
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+        let output = try PythonEnvironment.run("""
+        import json, sys
+        import numpy as np
+        from sklearn.calibration import _sigmoid_calibration
+        from sklearn.isotonic import IsotonicRegression
+        d = json.load(open(sys.argv[1]))
+        m, y, grid = np.array(d["m"]), np.array(d["y"]), np.array(d["grid"])
+        a, b = _sigmoid_calibration(m, y)
+        iso = IsotonicRegression(out_of_bounds="clip").fit(m, y)
+        print(json.dumps({"a": float(a), "b": float(b), "iso": iso.predict(grid).tolist(), "iso_train": iso.predict(m).tolist()}))
+        """, arguments: [path])
+        let theirs = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        // scikit-learn writes P = 1 / (1 + exp(a·f + b)).
+        guard case .platt(let slope, let intercept) = Calibration.platt(margins: m, labels: y) else { Issue.record("platt expected"); return }
+        #expect(abs(slope + (theirs["a"] as! Double)) < 1e-4, "slope \(slope) vs \(-(theirs["a"] as! Double))")
+        #expect(abs(intercept + (theirs["b"] as! Double)) < 1e-4, "intercept \(intercept) vs \(-(theirs["b"] as! Double))")
+        #expect(abs(slope - 0.5) < 0.1 && abs(intercept + 0.7) < 0.2, "recovers the true map")
+        let isotonic = Calibration.isotonic(margins: m, labels: y)
+        let onGrid = try #require(theirs["iso"] as? [Double])
+        let onTraining = try #require(theirs["iso_train"] as? [Double])
+        #expect(zip(grid, onGrid).allSatisfy { abs(isotonic.probability(margin: $0) - $1) < 1e-9 })
+        #expect(zip(m, onTraining).allSatisfy { abs(isotonic.probability(margin: $0) - $1) < 1e-9 })
+    }
+
+    @Test func thresholdsMinimiseCostAndMaximiseTheMetric() {
+        let (m, y) = Self.data(rows: 500, seed: 9)
+        let p = m.map { 1 / (1 + exp(-(0.5 * $0 - 0.7))) }
+        func cost(_ t: Double, _ fp: Double, _ fn: Double) -> Double {
+            zip(p, y).reduce(0) { total, pair in
+                let predicted = pair.0 >= t
+                return total + (predicted && pair.1 < 0.5 ? fp : 0) + (!predicted && pair.1 > 0.5 ? fn : 0)
+            }
+        }
+        for (fp, fn) in [(1.0, 1.0), (1.0, 9.0), (5.0, 1.0)] {
+            let t = DecisionThreshold.minimisingCost(probabilities: p, labels: y, falsePositive: fp, falseNegative: fn)
+            let bruteForce = (p + [1.01]).map { cost($0, fp, fn) }.min()!
+            #expect(abs(cost(t, fp, fn) - bruteForce) < 1e-9, "costs \(fp),\(fn): threshold \(t)")
+        }
+        // Costly misses lower the threshold; costly false alarms raise it.
+        #expect(DecisionThreshold.minimisingCost(probabilities: p, labels: y, falsePositive: 1, falseNegative: 9) < 0.3)
+        #expect(DecisionThreshold.minimisingCost(probabilities: p, labels: y, falsePositive: 9, falseNegative: 1) > 0.7)
+        let accuracy = { (t: Double) in zip(p, y).filter { ($0.0 >= t) == ($0.1 > 0.5) }.count }
+        let best = DecisionThreshold.maximising(.accuracy, probabilities: p, labels: y)
+        #expect(accuracy(best) == (p + [1.01]).map(accuracy).max()!)
+    }
+}
