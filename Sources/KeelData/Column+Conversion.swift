@@ -48,25 +48,11 @@ extension Column {
     }
 
     private func encodedDisplayValues() -> EncodedStrings {
-        var codeOf: [String: UInt32] = [:]
-        var levels: [String] = []
-        var codes: [UInt32] = []
-        codes.reserveCapacity(count)
+        var coder = LevelCoder(capacity: count)
         for row in 0..<count {
-            guard let text = displayValue(at: row) else {
-                codes.append(EncodedStrings.missing)
-                continue
-            }
-            if let code = codeOf[text] {
-                codes.append(code)
-            } else {
-                let code = UInt32(levels.count)
-                codeOf[text] = code
-                levels.append(text)
-                codes.append(code)
-            }
+            if let text = displayValue(at: row) { coder.append(text) } else { coder.appendMissing() }
         }
-        return EncodedStrings(codes: codes, levels: levels)
+        return coder.encoded
     }
 
     private func mapLevels<T>(_ s: EncodedStrings, missing: T, what: String, _ parse: (String) -> T?) throws -> [T] {

@@ -125,12 +125,13 @@ final class TreeSHAP {
                 x: x, stride: stride, scale: scale, phi: phi)
     }
 
+    /// The row's direction at `node`, by the rule prediction uses (`Tree.leaf`).
     @inline(__always)
     private func goesLeft(_ node: Int, _ x: Double) -> Bool {
         if x.isNaN { return defaultLeft[node] }
         let set = Int(categorySet[node])
         if set < 0 { return x <= threshold[node] }
-        return Self.goesLeft(tree, node: node, x)
+        return Tree.contains(tree.categorySets[set], code: x)
     }
 
     // The three path operations below are the algorithm's inner loops. Divisions are replaced by products
@@ -207,17 +208,6 @@ final class TreeSHAP {
             }
         }
         return total
-    }
-
-    @inline(__always)
-    static func goesLeft(_ tree: Tree, node: Int, _ x: Double) -> Bool {
-        if x.isNaN { return tree.defaultLeft[node] }
-        let set = Int(tree.categorySet[node])
-        if set < 0 { return x <= tree.threshold[node] }
-        guard x >= 0 else { return false }
-        let code = Int(x)
-        let words = tree.categorySets[set]
-        return code >> 6 < words.count && words[code >> 6] & (1 << UInt64(code & 63)) != 0
     }
 
     /// The children's shares of the node's cover (even when the cover is missing, as in hand-built trees).

@@ -77,46 +77,23 @@ public struct Tree: Codable, Sendable, Equatable {
         return node
     }
 
+    /// Whether a categorical split's level set (bits over level codes) holds `code`.
     @inline(__always)
-    static func contains(_ set: [UInt64], code: Double) -> Bool {
+    public static func contains(_ set: [UInt64], code: Double) -> Bool {
         guard code >= 0 else { return false }
         let c = Int(code)
         let word = c >> 6
         return word < set.count && set[word] & (1 << UInt64(c & 63)) != 0
     }
 
-    /// Adds this tree's output for every row of `matrix` to `scores[offset + row * stride]`. Walks raw
-    /// buffers: this loop is the whole cost of serving a boosted model.
+    /// Adds this tree's output for every row of `matrix` to `scores[offset + row * stride]`. (Boosted
+    /// models predict through `PackedTrees`, which is faster for many trees.)
     func addPredictions(_ matrix: FeatureMatrix, rows: Range<Int>, to scores: UnsafeMutablePointer<Double>, stride: Int, offset: Int) {
-        let n = matrix.rowCount
         matrix.values.withUnsafeBufferPointer { values in
-            feature.withUnsafeBufferPointer { feature in
-                threshold.withUnsafeBufferPointer { threshold in
-                    categorySet.withUnsafeBufferPointer { categorySet in
-                        defaultLeft.withUnsafeBufferPointer { defaultLeft in
-                            left.withUnsafeBufferPointer { left in
-                                right.withUnsafeBufferPointer { right in
-                                    for row in rows {
-                                        var node = 0
-                                        while feature[node] >= 0 {
-                                            let x = values[Int(feature[node]) &* n &+ row]
-                                            let goLeft: Bool
-                                            if x.isNaN {
-                                                goLeft = defaultLeft[node]
-                                            } else if categorySet[node] < 0 {
-                                                goLeft = x <= threshold[node]
-                                            } else {
-                                                goLeft = Self.contains(categorySets[Int(categorySet[node])], code: x)
-                                            }
-                                            node = Int(goLeft ? left[node] : right[node])
-                                        }
-                                        scores[offset &+ row &* stride] += value[node]
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+            let n = matrix.rowCount
+            for row in rows {
+                let leaf = leaf { values[$0 * n + row] }
+                scores[offset + row * stride] += value[leaf]
             }
         }
     }

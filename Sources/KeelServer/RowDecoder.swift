@@ -53,7 +53,7 @@ struct RowDecoder: Sendable {
             switch feature.kind {
             case .numeric, .datetime: numbers[f].reserveCapacity(n)
             case .boolean: flags[f].reserveCapacity(n)
-            case .categorical, .text: strings[f].codes.reserveCapacity(n)
+            case .categorical, .text: strings[f] = LevelCoder(capacity: n)
             }
         }
         for (r, row) in rows.enumerated() {
@@ -143,7 +143,7 @@ struct RowDecoder: Sendable {
         switch kind {
         case .numeric, .datetime: numbers[f].append(.nan)
         case .boolean: flags[f].append(Column.missingBoolean)
-        case .categorical, .text: strings[f].codes.append(EncodedStrings.missing)
+        case .categorical, .text: strings[f].appendMissing()
         }
     }
 
@@ -155,24 +155,4 @@ struct RowDecoder: Sendable {
         case .categorical, .text: "a string (or null)"
         }
     }
-}
-
-/// Dictionary-encodes one request's strings.
-struct LevelCoder {
-    var codes: [UInt32] = []
-    var levels: [String] = []
-    private var codeOf: [String: UInt32] = [:]
-
-    mutating func append(_ text: String) {
-        if let code = codeOf[text] {
-            codes.append(code)
-        } else {
-            let code = UInt32(levels.count)
-            codeOf[text] = code
-            levels.append(text)
-            codes.append(code)
-        }
-    }
-
-    var encoded: EncodedStrings { EncodedStrings(codes: codes, levels: levels) }
 }
