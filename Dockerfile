@@ -9,10 +9,10 @@ COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product keel \
-    && cp "$(swift build -c release --show-bin-path)/keel" /keel
+    && cp "$(swift build -c release --show-bin-path)/keel" /keel && strip /keel
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends zlib1g ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends zlib1g libstdc++6 ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 keel
 COPY --from=build /keel /usr/local/bin/keel
 USER keel
