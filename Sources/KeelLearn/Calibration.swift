@@ -86,8 +86,10 @@ public enum Calibration: Codable, Sendable, Equatable {
         return .platt(slope: a, intercept: b)
     }
 
-    /// Isotonic regression by pool adjacent violators; ties in the margin are pooled first.
-    public static func isotonic(margins: [Double], labels: [Double]) -> Calibration {
+    /// Isotonic regression by pool adjacent violators; ties in the margin are pooled first. Fitted values
+    /// are kept within [floor, 1 − floor]: plain isotonic regression (floor 0, scikit-learn's) answers 0 or 1
+    /// at the extremes, which costs an unbounded log loss on the first unseen row that disagrees.
+    public static func isotonic(margins: [Double], labels: [Double], floor: Double = 0) -> Calibration {
         let order = margins.indices.sorted { margins[$0] < margins[$1] }
         var blocks: [(x: Double, sum: Double, weight: Double)] = []
         var i = 0
@@ -116,7 +118,7 @@ public enum Calibration: Codable, Sendable, Equatable {
         var x: [Double] = []
         var y: [Double] = []
         for block in stack {
-            let value = block.sum / block.weight
+            let value = min(max(block.sum / block.weight, floor), 1 - floor)
             x.append(block.firstX)
             y.append(value)
             if block.lastX > block.firstX {

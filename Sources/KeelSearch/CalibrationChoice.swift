@@ -47,11 +47,13 @@ public struct CalibrationChoice: Codable, Sendable {
         }
         choice.logLoss["none"] = crossValidated { _, _ in nil }
         choice.logLoss["platt"] = crossValidated(Calibration.platt)
-        if m.count >= 1000 { choice.logLoss["isotonic"] = crossValidated(Calibration.isotonic) }
+        // Isotonic fits are kept half a row away from 0 and 1 (Laplace-style), so one surprise is not fatal.
+        let isotonic = { (x: [Double], y: [Double]) in Calibration.isotonic(margins: x, labels: y, floor: 0.5 / Double(x.count + 1)) }
+        if m.count >= 1000 { choice.logLoss["isotonic"] = crossValidated(isotonic) }
         let none = choice.logLoss["none"]!
         if let (method, loss) = choice.logLoss.filter({ $0.key != "none" }).min(by: { $0.value < $1.value }), loss < none * 0.998 {
             choice.method = method
-            choice.calibration = method == "platt" ? Calibration.platt(margins: m, labels: y) : Calibration.isotonic(margins: m, labels: y)
+            choice.calibration = method == "platt" ? Calibration.platt(margins: m, labels: y) : isotonic(m, y)
         }
         let probabilities = m.map { choice.calibration?.probability(margin: $0) ?? 1 / (1 + exp(-$0)) }
         if let costs {
