@@ -31,12 +31,9 @@ final class TreeSHAP {
     private let paths: UnsafeMutablePointer<Element>
     /// `inverse[k] = 1 / k` for every k a path length can take.
     private let inverse: UnsafeMutablePointer<Double>
-    private let nodeCount: Int
-    private let pathCount: Int
 
     init(tree: Tree) {
         self.tree = tree
-        nodeCount = tree.nodeCount
         func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
             _ = array.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: array.count) }
@@ -53,7 +50,7 @@ final class TreeSHAP {
             tree.feature[node] < 0 ? 0 : Self.fractions(tree, node: node, Int(tree.left[node]), Int(tree.right[node])).0
         })
         let maxDepth = Self.depth(tree, node: 0)
-        pathCount = (maxDepth + 2) * (maxDepth + 3) / 2
+        let pathCount = (maxDepth + 2) * (maxDepth + 3) / 2
         paths = .allocate(capacity: pathCount)
         paths.initialize(repeating: Element(feature: -1, zeroFraction: 0, oneFraction: 0, weight: 0), count: pathCount)
         inverse = .allocate(capacity: maxDepth + 4)
