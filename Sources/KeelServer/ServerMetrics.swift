@@ -13,6 +13,9 @@ final class ServerMetrics: Sendable {
     /// Handlers per (route, status), made once: looking them up through swift-metrics on every request
     /// costs more than counting.
     private let requestHandlers = Mutex<[String: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
+    private let classCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let confidence: Recorder
+    private let value: Recorder
 
     private init() {
         registry = PrometheusCollectorRegistry()
@@ -23,6 +26,8 @@ final class ServerMetrics: Sendable {
         ]
         factory.defaultValueHistogramBuckets = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1]
         MetricsSystem.bootstrap(factory)
+        confidence = Recorder(label: "keel_prediction_confidence", aggregate: true)
+        value = Recorder(label: "keel_prediction_value", aggregate: true)
     }
 
     func request(route: String, status: Int, nanoseconds: Int64) {
@@ -42,16 +47,16 @@ final class ServerMetrics: Sendable {
     /// regression model go into a histogram of their own.
     func predictions(classCounts: [String: Int], confidences: [Double], values: [Double]) {
         for (label, count) in classCounts {
-            Counter(label: "keel_predictions_total", dimensions: [("class", label)]).increment(by: count)
+            let counter = classCounters.withLock { cache in
+                if let found = cache[label] { return found }
+                let made = CoreMetrics.Counter(label: "keel_predictions_total", dimensions: [("class", label)])
+                cache[label] = made
+                return made
+            }
+            counter.increment(by: count)
         }
-        if !confidences.isEmpty {
-            let recorder = Recorder(label: "keel_prediction_confidence", aggregate: true)
-            for value in confidences { recorder.record(value) }
-        }
-        if !values.isEmpty {
-            let recorder = Recorder(label: "keel_prediction_value", aggregate: true)
-            for value in values { recorder.record(value) }
-        }
+        for p in confidences { confidence.record(p) }
+        for v in values { value.record(v) }
     }
 
     func reload(succeeded: Bool) {
