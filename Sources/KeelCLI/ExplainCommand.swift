@@ -20,7 +20,7 @@ struct ExplainCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A model file from `keel train`.")
+    @Argument(help: "A model file from `keel train`, or a registered model: NAME, NAME@VERSION or NAME@production.")
     var model: String
 
     @Argument(help: "A CSV file with the rows to explain.")
@@ -46,6 +46,8 @@ struct ExplainCommand: AsyncParsableCommand {
 
     @OptionGroup var keys: ArtifactReadOptions
 
+    @OptionGroup var registry: RegistryOptions
+
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if sample < 10 { throw ValidationError("--sample must be at least 10") }
@@ -68,7 +70,7 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let trained = try Artifact.read(from: model, options: try keys.readOptions()).model
+        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         var options = CSVOptions()
         options.stringColumns = Set(trained.textColumns)
         let frame = try CSVReader.read(path: file, options: options)

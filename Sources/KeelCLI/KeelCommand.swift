@@ -27,7 +27,8 @@ public struct KeelCommand: AsyncParsableCommand {
         JSON document on standard output. Exit codes: 0 success, 1 error, 2 usage error, 3 a check found a problem.
         """,
         version: version,
-        subcommands: [TrainCommand.self, PredictCommand.self, ExplainCommand.self, ServeCommand.self, InspectCommand.self, ModelCommand.self, KeysCommand.self, ExampleCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, ExplainCommand.self, ServeCommand.self, InspectCommand.self, ModelCommand.self,
+                      ModelsCommand.self, RunsCommand.self, DatasetsCommand.self, AuditCommand.self, GCCommand.self, KeysCommand.self, ExampleCommand.self]
     )
 
     public init() {}

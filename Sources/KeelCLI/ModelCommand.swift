@@ -17,7 +17,7 @@ struct ModelCommand: AsyncParsableCommand {
             discussion: "The manifest is never encrypted, so no key is needed. With --verify-key-file, an unsigned or wrongly signed file is an error."
         )
 
-        @Argument(help: "A model file.")
+        @Argument(help: "A model file, or a registered model: NAME, NAME@VERSION or NAME@production.")
         var file: String
 
         @Option(help: ArgumentHelp("Check the file's signature against this Ed25519 public key.", valueName: "file"))
@@ -26,8 +26,10 @@ struct ModelCommand: AsyncParsableCommand {
         @Flag(help: "Print the manifest as JSON.")
         var json = false
 
+        @OptionGroup var registry: RegistryOptions
+
         func run() async throws {
-            let info = try Artifact.inspect(file, options: Artifact.ReadOptions(verifyKey: try verifyKeyFile.map(VerifyKey.init(file:))))
+            let info = try Artifact.inspect(try registry.modelPath(file), options: Artifact.ReadOptions(verifyKey: try verifyKeyFile.map(VerifyKey.init(file:))))
             if json {
                 print(try JSONOutput.string(Summary(info)))
                 return

@@ -24,7 +24,7 @@ struct PredictCommand: AsyncParsableCommand {
         case fail, skip
     }
 
-    @Argument(help: "A model file from `keel train`.")
+    @Argument(help: "A model file from `keel train`, or a registered model: NAME, NAME@VERSION or NAME@production.")
     var model: String
 
     @Argument(help: "A CSV file (optionally .gz) to score.")
@@ -44,6 +44,8 @@ struct PredictCommand: AsyncParsableCommand {
 
     @OptionGroup var keys: ArtifactReadOptions
 
+    @OptionGroup var registry: RegistryOptions
+
     func validate() throws {
         if batchRows < 1 { throw ValidationError("--batch-rows must be at least 1") }
         if onError == .skip, out == nil, rejectFile == nil {
@@ -52,7 +54,7 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let trained = try Artifact.read(from: model, options: try keys.readOptions()).model
+        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
         var options = CSVOptions()
         options.stringColumns = Set(trained.textColumns)

@@ -72,6 +72,20 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var protection: ArtifactWriteOptions
 
+    @Option(help: ArgumentHelp("Register the model under this name (default: the data file's name without extensions).", valueName: "name"))
+    var name: String?
+
+    @Flag(help: "Do not register the dataset, run and model in the registry.")
+    var noRegistry = false
+
+    @Flag(help: "Register the dataset without keeping a copy of its data (`keel runs reproduce` then needs the original file).")
+    var noSnapshot = false
+
+    @Option(help: ArgumentHelp("Who trains, for the audit log (default: the user name).", valueName: "name"))
+    var by: String?
+
+    @OptionGroup var registryOptions: RegistryOptions
+
     /// `FP,FN`: two non-negative costs, not both zero.
     static func parseCosts(_ text: String) throws -> (falsePositive: Double, falseNegative: Double) {
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -100,73 +114,101 @@ struct TrainCommand: AsyncParsableCommand {
         if let unknown = learner.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
             throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
         }
+        if let name, !ModelReference.isValidName(name) {
+            throw ValidationError("--name '\(name)' is not a valid model name: use letters, digits, '-', '_' and '.'")
+        }
     }
 
     func run() async throws {
         let started = ContinuousClock.now
+        let startedAt = ISO8601DateFormatter().string(from: Date())
         let file = try config.map(TrainConfig.read)
         var options = data
         options.merge(file)
         let loaded = try options.load(self.file, quiet: quiet || json)
-        var settings = SearchSettings()
-        let budget: Double
-        if let time { budget = time.seconds } else if let text = file?.time { budget = try Self.duration(text) } else { budget = 60 }
-        settings.timeBudget = max(1, budget - (ContinuousClock.now - started).seconds)
-        settings.trials = trials ?? file?.trials
-        settings.metric = metric ?? file?.metric
-        settings.seed = seed ?? file?.seed ?? 1
-        let families = learner.isEmpty ? (file?.learners ?? []) : learner
-        if let unknown = families.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
-            throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
-        }
-        settings.learners = families.isEmpty ? nil : Set(families)
-        settings.monotone = (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag }
-        let weighting = classWeight ?? file?.classWeight
-        if let weighting, weighting != "balanced" { throw ValidationError("class_weight takes `balanced`, not '\(weighting)'") }
-        settings.balanceClasses = weighting == "balanced"
-        settings.preferInterpretable = preferInterpretable ?? file?.preferInterpretable
-        settings.maxPredictMilliseconds = maxPredictMs ?? file?.maxPredictMs
-        if let costs {
-            settings.costs = try Self.parseCosts(costs)
-        } else if let pair = file?.costs {
-            guard pair.count == 2 else { throw ValidationError("costs in the config file takes [false_positive_cost, false_negative_cost]") }
-            settings.costs = try Self.parseCosts("\(pair[0]),\(pair[1])")
-        }
-        settings.refitFull = refitFull
-        settings.fixed = try FixedHyperparameters(file?.hyperparameters ?? [:])
+        let recorded = try runSettings(file, options: options)
+        var settings = try recorded.searchSettings()
+        settings.timeBudget = max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds)
         let stop = StopRequest()
         settings.stop = stop
         InterruptHandling.install(stop)
-        let display = SearchProgress(metric: (metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
-                                     budget: trials == nil ? settings.timeBudget : nil)
-        var (model, searchReport) = try Search.run(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
+        let display = SearchProgress(metric: (recorded.metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
+                                     budget: recorded.trials == nil ? settings.timeBudget : nil)
+        let outcome = try Search.outcome(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
             if !(quiet || json) { display.handle(event) }
         }
         display.finish()
-        model.textColumns = options.csvOptions.stringColumns.sorted()
-        try Artifact.write(model, to: out, options: try protection.writeOptions(name: Self.stem(of: self.file)))
+        var model = outcome.model
+        let searchReport = outcome.report
+        model.textColumns = recorded.textColumns
+        let modelName = name ?? Self.stem(of: self.file)
+        var overrides = options.given
+        if let config { overrides.append("--config \(config)") }
+        overrides += recorded.overrides
+        var registered: ModelVersion?
+        if noRegistry {
+            try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
+        } else {
+            let registry = try registryOptions.open(create: true)
+            let registration = TrainingRegistration(
+                name: modelName, dataset: loaded.frame, datasetSource: self.file, schemaJSON: try JSONOutput.compact(loaded.schema),
+                profileJSON: try JSONOutput.compact(DataProfile(loaded)), snapshot: !noSnapshot, settingsJSON: try JSONOutput.compact(recorded),
+                overrides: overrides, seed: settings.seed, startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
+                status: stop.isRequested ? "stopped" : "completed", reportJSON: try JSONOutput.compact(searchReport),
+                trials: try searchReport.trials.map { trial in
+                    TrialRecord(run: 0, trial: trial.id, family: trial.family, summary: trial.summary, mean: trial.mean, std: trial.std,
+                                fitSeconds: trial.fitSeconds, status: trial.status.rawValue, learnerJSON: try JSONOutput.compact(trial.learner))
+                },
+                holdout: outcome.holdout, actor: by ?? Registry.currentUser)
+            let (_, version) = try registry.registerTraining(registration, model: model) { number in
+                var writeOptions = try protection.writeOptions(name: modelName)
+                writeOptions.version = String(number)
+                return try Artifact.encode(model, options: writeOptions).bytes
+            }
+            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
+            registered = version
+        }
         let seconds = (ContinuousClock.now - started).seconds
         if let report {
-            var overrides = options.given
-            if let config { overrides.append("--config \(config)") }
-            if let chosen = settings.metric { overrides.append("metric \(chosen.rawValue)") }
-            if let families = settings.learners { overrides.append("learners \(families.sorted().joined(separator: ", "))") }
-            overrides += settings.monotone.sorted { $0.key < $1.key }.map { "monotone \($0.key)=\($0.value > 0 ? "+1" : "-1")" }
-            if settings.balanceClasses { overrides.append("class weight balanced") }
-            if let tolerance = settings.preferInterpretable { overrides.append("prefer interpretable within \(tolerance)") }
-            if let limit = settings.maxPredictMilliseconds { overrides.append("max predict \(limit) ms") }
-            if let costs = settings.costs { overrides.append("costs FP=\(Format.number(costs.falsePositive)), FN=\(Format.number(costs.falseNegative))") }
-            if refitFull { overrides.append("--refit-full") }
-            for (family, values) in settings.fixed.values.sorted(by: { $0.key < $1.key }) {
-                overrides.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
-            }
             try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {
             print(try JSONOutput.string(searchReport))
         } else {
             print(Self.text(searchReport, out: out, seconds: seconds))
+            if let registered {
+                print("registered as \(registered.reference) (stage candidate) in \(registryOptions.folder); promote with `keel models promote \(registered.name) \(registered.version) --to production`")
+            }
         }
+    }
+
+    /// The flags and the config file merged (flags win) into the settings the run records.
+    private func runSettings(_ file: TrainConfig?, options: DataOptions) throws -> RunSettings {
+        let budget: Double
+        if let time { budget = time.seconds } else if let text = file?.time { budget = try Self.duration(text) } else { budget = 60 }
+        let families = learner.isEmpty ? file?.learners : learner
+        if let unknown = families?.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
+            throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
+        }
+        let weighting = classWeight ?? file?.classWeight
+        if let weighting, weighting != "balanced" { throw ValidationError("class_weight takes `balanced`, not '\(weighting)'") }
+        var costPair: [Double]?
+        if let costs {
+            let parsed = try Self.parseCosts(costs)
+            costPair = [parsed.falsePositive, parsed.falseNegative]
+        } else if let pair = file?.costs {
+            guard pair.count == 2 else { throw ValidationError("costs in the config file takes [false_positive_cost, false_negative_cost]") }
+            _ = try Self.parseCosts("\(pair[0]),\(pair[1])")
+            costPair = pair
+        }
+        let fixed = file?.hyperparameters ?? [:]
+        _ = try FixedHyperparameters(fixed)
+        return RunSettings(
+            timeBudget: budget, trials: trials ?? file?.trials, metric: metric ?? file?.metric, seed: seed ?? file?.seed ?? 1,
+            learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
+            balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
+            maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
+            textColumns: options.csvOptions.stringColumns.sorted())
     }
 
     private static func duration(_ text: String) throws -> Double {

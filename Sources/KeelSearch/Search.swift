@@ -3,6 +3,14 @@ import KeelData
 import KeelExplain
 import KeelLearn
 
+/// What a search produced.
+public struct SearchOutcome: Sendable {
+    public var model: TrainedModel
+    public var report: SearchReport
+    /// The held-out rows, typed as the model read them, target included.
+    public var holdout: Frame
+}
+
 /// Keel's main job: given a table and its schema, find the best model the budget allows and say truthfully
 /// how good it is.
 ///
@@ -14,10 +22,19 @@ import KeelLearn
 public enum Search {
     public static func run(frame: Frame, schema: Schema, settings: SearchSettings,
                            progress: (SearchEvent) -> Void = { _ in }) throws -> (TrainedModel, SearchReport) {
+        let outcome = try outcome(frame: frame, schema: schema, settings: settings, progress: progress)
+        return (outcome.model, outcome.report)
+    }
+
+    /// The search's model and report, plus the holdout rows, which a registry keeps so that later versions
+    /// can be compared on data this model never saw.
+    public static func outcome(frame: Frame, schema: Schema, settings: SearchSettings,
+                               progress: (SearchEvent) -> Void = { _ in }) throws -> SearchOutcome {
         var search = try SearchRun(frame: frame, schema: schema, settings: settings, progress: progress)
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
-        return try search.finish(choice, progress: progress)
+        let (model, report) = try search.finish(choice, progress: progress)
+        return SearchOutcome(model: model, report: report, holdout: search.typed.selecting(rows: search.plan.holdout.validation))
     }
 
     // MARK: Steps

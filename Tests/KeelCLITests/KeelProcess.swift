@@ -18,11 +18,18 @@ struct KeelProcess {
         return folder.appendingPathComponent("keel")
     }()
 
-    static func run(_ arguments: [String], in directory: URL = Datasets.packageRoot) throws -> Result {
+    /// Where runs register models unless a test names its own registry: a folder of this test process,
+    /// never the checkout's `.keel`.
+    static let sharedRegistry = FileManager.default.temporaryDirectory.appendingPathComponent("keel-tests-\(getpid())").path
+
+    static func run(_ arguments: [String], in directory: URL = Datasets.packageRoot, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        var variables = ProcessInfo.processInfo.environment
+        variables["KEEL_HOME"] = variables["KEEL_HOME"] ?? sharedRegistry
+        process.environment = variables.merging(environment) { _, given in given }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelRegistry
+
+/// `keel audit …`: check and export the registry's hash-chained audit log.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Verify, export and sign the registry's tamper-evident audit log.",
+        subcommands: [Verify.self, Export.self, Checkpoint.self]
+    )
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain, its head and signed checkpoints; exit code 3 names the first bad entry.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var registry: RegistryOptions
+
+        struct Output: Encodable {
+            var intact: Bool
+            var entries: Int
+            var checkpoints: Int
+            var problem: String?
+            var firstBadEntry: Int?
+        }
+
+        func run() throws {
+            let result = try registry.open().verifyAudit()
+            if json {
+                print(try JSONOutput.string(Output(intact: result.problem == nil, entries: result.entries, checkpoints: result.checkpoints,
+                                                   problem: result.problem, firstBadEntry: result.firstBadEntry)))
+            }
+            if let problem = result.problem { throw CheckFailed(message: "audit log at \(registry.folder) is NOT intact: \(problem)") }
+            if !json { print("audit log intact: \(result.entries) entries, \(result.checkpoints) signed checkpoint\(result.checkpoints == 1 ? "" : "s")") }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every entry, oldest first, as JSON lines or CSV (for auditors).")
+        @Option(help: "jsonl or csv.") var format: String = "jsonl"
+        @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
+        @OptionGroup var registry: RegistryOptions
+
+        func validate() throws {
+            guard ["jsonl", "csv"].contains(format) else { throw ValidationError("--format takes jsonl or csv, not '\(format)'") }
+        }
+
+        func run() throws {
+            let entries = try registry.open().auditEntries()
+            var text = ""
+            if format == "jsonl" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for entry in entries { text += String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n" }
+            } else {
+                text = "sequence,at,actor,action,subject,details,previous_hash,hash\n"
+                for entry in entries {
+                    text += [String(entry.sequence), entry.at, entry.actor, entry.action, entry.subject, entry.details, entry.previousHash, entry.hash]
+                        .map(Self.csvField).joined(separator: ",") + "\n"
+                }
+            }
+            if let out { try AtomicFile.write(text, to: out) } else { print(text, terminator: "") }
+        }
+
+        static func csvField(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the log's current head with an Ed25519 key, so later rewrites are caught even with the head file.")
+        @Option(help: ArgumentHelp("The Ed25519 private key (from `keel keys generate-signing`).", valueName: "file")) var signKeyFile: String
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let checkpoint = try registry.open().writeCheckpoint(signingKey: try SigningKey(file: signKeyFile))
+            print("signed checkpoint at entry \(checkpoint.count) (hash \(checkpoint.hash.prefix(16))…)")
+        }
+    }
+}
+
+/// `keel datasets …`: the datasets runs were trained on.
+struct DatasetsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datasets",
+        abstract: "List and inspect registered datasets.",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every registered dataset, newest first.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let datasets = try registry.open().datasets()
+            if json { return print(try JSONOutput.string(datasets)) }
+            guard !datasets.isEmpty else { return print("no datasets registered in \(registry.folder)") }
+            print(TextTable.render(header: ["fingerprint", "name", "source", "rows", "columns", "snapshot", "registered"], rows: datasets.map {
+                [String($0.fingerprint.prefix(16)), $0.name, $0.source, String($0.rows), String($0.columns), $0.snapshot == nil ? "no" : "yes", $0.createdAt]
+            }, rightAligned: [3, 4]).joined(separator: "\n"))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One dataset: source, schema and profile.")
+        @Argument(help: "The fingerprint or its first characters.") var fingerprint: String
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let dataset = try registry.open().dataset(fingerprint)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(dataset), as: UTF8.self))
+        }
+    }
+}
+
+/// `keel gc`: remove artefacts and snapshots that nothing in the registry references.
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove unreferenced artefacts and data snapshots.")
+    @Flag(help: "List what would be removed, remove nothing.") var dryRun = false
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let removed = try registry.open().collectGarbage(dryRun: dryRun, actor: Registry.currentUser)
+        for file in removed.files { print("\(dryRun ? "would remove" : "removed") \(file)") }
+        print("\(removed.files.count) file\(removed.files.count == 1 ? "" : "s"), \(removed.bytes) bytes\(dryRun ? " (dry run)" : "")")
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelRegistry
+import Yams
+
+/// `--registry PATH` for every command that reads or writes the registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The registry folder (default: $KEEL_HOME, else ./.keel).", valueName: "path"))
+    var registry: String?
+
+    var folder: String { Registry.folder(explicit: registry) }
+
+    /// Opens the registry; commands that only read refuse to create an empty one.
+    func open(create: Bool = false) throws -> Registry {
+        try Registry(folder: folder, create: create)
+    }
+
+    /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`).
+    func modelPath(_ argument: String) throws -> String {
+        if FileManager.default.fileExists(atPath: argument) { return argument }
+        guard let reference = ModelReference(argument) else {
+            throw ValidationError("no model file '\(argument)' (and it is not a registry reference such as NAME, NAME@3 or NAME@production)")
+        }
+        guard Registry.exists(at: folder) else {
+            throw ValidationError("no model file '\(argument)', and no registry at \(folder) to look it up in (--registry or KEEL_HOME)")
+        }
+        let registry = try open()
+        return registry.artifactPath(try registry.resolve(reference))
+    }
+
+    /// The registry's `keel.yaml`, parsed, with its change audited; nil when there is none.
+    func configuration(_ registry: Registry) throws -> RegistryConfig? {
+        let path = registry.folder + "/keel.yaml"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        try registry.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)
+        return try RegistryConfig.read(path, text: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The `models:` section of the registry's `keel.yaml`: promotion gates per model name.
+///
+/// ```yaml
+/// models:
+///   churn:
+///     gates:
+///       max_metric_drop: 0.01     # holdout metric may be at most this much worse than production
+///       required_approvals: 1     # `keel models approve` sign-offs needed for production
+/// ```
+struct RegistryConfig: Decodable {
+    var models: [String: ModelPolicy]
+
+    struct ModelPolicy: Decodable {
+        var gates: PromotionPolicy
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: ["gates"])
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            gates = try c.decodeIfPresent(Gates.self, forKey: .gates)?.policy ?? PromotionPolicy()
+        }
+
+        enum CodingKeys: String, CodingKey { case gates }
+    }
+
+    struct Gates: Decodable {
+        var policy: PromotionPolicy
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: ["max_metric_drop", "required_approvals"])
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let drop = try c.decodeIfPresent(Double.self, forKey: .maxMetricDrop)
+            let approvals = try c.decodeIfPresent(Int.self, forKey: .requiredApprovals) ?? 0
+            if let drop, !(drop >= 0) { throw ValidationError("models.*.gates.max_metric_drop must be a non-negative number") }
+            if approvals < 0 { throw ValidationError("models.*.gates.required_approvals must not be negative") }
+            policy = PromotionPolicy(maxMetricDrop: drop, requiredApprovals: approvals)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case maxMetricDrop = "max_metric_drop"
+            case requiredApprovals = "required_approvals"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case models }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        models = try c.decodeIfPresent([String: ModelPolicy].self, forKey: .models) ?? [:]
+    }
+
+    static func read(_ path: String, text: String) throws -> RegistryConfig {
+        do {
+            return try YAMLDecoder().decode(RegistryConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw DataError.invalidSchema("\(path): \(SchemaFile.describe(error))")
+        } catch let error as ValidationError {
+            throw DataError.invalidSchema("\(path): \(error.message)")
+        }
+    }
+
+    func policy(for name: String) -> PromotionPolicy {
+        models[name]?.gates ?? PromotionPolicy()
+    }
+}

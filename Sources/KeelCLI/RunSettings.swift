@@ -1,0 +1,59 @@
+import ArgumentParser
+import KeelLearn
+import KeelSearch
+
+/// A training run's settings after flags and the config file are merged: what the registry records, and
+/// what `keel runs reproduce` turns back into the same search.
+struct RunSettings: Codable, Equatable {
+    var timeBudget: Double
+    var trials: Int?
+    var metric: Metric?
+    var seed: UInt64
+    var learners: [String]?
+    var monotone: [String: Int]
+    var balanceClasses: Bool
+    var preferInterpretable: Double?
+    var maxPredictMs: Double?
+    var costs: [Double]?
+    var refitFull: Bool
+    var hyperparameters: [String: [String: Double]]
+    /// Columns read as text regardless of their content (`--categorical` and the config file).
+    var textColumns: [String]
+
+    func searchSettings() throws -> SearchSettings {
+        var settings = SearchSettings()
+        settings.timeBudget = timeBudget
+        settings.trials = trials
+        settings.metric = metric
+        settings.seed = seed
+        settings.learners = learners.map(Set.init)
+        settings.monotone = monotone
+        settings.balanceClasses = balanceClasses
+        settings.preferInterpretable = preferInterpretable
+        settings.maxPredictMilliseconds = maxPredictMs
+        if let costs {
+            guard costs.count == 2 else { throw ValidationError("costs takes [false_positive_cost, false_negative_cost]") }
+            settings.costs = (costs[0], costs[1])
+        }
+        settings.refitFull = refitFull
+        settings.fixed = try FixedHyperparameters(hyperparameters)
+        return settings
+    }
+
+    /// How the report lists what the user changed from the defaults.
+    var overrides: [String] {
+        var lines: [String] = []
+        if let metric { lines.append("metric \(metric.rawValue)") }
+        if let learners { lines.append("learners \(learners.sorted().joined(separator: ", "))") }
+        lines += monotone.sorted { $0.key < $1.key }.map { "monotone \($0.key)=\($0.value > 0 ? "+1" : "-1")" }
+        if balanceClasses { lines.append("class weight balanced") }
+        if let preferInterpretable { lines.append("prefer interpretable within \(preferInterpretable)") }
+        if let maxPredictMs { lines.append("max predict \(maxPredictMs) ms") }
+        if let costs, costs.count == 2 { lines.append("costs FP=\(Format.number(costs[0])), FN=\(Format.number(costs[1]))") }
+        if refitFull { lines.append("--refit-full") }
+        for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
+        }
+        return lines
+    }
+}

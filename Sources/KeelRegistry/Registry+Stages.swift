@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import KeelLearn
+
+/// The outcome of a promotion: the version moved, the production version it archived, and every gate's verdict.
+public struct Promotion: Sendable {
+    public var version: ModelVersion
+    public var replaced: ModelVersion?
+    public var gates: [GateResult]
+    public var forced: Bool
+}
+
+extension Registry {
+    /// Moves `name@version` to staging or production. Production needs the gates of `policy` (holdout metric
+    /// against the current production model on the candidate's holdout, approvals) and any `externalGates`
+    /// the caller evaluated (fairness); a failure blocks unless `force`, which is audited. Promoting to
+    /// production archives the version it replaces.
+    public func promote(name: String, version: Int, to stage: Stage, actor: String, policy: PromotionPolicy = PromotionPolicy(),
+                        externalGates: [GateResult] = [], force: Bool = false,
+                        readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> Promotion {
+        guard stage == .staging || stage == .production else {
+            throw RegistryError.invalid("promote moves a version to staging or production, not \(stage.rawValue)")
+        }
+        let target = try resolve(ModelReference(name: name, selector: .version(version)))
+        let allowed: [Stage] = stage == .staging ? [.candidate] : [.candidate, .staging]
+        guard allowed.contains(target.stage) else {
+            let hint = target.stage == .archived ? " (use `keel models rollback \(name)` to bring back the previous production version)" : ""
+            throw RegistryError.invalid("\(target.reference) is in \(target.stage.rawValue); only \(allowed.map(\.rawValue).joined(separator: " or ")) versions can go to \(stage.rawValue)\(hint)")
+        }
+        var gates: [GateResult] = []
+        if stage == .production {
+            gates = try evaluateGates(candidate: target, policy: policy, readOptions: readOptions) + externalGates
+        }
+        let failed = gates.filter { !$0.passed }
+        if !failed.isEmpty && !force { throw RegistryError.gatesFailed(failed.map { "\($0.gate): \($0.detail)" }) }
+        let forced = !failed.isEmpty
+        return try write { db in
+            // Re-read inside the transaction: another process may have moved versions since the gates ran.
+            let current = try Row.fetchOne(db, sql: "SELECT stage FROM models WHERE name = ? AND version = ?", arguments: [name, version])
+            guard let stageText: String = current?["stage"], stageText == target.stage.rawValue else {
+                throw RegistryError.invalid("\(target.reference) changed stage while it was being promoted; try again")
+            }
+            var replaced: ModelVersion?
+            if stage == .production, let row = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND stage = 'production'", arguments: [name]) {
+                let previous = Registry.modelVersion(row)
+                try moveStage(db, previous, to: .archived, actor: actor, reason: .replaced, forced: false)
+                replaced = previous
+                replaced?.stage = .archived
+            }
+            if stage == .staging, let row = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND stage = 'staging'", arguments: [name]) {
+                try moveStage(db, Registry.modelVersion(row), to: .archived, actor: actor, reason: .replaced, forced: false)
+            }
+            try moveStage(db, target, to: stage, actor: actor, reason: .promoted, forced: forced)
+            var details = ["from": target.stage.rawValue, "to": stage.rawValue, "forced": forced ? "yes" : "no"]
+            if let replaced { details["replaced"] = replaced.reference }
+            for gate in gates { details["gate " + gate.gate] = (gate.passed ? "passed: " : "FAILED: ") + gate.detail }
+            try AuditLog.append(db, actor: actor, action: forced ? "model.promote.forced" : "model.promote", subject: target.reference, details: details)
+            var moved = target
+            moved.stage = stage
+            return Promotion(version: moved, replaced: replaced, gates: gates, forced: forced)
+        }
+    }
+
+    /// The gates for production: the metric against the current production version (both scored on the
+    /// candidate's holdout) and the number of approvals.
+    public func evaluateGates(candidate: ModelVersion, policy: PromotionPolicy,
+                              readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> [GateResult] {
+        var gates: [GateResult] = []
+        if let tolerance = policy.maxMetricDrop {
+            let production = try models(named: candidate.name).first { $0.stage == .production }
+            if let production {
+                let contest = try compare(candidate, production, readOptions: readOptions)
+                let metric = Metric(rawValue: contest.metric) ?? .accuracy
+                let mine = contest.scores[candidate.reference] ?? .nan
+                let theirs = contest.scores[production.reference] ?? .nan
+                let drop = metric.higherIsBetter ? theirs - mine : mine - theirs
+                let passed = drop <= tolerance + 1e-12
+                gates.append(GateResult(gate: "metric", passed: passed, detail: String(
+                    format: "%@ on %@ (%d rows): candidate %.4f, production %@ %.4f, %@ %.4f (tolerance %.4f)",
+                    contest.metric, contest.data, contest.rows, mine, production.reference, theirs,
+                    drop > 0 ? "worse by" : "better by", abs(drop), tolerance)))
+            } else {
+                gates.append(GateResult(gate: "metric", passed: true, detail: "no production version of \(candidate.name) to compare with"))
+            }
+        }
+        if policy.requiredApprovals > 0 {
+            let approvals = try self.approvals(name: candidate.name, version: candidate.version)
+            let passed = approvals.count >= policy.requiredApprovals
+            gates.append(GateResult(gate: "approval", passed: passed, detail: passed
+                ? "approved by \(approvals.map(\.actor).joined(separator: ", "))"
+                : "\(approvals.count) of \(policy.requiredApprovals) required approvals (keel models approve \(candidate.name) \(candidate.version) --by NAME)"))
+        }
+        return gates
+    }
+
+    /// Scores both versions on the first one's holdout (the data the search never saw), with its metric.
+    public func compare(_ first: ModelVersion, _ second: ModelVersion,
+                        readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> HeadToHead {
+        guard let runID = first.run, let file = try run(runID).holdoutSnapshot else {
+            throw RegistryError.notFound("\(first.reference) has no holdout in the registry (it was imported or trained without one)")
+        }
+        let holdout = try loadSnapshot(file)
+        guard let metric = Metric(rawValue: first.metric) else { throw RegistryError.invalid("unknown metric \(first.metric)") }
+        var scores: [String: Double] = [:]
+        for version in [first, second] {
+            let model = try Artifact.read(from: artifactPath(version), options: readOptions).model
+            scores[version.reference] = try HoldoutScoring.score(model, on: holdout, metric: metric)
+        }
+        return HeadToHead(metric: metric.rawValue, rows: holdout.rowCount, data: "holdout of \(first.reference)", scores: scores)
+    }
+
+    /// Puts back the production version that the current one replaced; the current one is archived.
+    public func rollback(name: String, actor: String) throws -> (restored: ModelVersion, retired: ModelVersion) {
+        try write { db in
+            var stack: [Int] = []
+            for row in try Row.fetchAll(db, sql: "SELECT version, reason FROM stage_events WHERE name = ? AND to_stage = 'production' ORDER BY id", arguments: [name]) {
+                if (row["reason"] as String) == StageEvent.Reason.restored.rawValue { stack.removeLast() } else { stack.append(row["version"]) }
+            }
+            guard let currentRow = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND stage = 'production'", arguments: [name]) else {
+                throw RegistryError.invalid("\(name) has no production version to roll back")
+            }
+            let current = Registry.modelVersion(currentRow)
+            guard stack.count >= 2, stack.last == current.version else {
+                throw RegistryError.invalid("\(name)@\(current.version) is the first production version of \(name): there is no earlier one to roll back to")
+            }
+            let previousVersion = stack[stack.count - 2]
+            guard let previousRow = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND version = ?", arguments: [name, previousVersion]) else {
+                throw RegistryError.notFound("\(name)@\(previousVersion) is gone from the registry")
+            }
+            var previous = Registry.modelVersion(previousRow)
+            try moveStage(db, current, to: .archived, actor: actor, reason: .rollback, forced: false)
+            try moveStage(db, previous, to: .production, actor: actor, reason: .restored, forced: false)
+            try AuditLog.append(db, actor: actor, action: "model.rollback", subject: name,
+                                details: ["retired": current.reference, "restored": previous.reference])
+            previous.stage = .production
+            var retired = current
+            retired.stage = .archived
+            return (previous, retired)
+        }
+    }
+
+    /// Records a human sign-off on a version.
+    public func approve(name: String, version: Int, actor: String, comment: String) throws -> Approval {
+        let target = try resolve(ModelReference(name: name, selector: .version(version)))
+        guard !actor.isEmpty else { throw RegistryError.invalid("an approval needs the approver's name (--by)") }
+        let approval = Approval(name: name, version: version, actor: actor, comment: comment, at: Registry.timestamp())
+        try write { db in
+            try db.execute(sql: "INSERT INTO approvals (name, version, actor, comment, at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [name, version, actor, comment, approval.at])
+            try AuditLog.append(db, actor: actor, action: "model.approve", subject: target.reference, details: ["comment": comment])
+        }
+        return approval
+    }
+
+    public func approvals(name: String, version: Int) throws -> [Approval] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM approvals WHERE name = ? AND version = ? ORDER BY id", arguments: [name, version]).map {
+                Approval(name: $0["name"], version: $0["version"], actor: $0["actor"], comment: $0["comment"], at: $0["at"])
+            }
+        }
+    }
+
+    /// Every stage move of `name`, oldest first.
+    public func stageEvents(name: String) throws -> [StageEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM stage_events WHERE name = ? ORDER BY id", arguments: [name]).map { row in
+                StageEvent(name: row["name"], version: row["version"], from: (row["from_stage"] as String?).flatMap(Stage.init(rawValue:)),
+                           to: Stage(rawValue: row["to_stage"]) ?? .archived, actor: row["actor"], at: row["at"],
+                           reason: StageEvent.Reason(rawValue: row["reason"]) ?? .promoted, forced: row["forced"])
+            }
+        }
+    }
+
+    /// Which version was in which stage, from when to when, and who moved it there.
+    public func history(name: String) throws -> [StageTenure] {
+        let events = try stageEvents(name: name)
+        guard !events.isEmpty else { throw RegistryError.notFound("no model named '\(name)' in the registry at \(folder)") }
+        var tenures: [StageTenure] = []
+        var open: [Int: Int] = [:]
+        for event in events {
+            if let index = open[event.version] { tenures[index].until = event.at }
+            open[event.version] = tenures.count
+            tenures.append(StageTenure(version: event.version, stage: event.to, from: event.at, until: nil, movedBy: event.actor, reason: event.reason))
+        }
+        return tenures
+    }
+
+    func moveStage(_ db: Database, _ version: ModelVersion, to stage: Stage, actor: String, reason: StageEvent.Reason, forced: Bool) throws {
+        try db.execute(sql: "UPDATE models SET stage = ? WHERE name = ? AND version = ?", arguments: [stage.rawValue, version.name, version.version])
+        try recordStage(db, version.name, version.version, from: version.stage, to: stage, actor: actor, reason: reason, forced: forced)
+    }
+
+    func recordStage(_ db: Database, _ name: String, _ version: Int, from: Stage?, to: Stage, actor: String, reason: StageEvent.Reason, forced: Bool) throws {
+        try db.execute(sql: """
+            INSERT INTO stage_events (name, version, from_stage, to_stage, actor, at, reason, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [name, version, from?.rawValue, to.rawValue, actor, Registry.timestamp(), reason.rawValue, forced])
+    }
+}
