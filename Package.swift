@@ -81,7 +81,8 @@ let package = Package(
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelTestSupport", "KeelSynthetic"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
+                                                     .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn"], swiftSettings: swiftSettings),
     ]
 )

@@ -124,7 +124,7 @@ public enum FrameSnapshot {
     private static func deflate(_ raw: [UInt8]) throws -> [UInt8] {
         var length = compressBound(uLong(raw.count))
         var out = [UInt8](repeating: 0, count: Int(length))
-        let status = compress2(&out, &length, raw, uLong(raw.count), 6)
+        let status = compress2(&out, &length, raw, uLong(raw.count), Z_BEST_SPEED)
         guard status == Z_OK else { throw DataError.invalidFrame("zlib could not compress the snapshot (status \(status))") }
         out.removeSubrange(Int(length)...)
         return out

@@ -22,7 +22,13 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    static let genesis = String(repeating: "0", count: 64)
+    /// The previous hash of the first entry.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    public init(sequence: Int, at: String, actor: String, action: String, subject: String, details: String, previousHash: String, hash: String) {
+        (self.sequence, self.at, self.actor, self.action, self.subject) = (sequence, at, actor, action, subject)
+        (self.details, self.previousHash, self.hash) = (details, previousHash, hash)
+    }
 }
 
 /// The last entry's position and hash, kept in a file beside the database: deleting the newest entries
@@ -76,7 +82,7 @@ public enum AuditLog {
     static func append(_ db: Database, actor: String, action: String, subject: String, details: [String: String]) throws -> AuditEntry {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence = (last.map { $0["sequence"] as Int } ?? 0) + 1
-        let previous = last.map { $0["hash"] as String } ?? AuditEntry.genesis
+        let previous = last.map { $0["hash"] as String } ?? AuditEntry.genesisHash
         var entry = AuditEntry(sequence: sequence, at: Registry.timestamp(), actor: actor, action: action, subject: subject,
                                details: canonicalJSON(details), previousHash: previous, hash: "")
         entry.hash = entry.expectedHash
@@ -95,7 +101,7 @@ public enum AuditLog {
     /// Checks the chain entry by entry, then against the head file and every signed checkpoint.
     static func verify(_ entries: [AuditEntry], head: AuditHead?, checkpoints: [AuditCheckpoint]) -> AuditVerification {
         var result = AuditVerification(entries: entries.count, checkpoints: checkpoints.count)
-        var previous = AuditEntry.genesis
+        var previous = AuditEntry.genesisHash
         for (index, entry) in entries.enumerated() {
             if entry.sequence != index + 1 {
                 result.problem = "entry \(index + 1) is missing or out of order (found sequence \(entry.sequence) in its place)"

@@ -186,7 +186,7 @@ public final class Registry: Sendable {
 
     private func writeHead(_ db: Database) throws {
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
-        let hash = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY sequence DESC LIMIT 1") ?? AuditEntry.genesis
+        let hash = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY sequence DESC LIMIT 1") ?? AuditEntry.genesisHash
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(AuditHead(count: count, hash: hash))), to: headPath)
