@@ -61,8 +61,9 @@ struct RunsCommand: ParsableCommand {
             abstract: "Replay a run's trial schedule on its data, config and seed; check the model and scores are identical.",
             discussion: """
             The data comes from the registry's snapshot (or --data, which must have the same fingerprint). The run's \
-            trials are replayed in order without the clock, so a time-limited run reproduces too, unless a trial or \
-            the refit was cut short by its deadline (the output says so). Exit code 3 when anything differs.
+            trials and its clock-dependent decisions (trials cut short, an ensemble skipped for time, the refit on \
+            all rows) are replayed without the clock, so a time-limited run reproduces too; only a refit cut short \
+            mid-way cannot be (the output says so). Exit code 3 when anything differs.
             """)
         @Argument(help: "The run number.") var id: Int
         @Option(help: ArgumentHelp("The original data file, when the run kept no snapshot.", valueName: "file")) var data: String?
@@ -80,10 +81,11 @@ struct RunsCommand: ParsableCommand {
                 throw RegistryError.notFound("run \(record.id) registered no model")
             }
             let original = try Artifact.read(from: store.artifactPath(version), options: try keys.readOptions()).model
-            let wasTimed = recorded.trials == nil
             recorded.trials = record.trialCount
+            var settings = try recorded.searchSettings()
+            settings.replay = try? JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
             Terminal.progress("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
-            var replayed = try Search.outcome(frame: frame, schema: schema, settings: try recorded.searchSettings()).model
+            var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
             replayed.textColumns = recorded.textColumns
             var differences: [String] = []
             if try Self.payload(replayed) != Self.payload(original) { differences.append("the model payload differs") }
@@ -98,9 +100,8 @@ struct RunsCommand: ParsableCommand {
                 return
             }
             var message = "run \(record.id) did not reproduce: " + differences.joined(separator: "; ")
-            let cut = try store.trials(ofRun: record.id).filter { $0.status != "completed" }
-            if wasTimed && !cut.isEmpty {
-                message += " (the original was time-limited and its trials \(cut.map { String($0.trial) }.joined(separator: ", ")) were cut short by the clock, so their replay ran further)"
+            if settings.replay?.refitCutShort == true {
+                message += " (the original refit was cut short by the time budget at a round the run could not record)"
             }
             throw CheckFailed(message: message)
         }
@@ -117,6 +118,11 @@ struct RunsCommand: ParsableCommand {
                 throw ValidationError("\(data) is not the run's data: its fingerprint is \(frame.fingerprint.prefix(16)), the run's \(dataset.fingerprint.prefix(16))")
             }
             return frame
+        }
+
+        /// The clock-dependent decisions a run's report recorded.
+        struct RecordedReplay: Decodable {
+            var replay: ReplaySchedule?
         }
 
         /// The model's canonical JSON without its creation time.

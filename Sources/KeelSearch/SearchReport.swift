@@ -33,6 +33,8 @@ public struct SearchReport: Codable, Sendable {
     public var secondsUsed: Double
     public var budgetSeconds: Double?
     public var seed: UInt64
+    /// What `keel runs reproduce` needs to take the same path again without the clock.
+    public var replay: ReplaySchedule
 
     public struct EnsembleSummary: Codable, Sendable {
         /// Trial ids and their weights.

@@ -27,6 +27,9 @@ struct SearchRun {
     var warnings: [String] = []
     var trials: [TrialResult] = []
     var outOfFold: [Int: [Double]] = [:]
+    /// Clock-dependent decisions, recorded for `ReplaySchedule`.
+    var ensembleSkipped = false
+    var refitCutShort = false
 
     /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
     struct Choice {
@@ -115,6 +118,12 @@ struct SearchRun {
                 break
             }
             progress(.trialStarted(id: trials.count + 1, family: candidate.family, summary: candidate.summary))
+            if let replay = settings.replay, replay.stoppedTrials.contains(trials.count + 1) {
+                trials.append(TrialResult(id: trials.count + 1, family: candidate.family, summary: candidate.summary, learner: candidate.learner,
+                                          foldScores: [], mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
+                                          status: .stopped, message: "stopped at the search deadline (replayed)"))
+                continue
+            }
             let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
             trials.append(result)
             if let margins { outOfFold[result.id] = margins }
@@ -153,6 +162,7 @@ struct SearchRun {
         choice.refitSeconds = (ContinuousClock.now - refitStarted).seconds
         if let finalDeadline, ContinuousClock.now >= finalDeadline {
             warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
+            refitCutShort = true
         }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
@@ -169,8 +179,9 @@ struct SearchRun {
               selection.counts.count > 1, let best = choice.best else { return }
         let members = selection.counts.keys.sorted()
         let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
-        if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
+        if settings.replay?.ensembleSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
             warnings.append("an ensemble of \(members.count) models scored better out of fold, but there was no time left to refit it; shipping the best single model")
+            ensembleSkipped = true
             return
         }
         let total = Double(selection.counts.values.reduce(0, +))
@@ -240,7 +251,9 @@ struct SearchRun {
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
             importance: importance ?? [], attributionImportance: attribution, calibration: calibration, refittedOnAllRows: refitted, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
-            seed: settings.seed)
+            seed: settings.seed,
+            replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
+                                   ensembleSkipped: ensembleSkipped, refitCutShort: refitCutShort, refittedOnAllRows: refitted))
         return (trained, report)
     }
 
@@ -260,6 +273,10 @@ struct SearchRun {
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
         let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * Double(choice.shipped.count) * 1.3
+        if let replay = settings.replay, !replay.refittedOnAllRows {
+            warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
+            return false
+        }
         if let finalDeadline, ContinuousClock.now + .seconds(estimate) > finalDeadline {
             warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored")
             return false

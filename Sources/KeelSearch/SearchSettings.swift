@@ -33,8 +33,30 @@ public struct SearchSettings: Sendable {
     public var costs: (falsePositive: Double, falseNegative: Double)?
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
+    /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
+    public var replay: ReplaySchedule?
 
     public init() {}
 
     public static let learnerFamilies = ["linear", "gbdt", "random_forest", "extra_trees", "ebm"]
+}
+
+/// The decisions a time-limited search took because of the clock. With the same data, settings and seed,
+/// these make the search take the same path again without a clock: the same trials, the same trials cut
+/// short, the same ensemble choice, hence the same model.
+public struct ReplaySchedule: Codable, Sendable, Equatable {
+    public var trialCount: Int
+    /// Trials the deadline cut short; a replay records them as stopped without running them.
+    public var stoppedTrials: [Int]
+    /// An ensemble won out of fold but there was no time left to refit it.
+    public var ensembleSkipped: Bool
+    /// The refit of the chosen model was cut short: a replay cannot stop it at the same round.
+    public var refitCutShort: Bool
+    /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
+    public var refittedOnAllRows: Bool
+
+    public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, refitCutShort: Bool, refittedOnAllRows: Bool) {
+        (self.trialCount, self.stoppedTrials, self.ensembleSkipped) = (trialCount, stoppedTrials, ensembleSkipped)
+        (self.refitCutShort, self.refittedOnAllRows) = (refitCutShort, refittedOnAllRows)
+    }
 }

@@ -65,6 +65,32 @@ import Testing
         #expect(reportC.trials.map(\.foldScores) != reportA.trials.map(\.foldScores))
     }
 
+    /// A time-limited run, replayed without the clock from its recorded schedule, gives the same model, even
+    /// when the deadline cut trials short (a budget this tight usually cuts the last trial short).
+    @Test func timeLimitedRunReplaysToTheSameModel() throws {
+        let (frame, schema) = try churn(rows: 6000)
+        var settings = SearchSettings()
+        settings.timeBudget = 4
+        settings.seed = 5
+        let original = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        let schedule = original.report.replay
+        #expect(schedule.trialCount == original.report.trials.count)
+        #expect(schedule.stoppedTrials == original.report.trials.filter { $0.status == .stopped }.map(\.id))
+        settings.trials = schedule.trialCount
+        settings.replay = schedule
+        let replayed = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(replayed.report.trials.map(\.status) == original.report.trials.map(\.status))
+        #expect(replayed.report.trials.map(\.foldScores) == original.report.trials.map(\.foldScores))
+        if !schedule.refitCutShort {
+            var (a, b) = (original.model, replayed.model)
+            (a.createdAt, b.createdAt) = ("", "")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            #expect(try encoder.encode(a) == encoder.encode(b))
+            #expect(original.report.holdoutScore == replayed.report.holdoutScore)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1))) func timeBudgetIsKept() throws {
         let (frame, schema) = try churn(rows: 3000)
         var settings = SearchSettings()
