@@ -16,8 +16,17 @@ struct ServeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A model file from `keel train`.")
-    var model: String
+    @Argument(help: "A model file from `keel train`, or a registered model: NAME, NAME@VERSION or NAME@production.")
+    var model: String?
+
+    @Flag(name: .customLong("registry"), help: "Serve the production version of every model in the registry at /v1/models/NAME/predict and follow promotions and rollbacks.")
+    var fromRegistry = false
+
+    @Option(name: .customLong("registry-path"), help: ArgumentHelp("The registry folder (default: $KEEL_HOME, else ./.keel).", valueName: "path"))
+    var registryPath: String?
+
+    @Option(help: ArgumentHelp("With --registry: how often to look for promotions, e.g. 1s (default).", valueName: "duration"))
+    var poll: DurationArgument?
 
     @Option(help: "Address to listen on (default 127.0.0.1).")
     var host: String?
@@ -55,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var keys: ArtifactReadOptions
 
     func validate() throws {
+        if fromRegistry == (model != nil) { throw ValidationError("give a model (a file or NAME@STAGE) or --registry, not both and not neither") }
+        if let poll, poll.seconds < 0.05 { throw ValidationError("--poll must be at least 50ms") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535") }
         for (name, value) in [("--max-body-bytes", maxBodyBytes), ("--max-rows", maxRows), ("--max-string-length", maxStringLength)] {
@@ -64,7 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let file = try config.map(ServeConfig.read)
-        var settings = ServerSettings(modelPath: model)
+        var registry = RegistryOptions()
+        registry.registry = registryPath
+        var settings = ServerSettings(modelPath: try model.map(registry.modelPath) ?? "")
+        if fromRegistry { settings.registryFolder = registry.folder }
+        if let poll { settings.registryPollSeconds = poll.seconds }
         settings.host = host ?? file?.host ?? settings.host
         settings.port = port ?? file?.port ?? settings.port
         if let limits = file?.limits { settings.limits = limits }

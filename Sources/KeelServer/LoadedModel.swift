@@ -16,14 +16,20 @@ final class LoadedModel: Sendable {
     /// `{"name": …, "version": …}`, encoded once.
     let identityJSON: String
 
-    init(path: String, options: Artifact.ReadOptions, limits: ServerLimits) throws {
+    /// The SHA-256 of the whole file when it came from a registry (its content address), to notice changes.
+    let checksumOfFile: String?
+
+    /// `identity` overrides the name and version of the manifest (a registry's own name and version number).
+    init(path: String, options: Artifact.ReadOptions, limits: ServerLimits, identity: (name: String, version: String)? = nil,
+         checksumOfFile: String? = nil) throws {
         self.path = path
+        self.checksumOfFile = checksumOfFile
         artifact = try Artifact.read(from: path, options: options)
         let manifest = artifact.manifest
         var stem = (path as NSString).lastPathComponent
         if stem.hasSuffix(".keel") { stem.removeLast(5) }
-        name = manifest.name ?? stem
-        version = manifest.version ?? String(artifact.info.checksum.prefix(12))
+        name = identity?.name ?? manifest.name ?? stem
+        version = identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12))
         decoder = RowDecoder(schema: manifest.schema, limits: limits)
         classes = manifest.schema.task?.classes ?? []
         isClassifier = manifest.schema.task?.kind != .regression

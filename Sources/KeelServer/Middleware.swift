@@ -81,7 +81,8 @@ struct AuthMiddleware: RouterMiddleware {
         guard let role = keys.role(of: String(secret)) else {
             throw APIError(.unauthorized, "unauthorized", "the API key is not valid")
         }
-        let needed: APIKeyRole = Self.predictPaths.contains(path) ? .predict : .admin
+        let scoring = Self.predictPaths.contains(path) || (path.hasPrefix("/v1/models/") && (path.hasSuffix("/predict") || path.hasSuffix("/explain")))
+        let needed: APIKeyRole = scoring ? .predict : .admin
         guard role.allows(needed) else {
             throw APIError(.forbidden, "forbidden", "a \(role.rawValue) key may not call \(path); it needs an \(needed.rawValue) key")
         }

@@ -1,35 +1,105 @@
 import KeelRegistry
 import Synchronization
 
-/// The model currently served and the API keys in force. A swap replaces the reference atomically:
+/// The models currently served, by name, and the API keys in force. A swap replaces a reference atomically:
 /// requests that already took the old model finish on it, new ones get the new one.
+///
+/// A server runs from one model file, or from a registry, serving the production version of every model
+/// name and following promotions and rollbacks (`sync`).
 final class ModelSlot: Sendable {
-    private let state: Mutex<(model: LoadedModel, keys: APIKeyStore?)>
+    enum Source: Sendable {
+        case file
+        case registry(Registry)
+    }
+
+    private struct State {
+        var models: [String: LoadedModel]
+        var keys: APIKeyStore?
+    }
+
+    private let state: Mutex<State>
+    let source: Source
     let readOptions: Artifact.ReadOptions
     let limits: ServerLimits
     let keysPath: String?
 
-    init(model: LoadedModel, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?) {
-        state = Mutex((model, keys))
+    init(models: [LoadedModel], source: Source, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?) {
+        state = Mutex(State(models: Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }), keys: keys))
+        self.source = source
         self.readOptions = readOptions
         self.limits = limits
         self.keysPath = keysPath
     }
 
-    var model: LoadedModel { state.withLock { $0.model } }
+    var models: [String: LoadedModel] { state.withLock { $0.models } }
     var keys: APIKeyStore? { state.withLock { $0.keys } }
 
-    /// Loads the model at `path` (default: the current model's path) and the keys file, then swaps both in.
-    /// On any error the running model stays in place.
-    func reload(path: String? = nil) throws -> (old: LoadedModel, new: LoadedModel) {
-        let current = model
-        let fresh = try LoadedModel(path: path ?? current.path, options: readOptions, limits: limits)
-        let keys = try keysPath.map(APIKeyStore.init(path:))
-        let old = state.withLock { state in
-            let old = state.model
-            state = (fresh, keys)
-            return old
+    /// The model `/v1/predict` answers with: the only one served.
+    func primary() throws -> LoadedModel {
+        let models = self.models
+        guard models.count == 1, let only = models.values.first else {
+            throw APIError(.notFound, "model_not_found", models.isEmpty
+                ? "no model is in production in the registry yet"
+                : "this server serves several models: use /v1/models/{name}/predict with one of \(models.keys.sorted().joined(separator: ", "))")
         }
-        return (old, fresh)
+        return only
+    }
+
+    func model(named name: String) throws -> LoadedModel {
+        guard let model = models[name] else {
+            throw APIError(.notFound, "model_not_found", "no model named '\(name)' is served; served: \(models.keys.sorted().joined(separator: ", "))", field: "name")
+        }
+        return model
+    }
+
+    /// File mode: loads the model at `path` (default: the current file) and the keys file, then swaps both
+    /// in. Registry mode: reads the registry's production versions now. On any error nothing changes.
+    func reload(path: String? = nil) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+        switch source {
+        case .registry:
+            guard path == nil else {
+                throw APIError(.unprocessableContent, "invalid_body", "a server following a registry loads production versions; promote instead of naming a file", field: "model")
+            }
+            let keys = try keysPath.map(APIKeyStore.init(path:))
+            state.withLock { $0.keys = keys }
+            return try sync()
+        case .file:
+            let current = try primary()
+            let fresh = try LoadedModel(path: path ?? current.path, options: readOptions, limits: limits)
+            let keys = try keysPath.map(APIKeyStore.init(path:))
+            let old = state.withLock { state in
+                let old = state.models.values.first
+                state = State(models: [fresh.name: fresh], keys: keys)
+                return old
+            }
+            return [(old, fresh)]
+        }
+    }
+
+    /// Registry mode: loads every production version that differs from the one served (by artefact
+    /// checksum) and swaps it in; drops names with no production version. Returns what changed.
+    @discardableResult
+    func sync() throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+        guard case .registry(let registry) = source else { return [] }
+        let production = try registry.models().filter { $0.stage == .production }
+        let served = models
+        var fresh: [String: LoadedModel] = [:]
+        for version in production where served[version.name]?.checksumOfFile != version.artifact {
+            fresh[version.name] = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
+                                                  identity: (version.name, String(version.version)), checksumOfFile: version.artifact)
+        }
+        let gone = Set(served.keys).subtracting(production.map(\.name))
+        guard !fresh.isEmpty || !gone.isEmpty else { return [] }
+        return state.withLock { state in
+            var changes: [(old: LoadedModel?, new: LoadedModel?)] = []
+            for (name, model) in fresh.sorted(by: { $0.key < $1.key }) {
+                changes.append((state.models[name], model))
+                state.models[name] = model
+            }
+            for name in gone.sorted() {
+                changes.append((state.models.removeValue(forKey: name), nil))
+            }
+            return changes
+        }
     }
 }

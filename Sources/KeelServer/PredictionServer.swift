@@ -35,9 +35,20 @@ public enum PredictionServer {
         var configured = Logger(label: "keel.server")
         configured.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let logger = configured
-        let model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
         let keys = try settings.keysPath.map(APIKeyStore.init(path:))
-        let slot = ModelSlot(model: model, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
+        let slot: ModelSlot
+        var follower: Task<Void, Never>?
+        if let folder = settings.registryFolder {
+            let registry = try Registry(folder: folder, create: false)
+            slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
+                             keysPath: settings.keysPath)
+            try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "start")
+            follower = follow(registry, slot: slot, every: settings.registryPollSeconds, logger: logger)
+        } else {
+            let model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
+            slot = ModelSlot(models: [model], source: .file, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
+        }
+        defer { follower?.cancel() }
         let router = makeRouter(slot: slot, logger: logger)
         if keys?.isEmpty ?? true {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
@@ -62,7 +73,8 @@ public enum PredictionServer {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "keel"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
-                logger.info("serving", metadata: ["url": .string("\(scheme)://\(settings.host):\(port)"), "model": .string(model.name), "version": .string(model.version)])
+                let served = slot.models.values.sorted { $0.name < $1.name }.map { "\($0.name)@\($0.version)" }.joined(separator: ",")
+                logger.info("serving", metadata: ["url": .string("\(scheme)://\(settings.host):\(port)"), "models": .string(served)])
                 onListening("\(scheme)://\(settings.host):\(port)")
             },
             logger: logger
@@ -76,17 +88,29 @@ public enum PredictionServer {
         router.add(middleware: AuthMiddleware(slot: slot))
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
-            let model = slot.model
-            return json(#"{"status":"ready","model":\#(model.identityJSON)}"#)
+            let models = slot.models.values.sorted { $0.name < $1.name }
+            guard !models.isEmpty else { throw APIError(.serviceUnavailable, "not_ready", "no model is in production in the registry yet") }
+            if case .file = slot.source { return json(#"{"status":"ready","model":\#(models[0].identityJSON)}"#) }
+            return json(#"{"status":"ready","models":[\#(models.map(\.identityJSON).joined(separator: ","))]}"#)
         }
         router.post("/v1/predict") { request, context in
-            try await predict(request, context: context, slot: slot)
+            try await predict(request, context: context, model: try slot.primary(), limits: slot.limits)
         }
         router.post("/v1/explain") { request, context in
-            try await explain(request, context: context, slot: slot)
+            try await explain(request, context: context, model: try slot.primary(), limits: slot.limits)
         }
-        router.get("/v1/model") { _, _ in json(try slot.model.manifestJSON()) }
-        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.render(for: slot.model)) }
+        router.get("/v1/model") { _, _ in json(try slot.primary().manifestJSON()) }
+        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.render(for: try slot.primary())) }
+        router.get("/v1/models") { _, _ in
+            json("[" + slot.models.values.sorted { $0.name < $1.name }.map(\.identityJSON).joined(separator: ",") + "]")
+        }
+        router.post("/v1/models/:name/predict") { request, context in
+            try await predict(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
+        }
+        router.post("/v1/models/:name/explain") { request, context in
+            try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
+        }
+        router.get("/v1/models/:name") { _, context in json(try slot.model(named: context.parameters.require("name")).manifestJSON()) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
@@ -107,19 +131,22 @@ public enum PredictionServer {
                     path = text
                 }
             }
-            let (old, new) = try reload(slot: slot, path: path, logger: logger, requestID: context.requestID)
-            return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
+            let changes = try reload(slot: slot, path: path, logger: logger, requestID: context.requestID)
+            if case .file = slot.source, let change = changes.first, let new = change.new, let old = change.old {
+                return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
+            }
+            let items = changes.map { #"{"model":\#($0.new?.identityJSON ?? "null"),"previous":\#($0.old?.identityJSON ?? "null")}"# }
+            return json(#"{"changes":[\#(items.joined(separator: ","))]}"#)
         }
         return router
     }
 
     // MARK: Handlers
 
-    static func predict(_ request: Request, context: KeelRequestContext, slot: ModelSlot) async throws -> Response {
-        // The model is taken once: a reload during this request does not change what answers it.
-        let model = slot.model
+    /// The caller takes the model once: a reload during this request does not change what answers it.
+    static func predict(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits) async throws -> Response {
         var request = request
-        let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+        let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
         let frame = try model.decoder.frame(rows)
         let predictions: [TrainedModel.Prediction]
@@ -164,12 +191,11 @@ public enum PredictionServer {
     }
 
     /// Attributions and reason codes for the posted rows; `?top_k=N` sets the reasons per direction.
-    static func explain(_ request: Request, context: KeelRequestContext, slot: ModelSlot) async throws -> Response {
-        let model = slot.model
+    static func explain(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits) async throws -> Response {
         let topK = request.uri.queryParameters.get("top_k", as: Int.self) ?? 3
         guard (1...50).contains(topK) else { throw APIError(.unprocessableContent, "invalid_parameter", "top_k must be 1 to 50", field: "top_k") }
         var request = request
-        let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+        let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
         let frame = try model.decoder.frame(rows)
         let explanations: [RowExplanation]
@@ -219,19 +245,52 @@ public enum PredictionServer {
         return json(writer.text)
     }
 
-    static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) throws -> (old: LoadedModel, new: LoadedModel) {
+    static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         do {
-            let result = try slot.reload(path: path)
+            let changes = try slot.reload(path: path)
             ServerMetrics.shared.reload(succeeded: true)
-            logger.info("model reloaded", metadata: [
-                "request_id": .string(requestID ?? "-"), "model": .string(result.new.name), "version": .string(result.new.version),
-                "previous_version": .string(result.old.version),
-            ])
-            return result
+            if case .registry(let registry) = slot.source {
+                try recordSwaps(changes, registry: registry, logger: logger, trigger: requestID ?? "reload")
+            }
+            for change in changes {
+                logger.info("model reloaded", metadata: [
+                    "request_id": .string(requestID ?? "-"), "model": .string(change.new?.name ?? change.old?.name ?? "-"),
+                    "version": .string(change.new?.version ?? "-"), "previous_version": .string(change.old?.version ?? "-"),
+                ])
+            }
+            return changes
+        } catch let error as APIError {
+            throw error
         } catch {
             ServerMetrics.shared.reload(succeeded: false)
             logger.error("model reload failed; still serving the previous model", metadata: ["error": .string(String(describing: error))])
             throw APIError(.unprocessableContent, "reload_failed", "the model could not be loaded, the previous one stays in service: \(error)")
+        }
+    }
+
+    /// Looks for promotions and rollbacks every `interval` seconds and swaps the changed models in.
+    private static func follow(_ registry: Registry, slot: ModelSlot, every interval: Double, logger: Logger) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                do {
+                    try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "registry")
+                } catch {
+                    logger.error("could not follow the registry; still serving the current models", metadata: ["error": .string(String(describing: error))])
+                }
+            }
+        }
+    }
+
+    /// Logs each swap and appends it to the registry's audit log, so the log says what production served when.
+    private static func recordSwaps(_ changes: [(old: LoadedModel?, new: LoadedModel?)], registry: Registry, logger: Logger, trigger: String) throws {
+        for change in changes {
+            let name = change.new?.name ?? change.old?.name ?? "-"
+            let subject = change.new.map { "\($0.name)@\($0.version)" } ?? name
+            logger.info("serving model", metadata: ["model": .string(name), "version": .string(change.new?.version ?? "none"),
+                                                    "previous_version": .string(change.old?.version ?? "none"), "trigger": .string(trigger)])
+            try registry.audit(actor: "server", action: "server.reload", subject: subject,
+                               details: ["previous": change.old.map { "\($0.name)@\($0.version)" } ?? "none", "trigger": trigger])
         }
     }
 

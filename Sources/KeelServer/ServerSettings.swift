@@ -15,7 +15,12 @@ public struct ServerLimits: Codable, Sendable, Equatable {
 
 /// Everything `keel serve` is configured with (flags over `keel.yaml`'s `server:` section over defaults).
 public struct ServerSettings: Sendable {
+    /// The model file served; ignored when `registryFolder` is set.
     public var modelPath: String
+    /// Serve the production version of every model in this registry and follow promotions.
+    public var registryFolder: String?
+    /// How often a registry-following server looks for promotions and rollbacks.
+    public var registryPollSeconds = 1.0
     public var host = "127.0.0.1"
     public var port = 8080
     public var limits = ServerLimits()

@@ -1,11 +1,13 @@
 import Foundation
 import KeelRegistry
 import KeelTestSupport
+import Synchronization
 import Testing
 
 /// The registry through the command line, as a team would use it: train registers, references work
-/// wherever a model file does, gates block and --force is audited, tampering exits 3, runs reproduce.
-@Suite struct RegistryCommandTests {
+/// wherever a model file does, gates block and --force is audited, tampering exits 3, runs reproduce, and a
+/// server following the registry swaps models on promotion and rollback without a failed request.
+@Suite(.serialized) struct RegistryCommandTests {
     struct Workspace {
         var folder: URL
         var data: String
@@ -101,5 +103,63 @@ import Testing
 
         let missing = try w.keel(["predict", "nosuchmodel@3", w.data])
         #expect(missing.status == 1 && missing.stderr.contains("no model named 'nosuchmodel'"), "\(missing.stderr)")
+    }
+
+    @Test func serverFollowsPromotionsAndRollbacksWithoutAFailedRequest() throws {
+        let w = try Self.workspace()
+        for learner in ["gbdt", "linear"] {
+            #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", learner, "--quiet", "--out", "\(learner).keel"]).status == 0)
+        }
+        let notReady = try ServerProcess(["--registry", "--registry-path", w.registry, "--poll", "100ms", "--keys-file", w.folder.appendingPathComponent("none.json").path],
+                                         in: w.folder)
+        #expect(try notReady.client.get("/readyz").status == 503, "nothing in production yet")
+        notReady.stop()
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--poll", "100ms", "--keys-file", w.folder.appendingPathComponent("none.json").path],
+                                       in: w.folder)
+        let client = server.client
+        let row = try #require(try ServedModels.jsonRows(csv: w.data, model: w.folder.appendingPathComponent("gbdt.keel").path).first)
+        func servedVersion() throws -> String? {
+            ((try client.post("/v1/models/churn/predict", row).json)?["model"] as? [String: Any])?["version"] as? String
+        }
+        #expect(try servedVersion() == "1")
+        let stop = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let seen = Mutex<[String: Int]>([:])
+        let done = DispatchGroup()
+        for path in ["/v1/models/churn/predict", "/v1/predict"] {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                while !stop.load(ordering: .relaxed) {
+                    do {
+                        let response = try client.post(path, row)
+                        let version = (response.json?["model"] as? [String: Any])?["version"] as? String ?? "?"
+                        if response.status != 200 || !["1", "2"].contains(version) { failures.withLock { $0.append("\(response.status) \(response.body)") } }
+                        seen.withLock { $0[version, default: 0] += 1 }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        var switchSeconds: [Double] = []
+        for (command, expected) in [(["models", "promote", "churn", "2", "--to", "production"], "2"), (["models", "rollback", "churn"], "1")] {
+            let started = Date()
+            #expect(try w.keel(command).status == 0)
+            while try servedVersion() != expected, Date().timeIntervalSince(started) < 10 { Thread.sleep(forTimeInterval: 0.02) }
+            switchSeconds.append(Date().timeIntervalSince(started))
+            #expect(try servedVersion() == expected)
+        }
+        stop.store(true, ordering: .relaxed)
+        done.wait()
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })")
+        #expect(Set(seen.withLock { $0 }.keys) == ["1", "2"], "\(seen.withLock { $0 })")
+        #expect(switchSeconds.allSatisfy { $0 < 5 }, "\(switchSeconds)")
+        #expect(try client.post("/v1/models/other/predict", row).status == 404)
+        #expect(server.stop() == 0)
+        let audit = try w.keel(["audit", "export"]).stdout
+        #expect(audit.components(separatedBy: "\"server.reload\"").count - 1 == 3, "start, promotion, rollback")
+        #expect(try w.keel(["audit", "verify"]).status == 0)
     }
 }
