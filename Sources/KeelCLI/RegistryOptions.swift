@@ -16,15 +16,12 @@ struct RegistryOptions: ParsableArguments {
         try Registry(folder: folder, create: create)
     }
 
-    /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`).
+    /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`)
+    /// when a registry exists. Anything that looks like a path (a `/` or a `.keel` ending) stays a path, so
+    /// a missing file is reported as one.
     func modelPath(_ argument: String) throws -> String {
-        if FileManager.default.fileExists(atPath: argument) { return argument }
-        guard let reference = ModelReference(argument) else {
-            throw ValidationError("no model file '\(argument)' (and it is not a registry reference such as NAME, NAME@3 or NAME@production)")
-        }
-        guard Registry.exists(at: folder) else {
-            throw ValidationError("no model file '\(argument)', and no registry at \(folder) to look it up in (--registry or KEEL_HOME)")
-        }
+        if FileManager.default.fileExists(atPath: argument) || argument.contains("/") || argument.hasSuffix(".keel") { return argument }
+        guard let reference = ModelReference(argument), Registry.exists(at: folder) else { return argument }
         let registry = try open()
         return registry.artifactPath(try registry.resolve(reference))
     }

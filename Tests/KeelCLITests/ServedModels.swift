@@ -21,7 +21,7 @@ enum ServedModels {
         let boosted = folder.appendingPathComponent("boosted.keel").path
         let linear = folder.appendingPathComponent("linear.keel").path
         for (learner, out) in [("gbdt", boosted), ("linear", linear)] {
-            let result = try! KeelProcess.run(["train", data, "--target", "churned", "--trials", "2", "--learner", learner, "--out", out, "--quiet"])
+            let result = try! KeelProcess.run(["train", data, "--target", "churned", "--trials", "2", "--learner", learner, "--out", out, "--quiet", "--no-registry"])
             precondition(result.status == 0, result.stderr)
         }
         return Setup(folder: folder, data: data, boosted: boosted, linear: linear)
