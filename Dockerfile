@@ -3,7 +3,7 @@
 #   docker run -p 8080:8080 -v "$PWD:/models" keel serve /models/model.keel --host 0.0.0.0
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 FROM ${SWIFT_IMAGE} AS build
-RUN apt-get update && apt-get install -y --no-install-recommends zlib1g-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends zlib1g-dev libsqlite3-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -12,7 +12,7 @@ RUN swift build -c release --static-swift-stdlib --product keel \
     && cp "$(swift build -c release --show-bin-path)/keel" /keel && strip /keel
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends zlib1g libstdc++6 ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends zlib1g libsqlite3-0 libstdc++6 ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 keel
 COPY --from=build /keel /usr/local/bin/keel
 USER keel

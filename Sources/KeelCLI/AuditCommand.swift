@@ -112,9 +112,16 @@ struct DatasetsCommand: ParsableCommand {
 
         func run() throws {
             let dataset = try registry.open().dataset(fingerprint)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(dataset), as: UTF8.self))
+            // The stored schema and profile are JSON documents themselves: show them as such, not as strings.
+            var document: [String: Any] = [
+                "fingerprint": dataset.fingerprint, "name": dataset.name, "source": dataset.source, "rows": dataset.rows,
+                "columns": dataset.columns, "snapshot": dataset.snapshot ?? NSNull(), "registered": dataset.createdAt,
+            ]
+            for (key, text) in [("schema", dataset.schemaJSON), ("profile", dataset.profileJSON)] {
+                document[key] = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? text
+            }
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 }

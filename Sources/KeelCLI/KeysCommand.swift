@@ -16,6 +16,14 @@ struct KeysCommand: AsyncParsableCommand {
         var keysFile: String?
 
         var path: String { keysFile ?? APIKeyStore.defaultPath() }
+
+        /// Key changes go into the audit log of the registry the keys file lives in, when there is one.
+        func audit(_ action: String, subject: String, details: [String: String]) throws {
+            let folder = (path as NSString).deletingLastPathComponent
+            guard Registry.exists(at: folder.isEmpty ? "." : folder) else { return }
+            try Registry(folder: folder.isEmpty ? "." : folder, create: false)
+                .audit(actor: Registry.currentUser, action: action, subject: subject, details: details)
+        }
     }
 
     struct Create: AsyncParsableCommand {
@@ -35,6 +43,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             var keys = try APIKeyStore(path: store.path)
             let (record, secret) = try keys.create(role: role, name: name)
+            try store.audit("key.create", subject: record.id, details: ["name": record.name, "role": record.role.rawValue])
             Terminal.progress("created \(record.role.rawValue) key \(record.id) ('\(record.name)') in \(store.path); the secret below is shown only now")
             print(secret)
         }
@@ -63,6 +72,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             var keys = try APIKeyStore(path: store.path)
             guard try keys.revoke(id: id) else { throw ValidationError("no API key with id '\(id)' in \(store.path)") }
+            try store.audit("key.revoke", subject: id, details: [:])
             Terminal.progress("revoked key \(id)")
         }
     }

@@ -68,9 +68,12 @@ import Testing
         #expect(compare.status == 0 && compare.stdout.contains("holdout of churn@1") && compare.stdout.contains("holdout of churn@2"))
 
         // The audit log holds every action with its actor; an edited head is caught with exit code 3.
+        let key = try KeelProcess.run(["keys", "create", "--role", "predict", "--keys-file", w.registry + "/api-keys.json"], in: w.folder)
+        #expect(key.status == 0)
         let export = try w.keel(["audit", "export", "--format", "jsonl"])
+        #expect(!export.stdout.contains(key.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "the secret never reaches the log")
         let actions = export.stdout.split(separator: "\n").compactMap { try? JSONDecoder().decode(AuditEntry.self, from: Data($0.utf8)) }
-        for action in ["dataset.register", "run.train", "model.register", "model.promote", "model.approve", "model.rollback", "config.add"] {
+        for action in ["dataset.register", "run.train", "model.register", "model.promote", "model.approve", "model.rollback", "config.add", "key.create"] {
             #expect(actions.contains { $0.action == action }, "\(action) missing from the audit log")
         }
         #expect(try w.keel(["audit", "verify"]).status == 0)
