@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelLearn", targets: ["KeelLearn"]),
         .library(name: "KeelExplain", targets: ["KeelExplain"]),
+        .library(name: "KeelMonitor", targets: ["KeelMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn", "KeelExplain"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
+        .target(name: "KeelMonitor", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
         .target(
             name: "KeelRegistry",
             dependencies: [
@@ -68,7 +70,7 @@ let package = Package(
         .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer", "KeelExplain",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer", "KeelExplain", "KeelMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn"], swiftSettings: swiftSettings),

@@ -31,6 +31,9 @@ public struct TrainedModel: Codable, Sendable {
     public var calibration: Calibration?
     /// Binary classifiers: the positive class is predicted when its probability is at least this (0.5 when nil).
     public var decisionThreshold: Double?
+    /// The training data's distributions and the holdout's predictions, for drift monitoring. Kept in the
+    /// payload (encrypted with it), since it holds a sample of raw values. Nil in artefacts from before it.
+    public var referenceProfile: ReferenceProfile?
 
     public init(keelVersion: String, createdAt: String, schema: Schema, pipeline: Pipeline, model: FittedModel, metric: Metric,
                 validation: String, crossValidatedScore: Double, holdoutScore: Double, dataFingerprint: String, seed: UInt64,
@@ -81,6 +84,16 @@ public struct TrainedModel: Codable, Sendable {
                 }
                 return Prediction(label: classes[best], value: nil, probabilities: p)
             }
+        }
+    }
+
+    /// The one number per prediction that monitoring follows: the positive-class probability (binary), the
+    /// top probability (multiclass), the value (regression).
+    public func monitoredScore(_ prediction: Prediction) -> Double {
+        switch schema.task?.kind {
+        case .binary: prediction.probabilities.count > 1 ? prediction.probabilities[1] : .nan
+        case .multiclass: prediction.probabilities.max() ?? .nan
+        default: prediction.value ?? .nan
         }
     }
 

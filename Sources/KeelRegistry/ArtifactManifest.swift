@@ -25,7 +25,8 @@ public struct ArtifactManifest: Codable, Sendable, Equatable {
     public var trialCount: Int
     public var textColumns: [String]
     public var payload: PayloadInfo
-    /// Per-feature reference distributions for drift monitoring; empty until the monitoring stage fills it.
+    /// Per-feature missing rates of the training data: a summary of the model's reference profile (the full
+    /// profile, with a sample of raw values, is in the payload, encrypted with it).
     public var referenceProfile: [String: ReferenceColumn]?
 
     public struct PayloadInfo: Codable, Sendable, Equatable {
@@ -37,7 +38,7 @@ public struct ArtifactManifest: Codable, Sendable, Equatable {
         public var encryption: String?
     }
 
-    /// Reference statistics of one feature (a slot kept stable for the monitoring stage).
+    /// The summary of one feature's reference, as the manifest shows it.
     public struct ReferenceColumn: Codable, Sendable, Equatable {
         public var missingRate: Double
     }
@@ -61,6 +62,9 @@ public struct ArtifactManifest: Codable, Sendable, Equatable {
         trialCount = model.trialSchedule.count
         textColumns = model.textColumns
         self.payload = payload
-        referenceProfile = nil
+        // Only missing rates: the manifest is readable without the key, the full profile holds raw values.
+        referenceProfile = model.referenceProfile.map { profile in
+            Dictionary(profile.columns.map { ($0.name, ReferenceColumn(missingRate: $0.missingRate)) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 }

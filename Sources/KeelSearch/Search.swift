@@ -33,8 +33,16 @@ public enum Search {
         var search = try SearchRun(frame: frame, schema: schema, settings: settings, progress: progress)
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
-        let (model, report) = try search.finish(choice, progress: progress)
-        return SearchOutcome(model: model, report: report, holdout: search.typed.selecting(rows: search.plan.holdout.validation))
+        var (model, report) = try search.finish(choice, progress: progress)
+        let holdout = search.typed.selecting(rows: search.plan.holdout.validation)
+        // Features as the model was trained on them; predictions on rows it never saw, as production's will be.
+        var profile = ReferenceProfile.make(frame: search.searchFrame, features: schema.featureNames, seed: settings.seed &+ 41)
+        if holdout.rowCount > 0 {
+            let scores = try model.predict(holdout).map(model.monitoredScore)
+            profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seed &+ 43)
+        }
+        model.referenceProfile = profile
+        return SearchOutcome(model: model, report: report, holdout: holdout)
     }
 
     // MARK: Steps
