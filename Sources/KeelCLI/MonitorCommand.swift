@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelMonitor
+import KeelRegistry
+
+/// `keel monitor MODEL --current DATA.csv`: drift, performance and bias against the model's reference.
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Compare current data with a model's training reference: data drift, concept drift, bias.",
+        discussion: """
+        Data drift is decided per feature by effect size (PSI, Wasserstein in standard deviations, Jensen-Shannon) \
+        supported by a test (Kolmogorov-Smirnov or chi-square) after a false-discovery-rate correction, so large \
+        samples do not flag every feature. With the target in the data, performance per time window is compared \
+        with the holdout score and ADWIN, Page-Hinkley and DDM watch the error stream. Protected columns of binary \
+        models get a bias audit. Exit code 3 when anything raises an alert.
+        """
+    )
+
+    @Argument(help: "A model file, or a registered model: NAME, NAME@VERSION or NAME@production.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The current data (CSV, optionally .gz).", valueName: "file"))
+    var current: String
+
+    @Option(help: ArgumentHelp("A column of dates that orders the rows for performance over time (default: the schema's time column).", valueName: "column"))
+    var timeColumn: String?
+
+    @Option(help: ArgumentHelp("Performance window length, e.g. 1d, 7d (default: ten equal windows).", valueName: "duration"))
+    var bucket: DurationArgument?
+
+    @Option(help: ArgumentHelp("A protected attribute to audit for bias (repeatable; default: the schema's protected columns).", valueName: "column"))
+    var protected: [String] = []
+
+    @Option(help: "How far below the holdout score a window may fall (default 0.05).")
+    var tolerance: Double = 0.05
+
+    @Option(help: "PSI at which a feature counts as drifted (default 0.2).")
+    var psi: Double?
+
+    @Option(help: "Adjusted p-value that must support an effect (default 0.01).")
+    var alpha: Double?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write a self-contained HTML report.", valueName: "file"))
+    var html: String?
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var keys: ArtifactReadOptions
+
+    func validate() throws {
+        if !(tolerance >= 0) { throw ValidationError("--tolerance must not be negative") }
+        if let psi, !(psi > 0) { throw ValidationError("--psi must be positive") }
+        if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1") }
+    }
+
+    func run() async throws {
+        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
+        var options = CSVOptions()
+        options.stringColumns = Set(trained.textColumns)
+        let raw = try CSVReader.read(path: current, options: options)
+        // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
+        let frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
+        var settings = MonitorSettings()
+        if let psi { settings.thresholds.psi = psi }
+        if let alpha { settings.thresholds.alpha = alpha }
+        settings.timeColumn = timeColumn
+        settings.bucketSeconds = bucket?.seconds
+        settings.tolerance = tolerance
+        if !protected.isEmpty { settings.protected = protected }
+        let report = try Monitor.run(model: trained, data: frame, modelName: model, dataName: current,
+                                     createdAt: ISO8601DateFormatter().string(from: Date()), settings: settings)
+        if let html { try AtomicFile.write(report.html(), to: html) }
+        print(json ? try JSONOutput.string(report) : Self.text(report))
+        if !report.alerts.isEmpty {
+            throw CheckFailed(message: "\(report.alerts.count) monitoring alert\(report.alerts.count == 1 ? "" : "s") for \(model) on \(current)")
+        }
+    }
+
+    /// The model's schema restricted to the columns the current file has (monitoring data may lack some).
+    static func presentColumns(of schema: Schema, in frame: Frame) -> Schema {
+        var restricted = schema
+        restricted.columns = schema.columns.filter { frame[$0.name] != nil }
+        if let target = schema.target, frame[target] == nil { restricted.target = nil }
+        return restricted
+    }
+
+    static func text(_ report: MonitorReport) -> String {
+        let drift = report.dataDrift
+        var lines = ["data drift (\(drift.currentRows) rows; PSI ≥ \(drift.thresholds.psi), Wasserstein ≥ \(drift.thresholds.normalizedWasserstein) sd or Jensen-Shannon ≥ \(drift.thresholds.jensenShannon), with adjusted p < \(drift.thresholds.alpha)):", ""]
+        let features = drift.features + (drift.predictions.map { [$0] } ?? [])
+        lines += TextTable.render(header: ["feature", "PSI", "test", "adj. p", "W (sd)", "JS", "missing", "unseen", "drift"], rows: features.map { f in
+            [f.name, Format.fixed(f.psi, 3), f.testName ?? "-", f.adjustedPValue.map { $0 < 1e-4 ? String(format: "%.1e", $0) : Format.fixed($0, 4) } ?? "-",
+             f.normalizedWasserstein.map { Format.fixed($0, 3) } ?? "-", f.jensenShannon.map { Format.fixed($0, 3) } ?? "-",
+             "\(Format.fixed(f.referenceMissingRate * 100, 1))→\(Format.fixed(f.currentMissingRate * 100, 1))%", Format.fixed(f.unseenRate * 100, 1) + "%",
+             f.drifted ? "YES" : ""]
+        }, rightAligned: [1, 3, 4, 5, 7])
+        if let concept = report.conceptDrift {
+            lines += ["", "performance (\(concept.metric); holdout \(Format.fixed(concept.baseline, 4)), now \(Format.fixed(concept.overall, 4))):"]
+            for window in concept.windows {
+                lines.append("  \(label(window.start)): \(Format.fixed(window.score, 4)) on \(window.rows) rows (\(window.change >= 0 ? "+" : "")\(Format.fixed(window.change, 4)))\(window.degraded ? "  DEGRADED" : "")")
+            }
+            for finding in concept.detectors {
+                lines.append("  \(finding.detector): \(finding.rows.isEmpty ? "no drift in the error stream" : "drift at \(finding.rows.count) point(s), first at row \(finding.rows[0])\(finding.times.map { " (\(label($0[0])))" } ?? "")")")
+            }
+        }
+        for audit in report.bias {
+            lines += ["", "bias audit of \(audit.attribute) (selected = \(audit.positiveClass)): parity difference \(Format.fixed(audit.demographicParityDifference * 100, 1))%, disparate impact \(Format.fixed(audit.disparateImpactRatio, 2))" +
+                      (audit.equalOpportunityDifference.map { ", equal opportunity difference \(Format.fixed($0 * 100, 1))%" } ?? "")]
+            for group in audit.groups {
+                lines.append("  \(group.group): \(group.count) rows, selected \(Format.fixed(group.selectionRate * 100, 1))%" +
+                             (group.truePositiveRate.map { ", TPR \(Format.fixed($0 * 100, 1))%" } ?? ""))
+            }
+        }
+        lines += ["", report.alerts.isEmpty ? "no alerts" : "alerts:"] + report.alerts.map { "  - \($0)" }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func label(_ value: Double) -> String {
+        guard value > 1e8 else { return "rows from \(Int(value))" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date(timeIntervalSince1970: value))
+    }
+}
