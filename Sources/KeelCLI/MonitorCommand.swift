@@ -33,7 +33,7 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A protected attribute to audit for bias (repeatable; default: the schema's protected columns).", valueName: "column"))
     var protected: [String] = []
 
-    @Option(help: "How far below the holdout score a window may fall (default 0.05).")
+    @Option(help: "How much worse than the holdout score a window may be, relative to it (default 0.05: 5%).")
     var tolerance: Double = 0.05
 
     @Option(help: "PSI at which a feature counts as drifted (default 0.2).")
@@ -98,6 +98,14 @@ struct MonitorCommand: AsyncParsableCommand {
              "\(Format.fixed(f.referenceMissingRate * 100, 1))→\(Format.fixed(f.currentMissingRate * 100, 1))%", Format.fixed(f.unseenRate * 100, 1) + "%",
              f.drifted ? "YES" : ""]
         }, rightAligned: [1, 3, 4, 5, 7])
+        if let timeline = report.timeline, !timeline.windows.isEmpty {
+            let first = timeline.firstDrift
+            lines += ["", "drift over time (\(timeline.windows.count) windows from \(label(timeline.windows[0]))):"]
+            for name in timeline.features {
+                let count = timeline.drifted[timeline.features.firstIndex(of: name)!].filter { $0 }.count
+                lines.append("  \(name): " + (first[name].map { "drifted in \(count) of \(timeline.windows.count) windows, first from \(label($0))" } ?? "no window drifted"))
+            }
+        }
         if let concept = report.conceptDrift {
             lines += ["", "performance (\(concept.metric); holdout \(Format.fixed(concept.baseline, 4)), now \(Format.fixed(concept.overall, 4))):"]
             for window in concept.windows {

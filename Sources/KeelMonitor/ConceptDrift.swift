@@ -36,7 +36,8 @@ public struct ConceptDriftReport: Codable, Sendable, Equatable {
     ///   - outputs: the model's outputs as `Metric.evaluate` takes them (probabilities per class, or values).
     ///   - errors: one value in [0, 1] per row for the detectors (0/1 misclassification, or a scaled residual).
     ///   - times: seconds per row; rows are put in time order. Without times, windows are equal row counts.
-    ///   - tolerance: how much worse than the baseline a window may be before it is degraded.
+    ///   - tolerance: how much worse than the baseline a window may be, relative to it (0.05: 5%), before it
+    ///     is degraded; relative, so one setting serves AUC and RMSE alike.
     public static func analyse(metric: Metric, baseline: Double, truth: [Double], outputs: [Double], classCount: Int,
                                errors: [Double], times: [Double]?, bucketSeconds: Double?, tolerance: Double) throws -> ConceptDriftReport {
         let n = truth.count
@@ -71,11 +72,11 @@ public struct ConceptDriftReport: Codable, Sendable, Equatable {
             guard let value = try? score(group.rows), value.isFinite else { continue }
             let change = signed(value)
             windows.append(PerformanceWindow(start: group.start, end: group.end, rows: group.rows.count, score: value, change: change,
-                                             degraded: change < -tolerance))
+                                             degraded: change < -tolerance * abs(baseline)))
         }
         let degraded = windows.filter(\.degraded)
         if !degraded.isEmpty {
-            alerts.append("\(metric.rawValue) fell more than \(tolerance) below the holdout's \(String(format: "%.4f", baseline)) in \(degraded.count) of \(windows.count) windows")
+            alerts.append("\(metric.rawValue) was more than \(String(format: "%g", tolerance * 100))% worse than the holdout's \(String(format: "%.4f", baseline)) in \(degraded.count) of \(windows.count) windows")
         }
         let ordered = order.map { errors[$0] }
         var findings = [

@@ -9,7 +9,7 @@ public struct MonitorSettings: Sendable {
     public var timeColumn: String?
     /// Window length in seconds; nil for ten equal windows.
     public var bucketSeconds: Double?
-    /// How far below the holdout score a window may fall before it counts as degraded.
+    /// How much worse than the holdout score a window may be, relative to it, before it counts as degraded.
     public var tolerance = 0.05
     /// Protected attributes to audit; nil audits the schema's protected columns.
     public var protected: [String]?
@@ -39,11 +39,15 @@ public enum Monitor {
         let predictions = try? model.predict(data)
         let drift = DataDrift.analyse(reference: reference, current: data, predictions: predictions?.map(model.monitoredScore),
                                       thresholds: settings.thresholds, seed: settings.seed)
+        let timeName = settings.timeColumn ?? model.schema.columns(withRole: .time).first?.name
+        let timeline = try timeName.map { try self.timeline(reference: reference, data: data, timeColumn: $0, settings: settings) }
         var concept: ConceptDriftReport?
         var bias: [BiasAudit] = []
         guard let task = model.schema.task, let targetName = model.schema.target, let target = data[targetName] else {
-            return MonitorReport(model: modelName, data: dataName, createdAt: createdAt, dataDrift: drift, conceptDrift: nil,
-                                 bias: try audits(model: model, data: data, predictions: predictions, truth: nil, settings: settings))
+            var report = MonitorReport(model: modelName, data: dataName, createdAt: createdAt, dataDrift: drift, conceptDrift: nil,
+                                       bias: try audits(model: model, data: data, predictions: predictions, truth: nil, settings: settings))
+            report.timeline = timeline
+            return report
         }
         let labelled = (0..<data.rowCount).filter { !target.isMissing(at: $0) }
         let frame = data.selecting(rows: labelled)
@@ -59,18 +63,45 @@ public enum Monitor {
                 let classes = task.classes ?? []
                 errors = zip(scored, truth.values).map { classes[Int($1)] == $0.label ? 0 : 1 }
             }
-            let timeName = settings.timeColumn ?? model.schema.columns(withRole: .time).first?.name
-            var times: [Double]?
-            if let timeName {
-                guard let column = frame[timeName] else { throw MonitorError.invalid("the data has no time column '\(timeName)'") }
-                times = DataDrift.numbers(column.kind == .numeric || column.kind == .datetime ? column : try column.converted(to: .datetime))
-            }
+            let times = try timeName.map { try self.times(frame, column: $0) }
             concept = try ConceptDriftReport.analyse(metric: model.metric, baseline: model.holdoutScore, truth: truth.values, outputs: outputs,
                                                      classCount: truth.classCount, errors: errors, times: times,
                                                      bucketSeconds: settings.bucketSeconds, tolerance: settings.tolerance)
             bias = try audits(model: model, data: frame, predictions: scored, truth: truth.values, settings: settings)
         }
-        return MonitorReport(model: modelName, data: dataName, createdAt: createdAt, dataDrift: drift, conceptDrift: concept, bias: bias)
+        var report = MonitorReport(model: modelName, data: dataName, createdAt: createdAt, dataDrift: drift, conceptDrift: concept, bias: bias)
+        report.timeline = timeline
+        return report
+    }
+
+    static func times(_ frame: Frame, column name: String) throws -> [Double] {
+        guard let column = frame[name] else { throw MonitorError.invalid("the data has no time column '\(name)'") }
+        return DataDrift.numbers(column.kind == .numeric || column.kind == .datetime ? column : try column.converted(to: .datetime))
+    }
+
+    /// Data drift in each window of `bucketSeconds` (or each tenth of the time range).
+    static func timeline(reference: ReferenceProfile, data: Frame, timeColumn: String, settings: MonitorSettings) throws -> DriftTimeline {
+        let times = try self.times(data, column: timeColumn)
+        let present = times.filter { !$0.isNaN }
+        guard let first = present.min(), let last = present.max() else {
+            return DriftTimeline(windows: [], features: reference.columns.map(\.name), psi: [], drifted: [])
+        }
+        let width = settings.bucketSeconds ?? max((last - first) / 10, 1)
+        let origin = settings.bucketSeconds == nil ? first : (first / width).rounded(.down) * width
+        var rows: [Int: [Int]] = [:]
+        for (row, t) in times.enumerated() where !t.isNaN { rows[min(Int((t - origin) / width), settings.bucketSeconds == nil ? 9 : .max), default: []].append(row) }
+        let windows = rows.keys.sorted().filter { rows[$0]!.count >= settings.thresholds.minimumRows }
+        var psi = [[Double]](repeating: [], count: reference.columns.count)
+        var drifted = [[Bool]](repeating: [], count: reference.columns.count)
+        for window in windows {
+            let report = DataDrift.analyse(reference: reference, current: data.selecting(rows: rows[window]!), thresholds: settings.thresholds,
+                                           seed: settings.seed &+ UInt64(window))
+            for (f, feature) in report.features.enumerated() {
+                psi[f].append(feature.psi)
+                drifted[f].append(feature.drifted)
+            }
+        }
+        return DriftTimeline(windows: windows.map { origin + Double($0) * width }, features: reference.columns.map(\.name), psi: psi, drifted: drifted)
     }
 
     private static func audits(model: TrainedModel, data: Frame, predictions: [TrainedModel.Prediction]?, truth: [Double]?,

@@ -6,6 +6,8 @@ public struct MonitorReport: Codable, Sendable, Equatable {
     public var data: String
     public var createdAt: String
     public var dataDrift: DataDriftReport
+    /// Drift per time window, when the data has a time column: when each feature started to drift.
+    public var timeline: DriftTimeline?
     public var conceptDrift: ConceptDriftReport?
     public var bias: [BiasAudit]
     public var alerts: [String]
@@ -32,6 +34,16 @@ public struct MonitorReport: Codable, Sendable, Equatable {
             body += "<td>\(escape(feature.reasons.joined(separator: "; ")))</td></tr>"
         }
         body += "</table>"
+        if let timeline, !timeline.windows.isEmpty {
+            body += "<h2>Drift over time</h2><p>PSI per feature and window; red cells drifted (same rule as above, per window).</p><table><tr><th>feature</th>"
+            body += timeline.windows.map { "<th>\(escape(label($0)))</th>" }.joined() + "</tr>"
+            for (f, name) in timeline.features.enumerated() {
+                body += "<tr><td>\(escape(name))</td>" + timeline.windows.indices.map { w in
+                    "<td\(timeline.drifted[f][w] ? " class=cell-drift" : "")>\(number(timeline.psi[f][w]))</td>"
+                }.joined() + "</tr>"
+            }
+            body += "</table>"
+        }
         body += "<h2>Reference and current distributions</h2><div class=grid>"
         let shown = (dataDrift.predictions.map { [$0] } ?? []) + dataDrift.features.sorted { ($0.drifted ? 1 : 0, $0.psi) > ($1.drifted ? 1 : 0, $1.psi) }.prefix(12)
         for feature in shown where !feature.bins.isEmpty { body += histogram(feature) }
@@ -54,7 +66,7 @@ public struct MonitorReport: Codable, Sendable, Equatable {
         let style = """
         body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}
         td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}tr.drift td{background:#fde2e2}.alerts li{color:#b00020}.ok{color:#1b7f3b}
-        .grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0}figcaption{font-size:12px}svg text{font-size:10px}
+        td.cell-drift{background:#d62728;color:#fff}.grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0}figcaption{font-size:12px}svg text{font-size:10px}
         """
         return "<!doctype html><html><head><meta charset=utf-8><title>Keel monitoring: \(escape(model))</title><style>\(style)</style></head><body>\(body)</body></html>\n"
     }
@@ -73,7 +85,7 @@ public struct MonitorReport: Codable, Sendable, Equatable {
             svg += "<text x=\(String(format: "%.1f", Double(label) + length + 4)) y=\(y + 13)>\(number(feature.psi))</text>"
         }
         let threshold = Double(label) + Double(width - label - 60) * dataDrift.thresholds.psi / top
-        svg += "<line x1=\(String(format: "%.1f", threshold)) x2=\(String(format: "%.1f", threshold)) y1=0 y2=\(features.count * rowHeight) stroke=#333 stroke-dasharray=4/>"
+        svg += "<line x1=\(String(format: "%.1f", threshold)) x2=\(String(format: "%.1f", threshold)) y1=0 y2=\(features.count * rowHeight) stroke='#333' stroke-dasharray='4'/>"
         return svg + "</svg>"
     }
 
@@ -103,9 +115,9 @@ public struct MonitorReport: Codable, Sendable, Equatable {
         func x(_ i: Int) -> Double { 30 + (width - 60) * Double(i) / Double(concept.windows.count - 1) }
         func y(_ v: Double) -> Double { 10 + (height - 20) * (1 - (v - low) / span) }
         var svg = "<svg width=\(Int(width)) height=\(Int(height) + 20) role=img aria-label=\"performance over time\">"
-        svg += "<line x1=30 x2=\(Int(width) - 30) y1=\(String(format: "%.1f", y(concept.baseline))) y2=\(String(format: "%.1f", y(concept.baseline))) stroke=#333 stroke-dasharray=4/>"
+        svg += "<line x1=30 x2=\(Int(width) - 30) y1=\(String(format: "%.1f", y(concept.baseline))) y2=\(String(format: "%.1f", y(concept.baseline))) stroke='#333' stroke-dasharray='4'/>"
         let points = concept.windows.indices.map { String(format: "%.1f,%.1f", x($0), y(concept.windows[$0].score)) }.joined(separator: " ")
-        svg += "<polyline points=\"\(points)\" fill=none stroke=#4c78a8 stroke-width=2/>"
+        svg += "<polyline points=\"\(points)\" fill='none' stroke='#4c78a8' stroke-width='2'/>"
         for (i, window) in concept.windows.enumerated() {
             svg += "<circle cx=\(String(format: "%.1f", x(i))) cy=\(String(format: "%.1f", y(window.score))) r=4 fill=\"\(window.degraded ? "#d62728" : "#4c78a8")\"><title>\(number(window.score)) on \(window.rows) rows</title></circle>"
         }
@@ -129,5 +141,24 @@ public struct MonitorReport: Codable, Sendable, Equatable {
     private func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// Drift of each feature in each time window of the current data.
+public struct DriftTimeline: Codable, Sendable, Equatable {
+    /// Window starts, seconds since 1970.
+    public var windows: [Double]
+    public var features: [String]
+    /// psi[feature][window]
+    public var psi: [[Double]]
+    public var drifted: [[Bool]]
+
+    /// The first window in which each feature drifted (nil: never).
+    public var firstDrift: [String: Double] {
+        var first: [String: Double] = [:]
+        for (f, name) in features.enumerated() {
+            if let w = drifted[f].firstIndex(of: true) { first[name] = windows[w] }
+        }
+        return first
     }
 }
