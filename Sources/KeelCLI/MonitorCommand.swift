@@ -22,7 +22,16 @@ struct MonitorCommand: AsyncParsableCommand {
     var model: String
 
     @Option(help: ArgumentHelp("The current data (CSV, optionally .gz).", valueName: "file"))
-    var current: String
+    var current: String?
+
+    @Flag(help: "Monitor the predictions the server logged for this registered model (with feedback labels as the target).")
+    var fromLog = false
+
+    @Option(help: ArgumentHelp("With --from-log: how far back, e.g. 24h, 7d (default 24h).", valueName: "duration"))
+    var since: DurationArgument?
+
+    @Option(help: ArgumentHelp("Leave a feature out of the drift analysis (repeatable), e.g. one the log stores hashed.", valueName: "column"))
+    var ignore: [String] = []
 
     @Option(help: ArgumentHelp("A column of dates that orders the rows for performance over time (default: the schema's time column).", valueName: "column"))
     var timeColumn: String?
@@ -52,18 +61,38 @@ struct MonitorCommand: AsyncParsableCommand {
     @OptionGroup var keys: ArtifactReadOptions
 
     func validate() throws {
+        if fromLog == (current != nil) { throw ValidationError("give --current DATA.csv or --from-log, one of them") }
+        if since != nil && !fromLog { throw ValidationError("--since goes with --from-log") }
         if !(tolerance >= 0) { throw ValidationError("--tolerance must not be negative") }
         if let psi, !(psi > 0) { throw ValidationError("--psi must be positive") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1") }
     }
 
     func run() async throws {
-        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
-        var options = CSVOptions()
-        options.stringColumns = Set(trained.textColumns)
-        let raw = try CSVReader.read(path: current, options: options)
-        // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
-        let frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
+        var trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
+        let frame: Frame
+        let dataName: String
+        var timeColumn = self.timeColumn
+        if fromLog {
+            (frame, dataName) = try loggedData(schema: trained.schema)
+            timeColumn = timeColumn ?? LoggedFrame.timeColumn
+            // Fields the log leaves out are not drift; they are simply not there.
+            let absent = trained.schema.featureNames.filter { frame[$0] == nil }
+            if !absent.isEmpty { Terminal.progress("note: not in the prediction log, so not monitored: \(absent.joined(separator: ", "))") }
+            trained.referenceProfile?.columns.removeAll { absent.contains($0.name) }
+        } else {
+            let path = current ?? ""
+            var options = CSVOptions()
+            options.stringColumns = Set(trained.textColumns)
+            let raw = try CSVReader.read(path: path, options: options)
+            // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
+            frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
+            dataName = path
+        }
+        if let unknown = ignore.first(where: { trained.schema[$0] == nil }) {
+            throw ValidationError("--ignore \(unknown): the model has no such column")
+        }
+        trained.referenceProfile?.columns.removeAll { ignore.contains($0.name) }
         var settings = MonitorSettings()
         if let psi { settings.thresholds.psi = psi }
         if let alpha { settings.thresholds.alpha = alpha }
@@ -71,13 +100,27 @@ struct MonitorCommand: AsyncParsableCommand {
         settings.bucketSeconds = bucket?.seconds
         settings.tolerance = tolerance
         if !protected.isEmpty { settings.protected = protected }
-        let report = try Monitor.run(model: trained, data: frame, modelName: model, dataName: current,
+        let report = try Monitor.run(model: trained, data: frame, modelName: model, dataName: dataName,
                                      createdAt: ISO8601DateFormatter().string(from: Date()), settings: settings)
         if let html { try AtomicFile.write(report.html(), to: html) }
         print(json ? try JSONOutput.string(report) : Self.text(report))
         if !report.alerts.isEmpty {
-            throw CheckFailed(message: "\(report.alerts.count) monitoring alert\(report.alerts.count == 1 ? "" : "s") for \(model) on \(current)")
+            throw CheckFailed(message: "\(report.alerts.count) monitoring alert\(report.alerts.count == 1 ? "" : "s") for \(model) on \(dataName)")
         }
+    }
+
+    /// The logged predictions of the registered model named by `model` over the last `since`.
+    private func loggedData(schema: Schema) throws -> (Frame, String) {
+        guard let reference = ModelReference(model) else { throw ValidationError("--from-log needs a registered model name, not '\(model)'") }
+        let store = try registry.open()
+        let window = since?.seconds ?? 86_400
+        let logged = try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)
+        guard !logged.isEmpty else {
+            throw ValidationError("no predictions of \(reference.name) were logged in the last \(since?.description ?? "24h") (serve with --log-predictions)")
+        }
+        let labelled = logged.filter { $0.label != nil }.count
+        Terminal.progress("\(logged.count) logged predictions of \(reference.name), \(labelled) with feedback labels")
+        return (try LoggedFrame.make(logged, schema: schema), "prediction log of \(reference.name), last \(since?.description ?? "24h")")
     }
 
     /// The model's schema restricted to the columns the current file has (monitoring data may lack some).

@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --registry: how often to look for promotions, e.g. 1s (default).", valueName: "duration"))
     var poll: DurationArgument?
 
+    @Flag(help: "Log every prediction into the registry (see `prediction_log:` in keel.yaml for sampling, retention, exclusions and hashing); enables POST /v1/feedback.")
+    var logPredictions = false
+
     @Option(help: "Address to listen on (default 127.0.0.1).")
     var host: String?
 
@@ -96,8 +99,31 @@ struct ServeCommand: AsyncParsableCommand {
         settings.tlsKeyPath = tlsKey ?? file?.tls?.key
         settings.keysPath = keysFile ?? file?.keysFile ?? APIKeyStore.defaultPath()
         settings.logLevel = logLevel ?? file?.logLevel ?? settings.logLevel
+        settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
         try await PredictionServer.run(settings: settings, readOptions: try keys.readOptions()) { url in
             Terminal.progress("listening on \(url)")
         }
+    }
+
+    private func predictionLogSettings(_ config: ServeConfig.PredictionLogConfig?, registry folder: String) throws -> PredictionLogSettings? {
+        guard logPredictions || config?.enabled == true else { return nil }
+        var settings = PredictionLogSettings(registryFolder: folder)
+        guard let config else { return settings }
+        if let rate = config.sampleRate {
+            guard rate > 0 && rate <= 1 else { throw ValidationError("prediction_log.sample_rate must be in (0, 1], not \(rate)") }
+            settings.sampleRate = rate
+        }
+        if let text = config.retention {
+            guard let seconds = DurationArgument.parse(text), seconds > 0 else { throw ValidationError("prediction_log.retention must be a duration such as 30d, not '\(text)'") }
+            settings.retentionSeconds = seconds
+        }
+        settings.excluded = Set(config.exclude)
+        settings.hashed = Set(config.hash)
+        if let file = config.hashKeyFile {
+            settings.hashKey = try KeyedHasher(file: file)
+        } else if let key = ProcessInfo.processInfo.environment["KEEL_LOG_HASH_KEY"] {
+            settings.hashKey = try KeyedHasher(base64: key)
+        }
+        return settings
     }
 }

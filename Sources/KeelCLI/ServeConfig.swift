@@ -15,6 +15,13 @@ import Yams
 ///   log_level: info
 ///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024}
 ///   tls: {certificate: cert.pem, key: key.pem}
+///   prediction_log:
+///     enabled: true
+///     sample_rate: 1.0          # share of requests logged
+///     retention: 30d
+///     exclude: [email]          # never stored
+///     hash: [customer_id]       # stored as HMAC-SHA256 (joinable, not readable)
+///     hash_key_file: .keel/log-hash.key
 /// ```
 struct ServeConfig: Decodable {
     var host: String?
@@ -24,6 +31,33 @@ struct ServeConfig: Decodable {
     var logLevel: String?
     var limits: ServerLimits?
     var tls: TLSFiles?
+    var predictionLog: PredictionLogConfig?
+
+    struct PredictionLogConfig: Decodable {
+        var enabled: Bool
+        var sampleRate: Double?
+        var retention: String?
+        var exclude: [String]
+        var hash: [String]
+        var hashKeyFile: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case enabled, retention, exclude, hash
+            case sampleRate = "sample_rate"
+            case hashKeyFile = "hash_key_file"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+            sampleRate = try c.decodeIfPresent(Double.self, forKey: .sampleRate)
+            retention = try c.decodeIfPresent(String.self, forKey: .retention)
+            exclude = try c.decodeIfPresent([String].self, forKey: .exclude) ?? []
+            hash = try c.decodeIfPresent([String].self, forKey: .hash) ?? []
+            hashKeyFile = try c.decodeIfPresent(String.self, forKey: .hashKeyFile)
+        }
+    }
 
     struct TLSFiles: Decodable {
         var certificate: String
@@ -44,6 +78,7 @@ struct ServeConfig: Decodable {
         case idleTimeout = "idle_timeout"
         case keysFile = "keys_file"
         case logLevel = "log_level"
+        case predictionLog = "prediction_log"
     }
 
     init(from decoder: any Decoder) throws {
@@ -56,6 +91,7 @@ struct ServeConfig: Decodable {
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         limits = try c.decodeIfPresent(StrictLimits.self, forKey: .limits)?.limits
         tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls)
+        predictionLog = try c.decodeIfPresent(PredictionLogConfig.self, forKey: .predictionLog)
     }
 
     /// Limits with unknown keys rejected; absent keys keep their defaults.

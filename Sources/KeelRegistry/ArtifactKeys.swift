@@ -92,3 +92,28 @@ enum KeyFile {
         return data
     }
 }
+
+/// HMAC-SHA256 under a secret key: logged fields that must stay joinable (a customer id) but not readable.
+public struct KeyedHasher: Sendable {
+    private let raw: Data
+
+    /// A key file holding at least 16 bytes (raw, or base64 text such as `keel keys generate-encryption` writes).
+    public init(file: String) throws {
+        let data = try KeyFile.read(file)
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = Data(base64Encoded: text) ?? data
+        guard key.count >= 16 else { throw ArtifactError.invalidKey("the hash key file \(file) must hold at least 16 bytes (e.g. from `keel keys generate-encryption`)") }
+        raw = key
+    }
+
+    public init(base64: String) throws {
+        guard let key = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), key.count >= 16 else {
+            throw ArtifactError.invalidKey("KEEL_LOG_HASH_KEY must be base64 of at least 16 bytes")
+        }
+        raw = key
+    }
+
+    public func hash(_ text: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: raw)).map { String(format: "%02x", $0) }.joined()
+    }
+}

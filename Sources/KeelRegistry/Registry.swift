@@ -137,6 +137,7 @@ public final class Registry: Sendable {
                 """)
             try db.execute(sql: AuditLog.createSQL)
         }
+        migrator.registerMigration("v2-prediction-log") { db in try createPredictionLog(db) }
         return migrator
     }
 

@@ -13,6 +13,8 @@ final class LoadedModel: Sendable {
     let decoder: RowDecoder
     let classes: [String]
     let isClassifier: Bool
+    /// The schema's id column, whose value in a request keys the prediction log (for erasure).
+    let idColumn: String?
     /// `{"name": …, "version": …}`, encoded once.
     let identityJSON: String
 
@@ -33,6 +35,7 @@ final class LoadedModel: Sendable {
         decoder = RowDecoder(schema: manifest.schema, limits: limits)
         classes = manifest.schema.task?.classes ?? []
         isClassifier = manifest.schema.task?.kind != .regression
+        idColumn = manifest.schema.columns(withRole: .id).first?.name
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("name"); writer.string(name)

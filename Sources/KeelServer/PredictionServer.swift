@@ -49,7 +49,9 @@ public enum PredictionServer {
             slot = ModelSlot(models: [model], source: .file, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
         }
         defer { follower?.cancel() }
-        let router = makeRouter(slot: slot, logger: logger)
+        let predictionLogger = try settings.predictionLog.map(PredictionLogger.init(settings:))
+        let logWriter = predictionLogger.map { writer in Task { await writer.run(logger: logger) } }
+        let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger)
         if keys?.isEmpty ?? true {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
         }
@@ -80,9 +82,12 @@ public enum PredictionServer {
             logger: logger
         )
         try await app.runService()
+        // In-flight requests have finished: write what they logged before exiting.
+        logWriter?.cancel()
+        await logWriter?.value
     }
 
-    static func makeRouter(slot: ModelSlot, logger: Logger) -> Router<KeelRequestContext> {
+    static func makeRouter(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger? = nil) -> Router<KeelRequestContext> {
         let router = Router(context: KeelRequestContext.self)
         router.add(middleware: RequestHandlingMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(slot: slot))
@@ -94,7 +99,7 @@ public enum PredictionServer {
             return json(#"{"status":"ready","models":[\#(models.map(\.identityJSON).joined(separator: ","))]}"#)
         }
         router.post("/v1/predict") { request, context in
-            try await predict(request, context: context, model: try slot.primary(), limits: slot.limits)
+            try await predict(request, context: context, model: try slot.primary(), limits: slot.limits, log: predictionLog)
         }
         router.post("/v1/explain") { request, context in
             try await explain(request, context: context, model: try slot.primary(), limits: slot.limits)
@@ -105,7 +110,8 @@ public enum PredictionServer {
             json("[" + slot.models.values.sorted { $0.name < $1.name }.map(\.identityJSON).joined(separator: ",") + "]")
         }
         router.post("/v1/models/:name/predict") { request, context in
-            try await predict(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
+            try await predict(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits,
+                              log: predictionLog)
         }
         router.post("/v1/models/:name/explain") { request, context in
             try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
@@ -114,6 +120,9 @@ public enum PredictionServer {
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
+        }
+        router.post("/v1/feedback") { request, context in
+            try await feedback(request, context: context, slot: slot, log: predictionLog)
         }
         router.post("/v1/admin/reload") { request, context in
             var request = request
@@ -144,7 +153,8 @@ public enum PredictionServer {
     // MARK: Handlers
 
     /// The caller takes the model once: a reload during this request does not change what answers it.
-    static func predict(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits) async throws -> Response {
+    static func predict(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits,
+                        log: PredictionLogger? = nil) async throws -> Response {
         var request = request
         let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
@@ -187,7 +197,71 @@ public enum PredictionServer {
         writer.endArray()
         writer.endObject()
         ServerMetrics.shared.predictions(classCounts: counts, confidences: confidences, values: values)
+        if let log, log.samples() {
+            let now = Date().timeIntervalSince1970
+            let trained = model.artifact.model
+            log.offer(zip(rows, predictions).enumerated().map { index, pair in
+                let (inputs, subject) = log.inputs(pair.0, idColumn: model.idColumn)
+                return PredictionRecord(model: model.name, version: model.version, requestID: context.requestID, row: index, time: now,
+                                        inputs: inputs, prediction: pair.1.label, score: trained.monitoredScore(pair.1), subject: subject)
+            })
+        }
         return json(writer.text)
+    }
+
+    /// `POST /v1/feedback`: ground truth for earlier predictions, by request id and row:
+    /// `{"request_id": "…", "row": 0, "label": "yes"}` or `{"feedback": [ … ]}`.
+    static func feedback(_ request: Request, context: KeelRequestContext, slot: ModelSlot, log: PredictionLogger?) async throws -> Response {
+        guard let log else {
+            throw APIError(.notFound, "feedback_disabled", "this server does not log predictions, so there is nothing to attach labels to (enable prediction_log)")
+        }
+        var request = request
+        let body = try parse(try await collect(&request, limit: slot.limits.maxBodyBytes))
+        guard case .object(let members) = body else { throw APIError(.badRequest, "invalid_body", "the body must be a JSON object") }
+        var items: [[(key: String, value: JSONValue)]] = []
+        if members.count == 1, members[0].key == "feedback" {
+            guard case .array(let array) = members[0].value, !array.isEmpty, array.count <= slot.limits.maxRows else {
+                throw APIError(.unprocessableContent, "invalid_field", "feedback must be an array of 1 to \(slot.limits.maxRows) objects", field: "feedback")
+            }
+            for (index, item) in array.enumerated() {
+                guard case .object(let fields) = item else { throw APIError(.unprocessableContent, "invalid_field", "feedback[\(index)] must be an object", field: "feedback") }
+                items.append(fields)
+            }
+        } else {
+            items = [members]
+        }
+        let now = Date().timeIntervalSince1970
+        var accepted = 0
+        for (index, fields) in items.enumerated() {
+            var requestID: String?, row = 0, label: String?
+            for (key, value) in fields {
+                switch (key, value) {
+                case ("request_id", .string(let text)) where !text.isEmpty && text.count <= 200: requestID = text
+                case ("row", .number(let x)) where x >= 0 && x == x.rounded() && x < 1e9: row = Int(x)
+                case ("label", .string(let text)) where text.count <= slot.limits.maxStringLength: label = text
+                case ("label", .number(let x)): label = NumberFormatting.canonical(x)
+                case ("label", .bool(let b)): label = b ? "true" : "false"
+                case ("request_id", _), ("row", _), ("label", _):
+                    throw APIError(.unprocessableContent, "invalid_field", "\(key) has the wrong type or range", row: items.count > 1 ? index : nil, field: key)
+                default:
+                    throw APIError(.unprocessableContent, "unknown_field", "unknown field '\(key)'; feedback takes request_id, row and label", row: items.count > 1 ? index : nil, field: key)
+                }
+            }
+            guard let requestID else { throw APIError(.unprocessableContent, "missing_field", "request_id is required", row: items.count > 1 ? index : nil, field: "request_id") }
+            guard let label else { throw APIError(.unprocessableContent, "missing_field", "label is required", row: items.count > 1 ? index : nil, field: "label") }
+            let known: Bool
+            do {
+                known = try log.registry.recordFeedback(requestID: requestID, row: row, label: label, time: now)
+            } catch {
+                throw APIError(.serviceUnavailable, "store_unavailable", "the feedback could not be stored: \(error)")
+            }
+            guard known else {
+                throw APIError(.notFound, "unknown_prediction", "no logged prediction has request_id '\(requestID)' and row \(row) (not sampled, not yet written, or expired)",
+                               row: items.count > 1 ? index : nil, field: "request_id")
+            }
+            accepted += 1
+        }
+        return json(#"{"accepted":\#(accepted)}"#)
     }
 
     /// Attributions and reason codes for the posted rows; `?top_k=N` sets the reasons per direction.

@@ -59,6 +59,12 @@ final class ServerMetrics: Sendable {
         for v in values { value.record(v) }
     }
 
+    /// Prediction log records written, and dropped because the queue was full or the store failed.
+    func predictionLog(written: Int = 0, dropped: Int = 0) {
+        if written > 0 { Counter(label: "keel_prediction_log_written_total").increment(by: written) }
+        if dropped > 0 { Counter(label: "keel_prediction_log_dropped_total").increment(by: dropped) }
+    }
+
     func reload(succeeded: Bool) {
         Counter(label: "keel_model_reloads_total", dimensions: [("result", succeeded ? "ok" : "error")]).increment()
     }

@@ -31,6 +31,8 @@ public struct ServerSettings: Sendable {
     /// The API keys file; when it holds keys, every endpoint but the health checks requires one.
     public var keysPath: String?
     public var logLevel = "info"
+    /// Log every (sampled) prediction to a registry's store, for monitoring and feedback.
+    public var predictionLog: PredictionLogSettings?
 
     public init(modelPath: String) {
         self.modelPath = modelPath

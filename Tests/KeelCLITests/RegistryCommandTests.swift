@@ -165,4 +165,70 @@ import Testing
         #expect(audit.components(separatedBy: "\"server.reload\"").count - 1 == 3, "start, promotion, rollback")
         #expect(try w.keel(["audit", "verify"]).status == 0)
     }
+
+    @Test func predictionLogFeedbackMonitorFromLogAndErasure() throws {
+        let w = try Self.workspace()
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        let key = w.folder.appendingPathComponent("hash.key").path
+        #expect(try KeelProcess.run(["keys", "generate-encryption", "--out", key], in: w.folder).status == 0)
+        let config = w.folder.appendingPathComponent("keel.yaml").path
+        try """
+        server:
+          prediction_log:
+            exclude: [usage_hours]
+            hash: [customer_id]
+            hash_key_file: \(key)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--log-predictions", "--config", config,
+                                        "--keys-file", w.folder.appendingPathComponent("none.json").path], in: w.folder)
+        let client = server.client
+        let rows = try ServedModels.jsonRows(csv: w.data, model: w.folder.appendingPathComponent("m.keel").path)
+        let labels = try String(contentsOfFile: w.data, encoding: .utf8).split(separator: "\n").dropFirst().map { String($0.split(separator: ",").last!) }
+        var sent: [(request: String, row: Int, label: String)] = []
+        for start in stride(from: 0, to: 300, by: 50) {
+            let response = try client.post("/v1/models/churn/predict", "{\"rows\":[\(rows[start..<start + 50].joined(separator: ","))]}")
+            #expect(response.status == 200)
+            let id = try #require(response.json?["request_id"] as? String)
+            for offset in 0..<50 { sent.append((id, offset, labels[start + offset])) }
+        }
+        // Labels arrive later, by request id and row; the log is written in the background, so wait for it.
+        let first = "{\"request_id\":\"\(sent[0].request)\",\"row\":0,\"label\":\"\(sent[0].label)\"}"
+        let deadline = Date().addingTimeInterval(10)
+        while try client.post("/v1/feedback", first).status != 200, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let batch = sent.dropFirst().map { "{\"request_id\":\"\($0.request)\",\"row\":\($0.row),\"label\":\"\($0.label)\"}" }
+        for chunk in stride(from: 0, to: batch.count, by: 100) {
+            let response = try client.post("/v1/feedback", "{\"feedback\":[\(batch[chunk..<min(chunk + 100, batch.count)].joined(separator: ","))]}")
+            #expect(response.status == 200, "\(response.body)")
+        }
+        let unknown = try client.post("/v1/feedback", "{\"request_id\":\"nope\",\"label\":\"yes\"}")
+        #expect(unknown.status == 404 && unknown.errorCode == "unknown_prediction")
+        let bad = try client.post("/v1/feedback", "{\"request_id\":\"x\",\"label\":\"yes\",\"extra\":1}")
+        #expect(bad.status == 422 && bad.errorField == "extra")
+        #expect(try client.get("/metrics").body.contains("keel_prediction_log_written_total 300"))
+        #expect(server.stop() == 0)
+
+        let monitor = try w.keel(["monitor", "churn", "--from-log", "--since", "1h", "--json", "--ignore", "customer_id"])
+        #expect([0, 3].contains(monitor.status), "\(monitor.stderr)")
+        #expect(monitor.stderr.contains("300 logged predictions of churn, 300 with feedback labels"), "\(monitor.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(monitor.stdout.utf8)) as? [String: Any])
+        let features = try #require((report["dataDrift"] as? [String: Any])?["features"] as? [[String: Any]])
+        let names = Set(features.compactMap { $0["name"] as? String })
+        #expect(!names.contains("usage_hours") && names.contains("monthly_fee"), "excluded fields are not monitored: \(names)")
+        let concept = try #require(report["conceptDrift"] as? [String: Any])
+        #expect((concept["overall"] as? Double ?? 0) > 0.6, "labels joined to their predictions: \(concept["overall"] ?? "none")")
+
+        // The id is stored only as its keyed hash; erasure by the raw id finds it through the same key.
+        let customer = String(try String(contentsOfFile: w.data, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[0])
+        let database = try ["", "-wal"].compactMap { try? String(contentsOfFile: w.registry + "/registry.sqlite" + $0, encoding: .isoLatin1) }.joined()
+        #expect(database.contains("\"customer_id\":\"\(try KeyedHasher(file: key).hash(customer))\""), "the hashed id is in the log")
+        #expect(!database.contains("\"customer_id\":\"\(customer)\""), "the raw id is not")
+        let logged = try Registry(folder: w.registry, create: false).predictionLog(model: "churn", since: 0)
+        #expect(logged.count == 300 && logged.allSatisfy { !$0.record.inputs.contains("usage_hours") }, "excluded fields are not stored")
+        #expect(logged.filter { $0.label != nil }.count == 300 && logged.allSatisfy { $0.record.version == "1" })
+        let purge = try w.keel(["log", "purge", "--id", customer, "--hash-key-file", key])
+        #expect(purge.status == 0 && purge.stdout.contains("erased 1 logged prediction"), "\(purge.stdout)\(purge.stderr)")
+        #expect(try w.keel(["log", "purge", "--id", customer, "--hash-key-file", key]).stdout.contains("erased 0"))
+        #expect(try w.keel(["audit", "export"]).stdout.contains("log.purge"))
+    }
 }
