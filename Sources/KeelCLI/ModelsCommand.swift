@@ -84,7 +84,7 @@ struct ModelsCommand: ParsableCommand {
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a version to staging or production, through the gates.",
-            discussion: "Gates come from the registry's keel.yaml (models.NAME.gates: max_metric_drop, required_approvals).")
+            discussion: "Gates come from the registry's keel.yaml: models.NAME.gates (max_metric_drop, required_approvals) and models.NAME.fairness (bias limits on the candidate's holdout).")
         @Argument(help: "The model name.") var name: String
         @Argument(help: "The version number.") var version: Int
         @Option(help: "staging or production.") var to: Stage
@@ -96,9 +96,16 @@ struct ModelsCommand: ParsableCommand {
 
         func run() throws {
             let store = try registry.open()
-            let policy = try registry.configuration(store)?.policy(for: name) ?? PromotionPolicy()
-            let promotion = try store.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, policy: policy,
-                                              force: force, readOptions: try keys.readOptions())
+            let config = try registry.configuration(store)
+            let readOptions = try keys.readOptions()
+            var external: [GateResult] = []
+            if to == .production, let gate = config?.fairness(for: name) {
+                external = try FairnessGates.evaluate(gate, candidate: try store.resolve(ModelReference(name: name, selector: .version(version))),
+                                                      store: store, readOptions: readOptions)
+            }
+            let promotion = try store.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser,
+                                              policy: config?.policy(for: name) ?? PromotionPolicy(), externalGates: external,
+                                              force: force, readOptions: readOptions)
             if json { return print(try JSONOutput.string(PromotionOutput(promotion))) }
             var lines = promotion.gates.map { "gate \($0.gate): \($0.passed ? "passed" : "FAILED") — \($0.detail)" }
             if promotion.forced { lines.append("warning: promoted despite failed gates (--force); the override is in the audit log") }

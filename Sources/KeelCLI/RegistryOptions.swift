@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelMonitor
 import KeelRegistry
 import Yams
 
@@ -43,20 +44,96 @@ struct RegistryOptions: ParsableArguments {
 ///     gates:
 ///       max_metric_drop: 0.01     # holdout metric may be at most this much worse than production
 ///       required_approvals: 1     # `keel models approve` sign-offs needed for production
+///     fairness:                   # bias limits on the candidate's holdout (binary models)
+///       attributes: [region]
+///       max_parity_difference: 0.1
+///       min_disparate_impact: 0.8
+///     retrain:                    # when `keel retrain churn` retrains
+///       drift_features: 2
+///       performance_drop: 0.05
+///       every: 30d
+///       window: 7d
 /// ```
 struct RegistryConfig: Decodable {
     var models: [String: ModelPolicy]
 
     struct ModelPolicy: Decodable {
         var gates: PromotionPolicy
+        var fairness: FairnessGate?
+        var retrain: RetrainPolicy?
 
         init(from decoder: any Decoder) throws {
-            try StrictKeys.check(decoder, allowed: ["gates"])
+            try StrictKeys.check(decoder, allowed: ["gates", "fairness", "retrain"])
             let c = try decoder.container(keyedBy: CodingKeys.self)
             gates = try c.decodeIfPresent(Gates.self, forKey: .gates)?.policy ?? PromotionPolicy()
+            fairness = try c.decodeIfPresent(FairnessGate.self, forKey: .fairness)
+            retrain = try c.decodeIfPresent(RetrainPolicy.self, forKey: .retrain)
         }
 
-        enum CodingKeys: String, CodingKey { case gates }
+        enum CodingKeys: String, CodingKey { case gates, fairness, retrain }
+    }
+
+    /// Bias limits a binary model must meet on its holdout before production (a promotion gate).
+    struct FairnessGate: Decodable {
+        var attributes: [String]
+        var thresholds = FairnessThresholds()
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case attributes
+            case maxParityDifference = "max_parity_difference"
+            case minDisparateImpact = "min_disparate_impact"
+            case maxEqualOpportunityDifference = "max_equal_opportunity_difference"
+            case minGroupSize = "min_group_size"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            attributes = try c.decode([String].self, forKey: .attributes)
+            if let value = try c.decodeIfPresent(Double.self, forKey: .maxParityDifference) { thresholds.demographicParityDifference = value }
+            if let value = try c.decodeIfPresent(Double.self, forKey: .minDisparateImpact) { thresholds.disparateImpactRatio = value }
+            if let value = try c.decodeIfPresent(Double.self, forKey: .maxEqualOpportunityDifference) { thresholds.equalOpportunityDifference = value }
+            if let value = try c.decodeIfPresent(Int.self, forKey: .minGroupSize) { thresholds.minimumGroupSize = value }
+        }
+    }
+
+    /// When `keel retrain NAME` retrains: drift on enough features, performance decay, or age.
+    struct RetrainPolicy: Decodable {
+        /// Retrain when at least this many features drifted in the logged window.
+        var driftFeatures: Int?
+        /// Retrain when labelled performance is this much worse than the holdout, relative (0.05: 5%).
+        var performanceDrop: Double?
+        /// Retrain when the production model is older than this.
+        var every: Double?
+        /// The logged window to judge and to learn from (default 7 days).
+        var window: Double = 7 * 86_400
+        /// The training budget (default 60 s).
+        var time: Double = 60
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case every, window, time
+            case driftFeatures = "drift_features"
+            case performanceDrop = "performance_drop"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            driftFeatures = try c.decodeIfPresent(Int.self, forKey: .driftFeatures)
+            performanceDrop = try c.decodeIfPresent(Double.self, forKey: .performanceDrop)
+            func duration(_ key: CodingKeys) throws -> Double? {
+                guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+                guard let seconds = DurationArgument.parse(text), seconds > 0 else {
+                    throw ValidationError("models.*.retrain.\(key.rawValue) must be a duration such as 7d, not '\(text)'")
+                }
+                return seconds
+            }
+            every = try duration(.every)
+            window = try duration(.window) ?? window
+            time = try duration(.time) ?? time
+        }
+
+        init() {}
     }
 
     struct Gates: Decodable {
@@ -98,4 +175,7 @@ struct RegistryConfig: Decodable {
     func policy(for name: String) -> PromotionPolicy {
         models[name]?.gates ?? PromotionPolicy()
     }
+
+    func fairness(for name: String) -> FairnessGate? { models[name]?.fairness }
+    func retrain(for name: String) -> RetrainPolicy? { models[name]?.retrain }
 }

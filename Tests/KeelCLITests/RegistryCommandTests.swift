@@ -231,4 +231,20 @@ import Testing
         #expect(try w.keel(["log", "purge", "--id", customer, "--hash-key-file", key]).stdout.contains("erased 0"))
         #expect(try w.keel(["audit", "export"]).stdout.contains("log.purge"))
     }
+
+    @Test func fairnessGatesAuditTheCandidatesHoldout() throws {
+        let w = try Self.workspace()
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        try "models:\n  churn:\n    fairness:\n      attributes: [region]\n      min_disparate_impact: 0.999\n      max_parity_difference: 0.001\n      min_group_size: 5\n"
+            .write(toFile: w.registry + "/keel.yaml", atomically: true, encoding: .utf8)
+        let blocked = try w.keel(["models", "promote", "churn", "1", "--to", "production"])
+        #expect(blocked.status == 1 && blocked.stderr.contains("fairness region:") && blocked.stderr.contains("disparate impact ratio"), "\(blocked.stderr)")
+        let forced = try w.keel(["models", "promote", "churn", "1", "--to", "production", "--force"])
+        #expect(forced.status == 0 && forced.stdout.contains("gate fairness region: FAILED"), "\(forced.stdout)")
+        try "models:\n  churn:\n    fairness:\n      attributes: [nosuch]\n".write(toFile: w.registry + "/keel.yaml", atomically: true, encoding: .utf8)
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "1", "--learner", "linear", "--quiet", "--out", "m2.keel"]).status == 0)
+        let missing = try w.keel(["models", "promote", "churn", "2", "--to", "production"])
+        #expect(missing.status == 1 && missing.stderr.contains("no column 'nosuch'"), "\(missing.stderr)")
+        #expect(try w.keel(["audit", "export"]).stdout.contains("config.change"))
+    }
 }
