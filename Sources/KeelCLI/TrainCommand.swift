@@ -150,21 +150,12 @@ struct TrainCommand: AsyncParsableCommand {
             try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
         } else {
             let registry = try registryOptions.open(create: true)
-            let registration = TrainingRegistration(
-                name: modelName, dataset: loaded.frame, datasetSource: self.file, schemaJSON: try JSONOutput.compact(loaded.schema),
-                profileJSON: try JSONOutput.compact(DataProfile(loaded)), snapshot: !noSnapshot, settingsJSON: try JSONOutput.compact(recorded),
-                overrides: overrides, seed: settings.seed, startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
-                status: stop.isRequested ? "stopped" : "completed", reportJSON: try JSONOutput.compact(searchReport),
-                trials: try searchReport.trials.map { trial in
-                    TrialRecord(run: 0, trial: trial.id, family: trial.family, summary: trial.summary, mean: trial.mean, std: trial.std,
-                                fitSeconds: trial.fitSeconds, status: trial.status.rawValue, learnerJSON: try JSONOutput.compact(trial.learner))
-                },
-                holdout: outcome.holdout, actor: by ?? Registry.currentUser)
-            let (_, version) = try registry.registerTraining(registration, model: model) { number in
-                var writeOptions = try protection.writeOptions(name: modelName)
-                writeOptions.version = String(number)
-                return try Artifact.encode(model, options: writeOptions).bytes
-            }
+            let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
+                                            actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
+            let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
+                                                profileJSON: try JSONOutput.compact(DataProfile(loaded)), settings: recorded, overrides: overrides,
+                                                startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
+                                                status: stop.isRequested ? "stopped" : "completed")
             try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
             registered = version
         }

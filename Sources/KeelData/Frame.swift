@@ -58,3 +58,50 @@ public struct Frame: Sendable, Equatable {
     /// Total number of missing cells.
     public var missingCellCount: Int { columns.reduce(0) { $0 + $1.missingCount } }
 }
+
+extension Frame {
+    /// This frame's rows followed by `other`'s, in this frame's columns and kinds: a column `other` lacks is
+    /// missing in its rows, columns only `other` has are dropped, and values are converted to this frame's
+    /// kind (strings are re-coded, so level codes never clash).
+    ///
+    /// - Throws: `DataError` when a value of `other` does not fit this frame's kind.
+    public func appending(_ other: Frame) throws -> Frame {
+        try Frame(columns: columns.map { column in
+            let tail: Column
+            if let match = other[column.name] {
+                tail = match.kind == column.kind ? match : try match.converted(to: column.kind)
+            } else {
+                tail = Column.missing(name: column.name, kind: column.kind, count: other.rowCount)
+            }
+            switch (column.values, tail.values) {
+            case (.numeric(let a), .numeric(let b)): return Column(name: column.name, values: .numeric(a + b))
+            case (.datetime(let a), .datetime(let b)): return Column(name: column.name, values: .datetime(a + b))
+            case (.boolean(let a), .boolean(let b)): return Column(name: column.name, values: .boolean(a + b))
+            case (.categorical(let a), .categorical(let b)), (.text(let a), .text(let b)):
+                var coder = LevelCoder(capacity: a.codes.count + b.codes.count)
+                for strings in [a, b] {
+                    for code in strings.codes {
+                        if code == EncodedStrings.missing { coder.appendMissing() } else { coder.append(strings.levels[Int(code)]) }
+                    }
+                }
+                return Column(name: column.name, values: column.kind == .text ? .text(coder.encoded) : .categorical(coder.encoded))
+            default:
+                throw DataError.invalidFrame("column '\(column.name)' cannot be appended: \(column.kind.rawValue) and \(tail.kind.rawValue)")
+            }
+        })
+    }
+}
+
+extension Column {
+    /// A column of `count` missing values of `kind`.
+    public static func missing(name: String, kind: ColumnKind, count: Int) -> Column {
+        let values: ColumnValues = switch kind {
+        case .numeric: .numeric([Double](repeating: .nan, count: count))
+        case .datetime: .datetime([Double](repeating: .nan, count: count))
+        case .boolean: .boolean([UInt8](repeating: Column.missingBoolean, count: count))
+        case .categorical: .categorical(EncodedStrings(codes: [UInt32](repeating: EncodedStrings.missing, count: count), levels: []))
+        case .text: .text(EncodedStrings(codes: [UInt32](repeating: EncodedStrings.missing, count: count), levels: []))
+        }
+        return Column(name: name, values: values)
+    }
+}

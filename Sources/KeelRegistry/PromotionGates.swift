@@ -35,6 +35,10 @@ public struct HeadToHead: Codable, Sendable, Equatable {
     /// Where the rows came from (`holdout of NAME@VERSION`).
     public var data: String
     public var scores: [String: Double]
+
+    public init(metric: String, rows: Int, data: String, scores: [String: Double]) {
+        (self.metric, self.rows, self.data, self.scores) = (metric, rows, data, scores)
+    }
 }
 
 /// Scores a model on labelled rows with a given metric, the way the search scored its holdout.

@@ -247,4 +247,50 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.contains("no column 'nosuch'"), "\(missing.stderr)")
         #expect(try w.keel(["audit", "export"]).stdout.contains("config.change"))
     }
+
+    /// The example data drifts after June: a model of January–June, served and logged through the autumn, is
+    /// retrained when its policy sees the drift, and the challenger is judged on the newest labelled rows.
+    @Test func retrainFollowsItsPolicyAndPromotesOnlyAWinnerThroughTheGates() throws {
+        let w = try Self.workspace()
+        let example = try String(contentsOfFile: Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path, encoding: .utf8)
+        let lines = example.split(separator: "\n").map(String.init)
+        let early = w.folder.appendingPathComponent("churn.csv").path, later = w.folder.appendingPathComponent("later.csv").path
+        try ([lines[0]] + lines.dropFirst().filter { $0.split(separator: ",")[1] < "2024-07" }).joined(separator: "\n").write(toFile: early, atomically: true, encoding: .utf8)
+        try ([lines[0]] + lines.dropFirst().filter { $0.split(separator: ",")[1] >= "2024-07" }).joined(separator: "\n").write(toFile: later, atomically: true, encoding: .utf8)
+        #expect(try w.keel(["train", early, "--target", "churned", "--trials", "3", "--quiet", "--out", "m.keel"]).status == 0)
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+
+        // Nothing logged yet: nothing to judge, so no retraining.
+        try "models:\n  churn:\n    retrain:\n      drift_features: 2\n      window: 1d\n      time: 8s\n".write(toFile: w.registry + "/keel.yaml", atomically: true, encoding: .utf8)
+        let idle = try w.keel(["retrain", "churn"])
+        #expect(idle.status == 0 && idle.stdout.contains("no retraining needed"), "\(idle.stdout)\(idle.stderr)")
+
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--log-predictions", "--keys-file", w.folder.appendingPathComponent("none.json").path],
+                                       in: w.folder)
+        let rows = try ServedModels.jsonRows(csv: later, model: w.folder.appendingPathComponent("m.keel").path)
+        let labels = try String(contentsOfFile: later, encoding: .utf8).split(separator: "\n").dropFirst().map { String($0.split(separator: ",").last!) }
+        var feedback: [String] = []
+        for start in stride(from: 0, to: 1000, by: 100) {
+            let response = try server.client.post("/v1/predict", "{\"rows\":[\(rows[start..<start + 100].joined(separator: ","))]}")
+            let id = try #require(response.json?["request_id"] as? String)
+            feedback += (0..<100).map { "{\"request_id\":\"\(id)\",\"row\":\($0),\"label\":\"\(labels[start + $0])\"}" }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try server.client.post("/v1/feedback", feedback[0]).status != 200, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        for chunk in stride(from: 0, to: feedback.count, by: 200) {
+            #expect(try server.client.post("/v1/feedback", "{\"feedback\":[\(feedback[chunk..<chunk + 200].joined(separator: ","))]}").status == 200)
+        }
+        #expect(server.stop() == 0)
+
+        let retrain = try w.keel(["retrain", "churn", "--promote", "--by", "ops"])
+        #expect(retrain.stderr.contains("features drifted"), "the policy saw the drift: \(retrain.stderr)")
+        #expect(retrain.stderr.contains("+ 700 labelled predictions; 300 newer ones kept back"), "\(retrain.stderr)")
+        #expect(retrain.stdout.contains("registered churn@2 (candidate)"), "\(retrain.stdout)")
+        // The decision follows the scores printed on the kept-back rows: promoted if and only if the challenger wins.
+        let wins = retrain.stdout.contains("the challenger wins")
+        #expect(wins ? (retrain.status == 0 && retrain.stdout.contains("churn@2 is now in production")) : (retrain.status == 3), "\(retrain.stdout)\(retrain.stderr)")
+        let audit = try w.keel(["audit", "export"]).stdout
+        #expect(audit.contains("model.retrain") && audit.contains("challenger_wins"))
+        #expect(try w.keel(["audit", "verify"]).status == 0)
+    }
 }

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelLearn
+import KeelMonitor
+import KeelRegistry
+import KeelSearch
+
+/// `keel retrain NAME`: when the model's policy says so, train a challenger on the champion's data plus the
+/// newly labelled predictions, compare both on the most recent labelled rows (which neither trained on),
+/// register the challenger, and promote it only through the registry's gates.
+struct RetrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrain",
+        abstract: "Retrain a registered model on its data plus labelled predictions, when its policy says so.",
+        discussion: """
+        The policy is models.NAME.retrain in the registry's keel.yaml (drift_features, performance_drop, every, \
+        window, time). The challenger trains on the champion's dataset snapshot plus the older labelled \
+        predictions of the window; the newest labelled rows (--recent) are kept back, and champion and challenger \
+        are scored on them. With --promote, the challenger goes to production only if it wins there and passes \
+        the model's promotion and fairness gates.
+        """
+    )
+
+    @Argument(help: "The registered model's name.")
+    var name: String
+
+    @Option(help: ArgumentHelp("The logged window to judge and learn from (default: the policy's window, else 7d).", valueName: "duration"))
+    var since: DurationArgument?
+
+    @Option(help: ArgumentHelp("Training budget (default: the policy's time, else 60s).", valueName: "duration"))
+    var time: DurationArgument?
+
+    @Option(help: "Share of the newest labelled predictions kept back for the champion/challenger comparison (default 0.3).")
+    var recent: Double = 0.3
+
+    @Flag(help: "Retrain even when no policy condition is met.")
+    var force = false
+
+    @Flag(help: "Promote the challenger to production when it beats the champion and passes the gates.")
+    var promote = false
+
+    @Option(help: ArgumentHelp("Who retrains, for the audit log (default: the user name).", valueName: "name"))
+    var by: String?
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var keys: ArtifactReadOptions
+
+    func validate() throws {
+        guard recent > 0 && recent < 1 else { throw ValidationError("--recent must be between 0 and 1") }
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        let startedAt = ISO8601DateFormatter().string(from: Date())
+        let store = try registry.open()
+        let config = try registry.configuration(store)
+        let policy = config?.retrain(for: name) ?? RegistryConfig.RetrainPolicy()
+        let actor = by ?? Registry.currentUser
+        let readOptions = try keys.readOptions()
+        let champion = try store.resolve(ModelReference(name: name))
+        let championModel = try Artifact.read(from: store.artifactPath(champion), options: readOptions).model
+        let window = since?.seconds ?? policy.window
+        let logged = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let labelled = logged.filter { $0.label != nil }
+
+        let reasons = try triggers(policy: policy, champion: champion, model: championModel, logged: logged)
+        if reasons.isEmpty && !force {
+            print("no retraining needed for \(champion.reference): " + (hasPolicy(policy) ? "no policy condition is met" : "models.\(name).retrain sets no condition (use --force)"))
+            return
+        }
+        for reason in reasons { Terminal.progress("retraining \(name): \(reason)") }
+
+        // Data: the champion's training data plus the older labelled predictions; the newest are kept back.
+        guard let runID = champion.run else { throw ValidationError("\(champion.reference) has no run in this registry (imported?), so there is no data to retrain on") }
+        let run = try store.run(runID)
+        let dataset = try store.dataset(run.dataset)
+        guard let snapshot = dataset.snapshot else {
+            throw ValidationError("\(champion.reference)'s dataset has no snapshot (trained with --no-snapshot); train again on the data with `keel train`")
+        }
+        let base = try store.loadSnapshot(snapshot)
+        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
+        let keepBack = labelled.count >= 40 ? max(20, Int(Double(labelled.count) * recent)) : 0
+        let learnFrom = Array(labelled.dropLast(keepBack)), comparison = Array(labelled.suffix(keepBack))
+        let combined = learnFrom.isEmpty ? base : try base.appending(try LoggedFrame.make(learnFrom, schema: schema))
+        Terminal.progress("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(learnFrom.count) labelled predictions; \(comparison.count) newer ones kept back for the comparison")
+
+        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
+        settings.timeBudget = time?.seconds ?? policy.time
+        if settings.trials == nil { settings.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - started).seconds) }
+        var search = try settings.searchSettings()
+        let stop = StopRequest()
+        search.stop = stop
+        InterruptHandling.install(stop)
+        let outcome = try Search.outcome(frame: combined, schema: schema, settings: search)
+        var model = outcome.model
+        model.textColumns = settings.textColumns
+        let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: actor,
+                                        writeOptions: Artifact.WriteOptions(name: name))
+        let challenger = try recorder.register(outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined),
+                                               settings: settings, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
+                                               seconds: (ContinuousClock.now - started).seconds, status: stop.isRequested ? "stopped" : "completed")
+
+        // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
+        let contest: HeadToHead
+        if comparison.count >= 20 {
+            let frame = try LoggedFrame.make(comparison, schema: schema)
+            var scores: [String: Double] = [:]
+            for (version, trained) in [(champion, championModel), (challenger, model)] {
+                scores[version.reference] = try HoldoutScoring.score(trained, on: frame, metric: championModel.metric)
+            }
+            contest = HeadToHead(metric: championModel.metric.rawValue, rows: frame.rowCount, data: "the newest \(frame.rowCount) labelled predictions", scores: scores)
+        } else {
+            contest = try store.compare(challenger, champion, readOptions: readOptions)
+        }
+        let mine = contest.scores[challenger.reference] ?? .nan, theirs = contest.scores[champion.reference] ?? .nan
+        let wins = championModel.metric.higherIsBetter ? mine >= theirs : mine <= theirs
+        let verdict = GateResult(gate: "challenger", passed: wins, detail: String(
+            format: "%@ on %@: challenger %@ %.4f, champion %@ %.4f", contest.metric, contest.data, challenger.reference, mine, champion.reference, theirs))
+        try store.audit(actor: actor, action: "model.retrain", subject: challenger.reference, details: [
+            "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
+        ])
+        print("registered \(challenger.reference) (candidate), trained on \(combined.rowCount) rows")
+        print("\(verdict.detail) → \(wins ? "the challenger wins" : "the champion stays")")
+        guard promote else {
+            if wins { print("promote with `keel models promote \(name) \(challenger.version) --to production`") }
+            return
+        }
+        guard wins else { throw CheckFailed(message: "not promoted: the challenger does not beat the champion on \(contest.data)") }
+        var external = [verdict]
+        if let gate = config?.fairness(for: name) {
+            external += try FairnessGates.evaluate(gate, candidate: challenger, store: store, readOptions: readOptions)
+        }
+        let promotion = try store.promote(name: name, version: challenger.version, to: .production, actor: actor,
+                                          policy: config?.policy(for: name) ?? PromotionPolicy(), externalGates: external, readOptions: readOptions)
+        for gate in promotion.gates { print("gate \(gate.gate): \(gate.passed ? "passed" : "FAILED") — \(gate.detail)") }
+        print("\(promotion.version.reference) is now in production" + (promotion.replaced.map { "; \($0.reference) archived" } ?? ""))
+    }
+
+    private func hasPolicy(_ policy: RegistryConfig.RetrainPolicy) -> Bool {
+        policy.driftFeatures != nil || policy.performanceDrop != nil || policy.every != nil
+    }
+
+    /// The policy conditions that hold now, in words.
+    private func triggers(policy: RegistryConfig.RetrainPolicy, champion: ModelVersion, model: TrainedModel, logged: [LoggedPrediction]) throws -> [String] {
+        var reasons: [String] = []
+        if let every = policy.every, let created = ISO8601DateFormatter.withFractions.date(from: champion.createdAt) ?? ISO8601DateFormatter().date(from: champion.createdAt),
+           Date().timeIntervalSince(created) >= every {
+            reasons.append("\(champion.reference) is older than \(DurationArgument(seconds: every))")
+        }
+        guard !logged.isEmpty, policy.driftFeatures != nil || policy.performanceDrop != nil else { return reasons }
+        var monitored = model
+        let frame = try LoggedFrame.make(logged, schema: model.schema)
+        monitored.referenceProfile?.columns.removeAll { frame[$0.name] == nil }
+        var settings = MonitorSettings()
+        settings.timeColumn = LoggedFrame.timeColumn
+        let report = try Monitor.run(model: monitored, data: frame, modelName: champion.reference, dataName: "prediction log", createdAt: "", settings: settings)
+        if let k = policy.driftFeatures, report.dataDrift.driftedFeatures.count >= k {
+            reasons.append("\(report.dataDrift.driftedFeatures.count) features drifted (\(report.dataDrift.driftedFeatures.map(\.name).joined(separator: ", ")); policy: \(k))")
+        }
+        if let drop = policy.performanceDrop, let concept = report.conceptDrift, concept.overall.isFinite {
+            let change = (model.metric.higherIsBetter ? concept.overall - concept.baseline : concept.baseline - concept.overall) / max(abs(concept.baseline), 1e-12)
+            if change < -drop {
+                reasons.append(String(format: "%@ on labelled predictions is %.4f, %.1f%% worse than the holdout's %.4f (policy: %.1f%%)",
+                                      concept.metric, concept.overall, -change * 100, concept.baseline, drop * 100))
+            }
+        }
+        return reasons
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// Timestamps with milliseconds, as the registry writes them.
+    static var withFractions: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import KeelData
+import KeelLearn
+import KeelRegistry
+import KeelSearch
+
+/// Registers a finished search in the registry: shared by `keel train` and `keel retrain`.
+struct TrainingRecorder {
+    var registry: Registry
+    var name: String
+    var source: String
+    var snapshot: Bool
+    var actor: String
+    var writeOptions: Artifact.WriteOptions
+
+    /// Records the dataset, run, trials and holdout, and stores the model as the next version of `name`.
+    func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String, settings: RunSettings,
+                  overrides: [String], startedAt: String, seconds: Double, status: String) throws -> ModelVersion {
+        let report = outcome.report
+        let registration = TrainingRegistration(
+            name: name, dataset: frame, datasetSource: source, schemaJSON: try JSONOutput.compact(schema), profileJSON: profileJSON,
+            snapshot: snapshot, settingsJSON: try JSONOutput.compact(settings), overrides: overrides, seed: settings.seed,
+            startedAt: startedAt, seconds: seconds, status: status, reportJSON: try JSONOutput.compact(report),
+            trials: try report.trials.map { trial in
+                TrialRecord(run: 0, trial: trial.id, family: trial.family, summary: trial.summary, mean: trial.mean, std: trial.std,
+                            fitSeconds: trial.fitSeconds, status: trial.status.rawValue, learnerJSON: try JSONOutput.compact(trial.learner))
+            },
+            holdout: outcome.holdout, actor: actor)
+        return try registry.registerTraining(registration, model: model) { number in
+            var options = writeOptions
+            options.name = name
+            options.version = String(number)
+            return try Artifact.encode(model, options: options).bytes
+        }.model
+    }
+
+    /// Columns, kinds and missing counts: the profile of a dataset assembled in memory (no file to inspect).
+    static func summaryJSON(_ frame: Frame) throws -> String {
+        struct Entry: Encodable { var name: String; var kind: String; var missing: Int }
+        struct Summary: Encodable { var rows: Int; var columns: [Entry] }
+        return try JSONOutput.compact(Summary(rows: frame.rowCount, columns: frame.columns.map { Entry(name: $0.name, kind: $0.kind.rawValue, missing: $0.missingCount) }))
+    }
+}
