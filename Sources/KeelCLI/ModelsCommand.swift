@@ -13,7 +13,7 @@ struct ModelsCommand: ParsableCommand {
         archives the version it replaces and must pass the gates in the registry's keel.yaml (models.NAME.gates). \
         Every move is recorded with its actor in the audit log.
         """,
-        subcommands: [List.self, Show.self, Promote.self, Approve.self, Rollback.self, History.self, Compare.self, Export.self, Import.self]
+        subcommands: [List.self, Show.self, Promote.self, Approve.self, Rollback.self, History.self, Compare.self, Shadow.self, Export.self, Import.self]
     )
 
     struct List: ParsableCommand {
@@ -191,6 +191,29 @@ struct ModelsCommand: ParsableCommand {
                              Format.fixed(contest.scores[a.reference] ?? .nan, 4), Format.fixed(contest.scores[b.reference] ?? .nan, 4)])
             }
             print(TextTable.render(header: ["data", "metric", "rows", a.reference, b.reference], rows: rows, rightAligned: [2, 3, 4]).joined(separator: "\n"))
+        }
+    }
+
+    struct Shadow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the production model with its shadow (the staging version) on the live requests both scored.",
+            discussion: "Needs a server run with `keel serve --registry --shadow --log-predictions`.")
+        @Argument(help: "The model name.") var name: String
+        @Option(help: ArgumentHelp("How far back, e.g. 24h (default 24h).", valueName: "duration")) var since: DurationArgument?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let store = try registry.open()
+            let from = Date().timeIntervalSince1970 - (since?.seconds ?? 86_400)
+            let champion = try store.predictionLog(model: name, since: from)
+            let shadow = try store.predictionLog(model: name + PredictionRecord.shadowSuffix, since: from)
+            guard !shadow.isEmpty else {
+                throw ValidationError("no shadow predictions of \(name) in that window (serve with --registry --shadow --log-predictions, with a version in staging)")
+            }
+            let task = TaskKind(rawValue: try store.resolve(ModelReference(name: name)).task) ?? .binary
+            let report = ShadowReport.make(name: name, champion: champion, shadow: shadow, task: task)
+            print(json ? try JSONOutput.string(report) : report.text)
         }
     }
 

@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --registry: how often to look for promotions, e.g. 1s (default).", valueName: "duration"))
     var poll: DurationArgument?
 
+    @Flag(help: "With --registry and prediction logging: the staging version of each model scores every request too, unseen by clients; compare with `keel models shadow NAME`.")
+    var shadow = false
+
     @Flag(help: "Log every prediction into the registry (see `prediction_log:` in keel.yaml for sampling, retention, exclusions and hashing); enables POST /v1/feedback.")
     var logPredictions = false
 
@@ -69,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if fromRegistry == (model != nil) { throw ValidationError("give a model (a file or NAME@STAGE) or --registry, not both and not neither") }
         if let poll, poll.seconds < 0.05 { throw ValidationError("--poll must be at least 50ms") }
+        if shadow && !fromRegistry { throw ValidationError("--shadow needs --registry (the staging versions shadow the production ones)") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535") }
         for (name, value) in [("--max-body-bytes", maxBodyBytes), ("--max-rows", maxRows), ("--max-string-length", maxStringLength)] {
@@ -100,6 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
         settings.keysPath = keysFile ?? file?.keysFile ?? APIKeyStore.defaultPath()
         settings.logLevel = logLevel ?? file?.logLevel ?? settings.logLevel
         settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
+        if shadow && settings.predictionLog == nil { throw ValidationError("--shadow needs prediction logging (--log-predictions or prediction_log in keel.yaml): shadow answers go only to the log") }
+        settings.shadow = shadow
         try await PredictionServer.run(settings: settings, readOptions: try keys.readOptions()) { url in
             Terminal.progress("listening on \(url)")
         }

@@ -3,6 +3,9 @@ import GRDB
 
 /// One logged prediction: what came in (after exclusions and hashing), what went out, and who asked.
 public struct PredictionRecord: Codable, Sendable, Equatable {
+    /// Appended to a model name for the predictions its shadow (the staging version) made on the same rows.
+    public static let shadowSuffix = "#shadow"
+
     public var model: String
     public var version: String
     public var requestID: String

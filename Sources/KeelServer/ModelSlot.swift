@@ -14,6 +14,8 @@ final class ModelSlot: Sendable {
 
     private struct State {
         var models: [String: LoadedModel]
+        /// Registry mode with shadowing: the staging version of a name, scoring the same requests unseen.
+        var shadows: [String: LoadedModel] = [:]
         var keys: APIKeyStore?
     }
 
@@ -23,7 +25,12 @@ final class ModelSlot: Sendable {
     let limits: ServerLimits
     let keysPath: String?
 
-    init(models: [LoadedModel], source: Source, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?) {
+    /// Whether staging versions shadow the production ones (registry mode).
+    let shadowing: Bool
+
+    init(models: [LoadedModel], source: Source, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?,
+         shadowing: Bool = false) {
+        self.shadowing = shadowing
         state = Mutex(State(models: Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }), keys: keys))
         self.source = source
         self.readOptions = readOptions
@@ -33,6 +40,8 @@ final class ModelSlot: Sendable {
 
     var models: [String: LoadedModel] { state.withLock { $0.models } }
     var keys: APIKeyStore? { state.withLock { $0.keys } }
+
+    func shadow(of name: String) -> LoadedModel? { state.withLock { $0.shadows[name] } }
 
     /// The model `/v1/predict` answers with: the only one served.
     func primary() throws -> LoadedModel {
@@ -81,7 +90,9 @@ final class ModelSlot: Sendable {
     @discardableResult
     func sync() throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
-        let production = try registry.models().filter { $0.stage == .production }
+        let versions = try registry.models()
+        if shadowing { try syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
+        let production = versions.filter { $0.stage == .production }
         let served = models
         var fresh: [String: LoadedModel] = [:]
         for version in production where served[version.name]?.checksumOfFile != version.artifact {
@@ -101,5 +112,19 @@ final class ModelSlot: Sendable {
             }
             return changes
         }
+    }
+
+    private func syncShadows(_ staging: [ModelVersion], registry: Registry) throws {
+        let current = state.withLock { $0.shadows }
+        var next: [String: LoadedModel] = [:]
+        for version in staging {
+            if let loaded = current[version.name], loaded.checksumOfFile == version.artifact {
+                next[version.name] = loaded
+            } else {
+                next[version.name] = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
+                                                     identity: (version.name, String(version.version)), checksumOfFile: version.artifact)
+            }
+        }
+        state.withLock { $0.shadows = next }
     }
 }

@@ -41,7 +41,7 @@ public enum PredictionServer {
         if let folder = settings.registryFolder {
             let registry = try Registry(folder: folder, create: false)
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
-                             keysPath: settings.keysPath)
+                             keysPath: settings.keysPath, shadowing: settings.shadow)
             try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "start")
             follower = follow(registry, slot: slot, every: settings.registryPollSeconds, logger: logger)
         } else {
@@ -99,7 +99,8 @@ public enum PredictionServer {
             return json(#"{"status":"ready","models":[\#(models.map(\.identityJSON).joined(separator: ","))]}"#)
         }
         router.post("/v1/predict") { request, context in
-            try await predict(request, context: context, model: try slot.primary(), limits: slot.limits, log: predictionLog)
+            let model = try slot.primary()
+            return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
         }
         router.post("/v1/explain") { request, context in
             try await explain(request, context: context, model: try slot.primary(), limits: slot.limits)
@@ -110,8 +111,8 @@ public enum PredictionServer {
             json("[" + slot.models.values.sorted { $0.name < $1.name }.map(\.identityJSON).joined(separator: ",") + "]")
         }
         router.post("/v1/models/:name/predict") { request, context in
-            try await predict(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits,
-                              log: predictionLog)
+            let model = try slot.model(named: context.parameters.require("name"))
+            return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
         }
         router.post("/v1/models/:name/explain") { request, context in
             try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
@@ -154,7 +155,7 @@ public enum PredictionServer {
 
     /// The caller takes the model once: a reload during this request does not change what answers it.
     static func predict(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits,
-                        log: PredictionLogger? = nil) async throws -> Response {
+                        log: PredictionLogger? = nil, shadow: LoadedModel? = nil) async throws -> Response {
         var request = request
         let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
@@ -205,6 +206,17 @@ public enum PredictionServer {
                 return PredictionRecord(model: model.name, version: model.version, requestID: context.requestID, row: index, time: now,
                                         inputs: inputs, prediction: pair.1.label, score: trained.monitoredScore(pair.1), subject: subject)
             })
+            // The challenger answers the same rows after the client has its response; only the log sees it.
+            if let shadow {
+                let requestID = context.requestID
+                Task.detached {
+                    guard let answers = try? shadow.artifact.model.predict(frame) else { return }
+                    log.offer(answers.enumerated().map { index, answer in
+                        PredictionRecord(model: model.name + PredictionRecord.shadowSuffix, version: shadow.version, requestID: requestID, row: index,
+                                         time: now, inputs: "{}", prediction: answer.label, score: shadow.artifact.model.monitoredScore(answer), subject: nil)
+                    })
+                }
+            }
         }
         return json(writer.text)
     }

@@ -21,6 +21,9 @@ public struct ServerSettings: Sendable {
     public var registryFolder: String?
     /// How often a registry-following server looks for promotions and rollbacks.
     public var registryPollSeconds = 1.0
+    /// Registry mode: the staging version of each name also scores every request, unseen by the client, and
+    /// its predictions are logged under `NAME#shadow` for comparison (needs the prediction log).
+    public var shadow = false
     public var host = "127.0.0.1"
     public var port = 8080
     public var limits = ServerLimits()

@@ -18,6 +18,31 @@ import Testing
         }
     }
 
+    /// Feedback is accepted once the log writer (every 250 ms) has stored the predictions it refers to.
+    static func sendFeedback(_ client: HTTPTestClient, _ items: [String]) throws -> Bool {
+        for chunk in stride(from: 0, to: items.count, by: 200) {
+            let body = "{\"feedback\":[\(items[chunk..<min(chunk + 200, items.count)].joined(separator: ","))]}"
+            let deadline = Date().addingTimeInterval(10)
+            var status = 0
+            repeat {
+                status = try client.post("/v1/feedback", body).status
+                if status != 200 { Thread.sleep(forTimeInterval: 0.1) }
+            } while status != 200 && Date() < deadline
+            guard status == 200 else { return false }
+        }
+        return true
+    }
+
+    /// Waits until the server has written `count` log records (shadow answers are logged after the response).
+    static func awaitLogged(_ client: HTTPTestClient, _ count: Int) throws -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if try client.get("/metrics").body.contains("keel_prediction_log_written_total \(count)") { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
     static func workspace() throws -> Workspace {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-registry-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -192,15 +217,8 @@ import Testing
             let id = try #require(response.json?["request_id"] as? String)
             for offset in 0..<50 { sent.append((id, offset, labels[start + offset])) }
         }
-        // Labels arrive later, by request id and row; the log is written in the background, so wait for it.
-        let first = "{\"request_id\":\"\(sent[0].request)\",\"row\":0,\"label\":\"\(sent[0].label)\"}"
-        let deadline = Date().addingTimeInterval(10)
-        while try client.post("/v1/feedback", first).status != 200, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        let batch = sent.dropFirst().map { "{\"request_id\":\"\($0.request)\",\"row\":\($0.row),\"label\":\"\($0.label)\"}" }
-        for chunk in stride(from: 0, to: batch.count, by: 100) {
-            let response = try client.post("/v1/feedback", "{\"feedback\":[\(batch[chunk..<min(chunk + 100, batch.count)].joined(separator: ","))]}")
-            #expect(response.status == 200, "\(response.body)")
-        }
+        // Labels arrive later, by request id and row; the log is written in the background.
+        #expect(try Self.sendFeedback(client, sent.map { "{\"request_id\":\"\($0.request)\",\"row\":\($0.row),\"label\":\"\($0.label)\"}" }))
         let unknown = try client.post("/v1/feedback", "{\"request_id\":\"nope\",\"label\":\"yes\"}")
         #expect(unknown.status == 404 && unknown.errorCode == "unknown_prediction")
         let bad = try client.post("/v1/feedback", "{\"request_id\":\"x\",\"label\":\"yes\",\"extra\":1}")
@@ -275,11 +293,7 @@ import Testing
             let id = try #require(response.json?["request_id"] as? String)
             feedback += (0..<100).map { "{\"request_id\":\"\(id)\",\"row\":\($0),\"label\":\"\(labels[start + $0])\"}" }
         }
-        let deadline = Date().addingTimeInterval(10)
-        while try server.client.post("/v1/feedback", feedback[0]).status != 200, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        for chunk in stride(from: 0, to: feedback.count, by: 200) {
-            #expect(try server.client.post("/v1/feedback", "{\"feedback\":[\(feedback[chunk..<chunk + 200].joined(separator: ","))]}").status == 200)
-        }
+        #expect(try Self.sendFeedback(server.client, feedback))
         #expect(server.stop() == 0)
 
         let retrain = try w.keel(["retrain", "churn", "--promote", "--by", "ops"])
@@ -292,5 +306,38 @@ import Testing
         let audit = try w.keel(["audit", "export"]).stdout
         #expect(audit.contains("model.retrain") && audit.contains("challenger_wins"))
         #expect(try w.keel(["audit", "verify"]).status == 0)
+    }
+
+    @Test func shadowScoresLiveTrafficWithoutChangingResponses() throws {
+        let w = try Self.workspace()
+        for learner in ["gbdt", "linear"] {
+            #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", learner, "--quiet", "--out", "\(learner).keel"]).status == 0)
+        }
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        #expect(try w.keel(["models", "promote", "churn", "2", "--to", "staging"]).status == 0)
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--shadow", "--log-predictions",
+                                        "--keys-file", w.folder.appendingPathComponent("none.json").path], in: w.folder)
+        let rows = try ServedModels.jsonRows(csv: w.data, model: w.folder.appendingPathComponent("gbdt.keel").path)
+        let labels = try String(contentsOfFile: w.data, encoding: .utf8).split(separator: "\n").dropFirst().map { String($0.split(separator: ",").last!) }
+        var feedback: [String] = []
+        for start in stride(from: 0, to: 200, by: 50) {
+            let response = try server.client.post("/v1/models/churn/predict", "{\"rows\":[\(rows[start..<start + 50].joined(separator: ","))]}")
+            #expect(response.status == 200 && (response.json?["model"] as? [String: Any])?["version"] as? String == "1", "only the champion answers")
+            let id = try #require(response.json?["request_id"] as? String)
+            feedback += (0..<50).map { "{\"request_id\":\"\(id)\",\"row\":\($0),\"label\":\"\(labels[start + $0])\"}" }
+        }
+        #expect(try Self.sendFeedback(server.client, feedback))
+        #expect(try Self.awaitLogged(server.client, 400), "200 answers and 200 shadow answers")
+        #expect(server.stop() == 0)
+        let report = try w.keel(["models", "shadow", "churn", "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        #expect(document["pairedRows"] as? Int == 200 && document["labelledRows"] as? Int == 200, "\(document)")
+        #expect(document["champion"] as? [String] == ["1"] && document["shadow"] as? [String] == ["2"])
+        let agreement = try #require(document["agreement"] as? Double)
+        #expect(agreement > 0.5 && agreement <= 1)
+        #expect((document["championScore"] as? Double ?? 0) > 0.5 && (document["shadowScore"] as? Double ?? 0) > 0.5)
+        let monitor = try w.keel(["monitor", "churn", "--from-log", "--json"])
+        #expect(monitor.stderr.contains("200 logged predictions of churn"), "shadow answers are not the champion's: \(monitor.stderr)")
     }
 }
