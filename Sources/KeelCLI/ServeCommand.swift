@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --registry: how often to look for promotions, e.g. 1s (default).", valueName: "duration"))
     var poll: DurationArgument?
 
+    @Option(help: ArgumentHelp("With --registry: run `keel retrain NAME --promote` for every production model this often (each model's policy in keel.yaml decides whether it trains); the server follows what gets promoted.", valueName: "duration"))
+    var retrainEvery: DurationArgument?
+
     @Flag(help: "With --registry and prediction logging: the staging version of each model scores every request too, unseen by clients; compare with `keel models shadow NAME`.")
     var shadow = false
 
@@ -73,6 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
         if fromRegistry == (model != nil) { throw ValidationError("give a model (a file or NAME@STAGE) or --registry, not both and not neither") }
         if let poll, poll.seconds < 0.05 { throw ValidationError("--poll must be at least 50ms") }
         if shadow && !fromRegistry { throw ValidationError("--shadow needs --registry (the staging versions shadow the production ones)") }
+        if let retrainEvery {
+            guard fromRegistry else { throw ValidationError("--retrain-every needs --registry") }
+            guard retrainEvery.seconds >= 1 else { throw ValidationError("--retrain-every must be at least 1s") }
+        }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535") }
         for (name, value) in [("--max-body-bytes", maxBodyBytes), ("--max-rows", maxRows), ("--max-string-length", maxStringLength)] {
@@ -106,6 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
         settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
         if shadow && settings.predictionLog == nil { throw ValidationError("--shadow needs prediction logging (--log-predictions or prediction_log in keel.yaml): shadow answers go only to the log") }
         settings.shadow = shadow
+        let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds).start() }
+        defer { retrainer?.cancel() }
         try await PredictionServer.run(settings: settings, readOptions: try keys.readOptions()) { url in
             Terminal.progress("listening on \(url)")
         }
@@ -131,5 +140,43 @@ struct ServeCommand: AsyncParsableCommand {
             settings.hashKey = try KeyedHasher(base64: key)
         }
         return settings
+    }
+}
+
+/// The server's background retraining: every `every` seconds, `keel retrain NAME --promote` for each model
+/// in production, as a child process (training must not share a crash or a heap with serving; on two cores it
+/// still competes for time, so choose the interval and the policy's budget accordingly).
+struct RetrainJob {
+    var registry: String
+    var every: Double
+
+    func start() -> Task<Void, Never> {
+        Task.detached(priority: .background) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
+                guard !Task.isCancelled, let store = try? Registry(folder: registry, create: false),
+                      let names = try? Set(store.models().filter { $0.stage == .production }.map(\.name)) else { continue }
+                for name in names.sorted() { run(name) }
+            }
+        }
+    }
+
+    private func run(_ name: String) {
+        let process = Process()
+        // This very binary, wherever it was started from.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["retrain", name, "--promote", "--registry", registry, "--by", "keel serve (retrain job)"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        do {
+            try process.run()
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let summary = output.split(separator: "\n").last.map(String.init) ?? ""
+            Terminal.progress("retrain job for \(name): exit \(process.terminationStatus)\(summary.isEmpty ? "" : ": \(summary)")")
+        } catch {
+            Terminal.progress("retrain job for \(name) could not start: \(error)")
+        }
     }
 }

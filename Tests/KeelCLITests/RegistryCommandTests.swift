@@ -340,4 +340,23 @@ import Testing
         let monitor = try w.keel(["monitor", "churn", "--from-log", "--json"])
         #expect(monitor.stderr.contains("200 logged predictions of churn"), "shadow answers are not the champion's: \(monitor.stderr)")
     }
+
+    @Test func serversBackgroundJobRetrainsByPolicyAndServesWhatItPromotes() throws {
+        let w = try Self.workspace()
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        try "models:\n  churn:\n    retrain:\n      every: 1s\n      time: 3s\n".write(toFile: w.registry + "/keel.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--poll", "200ms", "--retrain-every", "1s",
+                                        "--keys-file", w.folder.appendingPathComponent("none.json").path], in: w.folder)
+        let deadline = Date().addingTimeInterval(40)
+        var version = "1"
+        while version == "1", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            version = ((try server.client.get("/readyz").json?["models"] as? [[String: Any]])?.first?["version"] as? String) ?? "?"
+        }
+        #expect(version != "1", "the job retrained (the model is older than 1s), promoted the challenger, and the server follows: \(server.stderr)")
+        #expect(server.stderr.contains("retrain job for churn: exit 0"))
+        server.stop()
+        #expect(try w.keel(["audit", "export"]).stdout.contains("keel serve (retrain job)"))
+    }
 }
