@@ -45,17 +45,7 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(help: "How much worse than the holdout score a window may be, relative to it (default 0.05: 5%).")
     var tolerance: Double = 0.05
 
-    @Option(help: "PSI at which a feature counts as drifted (default 0.2).")
-    var psi: Double?
-
-    @Option(help: "Adjusted p-value that must support an effect (default 0.01).")
-    var alpha: Double?
-
-    @Flag(help: "Print the report as JSON.")
-    var json = false
-
-    @Option(help: ArgumentHelp("Write a self-contained HTML report.", valueName: "file"))
-    var html: String?
+    @OptionGroup var output: DriftOutputOptions
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var keys: ArtifactReadOptions
@@ -64,8 +54,6 @@ struct MonitorCommand: AsyncParsableCommand {
         if fromLog == (current != nil) { throw ValidationError("give --current DATA.csv or --from-log, one of them") }
         if since != nil && !fromLog { throw ValidationError("--since goes with --from-log") }
         if !(tolerance >= 0) { throw ValidationError("--tolerance must not be negative") }
-        if let psi, !(psi > 0) { throw ValidationError("--psi must be positive") }
-        if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1") }
     }
 
     func run() async throws {
@@ -94,16 +82,15 @@ struct MonitorCommand: AsyncParsableCommand {
         }
         trained.referenceProfile?.columns.removeAll { ignore.contains($0.name) }
         var settings = MonitorSettings()
-        if let psi { settings.thresholds.psi = psi }
-        if let alpha { settings.thresholds.alpha = alpha }
+        settings.thresholds = output.thresholds
         settings.timeColumn = timeColumn
         settings.bucketSeconds = bucket?.seconds
         settings.tolerance = tolerance
         if !protected.isEmpty { settings.protected = protected }
         let report = try Monitor.run(model: trained, data: frame, modelName: model, dataName: dataName,
                                      createdAt: ISO8601DateFormatter().string(from: Date()), settings: settings)
-        if let html { try AtomicFile.write(report.html(), to: html) }
-        print(json ? try JSONOutput.string(report) : Self.text(report))
+        if let html = output.html { try AtomicFile.write(report.html(), to: html) }
+        print(output.json ? try JSONOutput.string(report) : Self.text(report))
         if !report.alerts.isEmpty {
             throw CheckFailed(message: "\(report.alerts.count) monitoring alert\(report.alerts.count == 1 ? "" : "s") for \(model) on \(dataName)")
         }

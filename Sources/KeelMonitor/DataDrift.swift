@@ -42,6 +42,8 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
     public var currentMissingRate: Double
     /// Numeric: share outside the reference's [min, max]; categorical: share of levels training never saw.
     public var unseenRate: Double
+    /// Categorical: the share of new levels to expect without drift (Good-Turing: the reference's one-off levels).
+    public var expectedUnseenRate: Double?
     public var drifted: Bool
     /// Why the feature was flagged (empty when it was not).
     public var reasons: [String]
@@ -130,15 +132,35 @@ public enum DataDrift {
             }
             let seen = currentCounts.reduce(0, +), novel = unseen.values.reduce(0, +)
             guard seen + novel > 0 else { return result }
-            // Unseen levels share one extra bin, so the statistics see them as the shift they are.
-            let referenceCounts = reference.levelCounts + [0]
-            let allCurrent = currentCounts + [novel]
+            // Levels too rare to judge (fewer than 5 expected in either sample, the usual chi-square rule) share
+            // one bin with the unseen levels, so sparse, high-cardinality columns are not noise-driven alarms.
+            let referenceTotal = Double(reference.levelCounts.reduce(0, +)), currentTotal = Double(seen + novel)
+            var referenceCounts: [Int] = [], allCurrent: [Int] = [], bins: [String] = []
+            var rareReference = 0, rareCurrent = novel
+            for (i, level) in reference.levels.enumerated() {
+                let share = Double(reference.levelCounts[i]) / referenceTotal
+                if share * currentTotal < 5 || share * referenceTotal < 5 {
+                    rareReference += reference.levelCounts[i]
+                    rareCurrent += currentCounts[i]
+                } else {
+                    referenceCounts.append(reference.levelCounts[i])
+                    allCurrent.append(currentCounts[i])
+                    bins.append(level)
+                }
+            }
+            referenceCounts.append(rareReference)
+            allCurrent.append(rareCurrent)
+            bins.append(rareReference > 0 ? "(rare or unseen)" : "(unseen)")
             result.psi = TwoSampleTests.populationStability(referenceCounts, allCurrent)
             result.test = TwoSampleTests.chiSquare(referenceCounts, allCurrent)
             result.testName = "chi-square"
             result.jensenShannon = TwoSampleTests.jensenShannon(referenceCounts.map(Double.init), allCurrent.map(Double.init))
-            result.unseenRate = Double(novel) / Double(seen + novel)
-            result.bins = reference.levels + ["(unseen)"]
+            // New levels are expected where the reference itself is full of one-offs: the Good-Turing estimate
+            // of unseen mass (levels seen once / rows) is subtracted, so only a surplus of new levels counts.
+            let singletons = Double(reference.levelCounts.filter { $0 == 1 }.count)
+            result.expectedUnseenRate = referenceTotal > 0 ? singletons / referenceTotal : 0
+            result.unseenRate = Double(novel) / currentTotal
+            result.bins = bins
             result.referenceShares = shares(referenceCounts)
             result.currentShares = shares(allCurrent)
         }
@@ -159,7 +181,12 @@ public enum DataDrift {
             if !effects.isEmpty && supported {
                 reasons.append("distribution shifted (\(effects.joined(separator: ", ")); \(drift.testName ?? "test") adjusted p \(formatP(drift.adjustedPValue ?? 1)))")
             }
-            if drift.unseenRate >= thresholds.unseenRate {
+            // The surplus of new levels must be large (the threshold) and clear of sampling noise (three
+            // standard errors of the difference of the two rates).
+            let expected = drift.expectedUnseenRate ?? 0
+            let noise = 3 * (drift.unseenRate * (1 - drift.unseenRate) / Double(max(presentRows, 1))
+                + expected * (1 - expected) / Double(max(drift.referenceRows, 1))).squareRoot()
+            if drift.unseenRate - expected >= max(thresholds.unseenRate, drift.kind == .categorical ? noise : 0) {
                 reasons.append("\(format(drift.unseenRate * 100))% \(drift.kind == .numeric ? "outside the training range" : "unseen levels")")
             }
         }

@@ -43,8 +43,9 @@ final class ModelSlot: Sendable {
 
     func shadow(of name: String) -> LoadedModel? { state.withLock { $0.shadows[name] } }
 
-    /// The model `/v1/predict` answers with: the only one served.
+    /// The model `/v1/predict` answers with: the only one served. (On the hot path: one lock, no copy.)
     func primary() throws -> LoadedModel {
+        if let only = state.withLock({ $0.models.count == 1 ? $0.models.first?.value : nil }) { return only }
         let models = self.models
         guard models.count == 1, let only = models.values.first else {
             throw APIError(.notFound, "model_not_found", models.isEmpty

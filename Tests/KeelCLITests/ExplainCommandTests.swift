@@ -72,23 +72,11 @@ import Testing
         let html = Self.setup.folder.appendingPathComponent("rendered.html").path
         let result = try KeelProcess.run(["explain", Self.setup.boosted, Self.setup.data, "--html", html, "--rows", "0-4"])
         #expect(result.status == 0, "\(result.stderr)")
-        let artifacts = Datasets.packageRoot.appendingPathComponent("test-artifacts")
-        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
-        let png = artifacts.appendingPathComponent("explain-report.png").path
-        try? FileManager.default.removeItem(atPath: png)
-        try HeadlessBrowser.screenshot(html, to: png)
-        // Not blank: many pixels are neither white nor one flat colour.
-        let stats = try PythonEnvironment.run("""
-        import sys
-        from PIL import Image
-        im = Image.open(sys.argv[1]).convert("RGB")
-        px = list(im.getdata())
-        ink = sum(1 for p in px if p != (255, 255, 255))
-        print(im.size[0], im.size[1], ink / len(px), len(set(px)))
-        """, arguments: [png]).split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
-        #expect(stats[0] == 1200 && stats[1] == 3000)
-        #expect(stats[2] > 0.01, "at least 1% of the page is drawn: \(stats[2])")
-        #expect(stats[3] > 50, "charts use many colours: \(stats[3])")
+        // Not blank: many pixels are neither white nor one flat colour (the PNG is kept in test-artifacts/).
+        let ink = try HeadlessBrowser.render(html, artifact: "explain-report")
+        #expect(ink.width == 1200 && ink.height == 3000)
+        #expect(ink.drawn > 0.01, "at least 1% of the page is drawn: \(ink.drawn)")
+        #expect(ink.colours > 50, "charts use many colours: \(ink.colours)")
         let dom = try HeadlessBrowser.dom(html)
         #expect(dom.components(separatedBy: "<svg").count - 1 >= 8, "importance, summary, 6 dependence and the partial dependence plots")
         #expect(dom.contains("aria-label=\"summary\"") && dom.contains("aria-label=\"importance\""))

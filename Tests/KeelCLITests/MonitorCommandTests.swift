@@ -70,19 +70,8 @@ import Testing
         let html = Self.setup.folder.appendingPathComponent("monitor.html").path
         let result = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.later, "--time-column", "dteday", "--bucket", "30d", "--html", html])
         #expect(result.status == 3)
-        let artifacts = Datasets.packageRoot.appendingPathComponent("test-artifacts")
-        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
-        let png = artifacts.appendingPathComponent("monitor-report.png").path
-        try? FileManager.default.removeItem(atPath: png)
-        try HeadlessBrowser.screenshot(html, to: png)
-        let stats = try PythonEnvironment.run("""
-        import sys
-        from PIL import Image
-        im = Image.open(sys.argv[1]).convert("RGB")
-        px = list(im.getdata())
-        print(sum(1 for p in px if p != (255, 255, 255)) / len(px), len(set(px)))
-        """, arguments: [png]).split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
-        #expect(stats[0] > 0.01 && stats[1] > 20, "\(stats)")
+        let ink = try HeadlessBrowser.render(html, artifact: "monitor-report")
+        #expect(ink.drawn > 0.01 && ink.colours > 20, "\(ink)")
         let dom = try HeadlessBrowser.dom(html)
         #expect(dom.contains("aria-label=\"PSI per feature\"") && dom.contains("aria-label=\"performance over time\""))
         #expect(dom.components(separatedBy: "<svg").count - 1 >= 8, "PSI chart, distributions and performance")

@@ -47,4 +47,21 @@ import Testing
             #expect("\(error)".contains("newer"))
         }
     }
+
+    @Test func appendingConvertsKindsRecodesLevelsAndFillsAbsentColumns() throws {
+        let more = try Frame(columns: [
+            Column(name: "x", values: .categorical(EncodedStrings(codes: [0, 1], levels: ["2.5", "7"]))),
+            Column(name: "colour", values: .categorical(EncodedStrings(codes: [0, EncodedStrings.missing], levels: ["🔵"]))),
+            Column(name: "extra", values: .numeric([1, 2])),
+        ])
+        let joined = try Self.frame.appending(more)
+        #expect(joined.rowCount == 7 && joined.columnNames == Self.frame.columnNames, "this frame's columns, extra ones dropped")
+        guard case .numeric(let x) = joined["x"]!.values else { Issue.record("x is not numeric"); return }
+        #expect(x[5] == 2.5 && x[6] == 7, "text that is a number becomes the number")
+        #expect(joined["colour"]!.displayValue(at: 5) == "🔵" && joined["colour"]!.displayValue(at: 6) == nil)
+        #expect(joined["colour"]!.displayValue(at: 1) == "grün", "earlier codes keep their meaning")
+        #expect(joined["note"]!.isMissing(at: 5) && joined["flag"]!.isMissing(at: 6), "absent columns are missing")
+        let bad = try Frame(columns: [Column(name: "x", values: .categorical(EncodedStrings(codes: [0], levels: ["abc"])))])
+        #expect(throws: DataError.self) { try Self.frame.appending(bad) }
+    }
 }

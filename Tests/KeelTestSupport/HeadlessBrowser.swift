@@ -43,4 +43,30 @@ public enum HeadlessBrowser {
         let browser = try ready.get()
         return try PythonEnvironment.shell([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(html)"])
     }
+
+    /// What a screenshot shows, for "not blank" checks.
+    public struct Ink: Sendable {
+        public var width: Int
+        public var height: Int
+        /// Share of pixels that are not white.
+        public var drawn: Double
+        public var colours: Int
+    }
+
+    /// Renders `html` to `test-artifacts/NAME.png` (kept for people to look at) and measures it with Pillow.
+    public static func render(_ html: String, artifact name: String) throws -> Ink {
+        let artifacts = Datasets.packageRoot.appendingPathComponent("test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let png = artifacts.appendingPathComponent("\(name).png").path
+        try? FileManager.default.removeItem(atPath: png)
+        try screenshot(html, to: png)
+        let numbers = try PythonEnvironment.run("""
+        import sys
+        from PIL import Image
+        im = Image.open(sys.argv[1]).convert("RGB")
+        px = list(im.getdata())
+        print(im.size[0], im.size[1], sum(1 for p in px if p != (255, 255, 255)) / len(px), len(set(px)))
+        """, arguments: [png]).split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
+        return Ink(width: Int(numbers[0]), height: Int(numbers[1]), drawn: numbers[2], colours: Int(numbers[3]))
+    }
 }
