@@ -50,7 +50,10 @@ public struct KeelCommand: AsyncParsableCommand {
                 // --help and --version: ArgumentParser prints them and exits with 0.
                 exit(withError: error)
             }
-            Terminal.error(fullMessage(for: error))
+            // ArgumentParser's message starts with its own "Error: "; Terminal.error adds Keel's prefix.
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst(7) }
+            Terminal.error(message)
             return .usage
         }
         do {

@@ -19,6 +19,22 @@ struct RunSettings: Codable, Equatable {
     var hyperparameters: [String: [String: Double]]
     /// Columns read as text regardless of their content (`--categorical` and the config file).
     var textColumns: [String]
+    /// The memory budget in bytes, resolved when the run started (so a replay on another machine keeps it).
+    var maxMemoryBytes: Int?
+
+    /// `512M`, `4G`, `2048K` or plain bytes.
+    static func bytes(_ text: String) -> Int? {
+        let units: [Character: Double] = ["K": 1024, "M": 1_048_576, "G": 1_073_741_824, "T": 1_099_511_627_776]
+        var number = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if number.hasSuffix("B") { number.removeLast() }
+        var scale = 1.0
+        if let last = number.last, let unit = units[last] {
+            scale = unit
+            number.removeLast()
+        }
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        return Int(value * scale)
+    }
 
     func searchSettings() throws -> SearchSettings {
         var settings = SearchSettings()
@@ -37,6 +53,7 @@ struct RunSettings: Codable, Equatable {
         }
         settings.refitFull = refitFull
         settings.fixed = try FixedHyperparameters(hyperparameters)
+        settings.memory = maxMemoryBytes.map(MemoryBudget.init(bytes:))
         return settings
     }
 
@@ -51,6 +68,7 @@ struct RunSettings: Codable, Equatable {
         if let maxPredictMs { lines.append("max predict \(maxPredictMs) ms") }
         if let costs, costs.count == 2 { lines.append("costs FP=\(Format.number(costs[0])), FN=\(Format.number(costs[1]))") }
         if refitFull { lines.append("--refit-full") }
+        if let maxMemoryBytes, maxMemoryBytes != MemoryBudget.standard.bytes { lines.append("max memory \(maxMemoryBytes / 1_048_576) MB") }
         for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
             lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
         }

@@ -55,6 +55,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Binary tasks: the cost of a false positive and of a false negative; the decision threshold minimises their total.", valueName: "fp,fn"))
     var costs: String?
 
+    @Option(help: ArgumentHelp("Memory the search may use, e.g. 4G or 512M (default: 70% of the machine's); folds shrink and trials that would not fit are left out.", valueName: "size"))
+    var maxMemory: String?
+
     @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
     var refitFull = false
 
@@ -111,6 +114,7 @@ struct TrainCommand: AsyncParsableCommand {
         if let preferInterpretable, !(preferInterpretable >= 0) { throw ValidationError("--prefer-interpretable must not be negative") }
         if let maxPredictMs, !(maxPredictMs > 0) { throw ValidationError("--max-predict-ms must be positive") }
         if let costs { _ = try Self.parseCosts(costs) }
+        if let maxMemory, RunSettings.bytes(maxMemory) == nil { throw ValidationError("--max-memory takes a size such as 4G or 512M, not '\(maxMemory)'") }
         if let unknown = learner.first(where: { !SearchSettings.learnerFamilies.contains($0) }) {
             throw ValidationError("unknown learner family '\(unknown)'; the families are: \(SearchSettings.learnerFamilies.joined(separator: ", "))")
         }
@@ -194,12 +198,17 @@ struct TrainCommand: AsyncParsableCommand {
         }
         let fixed = file?.hyperparameters ?? [:]
         _ = try FixedHyperparameters(fixed)
+        var memory = MemoryBudget.standard.bytes
+        if let text = maxMemory ?? file?.maxMemory {
+            guard let bytes = RunSettings.bytes(text) else { throw ValidationError("max_memory takes a size such as 4G or 512M, not '\(text)'") }
+            memory = bytes
+        }
         return RunSettings(
             timeBudget: budget, trials: trials ?? file?.trials, metric: metric ?? file?.metric, seed: seed ?? file?.seed ?? 1,
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
             balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
-            textColumns: options.csvOptions.stringColumns.sorted())
+            textColumns: options.csvOptions.stringColumns.sorted(), maxMemoryBytes: memory)
     }
 
     private static func duration(_ text: String) throws -> Double {
@@ -248,6 +257,12 @@ struct TrainCommand: AsyncParsableCommand {
         if !report.importance.isEmpty {
             lines.append("most important columns (holdout permutation): " + report.importance.prefix(5).map { "\($0.column) \(Format.fixed($0.importance, 4))" }.joined(separator: ", "))
         }
+        let leftOut = report.trials.filter { $0.message?.contains("--max-memory") == true }
+        if !leftOut.isEmpty {
+            lines.append("left out by the memory budget: " + leftOut.map { "trial \($0.id) (\($0.family))" }.joined(separator: ", ") + " — " + (leftOut[0].message ?? ""))
+        }
+        let size = MemoryBudget.megabytes
+        lines.append("memory: budget \(size(report.memory.budget)); estimated use \(size(report.memory.estimatedPeak)) (folds \(size(report.memory.folds)), largest trial \(size(report.memory.largestTrial)))")
         for warning in report.warnings { lines.append("warning: \(warning)") }
         lines.append("model written to \(out) in \(Format.fixed(seconds, 1))s\(report.budgetSeconds.map { " (budget \(Int($0.rounded()))s)" } ?? "")")
         return lines.joined(separator: "\n")

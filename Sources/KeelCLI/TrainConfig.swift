@@ -18,6 +18,7 @@ import Yams
 /// max_predict_ms: 5
 /// ignore: [signup_date]
 /// costs: [1, 5]               # binary: false positive and false negative costs for the threshold
+/// max_memory: 4G              # memory the search may use (default 70% of the machine's)
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -39,6 +40,7 @@ struct TrainConfig: Decodable {
     var protected: [String]?
     var hyperparameters: [String: [String: Double]]?
     var costs: [Double]?
+    var maxMemory: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs
@@ -46,12 +48,14 @@ struct TrainConfig: Decodable {
         case preferInterpretable = "prefer_interpretable"
         case maxPredictMs = "max_predict_ms"
         case timeColumn = "time_column"
+        case maxMemory = "max_memory"
     }
 
     init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         time = try c.decodeIfPresent(String.self, forKey: .time)
+        maxMemory = try c.decodeIfPresent(String.self, forKey: .maxMemory)
         trials = try c.decodeIfPresent(Int.self, forKey: .trials)
         metric = try c.decodeIfPresent(Metric.self, forKey: .metric)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)

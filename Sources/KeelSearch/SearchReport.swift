@@ -33,6 +33,8 @@ public struct SearchReport: Codable, Sendable {
     public var secondsUsed: Double
     public var budgetSeconds: Double?
     public var seed: UInt64
+    /// The memory budget and the estimated use of the folds and the largest trial run.
+    public var memory: MemoryUse
     /// What `keel runs reproduce` needs to take the same path again without the clock.
     public var replay: ReplaySchedule
 
@@ -51,4 +53,15 @@ public struct SearchReport: Codable, Sendable {
             a.mean != b.mean ? (metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean) : a.id < b.id
         }
     }
+}
+
+/// Memory the search budgeted and expected to use, in bytes.
+public struct MemoryUse: Codable, Sendable, Equatable {
+    public var budget: Int
+    /// Feature matrices of every validation fold (they live for the whole search).
+    public var folds: Int
+    /// The largest estimate of a trial that ran.
+    public var largestTrial: Int
+
+    public var estimatedPeak: Int { folds + largestTrial }
 }

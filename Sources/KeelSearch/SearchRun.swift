@@ -27,6 +27,8 @@ struct SearchRun {
     var warnings: [String] = []
     var trials: [TrialResult] = []
     var outOfFold: [Int: [Double]] = [:]
+    /// The memory budget, what the folds take, and the largest trial estimate so far.
+    var memory: MemoryUse
     /// Clock-dependent decisions, recorded for `ReplaySchedule`.
     var ensembleSkipped = false
     var refitCutShort = false
@@ -67,16 +69,31 @@ struct SearchRun {
             weights = ClassWeights.balanced(y, weights: weights)
         }
         self.weights = weights
-        let plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
-        self.plan = plan
-        progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
+        var plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
         let searchRows = plan.holdout.train
         let searchFrame = typed.selecting(rows: searchRows)
         let searchY = TargetEncoding(task: task, values: searchRows.map { y.values[$0] })
         let searchWeights = weights.map { w in searchRows.map { w[$0] } }
         (self.searchFrame, self.searchY, self.searchWeights) = (searchFrame, searchY, searchWeights)
         let seed = settings.seed
-        let folds = try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, seed: seed) }
+        // Folds are built one at a time so the first one's size can veto the rest: with too little memory for
+        // every fold, the search validates on one split instead of dying of out-of-memory.
+        let budget = settings.memory ?? .standard
+        var folds = [try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: plan.folds[0], seed: seed)]
+        let perFold = MemoryBudget.foldBytes(folds[0])
+        if perFold > budget.bytes / 2 {
+            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
+        }
+        if perFold * plan.folds.count > budget.bytes / 2 {
+            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes))): validating on one split of them instead")
+            plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
+        }
+        for fold in plan.folds.dropFirst() {
+            folds.append(try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, seed: seed))
+        }
+        memory = MemoryUse(budget: budget.bytes, folds: perFold * folds.count, largestTrial: 0)
+        self.plan = plan
+        progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
         var families = settings.learners ?? Set(SearchSettings.learnerFamilies)
         if !settings.monotone.isEmpty {
@@ -124,6 +141,16 @@ struct SearchRun {
                                           status: .stopped, message: "stopped at the search deadline (replayed)"))
                 continue
             }
+            // Sized for the refit on every search row, the largest fit the trial may lead to.
+            let need = MemoryBudget.trialBytes(candidate.learner, rows: searchFrame.rowCount, features: evaluator.featureCount, outputs: evaluator.outputs)
+            if memory.folds + need > memory.budget {
+                trials.append(TrialResult(id: trials.count + 1, family: candidate.family, summary: candidate.summary, learner: candidate.learner,
+                                          foldScores: [], mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
+                                          status: .failed, message: "left out: would need about \(MemoryBudget.megabytes(need)) beside the folds' \(MemoryBudget.megabytes(memory.folds)), over the memory budget of \(MemoryBudget.megabytes(memory.budget)) (--max-memory)"))
+                progress(.trialFinished(trials[trials.count - 1], best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
+                continue
+            }
+            memory.largestTrial = max(memory.largestTrial, need)
             let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
             trials.append(result)
             if let margins { outOfFold[result.id] = margins }
@@ -225,7 +252,8 @@ struct SearchRun {
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
         let spread = choice.best?.std ?? 0
         let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
-        if gap > 2 * spread + 1e-9, choice.best != nil {
+        // One validation split has no spread to compare with; the warning needs folds.
+        if gap > 2 * spread + 1e-9, let best = choice.best, best.foldScores.count > 1 {
             warnings.append("the holdout \(metric.rawValue) is worse than cross-validation by \(Search.format(gap)), more than twice the folds' spread (\(Search.format(spread))): the validation score is optimistic")
         }
         var trained = TrainedModel(
@@ -251,7 +279,7 @@ struct SearchRun {
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
             importance: importance ?? [], attributionImportance: attribution, calibration: calibration, refittedOnAllRows: refitted, warnings: warnings,
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
-            seed: settings.seed,
+            seed: settings.seed, memory: memory,
             replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
                                    ensembleSkipped: ensembleSkipped, refitCutShort: refitCutShort, refittedOnAllRows: refitted))
         return (trained, report)

@@ -33,6 +33,9 @@ public struct SearchSettings: Sendable {
     public var costs: (falsePositive: Double, falseNegative: Double)?
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
+    /// Memory the search may use (nil: 70% of the machine's); trials that would exceed it are left out and
+    /// folds that would are reduced to one split.
+    public var memory: MemoryBudget?
     /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
     public var replay: ReplaySchedule?
 

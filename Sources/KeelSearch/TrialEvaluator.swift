@@ -43,6 +43,8 @@ struct TrialEvaluator {
     let coverFolds: Int
 
     var outputs: Int { task == .multiclass ? classCount : 1 }
+    /// Features after preprocessing.
+    var featureCount: Int { folds.first?.train.featureCount ?? 0 }
 
     mutating func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?) -> (TrialResult, [Double]?) {
         var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)

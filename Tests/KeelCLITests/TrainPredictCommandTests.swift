@@ -197,4 +197,19 @@ import Testing
         let bad = try KeelProcess.run(["train", data, "--target", "churned", "--costs", "1"])
         #expect(bad.status == 2 && bad.stderr.contains("--costs takes two"))
     }
+
+    @Test func maxMemoryShrinksTheSearchAndSaysSo() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let model = dir.appendingPathComponent("m.keel").path
+        let small = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "8", "--max-memory", "4M", "--out", model, "--no-registry"])
+        #expect(small.status == 0, "\(small.stderr)")
+        #expect(small.stdout.contains("left out by the memory budget: ") && small.stdout.contains("memory: budget 4.0 MB"), "\(small.stdout)")
+        #expect(small.stdout.contains("validating on one split"))
+        let tiny = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "2", "--max-memory", "100K", "--out", model, "--no-registry"])
+        #expect(tiny.status == 1 && tiny.stderr.contains("over half of the memory budget") && tiny.stderr.contains("--max-memory"), "\(tiny.stderr)")
+        let bad = try KeelProcess.run(["train", data, "--target", "churned", "--max-memory", "lots"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("error: --max-memory takes a size"), "\(bad.stderr)")
+    }
 }

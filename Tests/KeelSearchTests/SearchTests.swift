@@ -91,6 +91,30 @@ import Testing
         }
     }
 
+    /// With too little memory for every fold the search validates on one split; trials whose estimate does not
+    /// fit beside the folds are left out and say why; a budget too small for one split is a clear error.
+    @Test func memoryBudgetShrinksFoldsAndLeavesOutWhatWouldNotFit() throws {
+        let (frame, schema) = try churn(rows: 3000)
+        var settings = SearchSettings()
+        settings.trials = 6
+        let roomy = try Search.run(frame: frame, schema: schema, settings: settings).1
+        #expect(roomy.memory.budget == MemoryBudget.standard.bytes && roomy.validation.hasPrefix("stratified 5-fold"))
+        let perFold = roomy.memory.folds / 5
+        // Room for one fold (under half the budget) but not five; linear models fit beside it, forests do not.
+        settings.memory = MemoryBudget(bytes: perFold * 3)
+        let tight = try Search.run(frame: frame, schema: schema, settings: settings).1
+        #expect(tight.validation.contains("reduced to its first split by the memory budget"), "\(tight.validation)")
+        #expect(tight.memory.folds == perFold)
+        let leftOut = tight.trials.filter { $0.message?.contains("--max-memory") == true }
+        let ran = tight.trials.filter { $0.status == .completed }
+        #expect(!ran.isEmpty, "something still fits")
+        #expect(tight.memory.estimatedPeak <= tight.memory.budget, "what ran was estimated to fit")
+        #expect(leftOut.allSatisfy { $0.status == .failed && $0.foldScores.isEmpty })
+        #expect(leftOut.contains { $0.family == "random_forest" || $0.family == "extra_trees" }, "\(tight.trials.map { ($0.family, $0.status) })")
+        settings.memory = MemoryBudget(bytes: perFold)
+        #expect(throws: SearchError.self) { try Search.run(frame: frame, schema: schema, settings: settings) }
+    }
+
     @Test(.timeLimit(.minutes(1))) func timeBudgetIsKept() throws {
         let (frame, schema) = try churn(rows: 3000)
         var settings = SearchSettings()
