@@ -132,6 +132,10 @@ struct ServeCommand: AsyncParsableCommand {
             guard let seconds = DurationArgument.parse(text), seconds > 0 else { throw ValidationError("prediction_log.retention must be a duration such as 30d, not '\(text)'") }
             settings.retentionSeconds = seconds
         }
+        if let capacity = config.queueCapacity {
+            guard capacity >= 1 else { throw ValidationError("prediction_log.queue_capacity must be at least 1") }
+            settings.queueCapacity = capacity
+        }
         settings.excluded = Set(config.exclude)
         settings.hashed = Set(config.hash)
         if let file = config.hashKeyFile {

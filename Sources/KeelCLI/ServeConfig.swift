@@ -22,6 +22,7 @@ import Yams
 ///     exclude: [email]          # never stored
 ///     hash: [customer_id]       # stored as HMAC-SHA256 (joinable, not readable)
 ///     hash_key_file: .keel/log-hash.key
+///     queue_capacity: 20000     # records waiting to be written; beyond it they are dropped and counted
 /// ```
 struct ServeConfig: Decodable {
     var host: String?
@@ -40,11 +41,13 @@ struct ServeConfig: Decodable {
         var exclude: [String]
         var hash: [String]
         var hashKeyFile: String?
+        var queueCapacity: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case enabled, retention, exclude, hash
             case sampleRate = "sample_rate"
             case hashKeyFile = "hash_key_file"
+            case queueCapacity = "queue_capacity"
         }
 
         init(from decoder: any Decoder) throws {
@@ -56,6 +59,7 @@ struct ServeConfig: Decodable {
             exclude = try c.decodeIfPresent([String].self, forKey: .exclude) ?? []
             hash = try c.decodeIfPresent([String].self, forKey: .hash) ?? []
             hashKeyFile = try c.decodeIfPresent(String.self, forKey: .hashKeyFile)
+            queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity)
         }
     }
 

@@ -359,4 +359,22 @@ import Testing
         server.stop()
         #expect(try w.keel(["audit", "export"]).stdout.contains("keel serve (retrain job)"))
     }
+
+    /// Under overload the log drops and counts records; predictions are answered all the same.
+    @Test func aFullLogQueueDropsAndCountsRecordsWithoutFailingPredictions() throws {
+        let w = try Self.workspace()
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "1", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        let config = w.folder.appendingPathComponent("keel.yaml").path
+        try "server:\n  prediction_log:\n    queue_capacity: 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["m.keel", "--registry-path", w.registry, "--config", config,
+                                        "--keys-file", w.folder.appendingPathComponent("none.json").path], in: w.folder)
+        let rows = try ServedModels.jsonRows(csv: w.data, model: w.folder.appendingPathComponent("m.keel").path)
+        let big = try server.client.post("/v1/predict", "{\"rows\":[\(rows[0..<100].joined(separator: ","))]}")
+        #expect(big.status == 200 && (big.json?["predictions"] as? [Any])?.count == 100, "the request is answered")
+        let single = try server.client.post("/v1/predict", rows[0])
+        #expect(single.status == 200)
+        #expect(try Self.awaitLogged(server.client, 1), "the one-row request fits the queue and is written")
+        #expect(try server.client.get("/metrics").body.contains("keel_prediction_log_dropped_total 100"), "the batch of 100 did not fit a queue of 10")
+        #expect(server.stop() == 0)
+    }
 }
