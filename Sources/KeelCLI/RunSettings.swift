@@ -19,6 +19,8 @@ struct RunSettings: Codable, Equatable {
     var hyperparameters: [String: [String: Double]]
     /// Columns read as text regardless of their content (`--categorical` and the config file).
     var textColumns: [String]
+    /// Try a stacked second layer (`--stack`); nil in runs recorded before it existed.
+    var stack: Bool?
     /// The memory budget in bytes, resolved when the run started (so a replay on another machine keeps it).
     var maxMemoryBytes: Int?
 
@@ -54,6 +56,7 @@ struct RunSettings: Codable, Equatable {
         settings.refitFull = refitFull
         settings.fixed = try FixedHyperparameters(hyperparameters)
         settings.memory = maxMemoryBytes.map(MemoryBudget.init(bytes:))
+        settings.stack = stack ?? false
         return settings
     }
 
@@ -68,6 +71,7 @@ struct RunSettings: Codable, Equatable {
         if let maxPredictMs { lines.append("max predict \(maxPredictMs) ms") }
         if let costs, costs.count == 2 { lines.append("costs FP=\(Format.number(costs[0])), FN=\(Format.number(costs[1]))") }
         if refitFull { lines.append("--refit-full") }
+        if stack == true { lines.append("--stack") }
         if let maxMemoryBytes, maxMemoryBytes != MemoryBudget.standard.bytes { lines.append("max memory \(maxMemoryBytes / 1_048_576) MB") }
         for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
             lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))

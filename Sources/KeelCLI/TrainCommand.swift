@@ -55,6 +55,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Binary tasks: the cost of a false positive and of a false negative; the decision threshold minimises their total.", valueName: "fp,fn"))
     var costs: String?
 
+    @Flag(help: "Try a stacked second layer (a non-negative linear model over the best trials' margins), kept only if its own cross-validated score is better.")
+    var stack = false
+
     @Option(help: ArgumentHelp("Memory the search may use, e.g. 4G or 512M (default: 70% of the machine's); folds shrink and trials that would not fit are left out.", valueName: "size"))
     var maxMemory: String?
 
@@ -208,7 +211,7 @@ struct TrainCommand: AsyncParsableCommand {
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
             balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
-            textColumns: options.csvOptions.stringColumns.sorted(), maxMemoryBytes: memory)
+            textColumns: options.csvOptions.stringColumns.sorted(), stack: stack || file?.stack == true, maxMemoryBytes: memory)
     }
 
     private static func duration(_ text: String) throws -> Double {
@@ -244,8 +247,13 @@ struct TrainCommand: AsyncParsableCommand {
             let members = zip(ensemble.members, ensemble.weights).map { id, weight in
                 "\(Format.fixed(weight, 2)) × trial \(id) \(report.trials.first { $0.id == id }?.family ?? "")"
             }
-            lines.append("chosen: ensemble of \(members.joined(separator: " + ")), refitted on \(report.searchRows) search rows")
+            if let intercepts = ensemble.intercepts {
+                lines.append("chosen: stacked second layer \(Format.fixed(intercepts[0], 3)) + \(members.joined(separator: " + ")) (margins), refitted on \(report.searchRows) search rows")
+                lines.append("  out-of-fold \(metric) (the stack cross-validated on its own rows): stack \(Format.fixed(ensemble.outOfFoldScore, 4)) vs previous choice \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4))")
+            } else {
+                lines.append("chosen: ensemble of \(members.joined(separator: " + ")), refitted on \(report.searchRows) search rows")
             lines.append("  out-of-fold \(metric): ensemble \(Format.fixed(ensemble.outOfFoldScore, 4)) vs best single \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4)) (selected on these rows; the holdout below is the unbiased check)")
+            }
         } else {
             lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
         }

@@ -19,6 +19,7 @@ import Yams
 /// ignore: [signup_date]
 /// costs: [1, 5]               # binary: false positive and false negative costs for the threshold
 /// max_memory: 4G              # memory the search may use (default 70% of the machine's)
+/// stack: true                 # try a stacked second layer over the best trials
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -41,9 +42,10 @@ struct TrainConfig: Decodable {
     var hyperparameters: [String: [String: Double]]?
     var costs: [Double]?
     var maxMemory: String?
+    var stack: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs
+        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs, stack
         case classWeight = "class_weight"
         case preferInterpretable = "prefer_interpretable"
         case maxPredictMs = "max_predict_ms"
@@ -56,6 +58,7 @@ struct TrainConfig: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         time = try c.decodeIfPresent(String.self, forKey: .time)
         maxMemory = try c.decodeIfPresent(String.self, forKey: .maxMemory)
+        stack = try c.decodeIfPresent(Bool.self, forKey: .stack)
         trials = try c.decodeIfPresent(Int.self, forKey: .trials)
         metric = try c.decodeIfPresent(Metric.self, forKey: .metric)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)

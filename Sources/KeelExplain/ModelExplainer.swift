@@ -47,7 +47,9 @@ public enum ModelExplainer {
                     for i in part.values.indices { total!.values[i] += weight * part.values[i] }
                 }
             }
-            guard let total else { throw LearnError.invalidData("an ensemble without members cannot be explained") }
+            guard var total else { throw LearnError.invalidData("an ensemble without members cannot be explained") }
+            // A stack's intercept moves every row's margin alike: it belongs to the base, not to any feature.
+            if let intercepts = ensemble.intercepts { for k in 0..<total.outputCount { total.base[k] += intercepts[k] } }
             return total
         }
     }

@@ -10,12 +10,22 @@ public struct EnsembleModel: Codable, Sendable, Equatable {
     public let task: TaskKind
     public let outputs: Int
     public let members: [FittedModel]
-    /// Non-negative, summing to 1.
+    /// Non-negative; summing to 1 for a blend, free for a stack.
     public let weights: [Double]
+    /// A stacked second layer's intercept per output (nil for a blend, and in artefacts from before stacking).
+    public let intercepts: [Double]?
 
-    public init(task: TaskKind, outputs: Int, members: [FittedModel], weights: [Double]) throws {
-        guard !members.isEmpty, members.count == weights.count, weights.allSatisfy({ $0 >= 0 }), abs(weights.reduce(0, +) - 1) < 1e-9 else {
-            throw LearnError.invalidParameter("an ensemble needs members with non-negative weights that sum to 1")
+    /// A blend (`intercepts` nil, weights summing to 1) or a stacked linear layer over the members' margins.
+    public init(task: TaskKind, outputs: Int, members: [FittedModel], weights: [Double], intercepts: [Double]? = nil) throws {
+        guard !members.isEmpty, members.count == weights.count, weights.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw LearnError.invalidParameter("an ensemble needs members with non-negative weights")
+        }
+        if let intercepts {
+            guard intercepts.count == outputs, intercepts.allSatisfy(\.isFinite) else {
+                throw LearnError.invalidParameter("a stacked ensemble needs one finite intercept per output")
+            }
+        } else if abs(weights.reduce(0, +) - 1) >= 1e-9 {
+            throw LearnError.invalidParameter("a blend's weights must sum to 1")
         }
         if members.contains(where: { if case .ensemble = $0 { true } else { false } }) {
             throw LearnError.invalidParameter("ensembles do not nest")
@@ -24,10 +34,12 @@ public struct EnsembleModel: Codable, Sendable, Equatable {
         self.outputs = outputs
         self.members = members
         self.weights = weights
+        self.intercepts = intercepts
     }
 
     public func rawScores(_ matrix: FeatureMatrix) throws -> [Double] {
         var blend = [Double](repeating: 0, count: matrix.rowCount * outputs)
+        if let intercepts { for i in blend.indices { blend[i] = intercepts[i % outputs] } }
         for (member, weight) in zip(members, weights) {
             let raw = try member.rawScores(matrix, task: task)
             for i in blend.indices { blend[i] += weight * raw[i] }

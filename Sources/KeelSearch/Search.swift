@@ -48,13 +48,14 @@ public enum Search {
     // MARK: Steps
 
     /// The shipped configuration fitted again on every row, with a pipeline fitted on every row.
-    static func refitAll(_ shipped: [(learner: Learner, weight: Double)], frame: Frame, schema: Schema, target: TargetEncoding,
-                                 weights: [Double]?, task: TaskKind, outputs: Int, seed: UInt64,
-                                 deadline: ContinuousClock.Instant?) throws -> (Pipeline, FittedModel) {
+    static func refitAll(_ shipped: [(learner: Learner, weight: Double)], intercepts: [Double]? = nil, frame: Frame, schema: Schema,
+                         target: TargetEncoding, weights: [Double]?, task: TaskKind, outputs: Int, seed: UInt64,
+                         deadline: ContinuousClock.Instant?) throws -> (Pipeline, FittedModel) {
         let (pipeline, x) = try Pipeline.fit(frame, schema: schema, target: target, options: options(seed))
         let models = try shipped.map { try $0.learner.fit(x, target: target, weights: weights, deadline: deadline) }
-        if models.count == 1 { return (pipeline, models[0]) }
-        return (pipeline, .ensemble(try EnsembleModel(task: task, outputs: outputs, members: models, weights: shipped.map(\.weight))))
+        if models.count == 1 && intercepts == nil { return (pipeline, models[0]) }
+        return (pipeline, .ensemble(try EnsembleModel(task: task, outputs: outputs, members: models, weights: shipped.map(\.weight),
+                                                      intercepts: intercepts)))
     }
 
     /// Ensemble selection over the ten best completed trials' out-of-fold margins.

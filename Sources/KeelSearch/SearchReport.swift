@@ -45,6 +45,9 @@ public struct SearchReport: Codable, Sendable {
         /// Pooled out-of-fold score of the blend (selected on these rows, so slightly optimistic; the holdout is not).
         public var outOfFoldScore: Double
         public var bestSingleOutOfFoldScore: Double
+        /// A stacked second layer's intercept (nil for a greedy blend). Its out-of-fold score is itself
+        /// cross-validated: the meta-model never scored rows it was fitted on.
+        public var intercepts: [Double]?
     }
 
     /// Completed trials, best first.

@@ -31,6 +31,7 @@ struct SearchRun {
     var memory: MemoryUse
     /// Clock-dependent decisions, recorded for `ReplaySchedule`.
     var ensembleSkipped = false
+    var stackSkipped = false
     var refitCutShort = false
 
     /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
@@ -192,6 +193,7 @@ struct SearchRun {
             refitCutShort = true
         }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
+        if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
         if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
         return choice
     }
@@ -219,6 +221,49 @@ struct SearchRun {
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
         choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
                                                        bestSingleOutOfFoldScore: selection.bestSingleScore)
+    }
+
+    /// Replaces the choice by a stacked second layer over the five best trials when the stack's own
+    /// cross-validated out-of-fold score beats the current choice's on the same rows, and its refit fits the
+    /// time left. Binary and regression tasks (a multiclass stack would need a weight per class and member).
+    private mutating func stack(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        guard task.kind != .multiclass else {
+            warnings.append("stacking is for binary and regression tasks; kept the \(choice.ensemble == nil ? "best model" : "blend")")
+            return
+        }
+        let top = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { outOfFold[$0.id] != nil }.prefix(5)
+        guard top.count >= 2, let current = outOfFoldMargins(choice) else { return }
+        let columns = top.map { outOfFold[$0.id]! }
+        // Rows every member scored out of fold (with one validation split, only its validation rows).
+        let rows = (0..<searchY.values.count).filter { row in current[row].isFinite && columns.allSatisfy { $0[row].isFinite } }
+        guard rows.count >= 100 else { return }
+        let truth = rows.map { searchY.values[$0] }
+        let margins = columns.map { column in rows.map { column[$0] } }
+        let binary = task.kind == .binary
+        let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: binary, seed: settings.seed &+ 31)
+        let score = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: task.kind, outputs: 1), classCount: y.classCount)
+        let currentScore = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(rows.map { current[$0] }, task: task.kind, outputs: 1),
+                                               classCount: y.classCount)
+        guard metric.higherIsBetter ? score > currentScore : score < currentScore else {
+            warnings.append("a stacked second layer scored \(Search.format(score)) out of fold against \(Search.format(currentScore)) for the current choice; not stacked")
+            return
+        }
+        let layer = Stacking.fit(margins, truth: truth, binary: binary)
+        let kept = top.indices.filter { layer.weights[$0 - top.startIndex] > 0 }
+        guard !kept.isEmpty else { return }
+        let members = kept.map { top[$0] }
+        let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5
+        if settings.replay?.stackSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
+            warnings.append("a stacked second layer scored better out of fold, but there was no time left to refit its members")
+            stackSkipped = true
+            return
+        }
+        let weights = kept.map { layer.weights[$0 - top.startIndex] }
+        let fitted = try members.map { trial in trial.id == choice.best?.id && choice.ensemble == nil ? choice.model : try fit(trial, x) }
+        choice.shipped = zip(members, weights).map { (Search.refitLearner($0), $1) }
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted, weights: weights, intercepts: [layer.intercept]))
+        choice.ensemble = SearchReport.EnsembleSummary(members: members.map(\.id), weights: weights, outOfFoldScore: score,
+                                                       bestSingleOutOfFoldScore: currentScore, intercepts: [layer.intercept])
     }
 
     /// Falls back down the leaderboard until a model scores one row within `limit` milliseconds.
@@ -281,7 +326,8 @@ struct SearchRun {
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed, memory: memory,
             replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
-                                   ensembleSkipped: ensembleSkipped, refitCutShort: refitCutShort, refittedOnAllRows: refitted))
+                                   ensembleSkipped: ensembleSkipped, stackSkipped: stackSkipped, refitCutShort: refitCutShort,
+                                   refittedOnAllRows: refitted))
         return (trained, report)
     }
 
@@ -291,7 +337,7 @@ struct SearchRun {
             var blend: [Double]?
             for (member, weight) in zip(ensemble.members, ensemble.weights) {
                 guard let margins = outOfFold[member] else { return nil }
-                if blend == nil { blend = [Double](repeating: 0, count: margins.count) }
+                if blend == nil { blend = ensemble.intercepts.map { b in margins.indices.map { b[$0 % b.count] } } ?? [Double](repeating: 0, count: margins.count) }
                 for i in margins.indices { blend![i] += weight * margins[i] }
             }
             return blend
@@ -310,7 +356,7 @@ struct SearchRun {
             return false
         }
         progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
-        let (pipeline, model) = try Search.refitAll(choice.shipped, frame: typed, schema: schema, target: y, weights: weights,
+        let (pipeline, model) = try Search.refitAll(choice.shipped, intercepts: choice.ensemble?.intercepts, frame: typed, schema: schema, target: y, weights: weights,
                                                     task: task.kind, outputs: evaluator.outputs, seed: settings.seed, deadline: finalDeadline)
         // A refit the deadline cut short is a lesser model than the one the holdout scored: never ship it.
         if let finalDeadline, ContinuousClock.now >= finalDeadline {

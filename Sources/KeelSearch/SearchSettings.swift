@@ -33,6 +33,8 @@ public struct SearchSettings: Sendable {
     public var costs: (falsePositive: Double, falseNegative: Double)?
     /// Set (by Ctrl-C, say) to end the search after the trial under way.
     public var stop: StopRequest?
+    /// Try a stacked second layer (a non-negative linear model over the best trials' margins) after blending.
+    public var stack = false
     /// Memory the search may use (nil: 70% of the machine's); trials that would exceed it are left out and
     /// folds that would are reduced to one split.
     public var memory: MemoryBudget?
@@ -53,13 +55,15 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var stoppedTrials: [Int]
     /// An ensemble won out of fold but there was no time left to refit it.
     public var ensembleSkipped: Bool
+    /// The same for a stacked second layer.
+    public var stackSkipped: Bool?
     /// The refit of the chosen model was cut short: a replay cannot stop it at the same round.
     public var refitCutShort: Bool
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
 
-    public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, refitCutShort: Bool, refittedOnAllRows: Bool) {
-        (self.trialCount, self.stoppedTrials, self.ensembleSkipped) = (trialCount, stoppedTrials, ensembleSkipped)
+    public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, stackSkipped: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {
+        (self.trialCount, self.stoppedTrials, self.ensembleSkipped, self.stackSkipped) = (trialCount, stoppedTrials, ensembleSkipped, stackSkipped)
         (self.refitCutShort, self.refittedOnAllRows) = (refitCutShort, refittedOnAllRows)
     }
 }

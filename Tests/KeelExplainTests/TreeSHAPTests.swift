@@ -60,6 +60,10 @@ import Testing
         let members = [try Self.boosted(binary), try Self.forest(binary), try Learner.linear(linear).fit(Self.table.features, target: binary)]
         let ensemble = FittedModel.ensemble(try EnsembleModel(task: .binary, outputs: 1, members: members, weights: [0.5, 0.3, 0.2]))
         try Self.check(ensemble, task: .binary, outputs: 1)
+        // A stacked second layer: free non-negative weights and an intercept, which belongs to the base.
+        let stacked = FittedModel.ensemble(try EnsembleModel(task: .binary, outputs: 1, members: members, weights: [0.9, 0.4, 0.25], intercepts: [-0.7]))
+        try Self.check(stacked, task: .binary, outputs: 1)
+        #expect(throws: LearnError.self) { try EnsembleModel(task: .binary, outputs: 1, members: members, weights: [0.9, 0.4, 0.25]) }
         let multiMembers = [try Self.boosted(multiclass), try Self.forest(multiclass)]
         try Self.check(.ensemble(try EnsembleModel(task: .multiclass, outputs: 3, members: multiMembers, weights: [0.6, 0.4])), task: .multiclass, outputs: 3)
     }

@@ -40,4 +40,46 @@ import Testing
         #expect(try decoded.predict(test.features) == model.predict(test.features))
         #expect(throws: LearnError.self) { try EnsembleModel(task: .binary, outputs: 1, members: [first], weights: [0.5]) }
     }
+
+    /// The stacked layer keeps informative margins, drops pure noise, and recovers a linear relation.
+    @Test func stackingWeighsInformativeMarginsAndIgnoresNoise() throws {
+        var generator = SeededGenerator(seed: 4)
+        func normal() -> Double {
+            let u = max(generator.nextUnit(), 1e-12), v = generator.nextUnit()
+            return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v)
+        }
+        let n = 3000
+        let z = (0..<n).map { _ in 1.5 * normal() }
+        let truth = z.map { generator.nextUnit() < 1 / (1 + exp(-$0)) ? 1.0 : 0.0 }
+        let margins = [z.map { $0 + 0.3 * normal() }, z.map { _ in normal() }, z.map { 0.5 * $0 + 0.5 * normal() }]
+        let fit = Stacking.fit(margins, truth: truth, binary: true)
+        #expect(fit.weights[0] > 0.5 && fit.weights[1] < 0.05, "\(fit.weights)")
+        #expect(abs(fit.intercept) < 0.2)
+        // Its own out-of-fold margins are never worse than chance and every row is scored once.
+        let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: true, seed: 1)
+        #expect(stacked.allSatisfy { $0.isFinite })
+        let auc = try Metric.rocAUC.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: .binary, outputs: 1), classCount: 2)
+        #expect(auc > 0.75, "\(auc)")
+        // Least squares: y = 3 + 2·m0 + noise, with an unrelated second margin.
+        let x0 = (0..<n).map { _ in normal() }, x1 = (0..<n).map { _ in normal() }
+        let y = x0.map { 3 + 2 * $0 + 0.1 * normal() }
+        let linear = Stacking.fit([x0, x1], truth: y, binary: false, l2: 0)
+        #expect(abs(linear.weights[0] - 2) < 0.02 && linear.weights[1] < 0.02 && abs(linear.intercept - 3) < 0.02, "\(linear)")
+    }
+
+    @Test func aStackIsChosenOnlyOnItsOwnCrossValidatedScore() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: 1500))
+        let schema = try SchemaInference.infer(frame, target: "churned").schema
+        var settings = SearchSettings()
+        settings.trials = 8
+        settings.stack = true
+        let (model, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        if let stack = report.ensemble, let intercepts = stack.intercepts {
+            #expect(stack.outOfFoldScore > stack.bestSingleOutOfFoldScore)
+            guard case .ensemble(let ensemble) = model.model else { Issue.record("a stack is an ensemble model"); return }
+            #expect(ensemble.intercepts == intercepts && ensemble.weights == stack.weights)
+        } else {
+            #expect(report.warnings.contains { $0.contains("stacked second layer scored") || $0.contains("stacking is for") }, "the decision is reported: \(report.warnings)")
+        }
+    }
 }
