@@ -56,6 +56,18 @@ struct DriftOutputOptions: ParsableArguments {
     @Option(help: "Adjusted p-value that must support an effect (default 0.01).")
     var alpha: Double?
 
+    @Option(help: "Wasserstein distance, in reference standard deviations, at which a numeric feature drifts (default 0.1).")
+    var wasserstein: Double?
+
+    @Option(help: "Jensen-Shannon distance at which a categorical feature drifts (default 0.1).")
+    var jensenShannon: Double?
+
+    @Option(help: "Rise in the missing rate that is an alert (default 0.1, i.e. 10 points).")
+    var missingRise: Double?
+
+    @Option(help: "Share of new levels or out-of-range values that is an alert (default 0.05).")
+    var unseenRate: Double?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -65,12 +77,19 @@ struct DriftOutputOptions: ParsableArguments {
     func validate() throws {
         if let psi, !(psi > 0) { throw ValidationError("--psi must be positive") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1") }
+        for (flag, value) in [("--wasserstein", wasserstein), ("--jensen-shannon", jensenShannon), ("--missing-rise", missingRise), ("--unseen-rate", unseenRate)] {
+            if let value, !(value > 0) { throw ValidationError("\(flag) must be positive") }
+        }
     }
 
     var thresholds: DriftThresholds {
         var thresholds = DriftThresholds()
         if let psi { thresholds.psi = psi }
         if let alpha { thresholds.alpha = alpha }
+        if let wasserstein { thresholds.normalizedWasserstein = wasserstein }
+        if let jensenShannon { thresholds.jensenShannon = jensenShannon }
+        if let missingRise { thresholds.missingRise = missingRise }
+        if let unseenRate { thresholds.unseenRate = unseenRate }
         return thresholds
     }
 }
