@@ -156,15 +156,21 @@ struct TrainCommand: AsyncParsableCommand {
         if noRegistry {
             try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
         } else {
-            let registry = try registryOptions.open(create: true)
-            let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
-                                            actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
-            let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
-                                                profileJSON: try JSONOutput.compact(DataProfile(loaded)), settings: recorded, overrides: overrides,
-                                                startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
-                                                status: stop.isRequested ? "stopped" : "completed")
-            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
-            registered = version
+            do {
+                let registry = try registryOptions.open(create: true)
+                let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
+                                                actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
+                let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
+                                                    profileJSON: try JSONOutput.compact(DataProfile(loaded)), settings: recorded, overrides: overrides,
+                                                    startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
+                                                    status: stop.isRequested ? "stopped" : "completed")
+                try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
+                registered = version
+            } catch {
+                // A registry that cannot be written must not cost the trained model: it goes to --out all the same.
+                try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
+                Terminal.progress("warning: the model was not registered (\(error)); it is in \(out) only")
+            }
         }
         let seconds = (ContinuousClock.now - started).seconds
         if let report {

@@ -47,6 +47,8 @@ public final class Registry: Sendable {
             try Registry.migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw RegistryError.store("cannot open the registry at \(folder): \(error.message ?? error.description)")
+        } catch {
+            throw RegistryError.store("cannot create the registry at \(folder): \((error as NSError).localizedDescription)")
         }
     }
 

@@ -212,4 +212,14 @@ import Testing
         let bad = try KeelProcess.run(["train", data, "--target", "churned", "--max-memory", "lots"])
         #expect(bad.status == 2 && bad.stderr.hasPrefix("error: --max-memory takes a size"), "\(bad.stderr)")
     }
+
+    @Test func aRegistryThatCannotBeWrittenDoesNotCostTheModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-noreg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let data = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let model = dir.appendingPathComponent("m.keel").path
+        let result = try KeelProcess.run(["train", data, "--target", "churned", "--trials", "1", "--registry", "/proc/keel-cannot-be-here", "--out", model, "--quiet"])
+        #expect(result.status == 0 && result.stderr.contains("warning: the model was not registered (cannot create the registry at /proc/keel-cannot-be-here"), "\(result.stderr)")
+        #expect(try Artifact.read(from: model).model.schema.target == "churned")
+    }
 }
