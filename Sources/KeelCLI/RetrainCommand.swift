@@ -144,7 +144,7 @@ struct RetrainCommand: AsyncParsableCommand {
     /// The policy conditions that hold now, in words.
     private func triggers(policy: RegistryConfig.RetrainPolicy, champion: ModelVersion, model: TrainedModel, logged: [LoggedPrediction]) throws -> [String] {
         var reasons: [String] = []
-        if let every = policy.every, let created = ISO8601DateFormatter.withFractions.date(from: champion.createdAt) ?? ISO8601DateFormatter().date(from: champion.createdAt),
+        if let every = policy.every, let created = Registry.date(champion.createdAt),
            Date().timeIntervalSince(created) >= every {
             reasons.append("\(champion.reference) is older than \(DurationArgument(seconds: every))")
         }
@@ -166,14 +166,5 @@ struct RetrainCommand: AsyncParsableCommand {
             }
         }
         return reasons
-    }
-}
-
-extension ISO8601DateFormatter {
-    /// Timestamps with milliseconds, as the registry writes them.
-    static var withFractions: ISO8601DateFormatter {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
     }
 }

@@ -56,12 +56,6 @@ public enum FrameSnapshot {
         return try decode(bytes, file: path)
     }
 
-    /// The fingerprint recorded in a snapshot's header, without inflating it.
-    public static func fingerprint(of path: String) throws -> String {
-        guard let bytes = readAll(path) else { throw DataError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
-        return try header(bytes, file: path).fingerprint
-    }
-
     public static func decode(_ bytes: [UInt8], file: String) throws -> Frame {
         let (fingerprint, rawLength, bodyStart) = try header(bytes, file: file)
         let body = try inflate(Array(bytes[bodyStart...]), rawLength: rawLength, file: file)

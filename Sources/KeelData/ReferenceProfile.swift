@@ -16,8 +16,6 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
         self.predictions = predictions
     }
 
-    public subscript(name: String) -> ReferenceColumn? { columns.first { $0.name == name } }
-
     /// Profiles the feature columns of `frame` (numeric, datetime and boolean as numbers; categorical and
     /// text as levels). The sample is a seeded uniform sample without replacement.
     public static func make(frame: Frame, features: [String], sampleSize: Int = defaultSampleSize, seed: UInt64) -> ReferenceProfile {
@@ -77,10 +75,8 @@ public struct ReferenceColumn: Codable, Sendable, Equatable {
 
     public init(_ column: Column, sampleSize: Int, seed: UInt64) {
         switch column.values {
-        case .numeric(let values), .datetime(let values):
-            self.init(name: column.name, values: values, sampleSize: sampleSize, seed: seed)
-        case .boolean(let bytes):
-            self.init(name: column.name, values: bytes.map { $0 == Column.missingBoolean ? .nan : Double($0) }, sampleSize: sampleSize, seed: seed)
+        case .numeric, .datetime, .boolean:
+            self.init(name: column.name, values: column.numbers, sampleSize: sampleSize, seed: seed)
         case .categorical(let strings), .text(let strings):
             var counts = [Int](repeating: 0, count: strings.levels.count)
             var missing = 0
@@ -133,11 +129,24 @@ public struct ReferenceColumn: Codable, Sendable, Equatable {
         return (edges, counts(of: sorted, edges: edges))
     }
 
-    private static func sample(_ values: [Double], size: Int, seed: UInt64) -> [Double] {
+    /// A seeded uniform sample of `size` values without replacement (all of them when there are fewer).
+    public static func sample(_ values: [Double], size: Int = ReferenceProfile.defaultSampleSize, seed: UInt64) -> [Double] {
         guard values.count > size else { return values }
         var generator = SeededGenerator(seed: seed)
         var pool = values
         for i in 0..<size { pool.swapAt(i, i + generator.next(below: pool.count - i)) }
         return Array(pool[0..<size])
+    }
+}
+
+extension Column {
+    /// The values as numbers, NaN for missing: numbers and dates as stored, booleans as 0/1, text parsed
+    /// where it is a number (a category spelled `3` compares with a numeric reference).
+    public var numbers: [Double] {
+        switch values {
+        case .numeric(let values), .datetime(let values): values
+        case .boolean(let bytes): bytes.map { $0 == Column.missingBoolean ? .nan : Double($0) }
+        case .categorical, .text: (0..<count).map { row in displayValue(at: row).flatMap(Double.init) ?? .nan }
+        }
     }
 }

@@ -104,12 +104,11 @@ public enum DataDrift {
         result.currentMissingRate = Double(column.missingCount) / Double(column.count)
         switch reference.kind {
         case .numeric:
-            let values = numbers(column)
-            let present = values.filter { !$0.isNaN }
+            let present = column.numbers.filter { !$0.isNaN }
             guard !present.isEmpty else { return result }
             let currentCounts = ReferenceColumn.counts(of: present, edges: reference.edges)
             result.psi = TwoSampleTests.populationStability(reference.binCounts, currentCounts)
-            let sample = ReferenceColumn(name: reference.name, values: present, seed: seed).sample
+            let sample = ReferenceColumn.sample(present, seed: seed)
             result.test = TwoSampleTests.kolmogorovSmirnov(reference.sample, sample)
             result.testName = "kolmogorov-smirnov"
             let distance = TwoSampleTests.wasserstein(reference.sample, sample)
@@ -195,14 +194,6 @@ public enum DataDrift {
         }
         drift.reasons = reasons
         drift.drifted = !reasons.isEmpty
-    }
-
-    static func numbers(_ column: Column) -> [Double] {
-        switch column.values {
-        case .numeric(let values), .datetime(let values): values
-        case .boolean(let bytes): bytes.map { $0 == Column.missingBoolean ? .nan : Double($0) }
-        case .categorical, .text: (0..<column.count).map { row in column.displayValue(at: row).flatMap(Double.init) ?? .nan }
-        }
     }
 
     private static func shares(_ counts: [Int]) -> [Double] {

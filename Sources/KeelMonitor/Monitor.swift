@@ -53,8 +53,9 @@ public enum Monitor {
         let frame = data.selecting(rows: labelled)
         let truth = try TargetEncoding(column: frame[targetName]!.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
         if frame.rowCount > 0 {
-            let outputs = try model.outputs(frame)
-            let scored = try model.predict(frame)
+            // The rows were scored above; without that (a value that does not fit), this throws the reason.
+            let scored = try predictions.map { all in labelled.map { all[$0] } } ?? model.predict(frame)
+            let outputs = task.kind == .regression ? scored.map { $0.value ?? .nan } : scored.flatMap(\.probabilities)
             let errors: [Double]
             if task.kind == .regression {
                 let spread = max(reference.predictions?.standardDeviation ?? 1, 1e-12)
@@ -76,7 +77,7 @@ public enum Monitor {
 
     static func times(_ frame: Frame, column name: String) throws -> [Double] {
         guard let column = frame[name] else { throw MonitorError.invalid("the data has no time column '\(name)'") }
-        return DataDrift.numbers(column.kind == .numeric || column.kind == .datetime ? column : try column.converted(to: .datetime))
+        return (column.kind == .numeric || column.kind == .datetime ? column : try column.converted(to: .datetime)).numbers
     }
 
     /// Data drift in each window of `bucketSeconds` (or each tenth of the time range).

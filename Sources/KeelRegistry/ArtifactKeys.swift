@@ -114,6 +114,6 @@ public struct KeyedHasher: Sendable {
     }
 
     public func hash(_ text: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: raw)).map { String(format: "%02x", $0) }.joined()
+        Artifact.hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: raw)))
     }
 }

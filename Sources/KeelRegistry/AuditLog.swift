@@ -19,7 +19,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     /// The hash this entry must have, given its fields and its predecessor's hash.
     public var expectedHash: String {
         let text = [String(sequence), at, actor, action, subject, details, previousHash].joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Artifact.hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// The previous hash of the first entry.

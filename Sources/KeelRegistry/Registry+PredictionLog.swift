@@ -66,25 +66,21 @@ extension Registry {
     /// Not audited entry by entry: the log is data, not an action.
     public func logPredictions(_ records: [PredictionRecord]) throws {
         guard !records.isEmpty else { return }
-        do {
-            try pool.write { db in
-                let statement = try db.makeStatement(sql: """
-                    INSERT INTO predictions (model, version, request_id, row, time, inputs, prediction, score, subject)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for r in records {
-                    try statement.execute(arguments: [r.model, r.version, r.requestID, r.row, r.time, r.inputs, r.prediction,
-                                                      Registry.finite(r.score), r.subject])
-                }
+        try write(audited: false) { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO predictions (model, version, request_id, row, time, inputs, prediction, score, subject)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in records {
+                try statement.execute(arguments: [r.model, r.version, r.requestID, r.row, r.time, r.inputs, r.prediction,
+                                                  Registry.finite(r.score), r.subject])
             }
-        } catch let error as DatabaseError {
-            throw RegistryError.store("cannot write the prediction log: \(error.message ?? error.description)")
         }
     }
 
     /// Attaches a ground-truth label to a logged prediction. Returns false when no such prediction was logged.
     public func recordFeedback(requestID: String, row: Int, label: String, time: Double) throws -> Bool {
-        try write { db in
+        try write(audited: false) { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM predictions WHERE request_id = ? AND row = ?", arguments: [requestID, row]) != nil else {
                 return false
             }
@@ -122,7 +118,7 @@ extension Registry {
     /// Deletes logged predictions and feedback older than `before` (retention); returns how many went.
     @discardableResult
     public func expirePredictions(before: Double) throws -> Int {
-        try pool.write { db in
+        try write(audited: false) { db in
             try db.execute(sql: "DELETE FROM feedback WHERE (request_id, row) IN (SELECT request_id, row FROM predictions WHERE time < ?)", arguments: [before])
             try db.execute(sql: "DELETE FROM predictions WHERE time < ?", arguments: [before])
             return db.changesCount

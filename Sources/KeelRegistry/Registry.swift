@@ -144,10 +144,15 @@ public final class Registry: Sendable {
     }
 
     /// UTC time with milliseconds, sortable as text.
-    static func timestamp() -> String {
+    static func timestamp() -> String { timestampFormatter.string(from: Date()) }
+
+    /// A registry timestamp (`createdAt`, `at`) as a date.
+    public static func date(_ timestamp: String) -> Date? { timestampFormatter.date(from: timestamp) }
+
+    private static var timestampFormatter: ISO8601DateFormatter {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter
     }
 
     /// The user running the command: the default actor of every audited action.
@@ -162,16 +167,17 @@ public final class Registry: Sendable {
     static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
 
     static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Artifact.hex(SHA256.hash(data: bytes))
     }
 
     /// Runs `body` in one write transaction, appends its audit entries there, and moves the head file with
-    /// it (the database's write lock serialises heads across processes).
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// it (the database's write lock serialises heads across processes). Writes that append no audit entry
+    /// (the prediction log, feedback) pass `audited: false` and leave the head file alone.
+    func write<T>(audited: Bool = true, _ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write { db in
                 let result = try body(db)
-                try writeHead(db)
+                if audited { try writeHead(db) }
                 return result
             }
         } catch let error as DatabaseError {

@@ -34,9 +34,9 @@ enum Stacking {
                 }
             }
             var residual = (0..<n).map { target[$0] - eta[$0] }
+            let totalWeight = working.reduce(0, +)
             for _ in 0..<50 {
                 var moved = 0.0
-                let totalWeight = working.reduce(0, +)
                 let shift = (0..<n).reduce(0) { $0 + working[$1] * residual[$1] } / totalWeight
                 intercept += shift
                 for i in 0..<n { residual[i] -= shift }

@@ -30,8 +30,6 @@ final class PredictionLogger: Sendable {
     let settings: PredictionLogSettings
     let registry: Registry
     private let queue = Mutex<[PredictionRecord]>([])
-    private let dropped = Atomic<Int>(0)
-    private let written = Atomic<Int>(0)
     private let sampler = Mutex(SeededGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max))))
 
     init(settings: PredictionLogSettings) throws {
@@ -41,9 +39,6 @@ final class PredictionLogger: Sendable {
         self.settings = settings
         registry = try Registry(folder: settings.registryFolder, create: true)
     }
-
-    var droppedCount: Int { dropped.load(ordering: .relaxed) }
-    var writtenCount: Int { written.load(ordering: .relaxed) }
 
     /// Whether this request is logged (sampling).
     func samples() -> Bool {
@@ -58,17 +53,14 @@ final class PredictionLogger: Sendable {
         for (key, value) in row where !settings.excluded.contains(key) {
             writer.key(key)
             let hashed = settings.hashed.contains(key)
-            var text: String?
-            switch value {
-            case .string(let s): text = s
-            case .number(let x): text = NumberFormatting.canonical(x)
-            case .bool(let b): text = b ? "true" : "false"
-            case .null, .array, .object: text = nil
-            }
-            if key == idColumn, let text { subject = hashed ? settings.hashKey!.hash(text) : text }
-            if hashed, let text {
-                writer.string(settings.hashKey!.hash(text))
-                continue
+            // Text is made only for the fields that need it: the id (the erasure key) and hashed fields.
+            if hashed || key == idColumn, let text = Self.text(value) {
+                let stored = hashed ? settings.hashKey!.hash(text) : text
+                if key == idColumn { subject = stored }
+                if hashed {
+                    writer.string(stored)
+                    continue
+                }
             }
             switch value {
             case .string(let s): writer.string(s)
@@ -81,6 +73,15 @@ final class PredictionLogger: Sendable {
         return (writer.text, subject)
     }
 
+    private static func text(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let s): s
+        case .number(let x): NumberFormatting.canonical(x)
+        case .bool(let b): b ? "true" : "false"
+        case .null, .array, .object: nil
+        }
+    }
+
     /// Queues records; when the queue is full they are dropped and counted instead.
     func offer(_ records: [PredictionRecord]) {
         let accepted = queue.withLock { pending in
@@ -89,7 +90,6 @@ final class PredictionLogger: Sendable {
             return true
         }
         if !accepted {
-            dropped.add(records.count, ordering: .relaxed)
             ServerMetrics.shared.predictionLog(dropped: records.count)
         }
     }
@@ -120,10 +120,8 @@ final class PredictionLogger: Sendable {
         guard !batch.isEmpty else { return }
         do {
             try registry.logPredictions(batch)
-            written.add(batch.count, ordering: .relaxed)
             ServerMetrics.shared.predictionLog(written: batch.count)
         } catch {
-            dropped.add(batch.count, ordering: .relaxed)
             ServerMetrics.shared.predictionLog(dropped: batch.count)
             logger.error("could not write the prediction log; records dropped", metadata: ["records": .stringConvertible(batch.count), "error": .string("\(error)")])
         }

@@ -20,7 +20,6 @@ import Testing
         let path = Self.path()
         let fingerprint = try FrameSnapshot.write(Self.frame, to: path)
         #expect(fingerprint == Self.frame.fingerprint)
-        #expect(try FrameSnapshot.fingerprint(of: path) == fingerprint)
         let back = try FrameSnapshot.read(from: path)
         #expect(back.fingerprint == fingerprint)
         #expect(back.columnNames == Self.frame.columnNames)

@@ -1,0 +1,40 @@
+import Foundation
+import KeelRegistry
+
+/// The server's background retraining: every `every` seconds, `keel retrain NAME --promote` for each model
+/// in production, as a child process (training must not share a crash or a heap with serving; on two cores it
+/// still competes for time, so choose the interval and the policy's budget accordingly).
+struct RetrainJob {
+    var registry: String
+    var every: Double
+
+    func start() -> Task<Void, Never> {
+        Task.detached(priority: .background) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
+                guard !Task.isCancelled, let store = try? Registry(folder: registry, create: false),
+                      let names = try? Set(store.models().filter { $0.stage == .production }.map(\.name)) else { continue }
+                for name in names.sorted() { run(name) }
+            }
+        }
+    }
+
+    private func run(_ name: String) {
+        let process = Process()
+        // This very binary, wherever it was started from.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["retrain", name, "--promote", "--registry", registry, "--by", "keel serve (retrain job)"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        do {
+            try process.run()
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let summary = output.split(separator: "\n").last.map(String.init) ?? ""
+            Terminal.progress("retrain job for \(name): exit \(process.terminationStatus)\(summary.isEmpty ? "" : ": \(summary)")")
+        } catch {
+            Terminal.progress("retrain job for \(name) could not start: \(error)")
+        }
+    }
+}
