@@ -2,11 +2,13 @@
 
   split NAME            write out/automl/NAME/{train,test}.csv (75/25, random_state=42, stratified; train <= 200k)
   score NAME PRED       score Keel's predictions.csv against the test part with the manifest's metric
-  run SYSTEM NAME       train and score a peer: lightgbm, hgb (defaults), flaml (60 s), autogluon (60 s, medium_quality)
+  run SYSTEM NAME       train and score a peer: lightgbm, hgb (defaults), flaml (60 s), autogluon (60 s, medium_quality);
+                        each sees the same training part, string columns as pandas categories
 Each scoring command prints one JSON line: {"name", "system", "metric", "score", "seconds"}.
 """
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -97,11 +99,24 @@ def run(system, name):
         from flaml import AutoML
         model = AutoML()
         model.fit(x, y, task="regression" if regression else "classification", time_budget=60, n_jobs=2, verbose=0, seed=1)
+    elif system == "autogluon":
+        from autogluon.tabular import TabularPredictor
+        problem = "regression" if regression else entry["task"]
+        metric = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "root_mean_squared_error"}[entry["metric"]]
+        frame = x.copy()
+        frame[target] = y
+        path = os.path.join(folder(name), "autogluon")
+        shutil.rmtree(path, ignore_errors=True)
+        model = TabularPredictor(label=target, problem_type=problem, eval_metric=metric, verbosity=0, path=path).fit(
+            frame, time_limit=60, presets="medium_quality", num_cpus=2, num_gpus=0)
     else:
         raise SystemExit(f"unknown system {system}")
     seconds = time.perf_counter() - started
     if regression:
-        value = evaluate(entry, yt, values=model.predict(xt))
+        value = evaluate(entry, yt, values=np.asarray(model.predict(xt)))
+    elif system == "autogluon":
+        proba = model.predict_proba(xt)
+        value = evaluate(entry, yt, proba=proba.to_numpy(), classes=list(proba.columns))
     else:
         value = evaluate(entry, yt, proba=model.predict_proba(xt), classes=list(model.classes_))
     print(json.dumps({"name": name, "system": system, "metric": entry["metric"], "score": value, "seconds": seconds}))

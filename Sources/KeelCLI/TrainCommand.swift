@@ -245,8 +245,7 @@ struct TrainCommand: AsyncParsableCommand {
              Format.fixed(trial.fitSeconds, 2) + "s", Format.fixed(trial.predictMillisecondsPer1000, 2) + "ms"]
         }
         lines += TextTable.render(header: ["rank", "learner", "settings", "cv \(metric)", "fit/fold", "predict/1k rows"], rows: rows, rightAligned: [0, 3, 4, 5])
-        let failed = report.trials.filter { $0.status != .completed }
-        if !failed.isEmpty { lines.append("(\(failed.count) trial\(failed.count == 1 ? "" : "s") stopped at the deadline or failed)") }
+        if let unranked = report.unrankedSummary { lines.append("(\(unranked))") }
         lines.append("")
         let best = report.trials.first { $0.id == report.bestTrial }
         if let ensemble = report.ensemble {

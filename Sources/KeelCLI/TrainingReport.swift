@@ -30,8 +30,7 @@ struct TrainingReport: Encodable {
         for (rank, trial) in search.leaderboard.enumerated() {
             md.append("| \(rank + 1) | \(trial.family) | \(trial.summary) | \(Format.fixed(trial.mean, 4)) | \(Format.fixed(trial.std, 4)) | \(Format.fixed(trial.fitSeconds, 2)) s | \(Format.fixed(trial.predictMillisecondsPer1000, 2)) ms |")
         }
-        let unfinished = search.trials.filter { $0.status != .completed }
-        if !unfinished.isEmpty { md.append("\n\(unfinished.count) trial(s) stopped at the deadline or failed and are not ranked.") }
+        if let unranked = search.unrankedSummary { md.append("\n\(unranked.prefix(1).uppercased() + unranked.dropFirst()).") }
         md += ["", "## Chosen model", ""]
         if let ensemble = search.ensemble {
             md.append("An ensemble in raw-margin space: " + zip(ensemble.members, ensemble.weights).map { "\(Format.fixed($1, 2)) × trial \($0)" }.joined(separator: " + ")

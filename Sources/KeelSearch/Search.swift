@@ -122,10 +122,11 @@ public enum Search {
     }
 
     /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
-    /// Sized by the current best trial, the one that will be refitted (on about 1/(1−1/k) more rows).
-    static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double) -> Double {
-        let best = trials.filter { $0.status == .completed }.min { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }
-        return max(budget * 0.1, (best?.fitSeconds ?? 0) * 1.5 + 0.5)
+    /// Sized by the three best trials so far, which an ensemble would refit (each on about 1/(1−1/k) more
+    /// rows), and with `refitFull` once more on all rows (a quarter more again).
+    static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
+        let best = trials.filter { $0.status == .completed }.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.prefix(3)
+        return max(budget * 0.1, best.map(\.fitSeconds).reduce(0, +) * (refitFull ? 3.0 : 1.5) + 0.5)
     }
 
 

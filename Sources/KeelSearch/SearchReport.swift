@@ -50,6 +50,18 @@ public struct SearchReport: Codable, Sendable {
         public var intercepts: [Double]?
     }
 
+    /// The trials not ranked, counted by why: "12 pruned behind the leader, 1 stopped at the deadline"; nil
+    /// when every trial completed.
+    public var unrankedSummary: String? {
+        let counts: [(TrialResult.Status, String)] = [(.pruned, "pruned behind the leader after some folds"),
+                                                      (.stopped, "stopped at the deadline"), (.failed, "failed or left out")]
+        let parts = counts.compactMap { status, words in
+            let n = trials.filter { $0.status == status }.count
+            return n > 0 ? "\(n) \(words)" : nil
+        }
+        return parts.isEmpty ? nil : "not ranked: " + parts.joined(separator: ", ")
+    }
+
     /// Completed trials, best first.
     public var leaderboard: [TrialResult] {
         trials.filter { $0.status == .completed }.sorted { a, b in

@@ -113,25 +113,47 @@ struct SearchRun {
     /// The portfolio first, then seeded variations of the best boosting configuration, until the trial
     /// count, the search deadline (which keeps a reserve for the refit) or a stop request ends the search.
     mutating func runTrials(progress: (SearchEvent) -> Void) {
-        var queue = Portfolio.initial(rows: searchFrame.rowCount, task: task.kind, families: families)
-            .compactMap { settings.fixed.apply($0).constrained(constraints) }
+        let portfolio = Portfolio.initial(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind,
+                                          outputs: evaluator.outputs, families: families)
+        var first = portfolio.first.compactMap { settings.fixed.apply($0).constrained(constraints) }
+        var later = portfolio.later.compactMap { settings.fixed.apply($0).constrained(constraints) }
         var generator = SeededGenerator(seed: settings.seed &+ 17)
+        var variationsSinceLater = 0
         while true {
             if let limit = settings.trials, trials.count >= limit { break }
+            if first.isEmpty, later.isEmpty, let best = leader(trials.filter { $0.status == .completed }),
+               trials.count - best.id >= Self.patience {
+                warnings.append("the search converged: no better configuration in the \(Self.patience) trials after trial \(best.id); stopped after \(trials.count) trials")
+                break
+            }
             if settings.stop?.isRequested == true {
                 warnings.append("the search was stopped early on request after \(trials.count) trials")
                 progress(.stopping(reason: "stop requested"))
                 break
             }
             // Every learner stops at the deadline, so a trial may start whenever a useful slice of time is left.
-            let searchDeadline = finalDeadline.map { $0 - .seconds(Search.refitReserve(trials, metric: metric, budget: settings.timeBudget)) }
+            let searchDeadline = finalDeadline.map {
+                $0 - .seconds(Search.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull))
+            }
             if let searchDeadline, !trials.isEmpty, ContinuousClock.now + .seconds(max(1, settings.timeBudget * 0.02)) > searchDeadline { break }
+            // After the cheap portfolio, variations of the best boosting configuration alternate with the
+            // costly portfolio entries (two variations, then one entry), so neither starves the other.
+            let variation = families.contains("gbdt") ? Search.bestBoosting(trials, metric: metric) : nil
+            // Costly entries get half the usual share of the budget: they are the ones likely to need it all.
             let candidate: Portfolio.Candidate
-            if !queue.isEmpty {
-                candidate = queue.removeFirst()
-            } else if families.contains("gbdt"), let base = Search.bestBoosting(trials, metric: metric),
-                      let next = settings.fixed.apply(Portfolio.perturb(base, &generator)).constrained(constraints) {
+            var share = Self.trialShare
+            if !first.isEmpty {
+                candidate = first.removeFirst()
+            } else if !later.isEmpty, variationsSinceLater >= 2 || variation == nil {
+                candidate = later.removeFirst()
+                variationsSinceLater = 0
+                share /= 2
+            } else if let base = variation, let next = settings.fixed.apply(Portfolio.perturb(base, &generator)).constrained(constraints) {
                 candidate = next
+                variationsSinceLater += 1
+            } else if !later.isEmpty {
+                candidate = later.removeFirst()
+                share /= 2
             } else {
                 break
             }
@@ -151,13 +173,30 @@ struct SearchRun {
                 progress(.trialFinished(trials[trials.count - 1], best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
                 continue
             }
-            memory.largestTrial = max(memory.largestTrial, need)
-            let (result, margins) = evaluator.evaluate(candidate, id: trials.count + 1, deadline: searchDeadline)
+            // Two folds at once when there are cores for it and two fits fit in memory beside the folds.
+            evaluator.parallelFolds = Parallel.coreCount > 1 && evaluator.folds.count > 1 && memory.folds + 2 * need <= memory.budget ? 2 : 1
+            memory.largestTrial = max(memory.largestTrial, need * evaluator.parallelFolds)
+            // No trial may take more than a share of the budget: one slow configuration cannot starve the rest.
+            let cap = ContinuousClock.now + .seconds(settings.timeBudget * share)
+            let trialDeadline = searchDeadline.map { min($0, cap) }
+            let evaluated = evaluator.evaluate(candidate, id: trials.count + 1, deadline: trialDeadline,
+                                               leader: leader(trials.filter { $0.status == .completed }))
+            var result = evaluated.0
+            let margins = evaluated.1
+            if result.status == .stopped, let searchDeadline, cap < searchDeadline {
+                result.message = "stopped at its share of the budget (\(Int(share * 100))%, \(Search.format(settings.timeBudget * share)) s)"
+            }
             trials.append(result)
             if let margins { outOfFold[result.id] = margins }
             progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
         }
     }
+
+    /// The most of the time budget one trial may take (half of it for the portfolio's costly entries).
+    static let trialShare = 0.3
+    /// Trials without a new leader after which the search ends: past that point, more variations mostly
+    /// find configurations that look better by chance on the same folds.
+    static let patience = 60
 
     private func leader(_ completed: [TrialResult]) -> TrialResult? {
         completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }

@@ -34,6 +34,12 @@ struct FoldData {
 }
 
 /// Fits and scores one candidate on every fold, keeping its out-of-fold raw margins for ensemble selection.
+///
+/// Folds run two at a time when the machine has the cores and the memory for it: on small folds a learner
+/// keeps one core busy at best, so fold-level parallelism is what uses both. After each batch, a trial that
+/// is clearly behind the leader on the same folds is pruned (successive halving over folds), so the time
+/// goes to configurations that can still win. Both rules depend only on scores, never on the clock, so a
+/// run with a fixed trial count stays reproducible.
 struct TrialEvaluator {
     let folds: [FoldData]
     let metric: Metric
@@ -41,64 +47,120 @@ struct TrialEvaluator {
     let task: TaskKind
     let searchRows: Int
     let coverFolds: Int
+    /// Folds fitted at once (1 or 2).
+    var parallelFolds = 1
+
+    /// A trial is pruned when its error on the folds so far exceeds the leader's on the same folds by more
+    /// than this share (error: the loss itself, or 1 − score for scores bounded by 1).
+    static let pruningMargin = 0.03
 
     var outputs: Int { task == .multiclass ? classCount : 1 }
     /// Features after preprocessing.
     var featureCount: Int { folds.first?.train.featureCount ?? 0 }
 
-    mutating func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?) -> (TrialResult, [Double]?) {
-        var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
-        var scores: [Double] = []
+    /// What one fold gave: its score, fit and predict times, raw validation margins and boosting rounds.
+    private struct FoldOutcome {
+        var score = Double.nan
         var fitSeconds = 0.0
         var predictSeconds = 0.0
-        var predictedRows = 0
-        var rounds: [Int] = []
+        var raw: [Double] = []
+        var rounds: Int?
+        var stopped = false
+        var error: String?
+    }
+
+    func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?,
+                  leader: TrialResult? = nil) -> (TrialResult, [Double]?) {
+        var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
+        var outcomes: [FoldOutcome] = []
         var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
-        for (index, fold) in folds.enumerated() {
-            let start = ContinuousClock.now
-            do {
-                let model: FittedModel
-                if case .gradientBoosting = candidate.learner {
-                    model = try candidate.learner.fit(fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights,
-                                                      validation: fold.stopping.validation, deadline: deadline)
-                    if case .gradientBoosting(let boosted) = model {
-                        rounds.append(boosted.rounds)
-                        if boosted.stopReason == .deadline { result.status = .stopped }
-                    }
-                } else {
-                    model = try candidate.learner.fit(fold.train, target: fold.trainY, weights: fold.trainWeights, deadline: deadline)
-                }
-                fitSeconds += (ContinuousClock.now - start).seconds
-                if let deadline, ContinuousClock.now > deadline { result.status = .stopped }
-                if result.status == .stopped { break }
-                let predictStart = ContinuousClock.now
-                let raw = try model.rawScores(fold.valid, task: task)
-                let predictions = ScoreLink.apply(raw, task: task, outputs: outputs)
-                predictSeconds += (ContinuousClock.now - predictStart).seconds
-                if index < coverFolds {
-                    for (i, row) in fold.validRows.enumerated() { for k in 0..<outputs { outOfFold[row * outputs + k] = raw[i * outputs + k] } }
-                }
-                predictedRows += fold.valid.rowCount
-                scores.append(try metric.evaluate(truth: fold.validY, predictions: predictions, classCount: classCount))
-            } catch {
+        var next = 0
+        while next < folds.count {
+            let batch = Array(next..<min(next + parallelFolds, folds.count))
+            var done = [FoldOutcome](repeating: FoldOutcome(), count: batch.count)
+            done.withUnsafeMutableBufferPointer { slots in
+                let shared = SharedBuffer(base: slots.baseAddress!)
+                Parallel.forEach(batch.count) { i in shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline) }
+            }
+            outcomes += done
+            next += batch.count
+            if let failure = done.first(where: { $0.error != nil }) {
                 result.status = .failed
-                result.message = "\(error)"
+                result.message = failure.error
+                break
+            }
+            if done.contains(where: \.stopped) {
+                result.status = .stopped
+                break
+            }
+            if next < folds.count, let verdict = pruning(outcomes.map(\.score), leader: leader) {
+                result.status = .pruned
+                result.message = verdict
                 break
             }
         }
+        let scores = outcomes.map(\.score)
+        result.foldScores = result.status == .pruned ? scores : []
         guard result.status == .completed, !scores.isEmpty else {
             result.message = result.message ?? "stopped at the search deadline"
             return (result, nil)
         }
+        for (index, outcome) in outcomes.enumerated() where index < coverFolds {
+            for (i, row) in folds[index].validRows.enumerated() { for k in 0..<outputs { outOfFold[row * outputs + k] = outcome.raw[i * outputs + k] } }
+        }
         let mean = scores.reduce(0, +) / Double(scores.count)
         let variance = scores.count > 1 ? scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count - 1) : 0
+        let predictedRows = folds.map(\.valid.rowCount).reduce(0, +)
         result.foldScores = scores
         result.mean = mean
         result.std = variance.squareRoot()
-        result.fitSeconds = fitSeconds / Double(scores.count)
-        result.predictMillisecondsPer1000 = predictedRows > 0 ? predictSeconds / Double(predictedRows) * 1e6 : 0
-        result.bestRounds = rounds
+        result.fitSeconds = outcomes.map(\.fitSeconds).reduce(0, +) / Double(scores.count)
+        result.predictMillisecondsPer1000 = predictedRows > 0 ? outcomes.map(\.predictSeconds).reduce(0, +) / Double(predictedRows) * 1e6 : 0
+        result.bestRounds = outcomes.compactMap(\.rounds)
         return (result, outOfFold)
+    }
+
+    /// Why the trial should stop here, or nil: its error on the folds done is more than `pruningMargin` above
+    /// the leader's on the same folds.
+    func pruning(_ scores: [Double], leader: TrialResult?) -> String? {
+        guard let leader, leader.foldScores.count >= scores.count, scores.count >= 2 else { return nil }
+        func error(_ s: Double) -> Double { metric.higherIsBetter ? 1 - s : s }
+        let mine = scores.reduce(0, +) / Double(scores.count)
+        let theirs = leader.foldScores.prefix(scores.count).reduce(0, +) / Double(scores.count)
+        guard error(mine) > error(theirs) * (1 + Self.pruningMargin) + 1e-12 else { return nil }
+        return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
+    }
+
+    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?) -> FoldOutcome {
+        var outcome = FoldOutcome()
+        let start = ContinuousClock.now
+        do {
+            let model: FittedModel
+            // Boosting that stops early does so on an inner split of the fold's training rows; with set
+            // rounds it trains on all of them.
+            if case .gradientBoosting(let p) = candidate.learner, p.earlyStoppingRounds > 0 {
+                model = try candidate.learner.fit(fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights,
+                                                  validation: fold.stopping.validation, deadline: deadline)
+                if case .gradientBoosting(let boosted) = model {
+                    outcome.rounds = boosted.rounds
+                    if boosted.stopReason == .deadline { outcome.stopped = true }
+                }
+            } else {
+                model = try candidate.learner.fit(fold.train, target: fold.trainY, weights: fold.trainWeights, deadline: deadline)
+                if case .gradientBoosting(let boosted) = model, boosted.stopReason == .deadline { outcome.stopped = true }
+            }
+            outcome.fitSeconds = (ContinuousClock.now - start).seconds
+            if let deadline, ContinuousClock.now > deadline { outcome.stopped = true }
+            if outcome.stopped { return outcome }
+            let predictStart = ContinuousClock.now
+            outcome.raw = try model.rawScores(fold.valid, task: task)
+            let predictions = ScoreLink.apply(outcome.raw, task: task, outputs: outputs)
+            outcome.predictSeconds = (ContinuousClock.now - predictStart).seconds
+            outcome.score = try metric.evaluate(truth: fold.validY, predictions: predictions, classCount: classCount)
+        } catch {
+            outcome.error = "\(error)"
+        }
+        return outcome
     }
 }

@@ -2,7 +2,9 @@ import KeelLearn
 
 /// One evaluated configuration: its learner, cross-validated scores and costs.
 public struct TrialResult: Codable, Sendable {
-    public enum Status: String, Codable, Sendable { case completed, failed, stopped }
+    /// `pruned`: stopped after some folds because it was clearly behind the leader on them (its fold
+    /// scores so far are kept).
+    public enum Status: String, Codable, Sendable { case completed, failed, stopped, pruned }
 
     public var id: Int
     public var family: String

@@ -1,0 +1,143 @@
+import Foundation
+import KeelData
+import KeelLearn
+@testable import KeelSearch
+import KeelTestSupport
+import Testing
+
+/// How the search spends its time: folds two at a time, pruning trials that are clearly behind, the
+/// portfolio's order, and the cap on one trial's share of the budget.
+@Suite(.serialized) struct TrialScheduleTests {
+    private func evaluator(rows: Int = 1500) throws -> TrialEvaluator {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: rows))
+        let schema = try SchemaInference.infer(frame, target: "churned").schema
+        let y = try TargetEncoding(column: frame["churned"]!, task: schema.task!)
+        let plan = try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: SearchSettings())
+        let search = frame.selecting(rows: plan.holdout.train)
+        let searchY = TargetEncoding(task: y.task, values: plan.holdout.train.map { y.values[$0] })
+        let folds = try plan.folds.map { try FoldData(search, schema: schema, target: searchY, weights: nil, fold: $0, seed: 1) }
+        return TrialEvaluator(folds: folds, metric: .rocAUC, classCount: 2, task: .binary, searchRows: search.rowCount, coverFolds: plan.coverFolds)
+    }
+
+    /// Fold-level parallelism must not change a single bit: every fold is fitted exactly as it would be alone.
+    @Test func foldsTwoAtATimeScoreExactlyAsOneAtATime() throws {
+        var sequential = try evaluator()
+        var parallel = sequential
+        sequential.parallelFolds = 1
+        parallel.parallelFolds = 2
+        var boosting = GradientBoostingParameters()
+        boosting.rounds = 60
+        boosting.rowSubsample = 0.8
+        boosting.earlyStoppingRounds = 10
+        var forest = ForestParameters()
+        forest.trees = 20
+        for learner in [Learner.gradientBoosting(boosting), .randomForest(forest), .linear(LinearParameters())] {
+            let candidate = Portfolio.Candidate(family: "x", summary: "", learner: learner)
+            let (a, marginsA) = sequential.evaluate(candidate, id: 1, deadline: nil)
+            let (b, marginsB) = parallel.evaluate(candidate, id: 1, deadline: nil)
+            #expect(a.status == .completed && b.status == .completed)
+            #expect(a.foldScores == b.foldScores && a.foldScores.count == sequential.folds.count)
+            #expect(a.bestRounds == b.bestRounds)
+            let (ma, mb) = (try #require(marginsA), try #require(marginsB))
+            #expect(ma.count == mb.count && zip(ma, mb).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+
+    @Test func pruningComparesWithTheLeaderOnTheSameFolds() throws {
+        let evaluator = try evaluator(rows: 600)
+        var leader = TrialResult(id: 4, family: "gbdt", summary: "", learner: .linear(LinearParameters()), foldScores: [0.80, 0.90, 0.85, 0.85, 0.85],
+                                 mean: 0.85, std: 0.03, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
+        // Errors (1 − AUC) on the first two folds: the leader's 0.15; 3% more is 0.1545.
+        #expect(evaluator.pruning([0.845, 0.85], leader: leader) == nil, "error 0.1525 against 0.15: within 3%")
+        #expect(evaluator.pruning([0.84, 0.85], leader: leader) != nil, "error 0.155 against 0.15: 3.3% worse")
+        #expect(evaluator.pruning([0.85, 0.85], leader: leader) == nil, "as good as the leader")
+        let verdict = try #require(evaluator.pruning([0.80, 0.82], leader: leader))
+        #expect(verdict.contains("pruned after 2 of \(evaluator.folds.count) folds") && verdict.contains("trial 4"))
+        #expect(evaluator.pruning([0.60], leader: leader) == nil, "one fold is too little to judge")
+        #expect(evaluator.pruning([0.60, 0.60], leader: nil) == nil)
+        // A loss metric: lower is better, the error is the loss itself.
+        let losses = TrialEvaluator(folds: evaluator.folds, metric: .logLoss, classCount: 2, task: .binary, searchRows: evaluator.searchRows,
+                                    coverFolds: evaluator.coverFolds)
+        leader.foldScores = [0.40, 0.40, 0.40, 0.40, 0.40]
+        #expect(losses.pruning([0.41, 0.41], leader: leader) == nil)
+        #expect(losses.pruning([0.42, 0.42], leader: leader) != nil)
+    }
+
+    /// A search with a fixed trial count prunes deterministically, keeps the pruned trials' partial scores,
+    /// never ranks them, and a pruned trial really was behind the leader of its time on the folds it saw.
+    @Test func prunedTrialsAreReportedButNotRanked() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: 3000))
+        let schema = try SchemaInference.infer(frame, target: "churned").schema
+        var settings = SearchSettings()
+        settings.trials = 14
+        let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let (_, again) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(report.trials.map(\.status) == again.trials.map(\.status))
+        let pruned = report.trials.filter { $0.status == .pruned }
+        #expect(!pruned.isEmpty, "\(report.trials.map { ($0.family, $0.mean) })")
+        for trial in pruned {
+            #expect(trial.foldScores.count >= 2 && trial.foldScores.count < 5 && trial.foldScores.count % 2 == 0)
+            #expect(!report.leaderboard.contains { $0.id == trial.id })
+            let earlier = report.trials.prefix { $0.id < trial.id }.filter { $0.status == .completed }
+            let leader = try #require(earlier.max { $0.mean < $1.mean })
+            let k = trial.foldScores.count
+            #expect(trial.foldScores.reduce(0, +) / Double(k) < leader.foldScores.prefix(k).reduce(0, +) / Double(k))
+        }
+        #expect(report.unrankedSummary?.contains("\(pruned.count) pruned") == true)
+    }
+
+    @Test func costlyFamiliesMoveBehindTheBoostingOnLargeOrManyClassData() {
+        let all = Set(SearchSettings.learnerFamilies)
+        let small = Portfolio.initial(rows: 2_000, features: 10, task: .binary, outputs: 1, families: all)
+        #expect(small.later.isEmpty && small.first.contains { $0.family == "linear" } && small.first.contains { $0.family == "ebm" })
+        #expect(!small.first.contains { $0.summary.contains("127 leaves") })
+        let large = Portfolio.initial(rows: 120_000, features: 10, task: .binary, outputs: 1, families: all)
+        #expect(large.later.map(\.family).allSatisfy { $0 == "linear" || $0 == "ebm" } && large.later.contains { $0.family == "linear" })
+        #expect(large.first.prefix(3).contains { $0.summary.contains("127 leaves") }, "the high-capacity configuration runs early")
+        #expect(large.first.contains { $0.summary.hasSuffix("100 rounds") }, "LightGBM's defaults are always tried")
+        let classes = Portfolio.initial(rows: 9_000, features: 16, task: .multiclass, outputs: 26, families: all)
+        #expect(Set(classes.later.map(\.family)) == ["linear", "ebm"])
+        let chosen = Portfolio.initial(rows: 120_000, features: 10, task: .binary, outputs: 1, families: ["linear"])
+        #expect(chosen.first.isEmpty && chosen.later.count == 3, "a user who asks for linear models still gets all of them")
+    }
+
+    /// One slow configuration may take at most 30% of the budget, then the search moves on.
+    @Test(.timeLimit(.minutes(1))) func oneTrialTakesAtMostItsShareOfTheBudget() throws {
+        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
+        let frame = letters.selecting(rows: Array(0..<8000))
+        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        var settings = SearchSettings()
+        settings.timeBudget = 10
+        settings.learners = ["linear"]
+        var started: [Int: ContinuousClock.Instant] = [:]
+        var took: [Int: Double] = [:]
+        let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings) { event in
+            switch event {
+            case .trialStarted(let id, _, _): started[id] = .now
+            case .trialFinished(let trial, _, _): took[trial.id] = (ContinuousClock.now - started[trial.id]!).seconds
+            default: break
+            }
+        }
+        let capped = report.trials.filter { $0.message?.contains("share of the budget") == true }
+        #expect(!capped.isEmpty, "26-class multinomial models on 6,400 rows take far longer than 3 s: \(report.trials.map(\.message))")
+        #expect(report.trials.count >= 2, "the search moved on after the capped trial")
+        #expect(took.values.allSatisfy { $0 <= 10 * SearchRun.trialShare + 1 }, "\(took)")
+    }
+}
+
+extension TrialScheduleTests {
+    /// On small data the variations stop paying long before a generous budget ends: the search says it
+    /// converged and returns early instead of fitting noise in the folds for the rest of the budget.
+    @Test(.timeLimit(.minutes(2))) func aConvergedSearchEndsBeforeItsBudget() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: 400))
+        let schema = try SchemaInference.infer(frame, target: "churned").schema
+        var settings = SearchSettings()
+        settings.timeBudget = 90
+        let started = ContinuousClock.now
+        let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect((ContinuousClock.now - started).seconds < 60)
+        #expect(report.warnings.contains { $0.contains("the search converged") }, "\(report.warnings)")
+        let leader = try #require(report.leaderboard.first)
+        #expect(report.trials.count - leader.id == SearchRun.patience)
+    }
+}
