@@ -39,7 +39,9 @@ public struct GradientBoosting: Sendable {
         let n = features.rowCount
         let outputs = objective == .multiclass ? target.classCount : 1
         let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
-        let grower = TreeGrower(binned: binned, parameters: parameters.treeParameters)
+        // A round's trees (one per class) depend only on that round's gradients, so with several classes they
+        // grow in parallel, one grower per core; each tree is what a lone grower would make.
+        let growers = (0..<min(Parallel.coreCount, outputs)).map { _ in TreeGrower(binned: binned, parameters: parameters.treeParameters) }
         let initial = objective.initialScores(target.values, weights: weights, classCount: target.classCount)
         var scores = [Double](repeating: 0, count: n * outputs)
         for k in 0..<outputs { for i in 0..<n { scores[k * n + i] = initial[k] } }
@@ -69,13 +71,22 @@ public struct GradientBoosting: Sendable {
             let bag = parameters.rowSubsample < 1 ? sampleRows(n, &generator) : allRows
             let usedFeatures = sampleFeatures(features.featureCount, &generator)
             var anySplit = false
-            for k in 0..<outputs {
-                var (tree, leafRows) = gradients.withUnsafeBufferPointer { g in
-                    hessians.withUnsafeBufferPointer { h in
-                        grower.grow(gradients: g.baseAddress! + k * n, hessians: h.baseAddress! + k * n, rows: bag,
-                                    features: usedFeatures, learningRate: parameters.learningRate)
+            var grown = [(tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)])?](repeating: nil, count: outputs)
+            gradients.withUnsafeBufferPointer { g in
+                hessians.withUnsafeBufferPointer { h in
+                    grown.withUnsafeMutableBufferPointer { slots in
+                        let shared = SharedBuffer(base: slots.baseAddress!)
+                        Parallel.forEach(growers.count) { w in
+                            for k in stride(from: w, to: outputs, by: growers.count) {
+                                shared[k] = growers[w].grow(gradients: g.baseAddress! + k * n, hessians: h.baseAddress! + k * n, rows: bag,
+                                                            features: usedFeatures, learningRate: parameters.learningRate)
+                            }
+                        }
                     }
                 }
+            }
+            for k in 0..<outputs {
+                var (tree, leafRows) = grown[k]!
                 // Median renewal would move leaves past their monotone bounds, so constrained models keep gradient steps.
                 if objective == .l1, parameters.monotoneConstraints == nil {
                     renewMedians(&tree, leafRows: leafRows, scores: scores, y: target.values, weights: weights)

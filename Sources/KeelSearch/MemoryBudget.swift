@@ -35,7 +35,8 @@ public struct MemoryBudget: Sendable, Equatable {
         let binned = rows * features
         switch learner {
         case .gradientBoosting(let p):
-            let histograms = max(p.maxLeaves, 2) * features * min(p.maxBins + 1, 256) * 24
+            // One histogram pool per tree grown at once (one per core with several classes).
+            let histograms = max(p.maxLeaves, 2) * features * min(p.maxBins + 1, 256) * 24 * min(Parallel.coreCount, max(outputs, 1))
             let perRow = rows * outputs * 8 * 4
             return binned + histograms + perRow + p.rounds * outputs * p.maxLeaves * 48
         case .randomForest(let p):

@@ -122,11 +122,14 @@ public enum Search {
     }
 
     /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
-    /// Sized by the three best trials so far, which an ensemble would refit (each on about 1/(1−1/k) more
-    /// rows), and with `refitFull` once more on all rows (a quarter more again).
+    /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
+    /// error), each on about 1/(1−1/k) more rows, and with `refitFull` once more on all rows (a quarter more).
     static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
-        let best = trials.filter { $0.status == .completed }.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.prefix(3)
-        return max(budget * 0.1, best.map(\.fitSeconds).reduce(0, +) * (refitFull ? 3.0 : 1.5) + 0.5)
+        func error(_ s: Double) -> Double { metric.higherIsBetter ? 1 - s : s }
+        let ranked = trials.filter { $0.status == .completed }.sorted { error($0.mean) < error($1.mean) }
+        guard let best = ranked.first else { return budget * 0.1 }
+        let contenders = ranked.prefix(5).filter { error($0.mean) <= error(best.mean) * 1.02 + 1e-12 }
+        return max(budget * 0.1, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 4.0 : 1.5) + 0.5)
     }
 
 
