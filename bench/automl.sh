@@ -3,8 +3,9 @@
 # Usage: bench/automl.sh [SYSTEMS] [DATASETS]
 #   SYSTEMS: comma-separated from keel,lightgbm,hgb,flaml,autogluon (default all five); DATASETS: names (default all).
 # Keel runs `keel train --time 60s` on the training part and `keel predict` on the test part; the wall time of
-# training is measured around the command. Results go to bench/out/automl/results.jsonl and a table with
-# each system's mean rank is printed (lower is better).
+# training is measured around the command. Each system's results go to bench/out/automl/results-SYSTEM.jsonl
+# (a run replaces the files of the systems it runs); the table, each system's mean rank (lower is better) and
+# the issue's goals are printed from every results file there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -20,9 +21,8 @@ py="$venv/bin/python"
 names=${2:-$("$py" "$here/automl_peers.py" names)}
 swift build -c release --package-path "$root" --product keel >&2
 keel="$root/.build/release/keel"
-results="$here/out/automl/results.jsonl"
-mkdir -p "$(dirname "$results")"
-: > "$results"
+mkdir -p "$here/out/automl"
+for system in ${systems//,/ }; do : > "$here/out/automl/results-$system.jsonl"; done
 for name in $names; do
   "$py" "$here/automl_peers.py" split "$name"
   dir="$here/out/automl/$name"
@@ -34,15 +34,15 @@ for name in $names; do
       "$keel" train "$dir/train.csv" --target "$target" --time 60s --refit-full --no-registry --out "$dir/model.keel" --quiet > "$dir/keel-train.txt"
       end=$(date +%s.%N)
       "$keel" predict "$dir/model.keel" "$dir/test.csv" --out "$dir/predictions.csv" 2>/dev/null
-      "$py" "$here/automl_peers.py" score "$name" "$dir/predictions.csv" "$("$py" -c "print($end - $start)")" | tee -a "$results"
+      "$py" "$here/automl_peers.py" score "$name" "$dir/predictions.csv" "$("$py" -c "print($end - $start)")" | tee -a "$here/out/automl/results-keel.jsonl"
     else
-      "$py" "$here/automl_peers.py" run "$system" "$name" | tee -a "$results"
+      "$py" "$here/automl_peers.py" run "$system" "$name" | tee -a "$here/out/automl/results-$system.jsonl"
     fi
   done
 done
-"$py" - "$results" <<'PY'
+"$py" - "$here"/out/automl/results-*.jsonl <<'PY'
 import json, sys, collections
-rows = [json.loads(l) for l in open(sys.argv[1])]
+rows = [json.loads(l) for path in sys.argv[1:] for l in open(path) if l.strip()]
 by = collections.defaultdict(dict)
 for r in rows: by[r["name"]][r["system"]] = r
 order = ["keel", "autogluon", "flaml", "lightgbm", "hgb"]

@@ -58,10 +58,14 @@ public enum Search {
                                                       intercepts: intercepts)))
     }
 
-    /// Ensemble selection over the ten best completed trials' out-of-fold margins.
+    /// Ensemble selection over the out-of-fold margins of the ten best completed trials and of the best
+    /// trial of every other family: the local search fills the top ten with near-copies of one boosting
+    /// configuration, and a blend gains most from a model that errs differently.
     static func selectEnsemble(_ completed: [TrialResult], outOfFold: [Int: [Double]], truth: TargetEncoding, metric: Metric,
                                        task: TaskKind) -> EnsembleSelection.Choice? {
-        let top = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.prefix(10)
+        let ranked = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }
+        var top = Array(ranked.prefix(10))
+        for trial in ranked where !top.contains(where: { $0.family == trial.family }) { top.append(trial) }
         let candidates = top.compactMap { trial in outOfFold[trial.id].map { (id: trial.id, margins: $0) } }
         guard let choice = EnsembleSelection.select(candidates, truth: truth.values, metric: metric, task: task,
                                                     outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount) else { return nil }

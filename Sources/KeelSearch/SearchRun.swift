@@ -42,6 +42,9 @@ struct SearchRun {
         var ensemble: SearchReport.EnsembleSummary?
         var shipped: [(learner: Learner, weight: Double)]
         var refitSeconds: Double
+        /// Seconds to serialise one member (measured on the chosen model): large boosted models take seconds
+        /// to write, and the budget runs until the artefact is on disk.
+        var writeSeconds = 0.0
     }
 
     init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
@@ -227,6 +230,9 @@ struct SearchRun {
         var choice = Choice(pipeline: pipeline, model: try fit(chosen, x), best: chosen, ensemble: nil,
                             shipped: [(Search.refitLearner(chosen), 1)], refitSeconds: 0)
         choice.refitSeconds = (ContinuousClock.now - refitStarted).seconds
+        let encodeStarted = ContinuousClock.now
+        _ = try JSONEncoder().encode(choice.model)
+        choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
         if let finalDeadline, ContinuousClock.now >= finalDeadline {
             warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
             refitCutShort = true
@@ -246,7 +252,9 @@ struct SearchRun {
         guard let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
               selection.counts.count > 1, let best = choice.best else { return }
         let members = selection.counts.keys.sorted()
+        // Refits, plus writing every member (encode, checksum, write: about twice the encoding).
         let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
+            + choice.writeSeconds * Double(members.count) * 2
         if settings.replay?.ensembleSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
             warnings.append("an ensemble of \(members.count) models scored better out of fold, but there was no time left to refit it; shipping the best single model")
             ensembleSkipped = true
@@ -291,7 +299,7 @@ struct SearchRun {
         let kept = top.indices.filter { layer.weights[$0 - top.startIndex] > 0 }
         guard !kept.isEmpty else { return }
         let members = kept.map { top[$0] }
-        let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5
+        let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5 + choice.writeSeconds * Double(members.count) * 2
         if settings.replay?.stackSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
             warnings.append("a stacked second layer scored better out of fold, but there was no time left to refit its members")
             stackSkipped = true
@@ -385,7 +393,8 @@ struct SearchRun {
     }
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
-        let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * Double(choice.shipped.count) * 1.3
+        let estimate = (choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 + choice.writeSeconds * 2)
+            * Double(choice.shipped.count)
         if let replay = settings.replay, !replay.refittedOnAllRows {
             warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
             return false

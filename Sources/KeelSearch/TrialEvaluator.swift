@@ -51,7 +51,9 @@ struct TrialEvaluator {
     var parallelFolds = 1
 
     /// A trial is pruned when its error on the folds so far exceeds the leader's on the same folds by more
-    /// than this share (error: the loss itself, or 1 − score for scores bounded by 1).
+    /// than this share (error: the loss itself, or 1 − score for scores bounded by 1), and by more than half
+    /// the standard error of the leader's mean over that many folds: on noisy folds (few positives, tiny
+    /// data) a small gap says nothing.
     static let pruningMargin = 0.03
 
     var outputs: Int { task == .multiclass ? classCount : 1 }
@@ -121,14 +123,15 @@ struct TrialEvaluator {
         return (result, outOfFold)
     }
 
-    /// Why the trial should stop here, or nil: its error on the folds done is more than `pruningMargin` above
-    /// the leader's on the same folds.
+    /// Why the trial should stop here, or nil: its error on the folds done is more than `pruningMargin` and
+    /// more than the noise allowance above the leader's on the same folds.
     func pruning(_ scores: [Double], leader: TrialResult?) -> String? {
         guard let leader, leader.foldScores.count >= scores.count, scores.count >= 2 else { return nil }
         func error(_ s: Double) -> Double { metric.higherIsBetter ? 1 - s : s }
         let mine = scores.reduce(0, +) / Double(scores.count)
         let theirs = leader.foldScores.prefix(scores.count).reduce(0, +) / Double(scores.count)
-        guard error(mine) > error(theirs) * (1 + Self.pruningMargin) + 1e-12 else { return nil }
+        let noise = 0.5 * leader.std / Double(scores.count).squareRoot()
+        guard error(mine) > error(theirs) * (1 + Self.pruningMargin) + 1e-12, error(mine) > error(theirs) + noise else { return nil }
         return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
     }
 

@@ -46,7 +46,7 @@ import Testing
     @Test func pruningComparesWithTheLeaderOnTheSameFolds() throws {
         let evaluator = try evaluator(rows: 600)
         var leader = TrialResult(id: 4, family: "gbdt", summary: "", learner: .linear(LinearParameters()), foldScores: [0.80, 0.90, 0.85, 0.85, 0.85],
-                                 mean: 0.85, std: 0.03, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
+                                 mean: 0.85, std: 0.004, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
         // Errors (1 − AUC) on the first two folds: the leader's 0.15; 3% more is 0.1545.
         #expect(evaluator.pruning([0.845, 0.85], leader: leader) == nil, "error 0.1525 against 0.15: within 3%")
         #expect(evaluator.pruning([0.84, 0.85], leader: leader) != nil, "error 0.155 against 0.15: 3.3% worse")
@@ -54,6 +54,11 @@ import Testing
         let verdict = try #require(evaluator.pruning([0.80, 0.82], leader: leader))
         #expect(verdict.contains("pruned after 2 of \(evaluator.folds.count) folds") && verdict.contains("trial 4"))
         #expect(evaluator.pruning([0.60], leader: leader) == nil, "one fold is too little to judge")
+        // Noisy folds widen the allowance to half the leader's standard error over the folds seen.
+        leader.std = 0.06
+        #expect(evaluator.pruning([0.83, 0.84], leader: leader) == nil, "0.015 behind, within 0.5 × 0.06 / √2 = 0.021")
+        #expect(evaluator.pruning([0.80, 0.82], leader: leader) != nil, "0.04 behind")
+        leader.std = 0
         #expect(evaluator.pruning([0.60, 0.60], leader: nil) == nil)
         // A loss metric: lower is better, the error is the loss itself.
         let losses = TrialEvaluator(folds: evaluator.folds, metric: .logLoss, classCount: 2, task: .binary, searchRows: evaluator.searchRows,
