@@ -225,9 +225,7 @@ struct ModelsCommand: ParsableCommand {
 
         func run() throws {
             let bundle = try registry.open().exportBundle(try ModelsCommand.reference(model), actor: Registry.currentUser)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try AtomicFile.write(Array(try encoder.encode(bundle)), to: file)
+            try AtomicFile.write(try bundle.encoded(), to: file)
             print("exported \(bundle.model.reference) with run, holdout and \(bundle.audit.count) audit entries to \(file)")
         }
     }
@@ -244,7 +242,7 @@ struct ModelsCommand: ParsableCommand {
             }
             let bundle: ModelBundle
             do {
-                bundle = try JSONDecoder().decode(ModelBundle.self, from: data)
+                bundle = try ModelBundle.decode(data)
             } catch {
                 throw ValidationError("\(file) is not a Keel model bundle (from `keel models export`): \(error)")
             }

@@ -18,6 +18,22 @@ public struct ModelBundle: Codable, Sendable {
     public var history: [StageEvent]
     /// The source registry's audit entries about this version and its run, hashes included.
     public var audit: [AuditEntry]
+
+    /// The bundle as a file's bytes. Trials that were pruned or stopped have no score (NaN), so non-finite
+    /// numbers are written as strings, as in artefacts.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return Array(try encoder.encode(self))
+    }
+
+    /// Reads what `encoded()` wrote.
+    public static func decode(_ data: Data) throws -> ModelBundle {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(ModelBundle.self, from: data)
+    }
 }
 
 /// What `keel gc` removed.

@@ -28,8 +28,9 @@ enum Portfolio {
     /// The starting configurations: `first` runs in order before anything else; `later` holds families whose
     /// cost grows with rows × features × classes (linear models by coordinate descent, EBMs with their pair
     /// terms) when that product is large, and runs interleaved with variations of the best boosting
-    /// configuration, so on big or many-class data they cannot starve the configurations that usually win. From 10,000 rows a high-capacity boosting
-    /// configuration (127 leaves) joins early: large tables reward deep interactions.
+    /// configuration, so on big or many-class data they cannot starve the configurations that usually win.
+    /// From 10,000 rows a high-capacity boosting configuration (127 leaves) joins early: large tables reward
+    /// deep interactions.
     static func initial(rows: Int, features: Int, task: TaskKind, outputs: Int, families: Set<String>)
         -> (first: [Candidate], later: [Candidate]) {
         var cheap: [Candidate] = []
@@ -40,25 +41,11 @@ enum Portfolio {
         func add(_ candidate: Candidate, costly isCostly: Bool = false) {
             if isCostly { costly.append(candidate) } else { cheap.append(candidate) }
         }
-        var quick = GradientBoostingParameters()
-        quick.rounds = 300
-        quick.learningRate = 0.1
-        quick.maxLeaves = 15
-        quick.earlyStoppingRounds = 30
-        add(Candidate(family: "gbdt", summary: describe(quick), learner: .gradientBoosting(quick)))
+        add(boosting(rounds: 300, learningRate: 0.1, leaves: 15, stopping: 30))
         // LightGBM's defaults, rounds set rather than found: a floor no search result should fall below.
-        var defaults = GradientBoostingParameters()
-        defaults.rounds = 100
-        add(Candidate(family: "gbdt", summary: describe(defaults), learner: .gradientBoosting(defaults)))
+        add(boosting(rounds: 100, learningRate: 0.1, leaves: 31))
         if rows >= 10_000 {
-            var wide = GradientBoostingParameters()
-            wide.rounds = 2000
-            wide.learningRate = 0.1
-            wide.maxLeaves = 127
-            wide.minChildSamples = 20
-            wide.columnSubsample = 0.8
-            wide.earlyStoppingRounds = 40
-            add(Candidate(family: "gbdt", summary: describe(wide), learner: .gradientBoosting(wide)))
+            add(boosting(rounds: 2000, learningRate: 0.1, leaves: 127, columns: 0.8, stopping: 40))
         }
         var linear = LinearParameters()
         linear.lambda = 1e-3
@@ -75,51 +62,39 @@ enum Portfolio {
         forest.minSamplesLeaf = rows > 5_000 ? 5 : 3
         forest.maxBins = 63
         add(Candidate(family: "random_forest", summary: "\(forest.trees) trees, min leaf \(forest.minSamplesLeaf)", learner: .randomForest(forest)))
-        var standard = GradientBoostingParameters()
-        standard.rounds = 2000
-        standard.learningRate = 0.05
-        standard.maxLeaves = 31
-        standard.earlyStoppingRounds = 50
-        standard.rowSubsample = 0.8
-        standard.columnSubsample = 0.8
-        add(Candidate(family: "gbdt", summary: describe(standard), learner: .gradientBoosting(standard)))
+        add(boosting(rounds: 2000, learningRate: 0.05, leaves: 31, columns: 0.8, rowShare: 0.8, stopping: 50))
         var extra = ForestParameters.extraTrees
         extra.trees = forest.trees
         extra.minSamplesLeaf = forest.minSamplesLeaf
         extra.maxBins = forest.maxBins
         add(Candidate(family: "extra_trees", summary: "\(extra.trees) trees, min leaf \(extra.minSamplesLeaf)", learner: .randomForest(extra)))
-        var careful = GradientBoostingParameters()
-        careful.rounds = 3000
-        careful.learningRate = 0.03
-        careful.maxLeaves = 15
-        careful.minChildSamples = rows > 2_000 ? 40 : 10
-        careful.lambdaL2 = 1
-        careful.columnSubsample = 0.7
-        careful.earlyStoppingRounds = 80
-        add(Candidate(family: "gbdt", summary: describe(careful), learner: .gradientBoosting(careful)))
+        add(boosting(rounds: 3000, learningRate: 0.03, leaves: 15, minLeaf: rows > 2_000 ? 40 : 10, l2: 1, columns: 0.7, stopping: 80))
         add(Candidate(family: "ebm", summary: "lr 0.02, 4 bags, 10 pairs", learner: .explainableBoosting(ExplainableBoostingParameters())),
             costly: ebmIsCostly)
         var strong = linear
         strong.lambda = 3e-2
         add(Candidate(family: "linear", summary: "λ=3e-2 ridge", learner: .linear(strong)), costly: linearIsCostly)
         if rows < 5_000 {
-            var small = GradientBoostingParameters()
-            small.rounds = 2000
-            small.learningRate = 0.03
-            small.maxLeaves = 7
-            small.minChildSamples = 5
-            small.earlyStoppingRounds = 60
-            add(Candidate(family: "gbdt", summary: describe(small), learner: .gradientBoosting(small)))
+            add(boosting(rounds: 2000, learningRate: 0.03, leaves: 7, minLeaf: 5, stopping: 60))
             // On small data an inner early-stopping split is a handful of rows: set rounds use every row.
-            var steady = GradientBoostingParameters()
-            steady.rounds = 200
-            steady.learningRate = 0.05
-            steady.maxLeaves = 15
-            steady.minChildSamples = 10
-            steady.columnSubsample = 0.8
-            add(Candidate(family: "gbdt", summary: describe(steady), learner: .gradientBoosting(steady)))
+            add(boosting(rounds: 200, learningRate: 0.05, leaves: 15, minLeaf: 10, columns: 0.8))
         }
         return (cheap.filter { families.contains($0.family) }, costly.filter { families.contains($0.family) })
+    }
+
+    /// A boosting candidate; `stopping` 0 means the rounds are set, not found by early stopping.
+    private static func boosting(rounds: Int, learningRate: Double, leaves: Int, minLeaf: Int = 20, l2: Double = 0, columns: Double = 1,
+                                 rowShare: Double = 1, stopping: Int = 0) -> Candidate {
+        var p = GradientBoostingParameters()
+        p.rounds = rounds
+        p.learningRate = learningRate
+        p.maxLeaves = leaves
+        p.minChildSamples = minLeaf
+        p.lambdaL2 = l2
+        p.columnSubsample = columns
+        p.rowSubsample = rowShare
+        p.earlyStoppingRounds = stopping
+        return Candidate(family: "gbdt", summary: describe(p), learner: .gradientBoosting(p))
     }
 
     /// A seeded variation of a boosting configuration: leaves, learning rate, minimum leaf size, penalties

@@ -231,7 +231,9 @@ struct SearchRun {
                             shipped: [(Search.refitLearner(chosen), 1)], refitSeconds: 0)
         choice.refitSeconds = (ContinuousClock.now - refitStarted).seconds
         let encodeStarted = ContinuousClock.now
-        _ = try JSONEncoder().encode(choice.model)
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        _ = try? encoder.encode(choice.model)
         choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
         if let finalDeadline, ContinuousClock.now >= finalDeadline {
             warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")

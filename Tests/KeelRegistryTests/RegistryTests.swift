@@ -252,6 +252,12 @@ import Testing
         #expect(throws: RegistryError.self) { try target.importBundle(bundle, actor: "ops") }
         #expect(try target.auditEntries().last?.action == "model.import")
         #expect(try source.verifyAudit().problem == nil && target.verifyAudit().problem == nil)
+        // Pruned and stopped trials have no score: the file form still round-trips them.
+        var unscored = bundle
+        unscored.trials = [TrialRecord(run: 0, trial: 1, family: "gbdt", summary: "", mean: .nan, std: .nan, fitSeconds: 0, status: "pruned",
+                                       learnerJSON: "{}")]
+        let reread = try ModelBundle.decode(Data(try unscored.encoded()))
+        #expect(reread.trials.count == 1 && reread.trials[0].mean.isNaN && reread.model.reference == "churn@1")
         var damaged = bundle
         damaged.artifact[damaged.artifact.count / 2] ^= 1
         #expect(throws: RegistryError.self) { try Registry(folder: Self.folder()).importBundle(damaged, actor: "ops") }
