@@ -3,7 +3,8 @@ import KeelLearn
 
 /// Which rows the search may see and how it validates: a holdout cut first (time-ordered with a time column,
 /// grouped with a group column, stratified for classification), then folds over the rest (repeated 5-fold
-/// for small data, 5-fold up to 20,000 rows, one split beyond; time-ordered or grouped like the holdout).
+/// for small data or a rare class, 5-fold up to 20,000 rows, one split beyond; time-ordered or grouped like
+/// the holdout).
 struct ValidationPlan {
     /// `train` is the search part, `validation` the holdout; both index the whole table.
     let holdout: Fold
@@ -35,9 +36,13 @@ struct ValidationPlan {
         let searchRows = holdout.train.count
         let searchLabels = labels.map { l in holdout.train.map { l[$0] } }
         let stratified = labels == nil ? "" : "stratified "
-        if searchRows <= 2_000 {
+        // Fold scores are as noisy as the rarest class is small: a rare class gets repeated folds too.
+        let rarest = searchLabels.map { labels in Dictionary(grouping: labels, by: { $0 }).values.map(\.count).min() ?? 0 }
+        let rare = searchRows <= 20_000 && (rarest ?? .max) < 300
+        if searchRows <= 2_000 || rare {
             let folds = try (0..<2).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1 &+ UInt64(repeat_), stratifyBy: searchLabels) }
-            return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation repeated twice (\(searchRows) search rows)")
+            let reason = searchRows > 2_000 ? ", the rarest class has \(rarest!) of them" : ""
+            return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation repeated twice (\(searchRows) search rows\(reason))")
         }
         if searchRows <= 20_000 {
             let folds = try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1, stratifyBy: searchLabels)

@@ -146,3 +146,26 @@ extension TrialScheduleTests {
         #expect(report.trials.count - leader.id == SearchRun.patience)
     }
 }
+
+extension TrialScheduleTests {
+    /// Fold scores are as noisy as the rarest class is small, so a rare class gets repeated folds even when
+    /// the table has more than 2,000 search rows.
+    @Test func aRareClassGetsRepeatedFolds() throws {
+        func plan(positives: Int) throws -> ValidationPlan {
+            let n = 4000
+            var g = SeededGenerator(seed: 9)
+            let x = (0..<n).map { _ in g.nextUnit() }
+            let codes = (0..<n).map { UInt32($0 % (n / positives) == 0 ? 1 : 0) }
+            let frame = try Frame(columns: [Column(name: "x", values: .numeric(x)),
+                                            Column(name: "y", values: .categorical(EncodedStrings(codes: codes, levels: ["no", "yes"])))])
+            let schema = try SchemaInference.infer(frame, target: "y").schema
+            let y = try TargetEncoding(column: frame["y"]!, task: schema.task!)
+            return try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: SearchSettings())
+        }
+        let rare = try plan(positives: 200)
+        #expect(rare.folds.count == 10 && rare.coverFolds == 5, "\(rare.description)")
+        #expect(rare.description.contains("the rarest class has 160 of them"), "\(rare.description)")
+        let common = try plan(positives: 1000)
+        #expect(common.folds.count == 5 && !common.description.contains("repeated"), "\(common.description)")
+    }
+}
