@@ -188,10 +188,8 @@ public struct Artifact: Sendable {
     }
 
     private static func decodeModel(_ payload: Data, path: String) throws -> TrainedModel {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            return try decoder.decode(TrainedModel.self, from: payload)
+            return try payloadDecoder().decode(TrainedModel.self, from: payload)
         } catch let error as LearnError {
             throw ArtifactError.corrupt(path: path, reason: error.description)
         } catch {
@@ -212,6 +210,13 @@ public struct Artifact: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
+    }
+
+    /// Reads what `payloadEncoder` writes (non-finite numbers as strings).
+    static func payloadDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 
     static func manifestEncoder() -> JSONEncoder {

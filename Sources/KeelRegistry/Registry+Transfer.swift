@@ -22,17 +22,12 @@ public struct ModelBundle: Codable, Sendable {
     /// The bundle as a file's bytes. Trials that were pruned or stopped have no score (NaN), so non-finite
     /// numbers are written as strings, as in artefacts.
     public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return Array(try encoder.encode(self))
+        Array(try Artifact.payloadEncoder().encode(self))
     }
 
     /// Reads what `encoded()` wrote.
     public static func decode(_ data: Data) throws -> ModelBundle {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(ModelBundle.self, from: data)
+        try Artifact.payloadDecoder().decode(ModelBundle.self, from: data)
     }
 }
 

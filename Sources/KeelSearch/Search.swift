@@ -129,10 +129,9 @@ public enum Search {
     /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
     /// error), each on about 1/(1−1/k) more rows, and with `refitFull` once more on all rows (a quarter more).
     static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
-        func error(_ s: Double) -> Double { metric.higherIsBetter ? 1 - s : s }
-        let ranked = trials.filter { $0.status == .completed }.sorted { error($0.mean) < error($1.mean) }
+        let ranked = trials.filter { $0.status == .completed }.sorted { metric.error($0.mean) < metric.error($1.mean) }
         guard let best = ranked.first else { return budget * 0.1 }
-        let contenders = ranked.prefix(5).filter { error($0.mean) <= error(best.mean) * 1.02 + 1e-12 }
+        let contenders = ranked.prefix(5).filter { metric.error($0.mean) <= metric.error(best.mean) * 1.02 + 1e-12 }
         return max(budget * 0.1, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 4.0 : 1.5) + 0.5)
     }
 
@@ -156,6 +155,12 @@ public enum Search {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }
+}
+
+extension Metric {
+    /// The score as an error, lower is better: the loss itself, or 1 − score for the scores bounded by 1
+    /// (AUC, accuracy, F1, R²), so that relative margins mean the same for every metric.
+    func error(_ score: Double) -> Double { higherIsBetter ? 1 - score : score }
 }
 
 extension Duration {

@@ -73,7 +73,6 @@ struct TrialEvaluator {
 
     func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?,
                   leader: TrialResult? = nil) -> (TrialResult, [Double]?) {
-        var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
         var outcomes: [FoldOutcome] = []
         var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
@@ -103,11 +102,12 @@ struct TrialEvaluator {
             }
         }
         let scores = outcomes.map(\.score)
-        result.foldScores = result.status == .pruned ? scores : []
         guard result.status == .completed, !scores.isEmpty else {
+            if result.status == .pruned { result.foldScores = scores }
             result.message = result.message ?? "stopped at the search deadline"
             return (result, nil)
         }
+        var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
         for (index, outcome) in outcomes.enumerated() where index < coverFolds {
             for (i, row) in folds[index].validRows.enumerated() { for k in 0..<outputs { outOfFold[row * outputs + k] = outcome.raw[i * outputs + k] } }
         }
@@ -127,11 +127,11 @@ struct TrialEvaluator {
     /// more than the noise allowance above the leader's on the same folds.
     func pruning(_ scores: [Double], leader: TrialResult?) -> String? {
         guard let leader, leader.foldScores.count >= scores.count, scores.count >= 2 else { return nil }
-        func error(_ s: Double) -> Double { metric.higherIsBetter ? 1 - s : s }
         let mine = scores.reduce(0, +) / Double(scores.count)
         let theirs = leader.foldScores.prefix(scores.count).reduce(0, +) / Double(scores.count)
         let noise = 0.5 * leader.std / Double(scores.count).squareRoot()
-        guard error(mine) > error(theirs) * (1 + Self.pruningMargin) + 1e-12, error(mine) > error(theirs) + noise else { return nil }
+        let (a, b) = (metric.error(mine), metric.error(theirs))
+        guard a > b * (1 + Self.pruningMargin) + 1e-12, a > b + noise else { return nil }
         return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
     }
 
@@ -142,16 +142,16 @@ struct TrialEvaluator {
             let model: FittedModel
             // Boosting that stops early does so on an inner split of the fold's training rows; with set
             // rounds it trains on all of them.
-            if case .gradientBoosting(let p) = candidate.learner, p.earlyStoppingRounds > 0 {
+            let earlyStopping = if case .gradientBoosting(let p) = candidate.learner { p.earlyStoppingRounds > 0 } else { false }
+            if earlyStopping {
                 model = try candidate.learner.fit(fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights,
                                                   validation: fold.stopping.validation, deadline: deadline)
-                if case .gradientBoosting(let boosted) = model {
-                    outcome.rounds = boosted.rounds
-                    if boosted.stopReason == .deadline { outcome.stopped = true }
-                }
             } else {
                 model = try candidate.learner.fit(fold.train, target: fold.trainY, weights: fold.trainWeights, deadline: deadline)
-                if case .gradientBoosting(let boosted) = model, boosted.stopReason == .deadline { outcome.stopped = true }
+            }
+            if case .gradientBoosting(let boosted) = model {
+                if earlyStopping { outcome.rounds = boosted.rounds }
+                if boosted.stopReason == .deadline { outcome.stopped = true }
             }
             outcome.fitSeconds = (ContinuousClock.now - start).seconds
             if let deadline, ContinuousClock.now > deadline { outcome.stopped = true }

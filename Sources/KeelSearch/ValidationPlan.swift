@@ -37,11 +37,10 @@ struct ValidationPlan {
         let searchLabels = labels.map { l in holdout.train.map { l[$0] } }
         let stratified = labels == nil ? "" : "stratified "
         // Fold scores are as noisy as the rarest class is small: a rare class gets repeated folds too.
-        let rarest = searchLabels.map { labels in Dictionary(grouping: labels, by: { $0 }).values.map(\.count).min() ?? 0 }
-        let rare = searchRows <= 20_000 && (rarest ?? .max) < 300
-        if searchRows <= 2_000 || rare {
+        let rarest = searchLabels.map { labels in Dictionary(grouping: labels, by: { $0 }).values.map(\.count).min() ?? 0 } ?? .max
+        if searchRows <= 2_000 || (searchRows <= 20_000 && rarest < 300) {
             let folds = try (0..<2).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1 &+ UInt64(repeat_), stratifyBy: searchLabels) }
-            let reason = searchRows > 2_000 ? ", the rarest class has \(rarest!) of them" : ""
+            let reason = searchRows > 2_000 ? ", the rarest class has \(rarest) of them" : ""
             return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation repeated twice (\(searchRows) search rows\(reason))")
         }
         if searchRows <= 20_000 {
