@@ -264,7 +264,8 @@ struct TrainCommand: AsyncParsableCommand {
         }
         if let calibration = report.calibration {
             let losses = calibration.logLoss.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.fixed($0.value, 4))" }.joined(separator: ", ")
-            lines.append("calibration: \(calibration.method) (out-of-fold log loss: \(losses)); decision threshold \(Format.fixed(calibration.threshold, 3)) (\(calibration.thresholdReason))")
+            let decision = report.task == .binary ? "; decision threshold \(Format.fixed(calibration.threshold, 3)) (\(calibration.thresholdReason))" : ""
+            lines.append("calibration: \(calibration.method) (out-of-fold log loss: \(losses))\(decision)")
         }
         lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
         if !report.importance.isEmpty {

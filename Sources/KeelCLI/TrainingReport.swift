@@ -42,8 +42,10 @@ struct TrainingReport: Encodable {
         if let calibration = search.calibration {
             md += ["", "## Probabilities and decisions", "",
                    "Calibration chosen by 5-fold cross-validated log loss on the out-of-fold margins (kept only when it lowers the log loss by more than 0.2%): **\(calibration.method)**. "
-                   + calibration.logLoss.sorted { $0.key < $1.key }.map { "\($0.key): \(Format.fixed($0.value, 4))" }.joined(separator: ", ") + ".",
-                   "", "Decision threshold for the positive class: **\(Format.fixed(calibration.threshold, 3))** (\(calibration.thresholdReason))."]
+                   + calibration.logLoss.sorted { $0.key < $1.key }.map { "\($0.key): \(Format.fixed($0.value, 4))" }.joined(separator: ", ") + "."]
+            if search.task == .binary {
+                md += ["", "Decision threshold for the positive class: **\(Format.fixed(calibration.threshold, 3))** (\(calibration.thresholdReason))."]
+            }
         }
         md += ["", "## Holdout result", "", "| | \(metric) |", "|---|---:|",
                "| cross-validation | \(Format.fixed(search.crossValidatedScore, 4)) ± \(Format.fixed(search.crossValidatedStd, 4)) |",

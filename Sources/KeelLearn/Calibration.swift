@@ -1,22 +1,39 @@
 import Foundation
 
-/// A map from a binary classifier's margin (log-odds) to a calibrated probability, fitted on out-of-fold
-/// margins so that it never sees the rows it is judged on.
+/// A map from a classifier's margins to calibrated probabilities, fitted on out-of-fold margins so that it
+/// never sees the rows it is judged on.
 ///
 /// - Platt scaling (Platt 1999): a logistic regression on the margin, with Platt's smoothed targets
 ///   (N₊+1)/(N₊+2) and 1/(N₋+2), as scikit-learn's `CalibratedClassifierCV(method="sigmoid")` fits it.
 /// - Isotonic regression (Zadrozny and Elkan 2002): the pool-adjacent-violators fit of the labels on the
 ///   margin order, interpolated linearly between block centres and clipped at the ends, as scikit-learn's
 ///   `IsotonicRegression(out_of_bounds="clip")`.
+/// - Temperature scaling (Guo et al. 2017), for multiclass models: every class margin divided by one fitted
+///   temperature before the softmax. It softens (or sharpens) without reordering the classes, so decisions
+///   and the margins that explanations decompose are untouched.
 public enum Calibration: Codable, Sendable, Equatable {
     case platt(slope: Double, intercept: Double)
     case isotonic(margins: [Double], probabilities: [Double])
+    case temperature(Double)
 
     public var name: String {
         switch self {
         case .platt: "platt"
         case .isotonic: "isotonic"
+        case .temperature: "temperature"
         }
+    }
+
+    /// Calibrated class probabilities, row-major, from row-major margins with `classes` per row (one per
+    /// row for binary models, which answer both classes' probabilities).
+    public func probabilities(margins: [Double], classes: Int) -> [Double] {
+        guard case .temperature(let t) = self, classes > 1 else {
+            return margins.flatMap { margin in
+                let p = probability(margin: margin)
+                return [1 - p, p]
+            }
+        }
+        return ScoreLink.apply(margins.map { $0 / t }, task: .multiclass, outputs: classes)
     }
 
     public func probability(margin: Double) -> Double {
@@ -34,6 +51,8 @@ public enum Calibration: Codable, Sendable, Equatable {
             }
             let t = x[hi] > x[lo] ? (margin - x[lo]) / (x[hi] - x[lo]) : 0
             return y[lo] + t * (y[hi] - y[lo])
+        case .temperature(let t):
+            return 1 / (1 + exp(-margin / t))
         }
     }
 
@@ -84,6 +103,53 @@ public enum Calibration: Codable, Sendable, Equatable {
             if improvement < 1e-12 * max(1, abs(current)) { break }
         }
         return .platt(slope: a, intercept: b)
+    }
+
+    /// Temperature scaling: the inverse temperature β minimising the log loss of softmax(β·m), by safeguarded
+    /// Newton steps (the loss is convex in β: its second derivative is the variance of the margin under the
+    /// predicted distribution). `labels` are class indices; β stays within [0.05, 20].
+    public static func temperature(margins: [Double], labels: [Double], classes: Int) -> Calibration {
+        let rows = labels.count
+        // Loss, gradient and curvature at β, one pass over the rows.
+        func evaluate(_ beta: Double) -> (loss: Double, gradient: Double, curvature: Double) {
+            var loss = 0.0, gradient = 0.0, curvature = 0.0
+            var weights = [Double](repeating: 0, count: classes)
+            for row in 0..<rows {
+                let base = row * classes
+                var maximum = -Double.infinity
+                for c in 0..<classes { maximum = max(maximum, beta * margins[base + c]) }
+                var sum = 0.0, mean = 0.0
+                for c in 0..<classes {
+                    weights[c] = exp(beta * margins[base + c] - maximum)
+                    sum += weights[c]
+                }
+                for c in 0..<classes { mean += weights[c] / sum * margins[base + c] }
+                var variance = 0.0
+                for c in 0..<classes { variance += weights[c] / sum * (margins[base + c] - mean) * (margins[base + c] - mean) }
+                let label = base + Int(labels[row])
+                loss += maximum + log(sum) - beta * margins[label]
+                gradient += mean - margins[label]
+                curvature += variance
+            }
+            return (loss, gradient, curvature)
+        }
+        var beta = 1.0
+        var current = evaluate(beta)
+        for _ in 0..<50 {
+            guard current.curvature > 1e-12 else { break }
+            var next = min(20, max(0.05, beta - current.gradient / current.curvature))
+            var candidate = evaluate(next)
+            while candidate.loss > current.loss, abs(next - beta) > 1e-9 {
+                next = (next + beta) / 2
+                candidate = evaluate(next)
+            }
+            guard candidate.loss <= current.loss else { break }
+            let moved = abs(next - beta)
+            beta = next
+            current = candidate
+            if moved < 1e-9 { break }
+        }
+        return .temperature(1 / beta)
     }
 
     /// Isotonic regression by pool adjacent violators; ties in the margin are pooled first. Fitted values

@@ -26,8 +26,9 @@ public struct TrainedModel: Codable, Sendable {
     /// True when `--refit-full` refitted the shipped model on all rows after the holdout was scored, so the
     /// holdout score describes the model before that refit. Absent in artefacts from before it was recorded.
     public var refittedOnAllRows: Bool?
-    /// Binary classifiers: the map from margin to calibrated probability, when calibration improved the
-    /// out-of-fold log loss; nil otherwise (and in artefacts from before it existed).
+    /// Classifiers: the map from margins to calibrated probabilities (Platt or isotonic for binary, a
+    /// temperature for multiclass), when calibration improved the out-of-fold log loss; nil otherwise (and in
+    /// artefacts from before it existed).
     public var calibration: Calibration?
     /// Binary classifiers: the positive class is predicted when its probability is at least this (0.5 when nil).
     public var decisionThreshold: Double?
@@ -140,11 +141,9 @@ public struct TrainedModel: Codable, Sendable {
     /// Probabilities (row-major, one per class) or values, as the metrics take them.
     public func outputs(_ frame: Frame) throws -> [Double] {
         let matrix = try features(frame)
-        guard let calibration, schema.task?.kind == .binary else { return try model.predict(matrix) }
-        return try model.rawScores(matrix, task: .binary).flatMap { margin in
-            let p = calibration.probability(margin: margin)
-            return [1 - p, p]
-        }
+        guard let calibration, let task = schema.task, task.kind != .regression else { return try model.predict(matrix) }
+        let classes = task.kind == .binary ? 1 : task.classes?.count ?? 0
+        return calibration.probabilities(margins: try model.rawScores(matrix, task: task.kind), classes: classes)
     }
 
     /// The model's input matrix for `frame`: schema checks, kind conversions, then the fitted pipeline.

@@ -3,17 +3,23 @@ import KeelLearn
 
 /// Greedy ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew & Ksikes 2004) on out-of-fold
 /// raw margins: start from the best single model, then repeatedly add (again, if it helps) whichever trial
-/// most improves the metric of the averaged margins; stop when nothing improves it.
+/// most improves the metric of the averaged margins; stop when nothing improves it. Each new member costs
+/// its refit: with a time budget, only members whose refits still fit are added, so a budget too small for
+/// the best blend still gets the best one it can afford rather than none.
 enum EnsembleSelection {
     struct Choice {
         /// Trial id → how many times it was picked.
         var counts: [Int: Int]
         var score: Double
         var bestSingleScore: Double
+        /// True when the budget kept out a member that would have improved the blend more.
+        var limited = false
     }
 
+    /// `cost[id]`: seconds to refit and write that trial's model (the best single model's counts too).
     static func select(_ candidates: [(id: Int, margins: [Double])], truth: [Double], metric: Metric, task: TaskKind,
-                       outputs: Int, classCount: Int, iterations: Int = 25) -> Choice? {
+                       outputs: Int, classCount: Int, iterations: Int = 25, cost: [Int: Double] = [:],
+                       budget: Double = .infinity) -> Choice? {
         guard candidates.count >= 2 else { return nil }
         let rows = (0..<truth.count).filter { !candidates[0].margins[$0 * outputs].isNaN }
         guard rows.count >= 10 else { return nil }
@@ -30,18 +36,29 @@ enum EnsembleSelection {
         var counts = [candidates[first].id: 1]
         var size = 1.0
         var current = singles[first]!
+        var spent = cost[candidates[first].id] ?? 0
+        var limited = false
         for _ in 1..<iterations {
             var bestNext: (index: Int, score: Double)?
+            var bestUnaffordable: Double?
             for c in pool.indices {
                 let trial = zip(sum, pool[c]).map { ($0 + $1) / (size + 1) }
-                if let s = score(trial), bestNext == nil || better(s, bestNext!.score) { bestNext = (c, s) }
+                guard let s = score(trial) else { continue }
+                if counts[candidates[c].id] == nil, spent + (cost[candidates[c].id] ?? 0) > budget {
+                    if bestUnaffordable == nil || better(s, bestUnaffordable!) { bestUnaffordable = s }
+                } else if bestNext == nil || better(s, bestNext!.score) {
+                    bestNext = (c, s)
+                }
             }
+            // A tie counts as limited too: without the budget, the earlier candidate of a tie would be taken.
+            if let s = bestUnaffordable, better(s, current), bestNext.map({ !better($0.score, s) }) ?? true { limited = true }
             guard let next = bestNext, better(next.score, current) else { break }
+            if counts[candidates[next.index].id] == nil { spent += cost[candidates[next.index].id] ?? 0 }
             for i in sum.indices { sum[i] += pool[next.index][i] }
             size += 1
             counts[candidates[next.index].id, default: 0] += 1
             current = next.score
         }
-        return Choice(counts: counts, score: current, bestSingleScore: singles[first]!)
+        return Choice(counts: counts, score: current, bestSingleScore: singles[first]!, limited: limited)
     }
 }

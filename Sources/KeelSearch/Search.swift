@@ -61,14 +61,19 @@ public enum Search {
     /// Ensemble selection over the out-of-fold margins of the ten best completed trials and of the best
     /// trial of every other family: the local search fills the top ten with near-copies of one boosting
     /// configuration, and a blend gains most from a model that errs differently.
+    /// `cost` and `budget` limit the members to refits that fit the time left; `allowed`, when given, limits
+    /// them to those trials (a replay's record of what the budget allowed).
     static func selectEnsemble(_ completed: [TrialResult], outOfFold: [Int: [Double]], truth: TargetEncoding, metric: Metric,
-                                       task: TaskKind) -> EnsembleSelection.Choice? {
+                               task: TaskKind, cost: [Int: Double] = [:], budget: Double = .infinity,
+                               allowed: Set<Int>? = nil) -> EnsembleSelection.Choice? {
         let ranked = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }
         var top = Array(ranked.prefix(10))
         for trial in ranked where !top.contains(where: { $0.family == trial.family }) { top.append(trial) }
+        if let allowed { top = top.filter { allowed.contains($0.id) } }
         let candidates = top.compactMap { trial in outOfFold[trial.id].map { (id: trial.id, margins: $0) } }
         guard let choice = EnsembleSelection.select(candidates, truth: truth.values, metric: metric, task: task,
-                                                    outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount) else { return nil }
+                                                    outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount,
+                                                    cost: cost, budget: budget) else { return nil }
         let improves = metric.higherIsBetter ? choice.score > choice.bestSingleScore : choice.score < choice.bestSingleScore
         return improves ? choice : nil
     }
@@ -128,11 +133,13 @@ public enum Search {
     /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
     /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
     /// error), each on about 1/(1−1/k) more rows, and with `refitFull` once more on all rows (a quarter more).
+    /// At least a tenth of the budget, 15% with `refitFull` (the ensemble is refitted twice).
     static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
+        let floor = budget * (refitFull ? 0.15 : 0.1)
         let ranked = trials.filter { $0.status == .completed }.sorted { metric.error($0.mean) < metric.error($1.mean) }
-        guard let best = ranked.first else { return budget * 0.1 }
+        guard let best = ranked.first else { return floor }
         let contenders = ranked.prefix(5).filter { metric.error($0.mean) <= metric.error(best.mean) * 1.02 + 1e-12 }
-        return max(budget * 0.1, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 4.0 : 1.5) + 0.5)
+        return max(floor, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 4.0 : 1.5) + 0.5)
     }
 
 

@@ -25,7 +25,7 @@ public struct SearchReport: Codable, Sendable {
     public var importance: [FeatureImportance]
     /// Mean |Shapley value| of each input column in the shipped model's margin, on up to 200 holdout rows.
     public var attributionImportance: [ColumnAttribution] = []
-    /// Binary tasks: the calibration chosen on out-of-fold margins and the decision threshold.
+    /// Classifiers: the calibration chosen on out-of-fold margins; binary tasks also the decision threshold.
     public var calibration: CalibrationChoice?
     /// True when the shipped model was refitted on all rows after the holdout was scored (`--refit-full`).
     public var refittedOnAllRows: Bool

@@ -31,6 +31,8 @@ struct SearchRun {
     var memory: MemoryUse
     /// Clock-dependent decisions, recorded for `ReplaySchedule`.
     var ensembleSkipped = false
+    /// Set when time limited the ensemble's members: the ones chosen, for a replay.
+    var ensembleMembers: [Int]?
     var stackSkipped = false
     var refitCutShort = false
 
@@ -41,6 +43,7 @@ struct SearchRun {
         var best: TrialResult?
         var ensemble: SearchReport.EnsembleSummary?
         var shipped: [(learner: Learner, weight: Double)]
+        /// Seconds the shipped members took to fit on the search rows, all of them.
         var refitSeconds: Double
         /// Seconds to serialise one member (measured on the chosen model): large boosted models take seconds
         /// to write, and the budget runs until the artefact is on disk.
@@ -249,23 +252,42 @@ struct SearchRun {
         try Search.refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
     }
 
-    /// Replaces the single model by the selected ensemble when it wins out of fold and its refit fits the time left.
+    /// Replaces the single model by the selected ensemble when it wins out of fold, choosing among members
+    /// whose refits (and writes: about twice the encoding) fit the time left; with `refitFull` that includes
+    /// their refit on all rows, since a blend of models fitted on fewer rows is often worse than one model
+    /// fitted on all of them.
     private mutating func blend(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
-        guard let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind),
-              selection.counts.count > 1, let best = choice.best else { return }
-        let members = selection.counts.keys.sorted()
-        // Refits, plus writing every member (encode, checksum, write: about twice the encoding).
-        let cost = members.compactMap { id in completed.first { $0.id == id }?.fitSeconds }.reduce(0, +) * 1.5
-            + choice.writeSeconds * Double(members.count) * 2
-        if settings.replay?.ensembleSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
-            warnings.append("an ensemble of \(members.count) models scored better out of fold, but there was no time left to refit it; shipping the best single model")
-            ensembleSkipped = true
+        guard let best = choice.best else { return }
+        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        let writes = choice.writeSeconds * 2 * (settings.refitFull ? 2 : 1)
+        var cost: [Int: Double] = [:]
+        for trial in completed {
+            let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * 1.5
+            cost[trial.id] = (trial.id == best.id ? 0 : searchRefit) + searchRefit * fullRefit + writes
+        }
+        let replayed = settings.replay?.ensembleMembers.map(Set.init)
+        let budget = replayed != nil || settings.replay?.ensembleSkipped == false ? .infinity
+            : finalDeadline.map { ($0 - ContinuousClock.now).seconds } ?? .infinity
+        guard settings.replay?.ensembleSkipped != true,
+              let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
+                                                    cost: cost, budget: budget, allowed: replayed) else { return }
+        if selection.limited, replayed == nil {
+            ensembleMembers = selection.counts.keys.sorted()
+            warnings.append(selection.counts.count > 1
+                ? "a larger ensemble scored better out of fold, but only \(selection.counts.count) members could be refitted in the time left"
+                : "an ensemble scored better out of fold, but there was no time left to refit it; shipping the best single model")
+        }
+        guard selection.counts.count > 1 else {
+            if selection.limited { ensembleSkipped = true }
             return
         }
+        let members = selection.counts.keys.sorted()
         let total = Double(selection.counts.values.reduce(0, +))
         let weights = members.map { Double(selection.counts[$0]!) / total }
         let trialsByID = members.map { id in completed.first { $0.id == id }! }
+        let fitStarted = ContinuousClock.now
         let fitted = try trialsByID.map { $0.id == best.id ? choice.model : try fit($0, x) }
+        choice.refitSeconds += (ContinuousClock.now - fitStarted).seconds
         choice.shipped = zip(trialsByID, weights).map { (Search.refitLearner($0), $1) }
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
         choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
@@ -308,7 +330,12 @@ struct SearchRun {
             return
         }
         let weights = kept.map { layer.weights[$0 - top.startIndex] }
-        let fitted = try members.map { trial in trial.id == choice.best?.id && choice.ensemble == nil ? choice.model : try fit(trial, x) }
+        let fitStarted = ContinuousClock.now
+        let bestID = choice.ensemble == nil ? choice.best?.id : nil
+        let reuses = { (trial: TrialResult) in trial.id == bestID }
+        let reused = members.contains(where: reuses) ? choice.refitSeconds : 0
+        let fitted = try members.map { trial in reuses(trial) ? choice.model : try fit(trial, x) }
+        choice.refitSeconds = reused + (ContinuousClock.now - fitStarted).seconds
         choice.shipped = zip(members, weights).map { (Search.refitLearner($0), $1) }
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted, weights: weights, intercepts: [layer.intercept]))
         choice.ensemble = SearchReport.EnsembleSummary(members: members.map(\.id), weights: weights, outOfFoldScore: score,
@@ -323,7 +350,9 @@ struct SearchRun {
             let next = candidates.removeFirst()
             warnings.append("trial \(choice.best?.id ?? 0) scores one row in \(Search.format(latency)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
             choice.best = next
+            let fitStarted = ContinuousClock.now
             choice.model = try fit(next, x)
+            choice.refitSeconds = (ContinuousClock.now - fitStarted).seconds
             choice.shipped = [(Search.refitLearner(next), 1)]
             latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
         }
@@ -334,15 +363,24 @@ struct SearchRun {
     mutating func finish(_ choice: Choice, progress: (SearchEvent) -> Void) throws -> (TrainedModel, SearchReport) {
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
-        let calibration = task.kind == .binary ? outOfFoldMargins(choice).map {
-            CalibrationChoice.decide(margins: $0, labels: searchY.values, metric: metric, costs: settings.costs, seed: settings.seed &+ 29)
-        } : nil
+        let calibration: CalibrationChoice? = outOfFoldMargins(choice).flatMap { margins in
+            switch task.kind {
+            case .binary:
+                CalibrationChoice.decide(margins: margins, labels: searchY.values, metric: metric, costs: settings.costs, seed: settings.seed &+ 29)
+            case .multiclass:
+                CalibrationChoice.decideMulticlass(margins: margins, labels: searchY.values, classes: y.classCount, seed: settings.seed &+ 29)
+            case .regression:
+                nil
+            }
+        }
         var shippedForHoldout = TrainedModel(
             keelVersion: TrainedModel.keelVersion, createdAt: "", schema: schema, pipeline: choice.pipeline, model: choice.model, metric: metric,
             validation: "", crossValidatedScore: 0, holdoutScore: 0, dataFingerprint: "", seed: 0, trialSchedule: [])
         shippedForHoldout.calibration = calibration?.calibration
         // The holdout scores the model as shipped, calibration included.
+        let scoringStarted = ContinuousClock.now
         let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: shippedForHoldout.outputs(holdoutFrame), classCount: y.classCount)
+        let scoringSeconds = (ContinuousClock.now - scoringStarted).seconds
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
         let spread = choice.best?.std ?? 0
         let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
@@ -356,17 +394,33 @@ struct SearchRun {
             holdoutScore: holdoutScore, dataFingerprint: frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
         trained.calibration = calibration?.calibration
         trained.decisionThreshold = calibration.map { $0.thresholdReason == "default" ? nil : $0.threshold } ?? nil
-        // Importance is measured on the model the holdout scored, before any refit on all rows.
-        let importance = try PermutationImportance.compute(model: trained, frame: holdoutFrame, truth: holdoutY, repeats: 3,
-                                                           seed: settings.seed &+ 3, deadline: finalDeadline)
+        // The model the holdout scored is the one importance and attributions describe; a refit on all rows
+        // comes first, as it is the one step that changes what ships, and the analyses get the time left.
+        let scored = trained
+        let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
+        // Writing the artefact follows the search: about twice the measured encoding of every member.
+        let analysisDeadline = finalDeadline.map { $0 - .seconds(choice.writeSeconds * Double(choice.shipped.count)) }
+        // Three shuffles of every column, on as many holdout rows as fit in 40% of the time left (at least 200).
+        let passes = Double(3 * schema.featureNames.count)
+        let available = analysisDeadline.map { ($0 - ContinuousClock.now).seconds * 0.4 } ?? .infinity
+        var importanceRows = Array(0..<holdoutFrame.rowCount)
+        if passes * scoringSeconds > available, holdoutFrame.rowCount > 200 {
+            var generator = SeededGenerator(seed: settings.seed &+ 5)
+            generator.shuffle(&importanceRows)
+            let share = max(available, 0) / (passes * scoringSeconds)
+            importanceRows = Array(importanceRows.prefix(max(200, Int(Double(importanceRows.count) * share)))).sorted()
+            warnings.append("feature importance was measured on \(importanceRows.count) of the \(holdoutFrame.rowCount) holdout rows, to keep within the budget")
+        }
+        let importance = try PermutationImportance.compute(model: scored, frame: holdoutFrame.selecting(rows: importanceRows),
+                                                           truth: importanceRows.map { holdoutY[$0] }, repeats: 3,
+                                                           seed: settings.seed &+ 3, deadline: analysisDeadline)
         if importance == nil { warnings.append("no time was left to measure feature importance") }
         // Attributions cost about as much as a few predictions per row; 200 rows when a tenth of the budget is left.
         var attribution: [ColumnAttribution] = []
-        if finalDeadline.map({ ContinuousClock.now + .seconds(settings.timeBudget * 0.1) < $0 }) ?? true {
+        if analysisDeadline.map({ ContinuousClock.now + .seconds(settings.timeBudget * 0.1) < $0 }) ?? true {
             let rows = Array(0..<min(200, holdoutFrame.rowCount))
-            attribution = ColumnAttribution.ranking(try Explainer.attributions(trained, frame: holdoutFrame.selecting(rows: rows)))
+            attribution = ColumnAttribution.ranking(try Explainer.attributions(scored, frame: holdoutFrame.selecting(rows: rows)))
         }
-        let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
         let report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
@@ -375,7 +429,8 @@ struct SearchRun {
             secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed, memory: memory,
             replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
-                                   ensembleSkipped: ensembleSkipped, stackSkipped: stackSkipped, refitCutShort: refitCutShort,
+                                   ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
+                                   refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
         return (trained, report)
     }
@@ -395,8 +450,8 @@ struct SearchRun {
     }
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
-        let estimate = (choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 + choice.writeSeconds * 2)
-            * Double(choice.shipped.count)
+        let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3
+            + choice.writeSeconds * 2 * Double(choice.shipped.count)
         if let replay = settings.replay, !replay.refittedOnAllRows {
             warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
             return false

@@ -55,6 +55,8 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var stoppedTrials: [Int]
     /// An ensemble won out of fold but there was no time left to refit it.
     public var ensembleSkipped: Bool
+    /// Time limited the ensemble's members: the trials it was chosen among (nil when it did not).
+    public var ensembleMembers: [Int]?
     /// The same for a stacked second layer.
     public var stackSkipped: Bool?
     /// The refit of the chosen model was cut short: a replay cannot stop it at the same round.
@@ -62,8 +64,10 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
 
-    public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, stackSkipped: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {
+    public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, ensembleMembers: [Int]? = nil, stackSkipped: Bool = false,
+                refitCutShort: Bool, refittedOnAllRows: Bool) {
         (self.trialCount, self.stoppedTrials, self.ensembleSkipped, self.stackSkipped) = (trialCount, stoppedTrials, ensembleSkipped, stackSkipped)
+        self.ensembleMembers = ensembleMembers
         (self.refitCutShort, self.refittedOnAllRows) = (refitCutShort, refittedOnAllRows)
     }
 }

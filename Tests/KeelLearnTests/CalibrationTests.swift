@@ -4,7 +4,8 @@ import KeelLearn
 import KeelTestSupport
 import Testing
 
-/// Platt scaling and isotonic regression equal scikit-learn's; decision thresholds minimise what they claim.
+/// Platt scaling and isotonic regression equal scikit-learn's, temperature scaling equals scipy's one-dimensional
+/// minimisation; decision thresholds minimise what they claim.
 @Suite struct CalibrationTests {
     /// Margins of an over-confident model: the true log-odds are half the margin, shifted.
     static func data(rows: Int, seed: UInt64) -> (margins: [Double], labels: [Double]) {
@@ -69,5 +70,61 @@ import Testing
         let accuracy = { (t: Double) in zip(p, y).filter { ($0.0 >= t) == ($0.1 > 0.5) }.count }
         let best = DecisionThreshold.maximising(.accuracy, probabilities: p, labels: y)
         #expect(accuracy(best) == (p + [1.01]).map(accuracy).max()!)
+    }
+
+    /// Margins of an over-confident `classes`-class model: the true class probabilities are softmax(margin / 2.5).
+    static func multiclassData(rows: Int, classes: Int, seed: UInt64) -> (margins: [Double], labels: [Double]) {
+        var g = SeededGenerator(seed: seed)
+        var margins: [Double] = []
+        var labels: [Double] = []
+        for _ in 0..<rows {
+            let row = (0..<classes).map { _ in (g.nextUnit() - 0.5) * 12 }
+            let p = ScoreLink.apply(row.map { $0 / 2.5 }, task: .multiclass, outputs: classes)
+            var u = g.nextUnit()
+            var label = classes - 1
+            for c in 0..<classes {
+                u -= p[c]
+                if u < 0 { label = c; break }
+            }
+            margins += row
+            labels.append(Double(label))
+        }
+        return (margins, labels)
+    }
+
+    @Test func temperatureEqualsScipyAndKeepsEveryDecision() throws {
+        let classes = 5
+        let (m, y) = Self.multiclassData(rows: 3000, classes: classes, seed: 11)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keel-temperature-\(UUID().uuidString).json").path
+        try JSONSerialization.data(withJSONObject: ["m": m, "y": y, "k": classes] as [String: Any]).write(to: URL(fileURLWithPath: path))
+        let output = try PythonEnvironment.run("""
+        import json, sys
+        import numpy as np
+        from scipy.optimize import minimize_scalar
+        from scipy.special import log_softmax
+        d = json.load(open(sys.argv[1]))
+        m = np.array(d["m"]).reshape(-1, d["k"]); y = np.array(d["y"], dtype=int)
+        loss = lambda t: -log_softmax(m / t, axis=1)[np.arange(len(y)), y].mean()
+        r = minimize_scalar(loss, bounds=(0.05, 20), method="bounded", options={"xatol": 1e-10})
+        print(json.dumps({"t": float(r.x)}))
+        """, arguments: [path])
+        let theirs = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        guard case .temperature(let t) = Calibration.temperature(margins: m, labels: y, classes: classes) else {
+            Issue.record("temperature expected"); return
+        }
+        #expect(abs(t - (theirs["t"] as! Double)) < 1e-5, "temperature \(t) vs scipy \(theirs["t"] as! Double)")
+        #expect(abs(t - 2.5) < 0.25, "recovers the true temperature, \(t)")
+        let calibrated = Calibration.temperature(t).probabilities(margins: m, classes: classes)
+        let raw = ScoreLink.apply(m, task: .multiclass, outputs: classes)
+        for row in 0..<(m.count / classes) {
+            let range = (row * classes)..<((row + 1) * classes)
+            #expect(abs(calibrated[range].reduce(0, +) - 1) < 1e-12)
+            let argmax = { (p: ArraySlice<Double>) in p.indices.max { p[$0] < p[$1] }! }
+            #expect(argmax(calibrated[range]) == argmax(raw[range]), "row \(row): the decision is unchanged")
+        }
+        // Calibrated margins need no temperature.
+        let (calibratedMargins, labels) = (m.map { $0 / 2.5 }, y)
+        guard case .temperature(let one) = Calibration.temperature(margins: calibratedMargins, labels: labels, classes: classes) else { return }
+        #expect(abs(one - 1) < 0.1, "temperature of calibrated margins \(one)")
     }
 }

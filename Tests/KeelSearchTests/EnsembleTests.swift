@@ -24,6 +24,42 @@ import Testing
         #expect(choice.score > choice.bestSingleScore + 0.01, "blend \(choice.score) vs single \(choice.bestSingleScore)")
     }
 
+    @Test func aTimeBudgetKeepsTheBestBlendItCanAfford() throws {
+        var g = SeededGenerator(seed: 8)
+        let n = 2000
+        let signal = (0..<n).map { _ in g.nextUnit() * 4 - 2 }
+        let truth = signal.map { g.nextUnit() < 1 / (1 + exp(-2 * $0)) ? 1.0 : 0.0 }
+        let noisy = (0..<4).map { k in signal.map { $0 + (g.nextUnit() - 0.5) * (2.5 + Double(k) * 0.3) } }
+        let candidates = noisy.enumerated().map { (id: $0.offset + 1, margins: $0.element) }
+        func select(budget: Double) -> EnsembleSelection.Choice? {
+            EnsembleSelection.select(candidates, truth: truth, metric: .rocAUC, task: .binary, outputs: 1, classCount: 2,
+                                     cost: [1: 1, 2: 10, 3: 2, 4: 2], budget: budget)
+        }
+        let free = try #require(select(budget: .infinity))
+        #expect(free.counts.count >= 3 && free.counts[2] != nil && !free.limited, "unlimited: \(free.counts)")
+        // Trial 2 costs too much for a 6-second budget: the blend is made of the others and says it was limited.
+        let limited = try #require(select(budget: 6))
+        #expect(limited.counts[2] == nil && limited.counts.count >= 2 && limited.limited, "limited: \(limited.counts)")
+        #expect(limited.counts.keys.reduce(0.0) { $0 + [1: 1, 3: 2, 4: 2][$1]! } <= 6)
+        #expect(limited.score > limited.bestSingleScore && limited.score <= free.score)
+        // Nothing but the best single model fits: no blend, and the budget is why.
+        let none = try #require(select(budget: 1.5))
+        #expect(none.counts == [1: 1] && none.limited)
+        // A replay restricted to the members the budget allowed picks the same blend without a clock.
+        let trials = candidates.map { candidate in
+            TrialResult(id: candidate.id, family: "gbdt", summary: "", learner: .linear(LinearParameters()), foldScores: [],
+                        mean: 0.8 - Double(candidate.id) * 0.01, std: 0, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
+                        status: .completed)
+        }
+        let outOfFold = Dictionary(uniqueKeysWithValues: candidates.map { ($0.id, $0.margins) })
+        let target = TargetEncoding(task: LearningTask(kind: .binary, classes: ["0", "1"]), values: truth)
+        let timed = try #require(Search.selectEnsemble(trials, outOfFold: outOfFold, truth: target, metric: .rocAUC, task: .binary,
+                                                       cost: [1: 1, 2: 10, 3: 2, 4: 2], budget: 6))
+        let replayed = try #require(Search.selectEnsemble(trials, outOfFold: outOfFold, truth: target, metric: .rocAUC, task: .binary,
+                                                          allowed: Set(timed.counts.keys)))
+        #expect(replayed.counts == timed.counts && replayed.score == timed.score)
+    }
+
     @Test func ensembleBlendsMarginsAndRoundTrips() throws {
         let train = SyntheticTable(rows: 1500, seed: 1)
         let test = SyntheticTable(rows: 300, seed: 2)

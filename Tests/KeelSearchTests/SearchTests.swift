@@ -141,6 +141,30 @@ import Testing
         #expect(report.holdoutScore < log(26.0), "better than guessing: log loss \(report.holdoutScore) vs ln 26")
     }
 
+    @Test func multiclassProbabilitiesAreTemperatureScaledWhenItLowersTheOutOfFoldLogLoss() throws {
+        // Forests' vote shares are under-confident on many classes: a temperature below 1 sharpens them.
+        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
+        let frame = letters.selecting(rows: Array(0..<3000))
+        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        var settings = SearchSettings()
+        settings.trials = 1
+        settings.learners = ["random_forest"]
+        let (model, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        let choice = try #require(report.calibration)
+        #expect(choice.method == "temperature", "out-of-fold log loss \(choice.logLoss)")
+        #expect(try #require(choice.logLoss["temperature"]) < (try #require(choice.logLoss["none"])))
+        guard case .temperature(let t) = try #require(model.calibration) else { Issue.record("a temperature expected"); return }
+        #expect(t < 1)
+        // Shipped probabilities are softmax(margin / T); the classes they pick are the uncalibrated model's.
+        let sample = frame.selecting(rows: Array(0..<200))
+        let matrix = try model.features(sample)
+        let scaled = ScoreLink.apply(try model.model.rawScores(matrix, task: .multiclass).map { $0 / t }, task: .multiclass, outputs: 26)
+        #expect(zip(try model.outputs(sample), scaled).allSatisfy { abs($0 - $1) < 1e-12 })
+        var plain = model
+        plain.calibration = nil
+        #expect(try model.predict(sample).map(\.label) == plain.predict(sample).map(\.label))
+    }
+
     @Test func requiredFeaturesMustBePresentAndNullableOnesMayBeAbsent() throws {
         let (frame, schema) = try churn(rows: 600)
         var settings = SearchSettings()
