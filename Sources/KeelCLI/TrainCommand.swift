@@ -262,6 +262,9 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
         }
+        if let bags = report.seedBags {
+            lines.append("  boosting members that sample rows or columns: each averaged over \(bags) seeds (bagging)")
+        }
         if let calibration = report.calibration {
             let losses = calibration.logLoss.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.fixed($0.value, 4))" }.joined(separator: ", ")
             let decision = report.task == .binary ? "; decision threshold \(Format.fixed(calibration.threshold, 3)) (\(calibration.thresholdReason))" : ""

@@ -38,6 +38,9 @@ struct TrainingReport: Encodable {
         } else if let best = search.trials.first(where: { $0.id == search.bestTrial }) {
             md.append("Trial \(best.id): \(best.family) (\(best.summary)).")
         }
+        if let bags = search.seedBags {
+            md.append("Boosting members that sample rows or columns are each the average of \(bags) fits with different seeds (bagging lowers their variance).")
+        }
         md.append("Refitted on the \(search.searchRows) search rows and saved to `\(modelFile)`.")
         if let calibration = search.calibration {
             md += ["", "## Probabilities and decisions", "",

@@ -25,12 +25,14 @@ public struct PipelineOptions: Codable, Sendable, Equatable {
 /// A fitted preprocessing pipeline: every step learned on training rows only, applied identically later.
 ///
 /// Output features, in order: the encoder's columns (numbers, booleans and categories), then per datetime
-/// column its parts, per high-cardinality categorical its target encoding(s), per text column its hashed
-/// TF-IDF buckets. `sources[i]` names the input column feature `i` came from, so explanations can be folded
-/// back into the user's columns.
+/// column its parts, per pair of datetime columns their difference, per high-cardinality categorical its
+/// target encoding(s), per text column its hashed TF-IDF buckets. `sources[i]` names the input column
+/// feature `i` came from, so explanations can be folded back into the user's columns.
 public struct Pipeline: Codable, Sendable, Equatable {
     public let encoder: FeatureEncoder
     public let dateParts: [DateParts]
+    /// Absent in artefacts from before it existed (decoded as none).
+    public let dateDifferences: [DateDifference]
     public let targetEncodings: [TargetEncoder]
     public let texts: [HashedText]
     public let featureNames: [String]
@@ -45,6 +47,7 @@ public struct Pipeline: Codable, Sendable, Equatable {
         let plain = features.filter { $0.kind != .text && !($0.kind == .datetime && options.dateParts) }.map(\.name)
         let encoder = try FeatureEncoder(frame: typed, features: plain)
         let dates = options.dateParts ? features.filter { $0.kind == .datetime }.map { DateParts(column: $0.name, frame: typed) } : []
+        let differences = options.dateParts ? DateDifference.pairs(features.filter { $0.kind == .datetime }.map(\.name)) : []
         var encodings: [TargetEncoder] = []
         if let target {
             for column in features where column.kind == .categorical {
@@ -56,10 +59,33 @@ public struct Pipeline: Codable, Sendable, Equatable {
         var names = encoder.names
         var sources = encoder.names
         for step in dates { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
+        for step in differences { names.append(step.featureName); sources.append(step.to) }
         for step in encodings { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
         for step in texts { names += step.featureNames; sources += Array(repeating: step.column, count: step.featureNames.count) }
-        let pipeline = Pipeline(encoder: encoder, dateParts: dates, targetEncodings: encodings, texts: texts, featureNames: names, sources: sources)
+        let pipeline = Pipeline(encoder: encoder, dateParts: dates, dateDifferences: differences, targetEncodings: encodings, texts: texts,
+                                featureNames: names, sources: sources)
         return (pipeline, try pipeline.transform(typed, outOfFoldTarget: target, options: options))
+    }
+
+    init(encoder: FeatureEncoder, dateParts: [DateParts], dateDifferences: [DateDifference], targetEncodings: [TargetEncoder],
+         texts: [HashedText], featureNames: [String], sources: [String]) {
+        (self.encoder, self.dateParts, self.dateDifferences, self.targetEncodings) = (encoder, dateParts, dateDifferences, targetEncodings)
+        (self.texts, self.featureNames, self.sources) = (texts, featureNames, sources)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case encoder, dateParts, dateDifferences, targetEncodings, texts, featureNames, sources
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoder = try c.decode(FeatureEncoder.self, forKey: .encoder)
+        dateParts = try c.decode([DateParts].self, forKey: .dateParts)
+        dateDifferences = try c.decodeIfPresent([DateDifference].self, forKey: .dateDifferences) ?? []
+        targetEncodings = try c.decode([TargetEncoder].self, forKey: .targetEncodings)
+        texts = try c.decode([HashedText].self, forKey: .texts)
+        featureNames = try c.decode([String].self, forKey: .featureNames)
+        sources = try c.decode([String].self, forKey: .sources)
     }
 
     /// Features for new rows. Columns may come in any order; extra columns are ignored.
@@ -75,6 +101,10 @@ public struct Pipeline: Codable, Sendable, Equatable {
         for step in dateParts {
             values += try step.transform(frame)
             kinds += Array(repeating: .numeric, count: step.featureNames.count)
+        }
+        for step in dateDifferences {
+            values += try step.transform(frame)
+            kinds.append(.numeric)
         }
         for step in targetEncodings {
             if let target = outOfFoldTarget, let options {
@@ -104,15 +134,16 @@ public struct DateParts: Codable, Sendable, Equatable {
 
     var featureNames: [String] { ["year", "month", "weekday", "hour", "days"].map { "\(column).\($0)" } }
 
+    /// A datetime column's values as seconds since 1970 (NaN when missing), converting text if need be.
+    static func seconds(_ frame: Frame, column name: String) throws -> [Double] {
+        guard let column = frame[name] else { throw LearnError.schemaMismatch("feature column '\(name)' is missing from the data") }
+        if case .datetime(let v) = column.values { return v }
+        guard case .datetime(let v) = try column.converted(to: .datetime).values else { return [Double](repeating: .nan, count: frame.rowCount) }
+        return v
+    }
+
     func transform(_ frame: Frame) throws -> [Double] {
-        guard let column = frame[self.column] else { throw LearnError.schemaMismatch("feature column '\(self.column)' is missing from the data") }
-        let seconds: [Double]
-        switch column.values {
-        case .datetime(let v): seconds = v
-        default:
-            guard case .datetime(let v) = try column.converted(to: .datetime).values else { return [] }
-            seconds = v
-        }
+        let seconds = try Self.seconds(frame, column: column)
         let n = seconds.count
         var out = [Double](repeating: .nan, count: n * 5)
         for (i, s) in seconds.enumerated() where !s.isNaN {
@@ -125,6 +156,28 @@ public struct DateParts: Codable, Sendable, Equatable {
             out[4 * n + i] = (s - origin) / 86_400
         }
         return out
+    }
+}
+
+/// The time from one datetime column to another, in hours: a trip's duration from its pickup and dropoff,
+/// a delay from a due and a paid date. Trees cannot subtract one input from another, and the difference is
+/// often what the target follows. Explanations count it towards the later column (`to`).
+public struct DateDifference: Codable, Sendable, Equatable {
+    public let from: String
+    public let to: String
+
+    /// Every pair of the first four datetime columns, in schema order (at most six features).
+    static func pairs(_ columns: [String]) -> [DateDifference] {
+        let first = Array(columns.prefix(4))
+        return first.indices.flatMap { i in first.indices.filter { $0 > i }.map { DateDifference(from: first[i], to: first[$0]) } }
+    }
+
+    var featureName: String { "\(to) - \(from).hours" }
+
+    func transform(_ frame: Frame) throws -> [Double] {
+        let start = try DateParts.seconds(frame, column: from)
+        let end = try DateParts.seconds(frame, column: to)
+        return zip(start, end).map { ($1 - $0) / 3600 }
     }
 }
 

@@ -133,13 +133,13 @@ public enum Search {
     /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
     /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
     /// error), each on about 1/(1−1/k) more rows, and with `refitFull` once more on all rows (a quarter more).
-    /// At least a tenth of the budget, 15% with `refitFull` (the ensemble is refitted twice).
+    /// At least a tenth of the budget, a quarter with `refitFull` (the ensemble is refitted twice).
     static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
-        let floor = budget * (refitFull ? 0.15 : 0.1)
+        let floor = budget * (refitFull ? 0.25 : 0.1)
         let ranked = trials.filter { $0.status == .completed }.sorted { metric.error($0.mean) < metric.error($1.mean) }
         guard let best = ranked.first else { return floor }
         let contenders = ranked.prefix(5).filter { metric.error($0.mean) <= metric.error(best.mean) * 1.02 + 1e-12 }
-        return max(floor, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 4.0 : 1.5) + 0.5)
+        return max(floor, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 5.0 : 1.5) + 0.5)
     }
 
 

@@ -37,6 +37,8 @@ public struct SearchReport: Codable, Sendable {
     public var memory: MemoryUse
     /// What `keel runs reproduce` needs to take the same path again without the clock.
     public var replay: ReplaySchedule
+    /// When the shipped boosting members that sample rows or columns were each averaged over this many seeds.
+    public var seedBags: Int?
 
     public struct EnsembleSummary: Codable, Sendable {
         /// Trial ids and their weights.

@@ -33,6 +33,8 @@ struct SearchRun {
     var ensembleSkipped = false
     /// Set when time limited the ensemble's members: the ones chosen, for a replay.
     var ensembleMembers: [Int]?
+    /// Whether the sampled boosting members were averaged over `seedBags` seeds.
+    var seedBagged = false
     var stackSkipped = false
     var refitCutShort = false
 
@@ -244,6 +246,7 @@ struct SearchRun {
         }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
+        if allowEnsemble { try bag(&choice, x: x) }
         if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
         return choice
     }
@@ -260,9 +263,12 @@ struct SearchRun {
         guard let best = choice.best else { return }
         let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
         let writes = choice.writeSeconds * 2 * (settings.refitFull ? 2 : 1)
+        // How a fold's fit time turns into a refit's, measured on the best trial: more rows, but all the
+        // cores (folds are often fitted two at a time); with a 20% margin.
+        let scale = min(3, max(0.5, choice.refitSeconds / max(best.fitSeconds, 1e-3))) * 1.2
         var cost: [Int: Double] = [:]
         for trial in completed {
-            let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * 1.5
+            let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * scale
             cost[trial.id] = (trial.id == best.id ? 0 : searchRefit) + searchRefit * fullRefit + writes
         }
         let replayed = settings.replay?.ensembleMembers.map(Set.init)
@@ -292,6 +298,55 @@ struct SearchRun {
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
         choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
                                                        bestSingleOutOfFoldScore: selection.bestSingleScore)
+    }
+
+    /// Fits of one boosting configuration with row or column sampling averaged per member.
+    static let seedBags = 3
+
+    /// Refits every boosting member that samples rows or columns with two more seeds and averages the three
+    /// (in margin space, so explanations stay additive): each fit draws other rows and columns, and their
+    /// mean has less variance than any one of them, as AutoGluon's bagged models do. It triples those
+    /// members' fit and prediction cost, so it is done only when their refits (with `refitFull`, on all rows
+    /// too) fit the time left.
+    private mutating func bag(_ choice: inout Choice, x: FeatureMatrix) throws {
+        let sampled = Set(choice.shipped.indices.filter { i in
+            guard case .gradientBoosting(let p) = choice.shipped[i].learner else { return false }
+            return p.rowSubsample < 1 || p.columnSubsample < 1
+        })
+        guard !sampled.isEmpty else { return }
+        let extra = Double(Self.seedBags - 1)
+        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        let cost = choice.refitSeconds * Double(sampled.count) / Double(choice.shipped.count) * extra * (1 + fullRefit)
+            + choice.writeSeconds * 2 * extra * Double(sampled.count) * (settings.refitFull ? 2 : 1)
+        if let replay = settings.replay {
+            guard replay.seedBagged == true else { return }
+        } else if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
+            return
+        }
+        let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
+        var shipped: [(learner: Learner, weight: Double)] = []
+        var fitted: [FittedModel] = []
+        let started = ContinuousClock.now
+        for (i, member) in choice.shipped.enumerated() {
+            guard sampled.contains(i), case .gradientBoosting(let p) = member.learner else {
+                shipped.append(member)
+                fitted.append(members[i])
+                continue
+            }
+            for bag in 0..<Self.seedBags {
+                var seeded = p
+                seeded.seed = p.seed &+ UInt64(bag) &* 0x9E37_79B9_7F4A_7C15
+                shipped.append((.gradientBoosting(seeded), member.weight / Double(Self.seedBags)))
+                fitted.append(bag == 0 ? members[i] : try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline))
+            }
+        }
+        // A bag the deadline cut short would ship a lesser model than the one chosen: keep that one.
+        if settings.replay == nil, let finalDeadline, ContinuousClock.now >= finalDeadline { return }
+        choice.refitSeconds += (ContinuousClock.now - started).seconds
+        choice.shipped = shipped
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
+                                                   intercepts: intercepts))
+        seedBagged = true
     }
 
     /// Replaces the choice by a stacked second layer over the five best trials when the stack's own
@@ -421,7 +476,7 @@ struct SearchRun {
             let rows = Array(0..<min(200, holdoutFrame.rowCount))
             attribution = ColumnAttribution.ranking(try Explainer.attributions(scored, frame: holdoutFrame.selecting(rows: rows)))
         }
-        let report = SearchReport(
+        var report = SearchReport(
             task: task.kind, metric: metric, validation: plan.description, searchRows: searchFrame.rowCount,
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
@@ -430,8 +485,9 @@ struct SearchRun {
             seed: settings.seed, memory: memory,
             replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
                                    ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
-                                   refitCutShort: refitCutShort,
+                                   seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
+        report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }
 

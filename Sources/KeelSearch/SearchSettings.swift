@@ -59,15 +59,18 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var ensembleMembers: [Int]?
     /// The same for a stacked second layer.
     public var stackSkipped: Bool?
+    /// Whether the sampled boosting members were averaged over several seeds (nil, as false, in records from
+    /// before seed bagging).
+    public var seedBagged: Bool?
     /// The refit of the chosen model was cut short: a replay cannot stop it at the same round.
     public var refitCutShort: Bool
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
 
     public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, ensembleMembers: [Int]? = nil, stackSkipped: Bool = false,
-                refitCutShort: Bool, refittedOnAllRows: Bool) {
+                seedBagged: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {
         (self.trialCount, self.stoppedTrials, self.ensembleSkipped, self.stackSkipped) = (trialCount, stoppedTrials, ensembleSkipped, stackSkipped)
-        self.ensembleMembers = ensembleMembers
+        (self.ensembleMembers, self.seedBagged) = (ensembleMembers, seedBagged)
         (self.refitCutShort, self.refittedOnAllRows) = (refitCutShort, refittedOnAllRows)
     }
 }

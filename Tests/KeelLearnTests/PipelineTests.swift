@@ -29,6 +29,33 @@ import Testing
         #expect(abs(norm - 1) < 1e-9)
     }
 
+    @Test func pairsOfDatetimeColumnsGiveTheirDifferenceInHours() throws {
+        let frame = try CSVFixtures.read("""
+        pickup,dropoff,distance,fare
+        2019-03-22 15:16:17,2019-03-22 15:29:48,4.18,15
+        2019-03-05 09:15:25,2019-03-05 10:45:25,2.01,9
+        ,2019-03-05 10:45:25,1.5,7
+        2019-03-07 23:50:00,2019-03-08 00:20:00,3.3,12
+        """)
+        let s = try schema(frame, target: "fare")
+        let y = try TargetEncoding(column: frame["fare"]!, task: s.task!)
+        let (pipeline, x) = try Pipeline.fit(frame, schema: s, target: y)
+        let duration = try #require(pipeline.featureNames.firstIndex(of: "dropoff - pickup.hours"))
+        #expect(pipeline.sources[duration] == "dropoff", "explained through the later column")
+        let hours = (0..<4).map { x.value(row: $0, feature: duration) }
+        #expect(abs(hours[0] - 811.0 / 3600) < 1e-12 && hours[1] == 1.5 && hours[2].isNaN && hours[3] == 0.5, "\(hours)")
+        // New rows get the same feature; a pipeline written before the step existed reads as having none.
+        #expect(zip(try pipeline.transform(frame).values, x.values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(pipeline)) as! [String: Any]
+        #expect(try JSONDecoder().decode(Pipeline.self, from: JSONEncoder().encode(pipeline)) == pipeline)
+        json["dateDifferences"] = nil
+        let old = try JSONDecoder().decode(Pipeline.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.dateDifferences.isEmpty)
+        // Four datetime columns at most are paired: six differences.
+        #expect(DateDifference.pairs(["a", "b", "c", "d", "e"]).map(\.featureName)
+                == ["b - a.hours", "c - a.hours", "d - a.hours", "c - b.hours", "d - b.hours", "d - c.hours"])
+    }
+
     @Test func targetEncodingIsOutOfFoldForTrainingRows() throws {
         // 200 levels, each seen on 3 rows; the label is a coin flip, so a level's own rows say nothing.
         var g = SeededGenerator(seed: 3)

@@ -65,6 +65,31 @@ import Testing
         #expect(reportC.trials.map(\.foldScores) != reportA.trials.map(\.foldScores))
     }
 
+    @Test func sampledBoostingIsAveragedOverSeedsAndTheHoldoutScoresTheAverage() throws {
+        let (frame, schema) = try churn(rows: 800)
+        var settings = SearchSettings()
+        settings.trials = 1
+        settings.learners = ["gbdt"]
+        settings.fixed = try FixedHyperparameters(["gbdt": ["row_subsample": 0.8, "column_subsample": 0.8]])
+        let outcome = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(outcome.report.seedBags == 3 && outcome.report.replay.seedBagged == true)
+        guard case .ensemble(let bagged) = outcome.model.model else { Issue.record("an average of seeds expected"); return }
+        #expect(bagged.members.count == 3 && bagged.weights.allSatisfy { abs($0 - 1.0 / 3) < 1e-12 })
+        // Three different fits of one configuration, whose mean margin is what ships and what the holdout scored.
+        let matrix = try outcome.model.features(outcome.holdout)
+        let margins = try bagged.members.map { try $0.rawScores(matrix, task: .binary) }
+        #expect(margins[0] != margins[1] && margins[1] != margins[2])
+        let mean = (0..<matrix.rowCount).map { row in margins.reduce(0) { $0 + $1[row] } / 3 }
+        #expect(zip(try outcome.model.model.rawScores(matrix, task: .binary), mean).allSatisfy { abs($0 - $1) < 1e-9 })
+        let truth = try TargetEncoding(column: outcome.holdout["churned"]!, task: schema.task!).values
+        let score = try Metric.rocAUC.evaluate(truth: truth, predictions: outcome.model.outputs(outcome.holdout), classCount: 2)
+        #expect(abs(score - outcome.report.holdoutScore) < 1e-12)
+        // Without sampling every fit is the same: nothing to average.
+        settings.fixed = try FixedHyperparameters(["gbdt": ["row_subsample": 1, "column_subsample": 1]])
+        let plain = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(plain.report.seedBags == nil && plain.report.replay.seedBagged == false)
+    }
+
     /// A time-limited run, replayed without the clock from its recorded schedule, gives the same model, even
     /// when the deadline cut trials short (a budget this tight usually cuts the last trial short).
     @Test func timeLimitedRunReplaysToTheSameModel() throws {
