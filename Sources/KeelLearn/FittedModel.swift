@@ -23,6 +23,18 @@ public enum FittedModel: Codable, Sendable, Equatable {
         }
     }
 
+    /// How many numbers the model stores, roughly: what its serialisation time grows with (tree nodes for
+    /// boosting and forests), so the time to write one model predicts the time to write another.
+    public var storedValues: Int {
+        switch self {
+        case .gradientBoosting(let model): model.trees.reduce(0) { $0 + $1.nodeCount } * 8
+        case .forest(let model): model.trees.reduce(0) { $0 + $1.nodeCount } * 8
+        case .linear(let model): model.coefficients.reduce(0) { $0 + $1.count } + model.intercepts.count
+        case .explainableBoosting(let model): model.terms.reduce(0) { $0 + $1.scores.count }
+        case .ensemble(let model): model.members.reduce(0) { $0 + $1.storedValues }
+        }
+    }
+
     public var kindName: String {
         switch self {
         case .gradientBoosting: "gradient_boosting"

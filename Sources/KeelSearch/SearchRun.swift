@@ -47,9 +47,14 @@ struct SearchRun {
         var shipped: [(learner: Learner, weight: Double)]
         /// Seconds the shipped members took to fit on the search rows, all of them.
         var refitSeconds: Double
-        /// Seconds to serialise one member (measured on the chosen model): large boosted models take seconds
-        /// to write, and the budget runs until the artefact is on disk.
+        /// Seconds to serialise the chosen model (measured): large boosted models take seconds to write, and
+        /// the budget runs until the artefact is on disk.
         var writeSeconds = 0.0
+        /// `writeSeconds` per stored number of the model it was measured on, to size other models' writes.
+        var writeSecondsPerValue = 0.0
+
+        /// The expected time to write `model` (encode, checksum, write: about twice the encoding).
+        func writeEstimate(_ model: FittedModel) -> Double { writeSecondsPerValue * Double(model.storedValues) * 2 }
     }
 
     init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
@@ -240,6 +245,7 @@ struct SearchRun {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         _ = try? encoder.encode(choice.model)
         choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
+        choice.writeSecondsPerValue = choice.writeSeconds / Double(max(choice.model.storedValues, 1))
         if let finalDeadline, ContinuousClock.now >= finalDeadline {
             warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
             refitCutShort = true
@@ -262,7 +268,7 @@ struct SearchRun {
     private mutating func blend(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
         guard let best = choice.best else { return }
         let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
-        let writes = choice.writeSeconds * 2 * (settings.refitFull ? 2 : 1)
+        let writes = choice.writeSeconds * 2
         // How a fold's fit time turns into a refit's, measured on the best trial: more rows, but all the
         // cores (folds are often fitted two at a time); with a 20% margin.
         let scale = min(3, max(0.5, choice.refitSeconds / max(best.fitSeconds, 1e-3))) * 1.2
@@ -314,16 +320,19 @@ struct SearchRun {
             return p.rowSubsample < 1 || p.columnSubsample < 1
         })
         guard !sampled.isEmpty else { return }
+        let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
         let extra = Double(Self.seedBags - 1)
         let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
-        let cost = choice.refitSeconds * Double(sampled.count) / Double(choice.shipped.count) * extra * (1 + fullRefit)
-            + choice.writeSeconds * 2 * extra * Double(sampled.count) * (settings.refitFull ? 2 : 1)
+        // The extra fits, on the search rows and (with refitFull) on all rows, and writing them; then the
+        // refit on all rows and the final write of the model as it is now, which must still fit after them.
+        let writes = sampled.reduce(0) { $0 + choice.writeEstimate(members[$1]) } * extra
+        let cost = choice.refitSeconds * Double(sampled.count) / Double(choice.shipped.count) * extra * (1 + fullRefit) + writes
+            + choice.refitSeconds * fullRefit + choice.writeEstimate(choice.model)
         if let replay = settings.replay {
             guard replay.seedBagged == true else { return }
         } else if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
             return
         }
-        let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
         var shipped: [(learner: Learner, weight: Double)] = []
         var fitted: [FittedModel] = []
         let started = ContinuousClock.now
@@ -454,7 +463,7 @@ struct SearchRun {
         let scored = trained
         let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
         // Writing the artefact follows the search: about twice the measured encoding of every member.
-        let analysisDeadline = finalDeadline.map { $0 - .seconds(choice.writeSeconds * Double(choice.shipped.count)) }
+        let analysisDeadline = finalDeadline.map { $0 - .seconds(choice.writeEstimate(trained.model)) }
         // Three shuffles of every column, on as many holdout rows as fit in 40% of the time left (at least 200).
         let passes = Double(3 * schema.featureNames.count)
         let available = analysisDeadline.map { ($0 - ContinuousClock.now).seconds * 0.4 } ?? .infinity
@@ -507,7 +516,7 @@ struct SearchRun {
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
         let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3
-            + choice.writeSeconds * 2 * Double(choice.shipped.count)
+            + choice.writeEstimate(choice.model)
         if let replay = settings.replay, !replay.refittedOnAllRows {
             warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
             return false
