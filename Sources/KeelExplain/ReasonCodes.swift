@@ -67,10 +67,13 @@ public enum Explainer {
             }
             let margins = (0..<attributions.outputCount).map { attributions.margin(row: position, output: $0) }
             let values = Array(attributions.row(position, output: output))
+            // Through the model's calibration, when it has one, so the explained probability is the predicted one.
             func probability(_ margins: [Double]) -> Double {
                 switch task?.kind {
-                case .binary?: return 1 / (1 + exp(-margins[0]))
+                case .binary?:
+                    return model.calibration?.probability(margin: margins[0]) ?? 1 / (1 + exp(-margins[0]))
                 case .multiclass?:
+                    if let calibration = model.calibration { return calibration.probabilities(margins: margins, classes: margins.count)[output] }
                     let top = margins.max() ?? 0
                     let sum = margins.reduce(0) { $0 + exp($1 - top) }
                     return exp(margins[output] - top) / sum

@@ -112,7 +112,8 @@ import Testing
         guard case .temperature(let t) = Calibration.temperature(margins: m, labels: y, classes: classes) else {
             Issue.record("temperature expected"); return
         }
-        #expect(abs(t - (theirs["t"] as! Double)) < 1e-5, "temperature \(t) vs scipy \(theirs["t"] as! Double)")
+        let scipy = try #require(theirs["t"] as? Double)
+        #expect(abs(t - scipy) < 1e-5, "temperature \(t) vs scipy \(scipy)")
         #expect(abs(t - 2.5) < 0.25, "recovers the true temperature, \(t)")
         let calibrated = Calibration.temperature(t).probabilities(margins: m, classes: classes)
         let raw = ScoreLink.apply(m, task: .multiclass, outputs: classes)

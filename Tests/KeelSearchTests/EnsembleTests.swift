@@ -72,6 +72,10 @@ import Testing
         let expected = zip(try first.rawScores(test.features, task: .binary), try second.rawScores(test.features, task: .binary)).map { 0.25 * $0 + 0.75 * $1 }
         #expect(try ensemble.rawScores(test.features) == expected)
         let model = FittedModel.ensemble(ensemble)
+        // Write-time estimates follow the numbers a model stores: eight per tree node, one per coefficient.
+        guard case .gradientBoosting(let boosted) = first else { Issue.record("boosting expected"); return }
+        #expect(first.storedValues == boosted.trees.reduce(0) { $0 + $1.nodeCount } * 8)
+        #expect(model.storedValues == first.storedValues + second.storedValues && second.storedValues > 0)
         let decoded = try JSONDecoder().decode(FittedModel.self, from: JSONEncoder().encode(model))
         #expect(try decoded.predict(test.features) == model.predict(test.features))
         #expect(throws: LearnError.self) { try EnsembleModel(task: .binary, outputs: 1, members: [first], weights: [0.5]) }

@@ -154,9 +154,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func timeBudgetIsKeptForManyClasses() throws {
         // 26 classes: the multinomial linear model once ignored the deadline and ran for minutes.
-        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
-        let frame = letters.selecting(rows: Array(0..<6000))
-        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        let (frame, schema) = try Datasets.sample("letter_recognition", rows: 6000)
         var settings = SearchSettings()
         settings.timeBudget = 8
         let started = ContinuousClock.now
@@ -168,9 +166,7 @@ import Testing
 
     @Test func multiclassProbabilitiesAreTemperatureScaledWhenItLowersTheOutOfFoldLogLoss() throws {
         // Forests' vote shares are under-confident on many classes: a temperature below 1 sharpens them.
-        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
-        let frame = letters.selecting(rows: Array(0..<3000))
-        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        let (frame, schema) = try Datasets.sample("letter_recognition", rows: 3000)
         var settings = SearchSettings()
         settings.trials = 1
         settings.learners = ["random_forest"]

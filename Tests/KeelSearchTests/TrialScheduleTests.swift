@@ -108,9 +108,7 @@ import Testing
 
     /// One slow configuration may take at most 30% of the budget, then the search moves on.
     @Test(.timeLimit(.minutes(1))) func oneTrialTakesAtMostItsShareOfTheBudget() throws {
-        let letters = try CSVReader.read(path: try #require(Datasets.named("letter_recognition")).path)
-        let frame = letters.selecting(rows: Array(0..<8000))
-        let schema = try SchemaInference.infer(frame, target: "lettr").schema
+        let (frame, schema) = try Datasets.sample("letter_recognition", rows: 8000)
         var settings = SearchSettings()
         settings.timeBudget = 10
         settings.learners = ["linear"]

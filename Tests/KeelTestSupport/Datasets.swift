@@ -1,4 +1,5 @@
 import Foundation
+import KeelData
 
 /// The shared benchmark datasets, read in place (never copied into the repo).
 public enum Datasets {
@@ -52,4 +53,15 @@ public enum Datasets {
     }()
 
     public static func named(_ name: String) -> Entry? { all.first { $0.name == name } }
+
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The first `rows` rows of a dataset and the schema inferred for its target, for tests that search.
+    public static func sample(_ name: String, rows: Int) throws -> (frame: Frame, schema: Schema) {
+        guard let entry = named(name) else { throw Missing(description: "dataset '\(name)' is not in \(folder.path)/manifest.json") }
+        let frame = try CSVReader.read(path: entry.path).selecting(rows: Array(0..<rows))
+        return (frame, try SchemaInference.infer(frame, target: entry.target).schema)
+    }
 }
