@@ -1,0 +1,170 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// What the search ships beyond its best trial, each step only when its refits fit the time left: a greedy
+/// blend, a stacked second layer (`--stack`), seeds averaged for sampled boosting, and, under
+/// `--max-predict-ms`, a fallback down the leaderboard to a model fast enough to serve.
+extension SearchRun {
+    /// Replaces the single model by the selected ensemble when it wins out of fold, choosing among members
+    /// whose refits (and writes: about twice the encoding) fit the time left; with `refitFull` that includes
+    /// their refit on all rows, since a blend of models fitted on fewer rows is often worse than one model
+    /// fitted on all of them.
+    mutating func blend(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        guard let best = choice.best else { return }
+        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        let writes = choice.writeSeconds * 2
+        // How a fold's fit time turns into a refit's, measured on the best trial: more rows, but all the
+        // cores (folds are often fitted two at a time); with a 20% margin.
+        let scale = min(3, max(0.5, choice.refitSeconds / max(best.fitSeconds, 1e-3))) * 1.2
+        var cost: [Int: Double] = [:]
+        for trial in completed {
+            let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * scale
+            cost[trial.id] = (trial.id == best.id ? 0 : searchRefit) + searchRefit * fullRefit + writes
+        }
+        let replayed = settings.replay?.ensembleMembers.map(Set.init)
+        let budget = replayed != nil || settings.replay?.ensembleSkipped == false ? .infinity
+            : finalDeadline.map { ($0 - ContinuousClock.now).seconds } ?? .infinity
+        guard settings.replay?.ensembleSkipped != true,
+              let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
+                                                    cost: cost, budget: budget, allowed: replayed) else { return }
+        if selection.limited, replayed == nil {
+            ensembleMembers = selection.counts.keys.sorted()
+            warnings.append(selection.counts.count > 1
+                ? "a larger ensemble scored better out of fold, but only \(selection.counts.count) members could be refitted in the time left"
+                : "an ensemble scored better out of fold, but there was no time left to refit it; shipping the best single model")
+        }
+        guard selection.counts.count > 1 else {
+            if selection.limited { ensembleSkipped = true }
+            return
+        }
+        let members = selection.counts.keys.sorted()
+        let total = Double(selection.counts.values.reduce(0, +))
+        let weights = members.map { Double(selection.counts[$0]!) / total }
+        let trialsByID = members.map { id in completed.first { $0.id == id }! }
+        let fitStarted = ContinuousClock.now
+        let fitted = try trialsByID.map { $0.id == best.id ? choice.model : try fit($0, x) }
+        choice.refitSeconds += (ContinuousClock.now - fitStarted).seconds
+        choice.shipped = zip(trialsByID, weights).map { (Search.refitLearner($0), $1) }
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
+        choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
+                                                       bestSingleOutOfFoldScore: selection.bestSingleScore)
+    }
+
+    /// Fits of one boosting configuration with row or column sampling averaged per member.
+    static let seedBags = 3
+
+    /// Refits every boosting member that samples rows or columns with two more seeds and averages the three
+    /// (in margin space, so explanations stay additive): each fit draws other rows and columns, and their
+    /// mean has less variance than any one of them, as AutoGluon's bagged models do. It triples those
+    /// members' fit and prediction cost, so it is done only when their refits (with `refitFull`, on all rows
+    /// too) fit the time left.
+    mutating func bag(_ choice: inout Choice, x: FeatureMatrix) throws {
+        let sampled = Set(choice.shipped.indices.filter { i in
+            guard case .gradientBoosting(let p) = choice.shipped[i].learner else { return false }
+            return p.rowSubsample < 1 || p.columnSubsample < 1
+        })
+        guard !sampled.isEmpty else { return }
+        let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
+        let extra = Double(Self.seedBags - 1)
+        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        // The extra fits, on the search rows and (with refitFull) on all rows, and writing them; then the
+        // refit on all rows and the final write of the model as it is now, which must still fit after them.
+        let writes = sampled.reduce(0) { $0 + choice.writeEstimate(members[$1]) } * extra
+        let cost = choice.refitSeconds * Double(sampled.count) / Double(choice.shipped.count) * extra * (1 + fullRefit) + writes
+            + choice.refitSeconds * fullRefit + choice.writeEstimate(choice.model)
+        if let replay = settings.replay {
+            guard replay.seedBagged == true else { return }
+        } else if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
+            return
+        }
+        var shipped: [(learner: Learner, weight: Double)] = []
+        var fitted: [FittedModel] = []
+        let started = ContinuousClock.now
+        for (i, member) in choice.shipped.enumerated() {
+            guard sampled.contains(i), case .gradientBoosting(let p) = member.learner else {
+                shipped.append(member)
+                fitted.append(members[i])
+                continue
+            }
+            for bag in 0..<Self.seedBags {
+                var seeded = p
+                seeded.seed = p.seed &+ UInt64(bag) &* 0x9E37_79B9_7F4A_7C15
+                shipped.append((.gradientBoosting(seeded), member.weight / Double(Self.seedBags)))
+                fitted.append(bag == 0 ? members[i] : try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline))
+            }
+        }
+        // A bag the deadline cut short would ship a lesser model than the one chosen: keep that one.
+        if settings.replay == nil, let finalDeadline, ContinuousClock.now >= finalDeadline { return }
+        choice.refitSeconds += (ContinuousClock.now - started).seconds
+        choice.shipped = shipped
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
+                                                   intercepts: intercepts))
+        seedBagged = true
+    }
+
+    /// Replaces the choice by a stacked second layer over the five best trials when the stack's own
+    /// cross-validated out-of-fold score beats the current choice's on the same rows, and its refit fits the
+    /// time left. Binary and regression tasks (a multiclass stack would need a weight per class and member).
+    mutating func stack(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        guard task.kind != .multiclass else {
+            warnings.append("stacking is for binary and regression tasks; kept the \(choice.ensemble == nil ? "best model" : "blend")")
+            return
+        }
+        let top = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { outOfFold[$0.id] != nil }.prefix(5)
+        guard top.count >= 2, let current = outOfFoldMargins(choice) else { return }
+        let columns = top.map { outOfFold[$0.id]! }
+        // Rows every member scored out of fold (with one validation split, only its validation rows).
+        let rows = (0..<searchY.values.count).filter { row in current[row].isFinite && columns.allSatisfy { $0[row].isFinite } }
+        guard rows.count >= 100 else { return }
+        let truth = rows.map { searchY.values[$0] }
+        let margins = columns.map { column in rows.map { column[$0] } }
+        let binary = task.kind == .binary
+        let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: binary, seed: settings.seed &+ 31)
+        let score = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: task.kind, outputs: 1), classCount: y.classCount)
+        let currentScore = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(rows.map { current[$0] }, task: task.kind, outputs: 1),
+                                               classCount: y.classCount)
+        guard metric.higherIsBetter ? score > currentScore : score < currentScore else {
+            warnings.append("a stacked second layer scored \(Search.format(score)) out of fold against \(Search.format(currentScore)) for the current choice; not stacked")
+            return
+        }
+        let layer = Stacking.fit(margins, truth: truth, binary: binary)
+        let kept = top.indices.filter { layer.weights[$0 - top.startIndex] > 0 }
+        guard !kept.isEmpty else { return }
+        let members = kept.map { top[$0] }
+        let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5 + choice.writeSeconds * Double(members.count) * 2
+        if settings.replay?.stackSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
+            warnings.append("a stacked second layer scored better out of fold, but there was no time left to refit its members")
+            stackSkipped = true
+            return
+        }
+        let weights = kept.map { layer.weights[$0 - top.startIndex] }
+        let fitStarted = ContinuousClock.now
+        let bestID = choice.ensemble == nil ? choice.best?.id : nil
+        let reuses = { (trial: TrialResult) in trial.id == bestID }
+        let reused = members.contains(where: reuses) ? choice.refitSeconds : 0
+        let fitted = try members.map { trial in reuses(trial) ? choice.model : try fit(trial, x) }
+        choice.refitSeconds = reused + (ContinuousClock.now - fitStarted).seconds
+        choice.shipped = zip(members, weights).map { (Search.refitLearner($0), $1) }
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted, weights: weights, intercepts: [layer.intercept]))
+        choice.ensemble = SearchReport.EnsembleSummary(members: members.map(\.id), weights: weights, outOfFoldScore: score,
+                                                       bestSingleOutOfFoldScore: currentScore, intercepts: [layer.intercept])
+    }
+
+    /// Falls back down the leaderboard until a model scores one row within `limit` milliseconds.
+    mutating func keepWithin(_ limit: Double, _ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
+        var candidates = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { $0.id != choice.best?.id }
+        var latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+        while latency > limit, !candidates.isEmpty {
+            let next = candidates.removeFirst()
+            warnings.append("trial \(choice.best?.id ?? 0) scores one row in \(Search.format(latency)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
+            choice.best = next
+            let fitStarted = ContinuousClock.now
+            choice.model = try fit(next, x)
+            choice.refitSeconds = (ContinuousClock.now - fitStarted).seconds
+            choice.shipped = [(Search.refitLearner(next), 1)]
+            latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+        }
+        if latency > limit { warnings.append("no evaluated model scores one row within \(limit) ms (best: \(Search.format(latency)) ms)") }
+    }
+}
