@@ -12,7 +12,7 @@ extension SearchRun {
     /// fitted on all of them.
     mutating func blend(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
         guard let best = choice.best else { return }
-        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        let fullRefit = settings.refitFull ? fullRefitScale : 0
         let writes = choice.writeSeconds * 2
         // How a fold's fit time turns into a refit's, measured on the best trial: more rows, but all the
         // cores (folds are often fitted two at a time); with a 20% margin.
@@ -29,7 +29,7 @@ extension SearchRun {
               let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
                                                     cost: cost, budget: budget, allowed: replayed) else { return }
         if selection.limited, replayed == nil {
-            ensembleMembers = selection.counts.keys.sorted()
+            if selection.counts.count > 1 { ensembleMembers = selection.counts.keys.sorted() }
             warnings.append(selection.counts.count > 1
                 ? "a larger ensemble scored better out of fold, but only \(selection.counts.count) members could be refitted in the time left"
                 : "an ensemble scored better out of fold, but there was no time left to refit it; shipping the best single model")
@@ -67,7 +67,7 @@ extension SearchRun {
         guard !sampled.isEmpty else { return }
         let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
         let extra = Double(Self.seedBags - 1)
-        let fullRefit = settings.refitFull ? Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 : 0
+        let fullRefit = settings.refitFull ? fullRefitScale : 0
         // The extra fits, on the search rows and (with refitFull) on all rows, and writing them; then the
         // refit on all rows and the final write of the model as it is now, which must still fit after them.
         let writes = sampled.reduce(0) { $0 + choice.writeEstimate(members[$1]) } * extra

@@ -352,9 +352,11 @@ struct SearchRun {
         return choice.best.flatMap { outOfFold[$0.id] }
     }
 
+    /// How many times a refit on the search rows a refit on all rows takes: the rows' ratio, with a 30% margin.
+    var fullRefitScale: Double { Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3 }
+
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
-        let estimate = choice.refitSeconds * Double(typed.rowCount) / Double(max(searchFrame.rowCount, 1)) * 1.3
-            + choice.writeEstimate(choice.model)
+        let estimate = choice.refitSeconds * fullRefitScale + choice.writeEstimate(choice.model)
         if let replay = settings.replay, !replay.refittedOnAllRows {
             warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
             return false

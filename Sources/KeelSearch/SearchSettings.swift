@@ -55,7 +55,8 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var stoppedTrials: [Int]
     /// An ensemble won out of fold but there was no time left to refit it.
     public var ensembleSkipped: Bool
-    /// Time limited the ensemble's members: the trials it was chosen among (nil when it did not).
+    /// Time limited the ensemble's members: the trials it was chosen among (nil when it did not, or when it
+    /// left no ensemble, which `ensembleSkipped` records).
     public var ensembleMembers: [Int]?
     /// The same for a stacked second layer.
     public var stackSkipped: Bool?
