@@ -56,9 +56,9 @@ public struct FeatureEncoder: Codable, Sendable, Equatable {
     public private(set) var features: [Feature]
 
     /// Learns the encoding of `names` from `frame`. Numeric, boolean and datetime columns are numeric
-    /// (datetimes as seconds since 1970); categorical and text columns are categorical.
+    /// (datetimes as seconds since 1970); categorical and text columns are categorical. `names` may be empty
+    /// when every feature comes from another step (text, say).
     public init(frame: Frame, features names: [String]) throws {
-        guard !names.isEmpty else { throw LearnError.invalidData("there are no feature columns to learn from") }
         features = try names.map { name in
             guard let column = frame[name] else { throw LearnError.schemaMismatch("feature column '\(name)' is not in the data") }
             switch column.values {

@@ -298,11 +298,18 @@ public struct HashedText: Codable, Sendable, Equatable {
         guard let c = frame[column] else { throw LearnError.schemaMismatch("feature column '\(column)' is missing from the data") }
         let n = c.count
         var out = [Double](repeating: 0, count: n * idf.count)
+        // Sums in bucket order: a dictionary's order changes from one process to the next, and with it the
+        // rounding of the norm, which made two runs with the same seed differ.
+        var weights = [Double](repeating: 0, count: idf.count)
         for row in 0..<n {
-            var weights = [Int: Double]()
-            for bucket in Self.buckets(c.displayValue(at: row) ?? "", count: idf.count) { weights[bucket, default: 0] += idf[bucket] }
-            let norm = weights.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            for (bucket, weight) in weights where norm > 0 { out[bucket * n + row] = weight / norm }
+            let touched = Self.buckets(c.displayValue(at: row) ?? "", count: idf.count)
+            for bucket in touched { weights[bucket] += idf[bucket] }
+            let distinct = Set(touched).sorted()
+            let norm = distinct.reduce(0) { $0 + weights[$1] * weights[$1] }.squareRoot()
+            for bucket in distinct {
+                if norm > 0 { out[bucket * n + row] = weights[bucket] / norm }
+                weights[bucket] = 0
+            }
         }
         return out
     }

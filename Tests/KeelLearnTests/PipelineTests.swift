@@ -29,6 +29,28 @@ import Testing
         #expect(abs(norm - 1) < 1e-9)
     }
 
+    @Test func textFeaturesAreTheSameInEveryProcess() throws {
+        // The norm of a row sums its buckets' squared weights in bucket order. Summed in a dictionary's
+        // order, which Swift seeds afresh in every process, it rounded differently from one run to the next,
+        // and two trainings with the same seed gave different models.
+        var g = SeededGenerator(seed: 9)
+        let words = (0..<40).map { "w\($0)x" }
+        let rows = (0..<200).map { i in (0..<12).map { _ in words[g.next(below: words.count)] }.joined(separator: " ") + ",\(i % 2)" }
+        let frame = try CSVFixtures.read("notes,label\n" + rows.joined(separator: "\n") + "\n")
+        var s = try schema(frame, target: "label")
+        let notes = s.columns.firstIndex { $0.name == "notes" }!
+        (s.columns[notes].kind, s.columns[notes].role) = (.text, .feature)
+        let (pipeline, x) = try Pipeline.fit(frame, schema: s, target: try TargetEncoding(column: frame["label"]!, task: s.task!))
+        let text = try #require(pipeline.texts.first)
+        for row in 0..<frame.rowCount {
+            var weights = [Double](repeating: 0, count: text.idf.count)
+            for bucket in HashedText.buckets(frame["notes"]!.displayValue(at: row)!, count: text.idf.count) { weights[bucket] += text.idf[bucket] }
+            let norm = weights.indices.reduce(0.0) { $0 + weights[$1] * weights[$1] }.squareRoot()
+            let features = pipeline.featureNames.indices.filter { pipeline.sources[$0] == "notes" }
+            #expect(features.enumerated().allSatisfy { bucket, feature in x.value(row: row, feature: feature) == weights[bucket] / norm }, "row \(row)")
+        }
+    }
+
     @Test func pairsOfDatetimeColumnsGiveTheirDifferenceInHours() throws {
         let frame = try CSVFixtures.read("""
         pickup,dropoff,distance,fare
