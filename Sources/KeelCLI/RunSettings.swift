@@ -23,6 +23,10 @@ struct RunSettings: Codable, Equatable {
     var stack: Bool?
     /// The memory budget in bytes, resolved when the run started (so a replay on another machine keeps it).
     var maxMemoryBytes: Int?
+    /// Whether the column screen ran; nil (as false) in runs recorded before it existed.
+    var columnScreen: Bool?
+    /// Columns given as features by the user, which the screen never drops.
+    var keepColumns: [String]?
 
     /// `512M`, `4G`, `2048K` or plain bytes.
     static func bytes(_ text: String) -> Int? {
@@ -57,6 +61,8 @@ struct RunSettings: Codable, Equatable {
         settings.fixed = try FixedHyperparameters(hyperparameters)
         settings.memory = maxMemoryBytes.map(MemoryBudget.init(bytes:))
         settings.stack = stack ?? false
+        settings.screenColumns = columnScreen ?? false
+        settings.keepColumns = Set(keepColumns ?? [])
         return settings
     }
 
@@ -72,6 +78,7 @@ struct RunSettings: Codable, Equatable {
         if let costs, costs.count == 2 { lines.append("costs FP=\(Format.number(costs[0])), FN=\(Format.number(costs[1]))") }
         if refitFull { lines.append("--refit-full") }
         if stack == true { lines.append("--stack") }
+        if columnScreen == false { lines.append("--no-column-screen") }
         if let maxMemoryBytes, maxMemoryBytes != MemoryBudget.standard.bytes { lines.append("max memory \(maxMemoryBytes / 1_048_576) MB") }
         for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
             lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))

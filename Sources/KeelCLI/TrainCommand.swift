@@ -61,6 +61,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Memory the search may use, e.g. 4G or 512M (default: 70% of the machine's); folds shrink and trials that would not fit are left out.", valueName: "size"))
     var maxMemory: String?
 
+    @Flag(help: "Keep every high-cardinality categorical column, even those a probe cross-validates better without (`--feature COLUMN` keeps one).")
+    var noColumnScreen = false
+
     @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
     var refitFull = false
 
@@ -217,7 +220,8 @@ struct TrainCommand: AsyncParsableCommand {
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
             balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
-            textColumns: options.csvOptions.stringColumns.sorted(), stack: stack || file?.stack == true, maxMemoryBytes: memory)
+            textColumns: options.csvOptions.stringColumns.sorted(), stack: stack || file?.stack == true, maxMemoryBytes: memory,
+            columnScreen: !(noColumnScreen || file?.columnScreen == false), keepColumns: options.feature.sorted())
     }
 
     private static func duration(_ text: String) throws -> Double {
@@ -247,6 +251,7 @@ struct TrainCommand: AsyncParsableCommand {
         lines += TextTable.render(header: ["rank", "learner", "settings", "cv \(metric)", "fit/fold", "predict/1k rows"], rows: rows, rightAligned: [0, 3, 4, 5])
         if let unranked = report.unrankedSummary { lines.append("(\(unranked))") }
         lines.append("")
+        if let screen = report.columnScreenSummary { lines.append("column screen: \(screen)") }
         let best = report.trials.first { $0.id == report.bestTrial }
         if let ensemble = report.ensemble {
             let members = zip(ensemble.members, ensemble.weights).map { id, weight in

@@ -20,6 +20,7 @@ import Yams
 /// costs: [1, 5]               # binary: false positive and false negative costs for the threshold
 /// max_memory: 4G              # memory the search may use (default 70% of the machine's)
 /// stack: true                 # try a stacked second layer over the best trials
+/// column_screen: false        # keep high-cardinality categoricals a probe scores better without
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -43,6 +44,7 @@ struct TrainConfig: Decodable {
     var costs: [Double]?
     var maxMemory: String?
     var stack: Bool?
+    var columnScreen: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs, stack
@@ -51,6 +53,7 @@ struct TrainConfig: Decodable {
         case maxPredictMs = "max_predict_ms"
         case timeColumn = "time_column"
         case maxMemory = "max_memory"
+        case columnScreen = "column_screen"
     }
 
     init(from decoder: any Decoder) throws {
@@ -59,6 +62,7 @@ struct TrainConfig: Decodable {
         time = try c.decodeIfPresent(String.self, forKey: .time)
         maxMemory = try c.decodeIfPresent(String.self, forKey: .maxMemory)
         stack = try c.decodeIfPresent(Bool.self, forKey: .stack)
+        columnScreen = try c.decodeIfPresent(Bool.self, forKey: .columnScreen)
         trials = try c.decodeIfPresent(Int.self, forKey: .trials)
         metric = try c.decodeIfPresent(Metric.self, forKey: .metric)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)

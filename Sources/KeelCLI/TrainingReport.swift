@@ -31,6 +31,10 @@ struct TrainingReport: Encodable {
             md.append("| \(rank + 1) | \(trial.family) | \(trial.summary) | \(Format.fixed(trial.mean, 4)) | \(Format.fixed(trial.std, 4)) | \(Format.fixed(trial.fitSeconds, 2)) s | \(Format.fixed(trial.predictMillisecondsPer1000, 2)) ms |")
         }
         if let unranked = search.unrankedSummary { md.append("\n\(unranked.prefix(1).uppercased() + unranked.dropFirst()).") }
+        if let screen = search.columnScreenSummary {
+            md += ["", "## Column screen", "",
+                   "High-cardinality categorical columns were each cross-validated with a probe configuration, with and without the column, and dropped when the probe scored better without: \(screen)."]
+        }
         md += ["", "## Chosen model", ""]
         if let ensemble = search.ensemble {
             md.append("An ensemble in raw-margin space: " + zip(ensemble.members, ensemble.weights).map { "\(Format.fixed($1, 2)) × trial \($0)" }.joined(separator: " + ")

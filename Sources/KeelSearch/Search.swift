@@ -31,12 +31,13 @@ public enum Search {
     public static func outcome(frame: Frame, schema: Schema, settings: SearchSettings,
                                progress: (SearchEvent) -> Void = { _ in }) throws -> SearchOutcome {
         var search = try SearchRun(frame: frame, schema: schema, settings: settings, progress: progress)
+        try search.screenColumns(progress: progress)
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
         var (model, report) = try search.finish(choice, progress: progress)
         let holdout = search.typed.selecting(rows: search.plan.holdout.validation)
         // Features as the model was trained on them; predictions on rows it never saw, as production's will be.
-        var profile = ReferenceProfile.make(frame: search.searchFrame, features: schema.featureNames, seed: settings.seed &+ 41)
+        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seed &+ 41)
         if holdout.rowCount > 0 {
             let scores = try model.predict(holdout).map(model.monitoredScore)
             profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seed &+ 43)

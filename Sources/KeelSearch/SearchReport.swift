@@ -39,6 +39,8 @@ public struct SearchReport: Codable, Sendable {
     public var replay: ReplaySchedule
     /// When the shipped boosting members that sample rows or columns were each averaged over this many seeds.
     public var seedBags: Int?
+    /// The column screen's verdicts on high-cardinality categorical columns (nil when it screened none).
+    public var columnScreen: [ColumnScreen]?
 
     public struct EnsembleSummary: Codable, Sendable {
         /// Trial ids and their weights.
@@ -62,6 +64,12 @@ public struct SearchReport: Codable, Sendable {
             return n > 0 ? "\(n) \(words)" : nil
         }
         return parts.isEmpty ? nil : "not ranked: " + parts.joined(separator: ", ")
+    }
+
+    /// The column screen's verdicts on one line.
+    public var columnScreenSummary: String? {
+        guard let screen = columnScreen, !screen.isEmpty else { return nil }
+        return screen.map { $0.summary(metric) }.joined(separator: "; ")
     }
 
     /// Completed trials, best first.

@@ -10,7 +10,8 @@ struct SearchRun {
     let started = ContinuousClock.now
     let finalDeadline: ContinuousClock.Instant?
     let frame: Frame
-    let schema: Schema
+    /// The data's schema, less the columns the column screen dropped.
+    var schema: Schema
     let task: LearningTask
     let metric: Metric
     let typed: Frame
@@ -21,7 +22,7 @@ struct SearchRun {
     let searchFrame: Frame
     let searchY: TargetEncoding
     let searchWeights: [Double]?
-    let constraints: [Int]
+    var constraints: [Int]
     let families: Set<String>
     var evaluator: TrialEvaluator
     var warnings: [String] = []
@@ -37,6 +38,8 @@ struct SearchRun {
     var seedBagged = false
     var stackSkipped = false
     var refitCutShort = false
+    /// The column screen's verdicts, in the order it took them.
+    var columnScreen: [ColumnScreen] = []
 
     /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
     struct Choice {
@@ -334,6 +337,8 @@ struct SearchRun {
                                    ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
+        report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
+        report.columnScreen = columnScreen.isEmpty ? nil : columnScreen
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }

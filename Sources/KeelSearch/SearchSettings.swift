@@ -38,6 +38,10 @@ public struct SearchSettings: Sendable {
     /// Memory the search may use (nil: 70% of the machine's); trials that would exceed it are left out and
     /// folds that would are reduced to one split.
     public var memory: MemoryBudget?
+    /// Drop high-cardinality categorical columns that a probe cross-validates better without (`ColumnScreen`).
+    public var screenColumns = true
+    /// Columns the screen never drops (the user asked for them as features).
+    public var keepColumns: Set<String> = []
     /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
     public var replay: ReplaySchedule?
 
@@ -67,6 +71,9 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var refitCutShort: Bool
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
+    /// The column screen's verdicts, which a replay applies without probing (nil: no screen ran, as in
+    /// records from before it existed).
+    public var columnScreen: [ColumnScreen]?
 
     public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, ensembleMembers: [Int]? = nil, stackSkipped: Bool = false,
                 seedBagged: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {

@@ -76,6 +76,31 @@ import Testing
         #expect((json?["data"] as? [String: Any])?["rows"] as? Int == 4000)
     }
 
+    @Test func theColumnScreenIsReportedAndCanBeTurnedOff() throws {
+        let dir = try folder()
+        let data = try CSVFixtures.temporaryFile(NoisyLevelsFixture.csv)
+        let model = dir.appendingPathComponent("m.keel").path
+        let report = dir.appendingPathComponent("report").path
+        let screened = try KeelProcess.run(["train", data, "--target", "label", "--trials", "1", "--out", model, "--report", report, "--quiet"])
+        #expect(screened.status == 0, "\(screened.stderr)")
+        #expect(screened.stdout.contains("column screen: dropped 'surname' (80 levels; probe roc_auc"), "\(screened.stdout)")
+        #expect(screened.stdout.contains("kept 'city' (60 levels"))
+        let markdown = try String(contentsOfFile: report + "/report.md", encoding: .utf8)
+        #expect(markdown.contains("## Column screen") && markdown.contains("dropped 'surname'"))
+        // Predictions need no dropped column.
+        let scored = try CSVFixtures.temporaryFile(NoisyLevelsFixture.csv.split(separator: "\n").map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+            .joined(separator: "\n") + "\n")
+        #expect(try KeelProcess.run(["predict", model, scored, "--out", dir.appendingPathComponent("p.csv").path]).status == 0)
+        let forced = try KeelProcess.run(["train", data, "--target", "label", "--trials", "1", "--out", model, "--feature", "surname", "--quiet"])
+        #expect(forced.status == 0 && forced.stdout.contains("column screen: kept 'city'") && !forced.stdout.contains("'surname'"), "\(forced.stdout)")
+        let off = try KeelProcess.run(["train", data, "--target", "label", "--trials", "1", "--out", model, "--no-column-screen", "--quiet"])
+        #expect(off.status == 0 && !off.stdout.contains("column screen"))
+        let config = dir.appendingPathComponent("train.yaml").path
+        try "column_screen: false\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let configured = try KeelProcess.run(["train", data, "--target", "label", "--trials", "1", "--out", model, "--config", config, "--quiet"])
+        #expect(configured.status == 0 && !configured.stdout.contains("column screen"), "\(configured.stderr)")
+    }
+
     @Test func sigtermEndsTheSearchEarlyAndStillWritesTheModel() throws {
         let dir = try folder()
         let model = dir.appendingPathComponent("m.keel").path

@@ -1,0 +1,85 @@
+import KeelData
+import KeelLearn
+
+extension SearchRun {
+    /// Drops the high-cardinality categorical columns a probe cross-validates better without (see
+    /// `ColumnScreen`), before the first trial, so every trial and the shipped pipeline see the same
+    /// columns. Columns are tried one at a time, most levels first; each verdict is taken against the probe
+    /// with the columns dropped so far. A replay applies the recorded verdicts instead of probing.
+    mutating func screenColumns(progress: (SearchEvent) -> Void) throws {
+        guard settings.screenColumns else { return }
+        if let replay = settings.replay {
+            // Runs recorded before the screen existed have none to apply.
+            guard let recorded = replay.columnScreen else { return }
+            columnScreen = recorded
+            let dropped = recorded.filter(\.dropped).map(\.column)
+            if !dropped.isEmpty { try apply(dropped, folds: try folds(dropping: dropped)) }
+            return
+        }
+        let candidates = ColumnScreen.candidates(searchFrame, schema: schema, keep: settings.keepColumns,
+                                                 encodingAbove: PipelineOptions().targetEncodingAbove)
+        guard !candidates.isEmpty, let probe = probeCandidate() else { return }
+        // Up to three sets of folds live at once: the search's, the best without columns so far, the next probe's.
+        guard memory.folds * 3 <= memory.budget / 2 else {
+            warnings.append("the column screen was skipped: three copies of the folds would take over half of the memory budget")
+            return
+        }
+        let deadline = finalDeadline.map { min($0, started + .seconds(settings.timeBudget * ColumnScreen.budgetShare)) }
+        guard var current = probeScores(probe, folds: evaluator.folds, deadline: deadline) else {
+            warnings.append("the column screen found no time for its probe; every column was kept")
+            return
+        }
+        var dropped: [String] = []
+        var kept = evaluator.folds
+        for (column, levels) in candidates {
+            // Never the last feature: a model needs one.
+            guard schema.columns(withRole: .feature).count - dropped.count > 1 else { break }
+            let folds = try folds(dropping: dropped + [column])
+            guard let without = probeScores(probe, folds: folds, deadline: deadline) else {
+                warnings.append("the column screen ran out of its share of the budget after \(columnScreen.count) of \(candidates.count) columns; the others were kept")
+                break
+            }
+            let verdict = ColumnScreen(column: column, levels: levels, with: current, without: without, metric: metric)
+            columnScreen.append(verdict)
+            progress(.plan("column screen: " + verdict.summary(metric)))
+            if verdict.dropped {
+                dropped.append(column)
+                current = without
+                kept = folds
+            }
+        }
+        if !dropped.isEmpty { try apply(dropped, folds: kept) }
+    }
+
+    /// The portfolio's first boosting configuration (the first of any family without boosting): cheap, early
+    /// stopped, and the kind of model most searches end with.
+    private func probeCandidate() -> Portfolio.Candidate? {
+        let portfolio = Portfolio.initial(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind,
+                                          outputs: evaluator.outputs, families: families)
+        let usable = (portfolio.first + portfolio.later).compactMap { settings.fixed.apply($0).constrained(constraints) }
+        return usable.first { $0.family == "gbdt" } ?? usable.first
+    }
+
+    /// The probe's scores on `folds`, or nil when the deadline stopped it.
+    private func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
+        var probing = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
+                                     searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        probing.parallelFolds = Parallel.coreCount > 1 && folds.count > 1 ? 2 : 1
+        let (result, _) = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil)
+        return result.status == .completed ? result : nil
+    }
+
+    private func folds(dropping columns: [String]) throws -> [FoldData] {
+        let screened = ColumnScreen.dropping(columns, from: schema)
+        return try plan.folds.map { try FoldData(searchFrame, schema: screened, target: searchY, weights: searchWeights, fold: $0, seed: settings.seed) }
+    }
+
+    private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {
+        schema = ColumnScreen.dropping(dropped, from: schema)
+        evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
+                                   searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        memory.folds = MemoryBudget.foldBytes(folds[0]) * folds.count
+        warnings.append("left out by the column screen (the probe scored better without them; --feature COLUMN keeps one): " + dropped.map { "'\($0)'" }.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import KeelData
+import KeelLearn
+@testable import KeelSearch
+import KeelTestSupport
+import Testing
+
+@Suite(.serialized) struct ColumnScreenTests {
+    private func customers() throws -> (Frame, Schema) {
+        let frame = try CSVFixtures.read(NoisyLevelsFixture.csv)
+        var schema = try SchemaInference.infer(frame, target: "label").schema
+        for name in ["surname", "city"] { schema.columns[schema.columns.firstIndex { $0.name == name }!].role = .feature }
+        return (frame, schema)
+    }
+
+    @Test func noiseLevelsAreDroppedAndInformativeOnesKept() throws {
+        let (frame, schema) = try customers()
+        var settings = SearchSettings()
+        settings.trials = 2
+        let outcome = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        let screen = try #require(outcome.report.columnScreen)
+        #expect(screen.map(\.column) == ["surname", "city"], "most levels first")
+        let surname = screen[0], city = screen[1]
+        #expect(surname.dropped && surname.scoreWithout > surname.scoreWith, "\(surname)")
+        #expect(!city.dropped && city.scoreWith > city.scoreWithout + 0.02, "\(city)")
+        #expect(city.scoreWith == surname.scoreWithout, "each verdict is taken against the columns kept so far")
+        #expect(surname.folds == outcome.report.trials[0].foldScores.count && (0...surname.folds).contains(surname.foldsBetterWithout))
+        // The shipped model neither uses nor needs the dropped column; the replay schedule records the verdicts.
+        #expect(outcome.model.schema["surname"]?.role == .ignored)
+        #expect(!outcome.model.pipeline.sources.contains("surname") && outcome.model.pipeline.sources.contains("city"))
+        let withoutSurname = try frame.selecting(columns: ["city", "x1", "x2"])
+        #expect(try outcome.model.outputs(withoutSurname) == outcome.model.outputs(frame))
+        #expect(outcome.report.replay.columnScreen == screen)
+        #expect(outcome.report.warnings.contains { $0.contains("left out by the column screen") && $0.contains("'surname'") })
+        #expect(outcome.report.columnScreenSummary?.hasPrefix("dropped 'surname' (") == true)
+    }
+
+    @Test func keptColumnsAndTheSwitchAreHonoured() throws {
+        let (frame, schema) = try customers()
+        var settings = SearchSettings()
+        settings.trials = 1
+        settings.keepColumns = ["surname"]
+        let kept = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(kept.report.columnScreen?.map(\.column) == ["city"])
+        #expect(kept.model.pipeline.sources.contains("surname"))
+        settings.screenColumns = false
+        settings.keepColumns = []
+        let off = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(off.report.columnScreen == nil && off.report.replay.columnScreen == nil)
+        #expect(off.model.pipeline.sources.contains("surname"))
+    }
+
+    /// A replay applies the recorded verdicts without probing, so a screen cut short by the clock replays
+    /// as it ran; a record from before the screen existed replays with every column.
+    @Test func aReplayAppliesTheRecordedVerdicts() throws {
+        let (frame, schema) = try customers()
+        var settings = SearchSettings()
+        settings.trials = 1
+        var schedule = try Search.outcome(frame: frame, schema: schema, settings: settings).report.replay
+        schedule.columnScreen = [ColumnScreen(column: "city", levels: 60, with: TrialResult.scored([0.9]), without: TrialResult.scored([0.95]),
+                                              metric: .rocAUC)]
+        settings.replay = schedule
+        let replayed = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(replayed.report.columnScreen == schedule.columnScreen)
+        #expect(replayed.model.schema["city"]?.role == .ignored && replayed.model.pipeline.sources.contains("surname"))
+        schedule.columnScreen = nil
+        settings.replay = schedule
+        let old = try Search.outcome(frame: frame, schema: schema, settings: settings)
+        #expect(old.report.columnScreen == nil && old.model.pipeline.sources.contains("surname") && old.model.pipeline.sources.contains("city"))
+    }
+}
+
+extension TrialResult {
+    /// A completed result with these fold scores, for verdicts built by hand.
+    static func scored(_ folds: [Double]) -> TrialResult {
+        TrialResult(id: 0, family: "gbdt", summary: "", learner: .linear(LinearParameters()), foldScores: folds,
+                    mean: folds.reduce(0, +) / Double(folds.count), std: 0, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
+                    status: .completed, message: nil)
+    }
+}
