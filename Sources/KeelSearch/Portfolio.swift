@@ -49,7 +49,9 @@ enum Portfolio {
         }
         var linear = LinearParameters()
         linear.lambda = 1e-3
-        linear.tolerance = 1e-6
+        // Coefficient steps below 1e-4 (scaled by each column's curvature) no longer move a cross-validated score
+        // in its fourth decimal; on soybean's 19 classes the ridge fit took 2.2 s per fold at 1e-6, 0.8 s at 1e-4.
+        linear.tolerance = 1e-4
         add(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)), costly: linearIsCostly)
         var sparse = linear
         sparse.lambda = 3e-3
