@@ -34,8 +34,14 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Per feature: +1 when predictions must not fall as it rises, −1 when they must not rise, 0 when free.
     public var monotoneConstraints: [Int]?
+    /// Grow symmetric (oblivious) trees of this depth, CatBoost's kind: one split per level shared by all of
+    /// its nodes, 2^depth leaves (`maxLeaves` and `maxDepth` then do not apply). nil: leaf-wise growth.
+    public var symmetricDepth: Int?
 
     public init() {}
+
+    /// The most leaves a tree may have: 2^depth for symmetric trees, else `maxLeaves`.
+    public var leafLimit: Int { symmetricDepth.map { 1 << $0 } ?? maxLeaves }
 
     /// - Throws: `LearnError.invalidParameter` naming the first value out of range.
     public func validate() throws {
@@ -57,6 +63,10 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
         try check(huberDelta > 0, "huber delta must be positive, not \(huberDelta)")
         try check(maxCategoriesPerSplit >= 1 && minRowsPerCategoryGroup >= 1 && maxCategoriesForOneVsRest >= 1,
                   "categorical split limits must be at least 1")
+        if let depth = symmetricDepth {
+            try check((1...10).contains(depth), "symmetric depth must be between 1 and 10, not \(depth)")
+            try check(!(monotoneConstraints ?? []).contains { $0 != 0 }, "symmetric trees cannot honour monotone constraints")
+        }
     }
 
     var treeParameters: TreeGrower.Parameters {
@@ -73,6 +83,7 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
         split.maxCategoriesForOneVsRest = maxCategoriesForOneVsRest
         var parameters = TreeGrower.Parameters(maxLeaves: maxLeaves, maxDepth: maxDepth, split: split)
         parameters.monotone = monotoneConstraints ?? []
+        parameters.symmetricDepth = symmetricDepth ?? 0
         return parameters
     }
 }

@@ -67,7 +67,7 @@ struct SplitFinder {
         -thresholdL1(totals.gradient) / (totals.hessian + parameters.lambdaL2)
     }
 
-    private func admissible(_ side: Totals) -> Bool {
+    func admissible(_ side: Totals) -> Bool {
         side.count >= Double(parameters.minChildRows) && side.hessian >= parameters.minChildHessian
     }
 
@@ -166,7 +166,7 @@ struct SplitFinder {
     }
 
     /// Rows per unit of hessian in a leaf, to turn a side's hessian into its (estimated) row count.
-    private func rowsPerHessian(_ totals: Totals) -> Double {
+    func rowsPerHessian(_ totals: Totals) -> Double {
         totals.hessian > 0 ? totals.count / totals.hessian : 0
     }
 

@@ -22,9 +22,11 @@ final class TreeGrower {
         /// Split the newest splittable leaf first. Fully grown trees use it so that only the histograms of
         /// one root-to-leaf path's pending siblings are alive, not those of a whole frontier.
         var depthFirst = false
+        /// Grow a symmetric (oblivious) tree of this depth instead, as CatBoost does; 0: leaf-wise.
+        var symmetricDepth = 0
     }
 
-    private struct Leaf {
+    struct Leaf {
         var node: Int32
         var begin: Int
         var count: Int
@@ -37,10 +39,10 @@ final class TreeGrower {
 
     let binned: BinnedMatrix
     let parameters: Parameters
-    private let finder: SplitFinder
-    private var pool: [[HistogramSum]] = []
-    private var freeBuffers: [Int] = []
-    private var rows: [Int32] = []
+    let finder: SplitFinder
+    var pool: [[HistogramSum]] = []
+    var freeBuffers: [Int] = []
+    var rows: [Int32] = []
     private var scratchRows: [Int32] = []
     private var partialHistograms: [HistogramSum] = []
     private var generator = SeededGenerator(seed: 0)
@@ -54,6 +56,9 @@ final class TreeGrower {
     /// The grown tree (leaf values scaled by `learningRate`) and, per leaf node, the rows that reached it.
     func grow(gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, rows bag: [Int32],
               features: [Int], learningRate: Double, seed: UInt64 = 0) -> (tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)]) {
+        if parameters.symmetricDepth > 0 {
+            return growSymmetric(gradients: gradients, hessians: hessians, rows: bag, features: features, learningRate: learningRate)
+        }
         rows = bag
         generator = SeededGenerator(seed: seed)
         freeBuffers = Array(pool.indices)
@@ -134,13 +139,13 @@ final class TreeGrower {
         leaf.histogram = -1
     }
 
-    private func acquire() -> Int {
+    func acquire() -> Int {
         if let index = freeBuffers.popLast() { return index }
         pool.append([HistogramSum](repeating: 0, count: binned.totalBins * Histogram.stride))
         return pool.count - 1
     }
 
-    private func buildHistogram(of leaf: Leaf, gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, features: [Int]) {
+    func buildHistogram(of leaf: Leaf, gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, features: [Int]) {
         rows.withUnsafeBufferPointer { all in
             let leafRows = UnsafeBufferPointer(rebasing: all[leaf.begin..<(leaf.begin + leaf.count)])
             pool[leaf.histogram].withUnsafeMutableBufferPointer { histogram in
@@ -150,7 +155,7 @@ final class TreeGrower {
         }
     }
 
-    private func subtract(_ smaller: Int, from parent: Int) {
+    func subtract(_ smaller: Int, from parent: Int) {
         let count = binned.totalBins * Histogram.stride
         pool[smaller].withUnsafeBufferPointer { small in
             pool[parent].withUnsafeMutableBufferPointer { Histogram.subtract(small.baseAddress!, from: $0.baseAddress!, count: count) }
@@ -193,7 +198,7 @@ final class TreeGrower {
 
     /// Reorders the leaf's rows so those going left come first, keeping their order; returns how many go
     /// left. Large leaves are cut into fixed chunks partitioned in parallel, then stitched in chunk order.
-    private func partition(_ leaf: Leaf, _ split: SplitFinder.Split) -> Int {
+    func partition(_ leaf: Leaf, _ split: SplitFinder.Split) -> Int {
         let mapper = binned.mappers[split.feature]
         var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
         if let bins = split.leftBins { for bin in bins { goesLeft[bin] = true } } else {
@@ -251,12 +256,12 @@ final class TreeGrower {
         return leftCounts.reduce(0, +)
     }
 
-    private func threshold(_ split: SplitFinder.Split) -> Double {
+    func threshold(_ split: SplitFinder.Split) -> Double {
         guard split.leftBins == nil, case .numeric(let bounds) = binned.mappers[split.feature].kind else { return 0 }
         return bounds[split.thresholdBin]
     }
 
-    private func categorySet(_ split: SplitFinder.Split) -> [UInt64]? {
+    func categorySet(_ split: SplitFinder.Split) -> [UInt64]? {
         guard let bins = split.leftBins, case .categorical(let codes) = binned.mappers[split.feature].kind else { return nil }
         let leftCodes = bins.map { codes[$0] }
         var set = [UInt64](repeating: 0, count: (leftCodes.max()! >> 6) + 1)

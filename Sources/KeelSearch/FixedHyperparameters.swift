@@ -9,7 +9,7 @@ public struct FixedHyperparameters: Sendable, Equatable {
     /// The names each family accepts, as written in config files.
     public static let names: [String: [String]] = [
         "gbdt": ["rounds", "learning_rate", "max_leaves", "max_depth", "min_child_samples", "lambda_l1", "lambda_l2",
-                 "min_split_gain", "row_subsample", "column_subsample", "max_bins", "early_stopping_rounds"],
+                 "min_split_gain", "row_subsample", "column_subsample", "max_bins", "early_stopping_rounds", "symmetric_depth"],
         "random_forest": ["trees", "min_samples_leaf", "max_depth", "max_bins"],
         "extra_trees": ["trees", "min_samples_leaf", "max_depth", "max_bins"],
         "linear": ["lambda", "l1_ratio", "max_iterations"],
@@ -41,6 +41,11 @@ public struct FixedHyperparameters: Sendable, Equatable {
         var copy = candidate
         switch candidate.learner {
         case .gradientBoosting(var p):
+            // Pinned leaves or depth describe leaf-wise trees: symmetric candidates become leaf-wise ones.
+            if p.symmetricDepth != nil, settings["symmetric_depth"] == nil, settings["max_leaves"] != nil || settings["max_depth"] != nil {
+                p.symmetricDepth = nil
+                p.minChildSamples = GradientBoostingParameters().minChildSamples
+            }
             for (name, value) in settings {
                 switch name {
                 case "rounds": p.rounds = max(1, Int(value))
@@ -55,6 +60,8 @@ public struct FixedHyperparameters: Sendable, Equatable {
                 case "column_subsample": p.columnSubsample = min(1, value)
                 case "max_bins": p.maxBins = min(255, max(2, Int(value)))
                 case "early_stopping_rounds": p.earlyStoppingRounds = Int(value)
+                // 0 pins leaf-wise trees; 1 to 10 symmetric ones of that depth.
+                case "symmetric_depth": p.symmetricDepth = value >= 1 ? min(10, Int(value)) : nil
                 default: break
                 }
             }

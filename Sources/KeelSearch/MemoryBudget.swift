@@ -36,9 +36,9 @@ public struct MemoryBudget: Sendable, Equatable {
         switch learner {
         case .gradientBoosting(let p):
             // One histogram pool per tree grown at once (one per core with several classes).
-            let histograms = max(p.maxLeaves, 2) * features * min(p.maxBins + 1, 256) * 24 * min(Parallel.coreCount, max(outputs, 1))
+            let histograms = max(p.leafLimit, 2) * features * min(p.maxBins + 1, 256) * 24 * min(Parallel.coreCount, max(outputs, 1))
             let perRow = rows * outputs * 8 * 4
-            return binned + histograms + perRow + p.rounds * outputs * p.maxLeaves * 48
+            return binned + histograms + perRow + p.rounds * outputs * p.leafLimit * 48
         case .randomForest(let p):
             // A full-depth tree has up to about 2 nodes per distinct training row (a bootstrap holds ~63%).
             let rowsPerTree = p.bootstrap ? Int(Double(rows) * 0.64) : rows

@@ -4,13 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A Python virtual environment for cross-checks against peer libraries (LightGBM, scikit-learn, scipy).
+/// A Python virtual environment for cross-checks against peer libraries (LightGBM, CatBoost, scikit-learn, scipy).
 ///
 /// The tests install it themselves, into `.venv-test/` at the package root (ignored by git), on first use;
 /// a file lock keeps concurrent test processes from installing twice. Nothing is skipped: when the
 /// environment cannot be made, the cross-check tests fail with pip's message.
 public enum PythonEnvironment {
-    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "scipy", "shap", "pillow"]
+    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "catboost", "scipy", "shap", "pillow"]
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -31,7 +31,7 @@ public enum PythonEnvironment {
             flock(lock, LOCK_UN)
             close(lock)
         }
-        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "scipy", "shap", "PIL"].joined(separator: ", ")
+        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "catboost", "scipy", "shap", "PIL"].joined(separator: ", ")
         if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check])) != nil { return .success(()) }
         do {
             try shell(["python3", "-m", "venv", root.path])
