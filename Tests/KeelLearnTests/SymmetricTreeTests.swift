@@ -62,7 +62,8 @@ import Testing
         y, yt = tr.pop(target), te.pop(target)
         cats = [c for c in tr.columns if not pd.api.types.is_numeric_dtype(tr[c])]
         params = dict(depth=6, learning_rate=0.05, l2_leaf_reg=3, iterations=rounds, boosting_type="Plain", bootstrap_type="No",
-                      random_strength=0, score_function="L2", one_hot_max_size=255, border_count=254, thread_count=2, verbose=0, random_seed=1)
+                      random_strength=0, score_function="L2", one_hot_max_size=255, border_count=254, thread_count=2, verbose=0, random_seed=1,
+                      allow_writing_files=False)
         if task == "regression":
             m = CatBoostRegressor(**params).fit(tr, y, cat_features=cats); score = metrics.root_mean_squared_error(yt, m.predict(te))
         else:
