@@ -18,17 +18,8 @@ extension TreeGrower {
 
     func growSymmetric(gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, rows bag: [Int32],
                        features: [Int], learningRate: Double) -> (tree: Tree, leafRows: [(node: Int32, rows: ArraySlice<Int32>)]) {
-        rows = bag
-        freeBuffers = Array(pool.indices)
-        var totals = SplitFinder.Totals(gradient: 0, hessian: 0, count: Double(bag.count))
-        for row in bag {
-            totals.gradient += HistogramSum(gradients[Int(row)])
-            totals.hessian += HistogramSum(hessians[Int(row)])
-        }
-        var tree = Tree()
-        let root = tree.addLeaf(value: finder.leafOutput(totals) * learningRate, cover: totals.hessian, count: bag.count)
-        var level = [Leaf(node: root, begin: 0, count: bag.count, depth: 0, totals: totals, histogram: acquire(), best: nil)]
-        buildHistogram(of: level[0], gradients: gradients, hessians: hessians, features: features)
+        var (tree, root) = start(gradients: gradients, hessians: hessians, rows: bag, features: features, learningRate: learningRate)
+        var level = [root]
         for depth in 0..<parameters.symmetricDepth {
             guard let chosen = bestLevelSplit(level, features: features) else { break }
             let last = depth == parameters.symmetricDepth - 1

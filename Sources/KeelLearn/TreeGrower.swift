@@ -59,18 +59,9 @@ final class TreeGrower {
         if parameters.symmetricDepth > 0 {
             return growSymmetric(gradients: gradients, hessians: hessians, rows: bag, features: features, learningRate: learningRate)
         }
-        rows = bag
         generator = SeededGenerator(seed: seed)
-        freeBuffers = Array(pool.indices)
-        var totals = SplitFinder.Totals(gradient: 0, hessian: 0, count: Double(bag.count))
-        for row in bag {
-            totals.gradient += HistogramSum(gradients[Int(row)])
-            totals.hessian += HistogramSum(hessians[Int(row)])
-        }
-        var tree = Tree()
-        let root = tree.addLeaf(value: finder.leafOutput(totals) * learningRate, cover: totals.hessian, count: bag.count)
-        var leaves = [Leaf(node: root, begin: 0, count: bag.count, depth: 0, totals: totals, histogram: acquire(), best: nil)]
-        buildHistogram(of: leaves[0], gradients: gradients, hessians: hessians, features: features)
+        var (tree, root) = start(gradients: gradients, hessians: hessians, rows: bag, features: features, learningRate: learningRate)
+        var leaves = [root]
         leaves[0].best = bestSplit(leaves[0], features: features)
         releaseIfFinal(&leaves[0])
         // Depth-first: the splittable leaves as a stack; best-first: a scan (at most `maxLeaves` leaves).
@@ -114,6 +105,23 @@ final class TreeGrower {
     }
 
     // MARK: Pieces
+
+    /// A tree of one leaf holding every row of `bag`, with its histogram built.
+    func start(gradients: UnsafePointer<GradientValue>, hessians: UnsafePointer<GradientValue>, rows bag: [Int32],
+               features: [Int], learningRate: Double) -> (Tree, Leaf) {
+        rows = bag
+        freeBuffers = Array(pool.indices)
+        var totals = SplitFinder.Totals(gradient: 0, hessian: 0, count: Double(bag.count))
+        for row in bag {
+            totals.gradient += HistogramSum(gradients[Int(row)])
+            totals.hessian += HistogramSum(hessians[Int(row)])
+        }
+        var tree = Tree()
+        let node = tree.addLeaf(value: finder.leafOutput(totals) * learningRate, cover: totals.hessian, count: bag.count)
+        let root = Leaf(node: node, begin: 0, count: bag.count, depth: 0, totals: totals, histogram: acquire(), best: nil)
+        buildHistogram(of: root, gradients: gradients, hessians: hessians, features: features)
+        return (tree, root)
+    }
 
     /// Below a monotonic split the two sides meet at the midpoint of their outputs, so every leaf on the
     /// low side stays at or under every leaf on the high side, however deep the tree grows.

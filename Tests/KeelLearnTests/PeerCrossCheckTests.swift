@@ -99,18 +99,9 @@ import Testing
     }
 
     private func keel(_ dataset: String, folder: URL) throws -> Double {
-        let entry = try #require(Datasets.named(dataset))
-        let train = try CSVReader.read(path: folder.appendingPathComponent("train.csv").path)
-        let test = try CSVReader.read(path: folder.appendingPathComponent("test.csv").path)
-        let task = try #require(SchemaInference.infer(train, target: entry.target).schema.task)
-        let encoder = try FeatureEncoder(frame: train, features: train.columnNames.filter { $0 != entry.target })
-        let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
-        let y = try TargetEncoding(column: train[entry.target]!.converted(to: storage), task: task)
-        let yt = try TargetEncoding(column: test[entry.target]!.converted(to: storage), task: task)
         var parameters = GradientBoostingParameters()
         parameters.rounds = 100
-        let model = try GradientBoosting(parameters: parameters).fit(encoder.encode(train), target: y)
-        return try Metric.defaultFor(task.kind).evaluate(truth: yt.values, predictions: model.predict(encoder.encode(test)), classCount: y.classCount)
+        return try PeerSplit.boostedScore(target: try #require(Datasets.named(dataset)).target, folder: folder, parameters: parameters)
     }
 
     @Test func gradientBoostingMatchesLightGBMOnAdultIncome() throws {
