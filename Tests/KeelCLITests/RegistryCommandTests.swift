@@ -133,6 +133,19 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.contains("no model named 'nosuchmodel'"), "\(missing.stderr)")
     }
 
+    /// A time-limited run whose column screen dropped a column reproduces to the same model from the registry.
+    @Test func aScreenedRunReproduces() throws {
+        let w = try Self.workspace()
+        let data = w.folder.appendingPathComponent("noisy.csv").path
+        try NoisyLevelsFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
+        let train = try w.keel(["train", data, "--target", "label", "--time", "4s", "--quiet", "--name", "noisy"])
+        #expect(train.status == 0 && train.stdout.contains("column screen: dropped 'surname'"), "\(train.stdout)\(train.stderr)")
+        let runs = try w.keel(["runs", "list", "--json"])
+        let run = try #require(try JSONDecoder().decode([RunRecord].self, from: Data(runs.stdout.utf8)).first)
+        let reproduce = try w.keel(["runs", "reproduce", String(run.id)])
+        #expect(reproduce.status == 0 && reproduce.stdout.contains("reproduced"), "\(reproduce.stdout)\(reproduce.stderr)")
+    }
+
     @Test func serverFollowsPromotionsAndRollbacksWithoutAFailedRequest() throws {
         let w = try Self.workspace()
         for learner in ["gbdt", "linear"] {
