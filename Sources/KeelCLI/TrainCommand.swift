@@ -130,7 +130,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let started = ProcessStart.instant()
+        let started = ContinuousClock.now
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let file = try config.map(TrainConfig.read)
         var options = data
