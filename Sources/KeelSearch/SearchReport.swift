@@ -39,8 +39,6 @@ public struct SearchReport: Codable, Sendable {
     public var replay: ReplaySchedule
     /// When the shipped boosting members that sample rows or columns were each averaged over this many seeds.
     public var seedBags: Int?
-    /// The column screen's verdicts on high-cardinality categorical columns (nil when it screened none).
-    public var columnScreen: [ColumnScreen]?
 
     public struct EnsembleSummary: Codable, Sendable {
         /// Trial ids and their weights.
@@ -68,7 +66,7 @@ public struct SearchReport: Codable, Sendable {
 
     /// The column screen's verdicts on one line.
     public var columnScreenSummary: String? {
-        guard let screen = columnScreen, !screen.isEmpty else { return nil }
+        guard let screen = replay.columnScreen, !screen.isEmpty else { return nil }
         return screen.map { $0.summary(metric) }.joined(separator: "; ")
     }
 

@@ -62,11 +62,15 @@ extension SearchRun {
 
     /// The probe's scores on `folds`, or nil when the deadline stopped it.
     private func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
-        var probing = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
-                                     searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        var probing = evaluator(for: folds)
         probing.parallelFolds = Parallel.coreCount > 1 && folds.count > 1 ? 2 : 1
         let (result, _) = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil)
         return result.status == .completed ? result : nil
+    }
+
+    private func evaluator(for folds: [FoldData]) -> TrialEvaluator {
+        TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind, searchRows: searchFrame.rowCount,
+                       coverFolds: plan.coverFolds)
     }
 
     private func folds(dropping columns: [String]) throws -> [FoldData] {
@@ -76,8 +80,7 @@ extension SearchRun {
 
     private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {
         schema = ColumnScreen.dropping(dropped, from: schema)
-        evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
-                                   searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        evaluator = evaluator(for: folds)
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
         memory.folds = MemoryBudget.foldBytes(folds[0]) * folds.count
         warnings.append("left out by the column screen (the probe scored better without them; --feature COLUMN keeps one): " + dropped.map { "'\($0)'" }.joined(separator: ", "))

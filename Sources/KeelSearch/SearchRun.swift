@@ -338,7 +338,6 @@ struct SearchRun {
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
         report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
-        report.columnScreen = columnScreen.isEmpty ? nil : columnScreen
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }
