@@ -5,7 +5,8 @@ import KeelData
 
 /// A weighted blend of fitted models (Caruana et al. 2004 ensemble selection), combined in raw-margin
 /// space (log-odds, per-class logits or values) so that the blend's explanation is the same weighted sum of
-/// its members' explanations. Members share one preprocessing pipeline and one feature matrix.
+/// its members' explanations. Members share one preprocessing pipeline and one feature matrix; a member may
+/// itself be an ensemble of plain models (boosted trees on a linear base).
 public struct EnsembleModel: Codable, Sendable, Equatable {
     public let task: TaskKind
     public let outputs: Int
@@ -27,8 +28,10 @@ public struct EnsembleModel: Codable, Sendable, Equatable {
         } else if abs(weights.reduce(0, +) - 1) >= 1e-9 {
             throw LearnError.invalidParameter("a blend's weights must sum to 1")
         }
-        if members.contains(where: { if case .ensemble = $0 { true } else { false } }) {
-            throw LearnError.invalidParameter("ensembles do not nest")
+        // One level of nesting: a blend may hold a linear-plus-trees stack (`ResidualBoosting`), no deeper.
+        func isEnsemble(_ model: FittedModel) -> Bool { if case .ensemble = model { true } else { false } }
+        if members.contains(where: { if case .ensemble(let inner) = $0 { inner.members.contains(where: isEnsemble) } else { false } }) {
+            throw LearnError.invalidParameter("ensembles nest one level deep at most")
         }
         self.task = task
         self.outputs = outputs

@@ -92,6 +92,8 @@ public enum Learner: Codable, Sendable, Equatable {
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
                     validation: GradientBoosting.Validation? = nil, deadline: ContinuousClock.Instant? = nil) throws -> FittedModel {
         switch self {
+        case .gradientBoosting(let p) where p.linearBase != nil:
+            .ensemble(try ResidualBoosting(parameters: p).fit(features, target: target, weights: weights, validation: validation, deadline: deadline))
         case .gradientBoosting(let p):
             .gradientBoosting(try GradientBoosting(parameters: p).fit(features, target: target, weights: weights, validation: validation, deadline: deadline))
         case .randomForest(let p):

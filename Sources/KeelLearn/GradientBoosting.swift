@@ -17,6 +17,17 @@ public struct GradientBoosting: Sendable {
         self.parameters = parameters
     }
 
+    /// Margins another model gives every row, output-major (all rows of output 0, then of output 1, ...).
+    public struct BaseMargins: Sendable {
+        public var train: [Double]
+        /// For the early-stopping rows; empty without them.
+        public var validation: [Double]
+        public init(train: [Double], validation: [Double] = []) {
+            self.train = train
+            self.validation = validation
+        }
+    }
+
     /// Held-out data for early stopping.
     public struct Validation: Sendable {
         public var features: FeatureMatrix
@@ -29,23 +40,36 @@ public struct GradientBoosting: Sendable {
 
     /// Fits the ensemble. `deadline` is checked before every round; when it passes, the rounds so far are kept.
     ///
+    /// `base` gives margins the trees start from instead of the objective's constant (LightGBM's
+    /// `init_score`): the trees then fit what another model left over, and start from zero themselves.
+    ///
     /// - Throws: `LearnError` for out-of-range parameters, no rows, a target unfit for the objective, or
     ///   weights that are negative, not finite, or all zero.
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
-                    validation: Validation? = nil, deadline: ContinuousClock.Instant? = nil) throws -> GradientBoostedModel {
+                    validation: Validation? = nil, base: BaseMargins? = nil,
+                    deadline: ContinuousClock.Instant? = nil) throws -> GradientBoostedModel {
         try parameters.validate()
         let objective = try resolveObjective(target)
         try checkInputs(features, target: target, weights: weights, validation: validation)
         let n = features.rowCount
         let outputs = objective == .multiclass ? target.classCount : 1
+        if let base {
+            guard base.train.count == n * outputs, base.validation.count == (validation?.features.rowCount ?? 0) * outputs,
+                  base.train.allSatisfy(\.isFinite), base.validation.allSatisfy(\.isFinite) else {
+                throw LearnError.invalidData("base margins must be finite, one per row and output of the training and validation data")
+            }
+        }
         let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
         // A round's trees (one per class) depend only on that round's gradients, so with several classes they
         // grow in parallel, one grower per core; each tree is what a lone grower would make.
         let growers = (0..<min(Parallel.coreCount, outputs)).map { _ in TreeGrower(binned: binned, parameters: parameters.treeParameters) }
-        let initial = objective.initialScores(target.values, weights: weights, classCount: target.classCount)
+        let initial = base == nil ? objective.initialScores(target.values, weights: weights, classCount: target.classCount)
+            : [Double](repeating: 0, count: outputs)
         var scores = [Double](repeating: 0, count: n * outputs)
-        for k in 0..<outputs { for i in 0..<n { scores[k * n + i] = initial[k] } }
-        var validationScores = validation.map { v in (0..<(outputs * v.features.rowCount)).map { initial[$0 / v.features.rowCount] } }
+        for k in 0..<outputs { for i in 0..<n { scores[k * n + i] = initial[k] + (base?.train[k * n + i] ?? 0) } }
+        var validationScores = validation.map { v in
+            (0..<(outputs * v.features.rowCount)).map { initial[$0 / v.features.rowCount] + (base?.validation[$0] ?? 0) }
+        }
         var gradients = [GradientValue](repeating: 0, count: n * outputs)
         var hessians = [GradientValue](repeating: 0, count: n * outputs)
         var generator = SeededGenerator(seed: parameters.seed)

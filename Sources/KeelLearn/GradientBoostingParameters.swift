@@ -37,6 +37,9 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
     /// Grow symmetric (oblivious) trees of this depth, CatBoost's kind: one split per level shared by all of
     /// its nodes, 2^depth leaves (`maxLeaves` and `maxDepth` then do not apply). nil: leaf-wise growth.
     public var symmetricDepth: Int?
+    /// Fit this linear model first and grow the trees on what it leaves over (`ResidualBoosting`). nil: the
+    /// trees start from the objective's constant, as in LightGBM.
+    public var linearBase: LinearParameters?
 
     public init() {}
 
@@ -67,6 +70,7 @@ public struct GradientBoostingParameters: Codable, Sendable, Equatable {
             try check((1...10).contains(depth), "symmetric depth must be between 1 and 10, not \(depth)")
             try check(!(monotoneConstraints ?? []).contains { $0 != 0 }, "symmetric trees cannot honour monotone constraints")
         }
+        try linearBase?.validate()
     }
 
     var treeParameters: TreeGrower.Parameters {

@@ -9,7 +9,8 @@ public struct FixedHyperparameters: Sendable, Equatable {
     /// The names each family accepts, as written in config files.
     public static let names: [String: [String]] = [
         "gbdt": ["rounds", "learning_rate", "max_leaves", "max_depth", "min_child_samples", "lambda_l1", "lambda_l2",
-                 "min_split_gain", "row_subsample", "column_subsample", "max_bins", "early_stopping_rounds", "symmetric_depth"],
+                 "min_split_gain", "row_subsample", "column_subsample", "max_bins", "early_stopping_rounds", "symmetric_depth",
+                 "linear_base"],
         "random_forest": ["trees", "min_samples_leaf", "max_depth", "max_bins"],
         "extra_trees": ["trees", "min_samples_leaf", "max_depth", "max_bins"],
         "linear": ["lambda", "l1_ratio", "max_iterations"],
@@ -62,6 +63,8 @@ public struct FixedHyperparameters: Sendable, Equatable {
                 case "early_stopping_rounds": p.earlyStoppingRounds = Int(value)
                 // 0 pins leaf-wise trees; 1 to 10 symmetric ones of that depth.
                 case "symmetric_depth": p.symmetricDepth = value >= 1 ? min(10, Int(value)) : nil
+                // 0 pins trees from a constant; 1 trees on the portfolio's ridge base.
+                case "linear_base": p.linearBase = value >= 1 ? (p.linearBase ?? Portfolio.ridgeBase) : nil
                 default: break
                 }
             }

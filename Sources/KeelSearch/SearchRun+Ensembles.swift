@@ -65,7 +65,12 @@ extension SearchRun {
             return p.rowSubsample < 1 || p.columnSubsample < 1
         })
         guard !sampled.isEmpty else { return }
-        let (members, intercepts): ([FittedModel], [Double]?) = if case .ensemble(let e) = choice.model { (e.members, e.intercepts) } else { ([choice.model], nil) }
+        // One member per shipped learner; a lone boosting model on a linear base is an ensemble too, but one member.
+        let (members, intercepts): ([FittedModel], [Double]?) = if choice.shipped.count > 1, case .ensemble(let e) = choice.model {
+            (e.members, e.intercepts)
+        } else {
+            ([choice.model], nil)
+        }
         let extra = Double(Self.seedBags - 1)
         let fullRefit = settings.refitFull ? fullRefitScale : 0
         // The extra fits, on the search rows and (with refitFull) on all rows, and writing them; then the

@@ -135,6 +135,15 @@ struct TrialEvaluator {
         return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
     }
 
+    /// The boosted trees of a boosting trial's model: alone, or the second member on a linear base.
+    static func boostedTrees(_ model: FittedModel) -> GradientBoostedModel? {
+        switch model {
+        case .gradientBoosting(let boosted): boosted
+        case .ensemble(let stack): stack.members.last.flatMap { if case .gradientBoosting(let boosted) = $0 { boosted } else { nil } }
+        default: nil
+        }
+    }
+
     private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?) -> FoldOutcome {
         var outcome = FoldOutcome()
         let start = ContinuousClock.now
@@ -149,7 +158,7 @@ struct TrialEvaluator {
             } else {
                 model = try candidate.learner.fit(fold.train, target: fold.trainY, weights: fold.trainWeights, deadline: deadline)
             }
-            if case .gradientBoosting(let boosted) = model {
+            if let boosted = Self.boostedTrees(model) {
                 if earlyStopping { outcome.rounds = boosted.rounds }
                 if boosted.stopReason == .deadline { outcome.stopped = true }
             }

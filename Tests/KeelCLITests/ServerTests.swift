@@ -255,6 +255,8 @@ import Testing
         let deadline = Date().addingTimeInterval(10)
         while try version() != linearVersion, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(try version() == linearVersion && before != linearVersion)
+        // The log line may reach the pipe a moment after the swap is visible.
+        while !server.stderr.contains("model reloaded"), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(server.stderr.contains("model reloaded"))
         // SIGTERM while a request is half sent: the request is still answered, then the server exits 0.
         let row = Array(try Self.oneRow().utf8)

@@ -66,6 +66,15 @@ import Testing
         #expect(throws: LearnError.self) { try EnsembleModel(task: .binary, outputs: 1, members: members, weights: [0.9, 0.4, 0.25]) }
         let multiMembers = [try Self.boosted(multiclass), try Self.forest(multiclass)]
         try Self.check(.ensemble(try EnsembleModel(task: .multiclass, outputs: 3, members: multiMembers, weights: [0.6, 0.4])), task: .multiclass, outputs: 3)
+        // Trees on a linear base, alone and as a blend's member: linear attributions plus TreeSHAP.
+        var residual = GradientBoostingParameters()
+        residual.rounds = 30
+        residual.linearBase = linear
+        let onLine = try Learner.gradientBoosting(residual).fit(Self.table.features, target: binary)
+        try Self.check(onLine, task: .binary, outputs: 1)
+        try Self.check(Learner.gradientBoosting(residual).fit(Self.table.features, target: regression), task: .regression, outputs: 1)
+        try Self.check(Learner.gradientBoosting(residual).fit(Self.table.features, target: multiclass), task: .multiclass, outputs: 3)
+        try Self.check(.ensemble(try EnsembleModel(task: .binary, outputs: 1, members: [onLine, members[1]], weights: [0.7, 0.3])), task: .binary, outputs: 1)
     }
 
     /// Exact Shapley values by enumeration of all feature subsets, with the path-dependent value function:

@@ -120,6 +120,52 @@ import Testing
         #expect(ours <= theirs * 1.005, "RMSE: keel \(ours), LightGBM \(theirs)")
     }
 
+    /// Trees grown from another model's margins against LightGBM's `init_score` with the same margins: Keel's
+    /// ridge on the same rows gives both sides their start, so only the boosting on top is compared.
+    @Test func boostingOnALinearBaseMatchesLightGBMInitScoreOnDiamonds() throws {
+        let folder = try temporaryFolder()
+        _ = try lightGBM("diamonds", task: .regression, folder: folder)
+        let train = try CSVReader.read(path: folder.appendingPathComponent("train.csv").path)
+        let test = try CSVReader.read(path: folder.appendingPathComponent("test.csv").path)
+        let task = LearningTask(kind: .regression)
+        let encoder = try FeatureEncoder(frame: train, features: train.columnNames.filter { $0 != "price" })
+        let y = try TargetEncoding(column: train["price"]!.converted(to: .numeric), task: task)
+        let yt = try TargetEncoding(column: test["price"]!.converted(to: .numeric), task: task)
+        let (x, xt) = (try encoder.encode(train), try encoder.encode(test))
+        var linear = LinearParameters()
+        linear.lambda = 1e-3
+        let line = try LinearLearner(parameters: linear).fit(x, target: y)
+        let (base, testBase) = (try line.rawScores(x), try line.rawScores(xt))
+        try base.map { String($0) }.joined(separator: "\n").write(to: folder.appendingPathComponent("base.txt"), atomically: true, encoding: .utf8)
+        try testBase.map { String($0) }.joined(separator: "\n").write(to: folder.appendingPathComponent("test_base.txt"), atomically: true, encoding: .utf8)
+        var parameters = GradientBoostingParameters()
+        parameters.rounds = 100
+        parameters.linearBase = linear
+        let model = try Learner.gradientBoosting(parameters).fit(x, target: y)
+        let ours = try Metric.rmse.evaluate(truth: yt.values, predictions: model.predict(xt), classCount: 0)
+        let output = try PythonEnvironment.run("""
+        import sys, json, pandas as pd, lightgbm as lgb, numpy as np
+        from sklearn import metrics
+        folder = sys.argv[1]
+        tr, te = pd.read_csv(folder + "/train.csv"), pd.read_csv(folder + "/test.csv")
+        y, yt = tr.pop("price"), te.pop("price")
+        for c in tr.columns:
+            if not pd.api.types.is_numeric_dtype(tr[c]):
+                cats = sorted(tr[c].dropna().unique())
+                tr[c] = pd.Categorical(tr[c], categories=cats); te[c] = pd.Categorical(te[c], categories=cats)
+        base, test_base = np.loadtxt(folder + "/base.txt"), np.loadtxt(folder + "/test_base.txt")
+        params = dict(n_estimators=100, num_leaves=31, learning_rate=0.1, min_child_samples=20, max_bin=255, verbose=-1, n_jobs=2)
+        plain = lgb.LGBMRegressor(**params).fit(tr, y)
+        m = lgb.LGBMRegressor(**params).fit(tr, y, init_score=base)
+        print(json.dumps({"score": metrics.root_mean_squared_error(yt, test_base + m.predict(te)),
+                          "plain": metrics.root_mean_squared_error(yt, plain.predict(te))}))
+        """, arguments: [folder.path])
+        let peer = try JSONDecoder().decode([String: Double].self, from: Data(output.utf8))
+        let theirs = try #require(peer["score"])
+        print("diamonds RMSE on a ridge base: keel \(ours), LightGBM init_score \(theirs) (LightGBM without the base \(peer["plain"] ?? .nan))")
+        #expect(ours <= theirs * 1.005, "RMSE: keel \(ours), LightGBM \(theirs)")
+    }
+
     @Test func gradientBoostingMatchesLightGBMOnLetters() throws {
         let folder = try temporaryFolder()
         let theirs = try lightGBM("letter_recognition", task: .multiclass, folder: folder)

@@ -29,6 +29,26 @@ import Testing
         #expect(abs(norm - 1) < 1e-9)
     }
 
+    @Test func datePartsCountWholeDaysAndTheDayOfTheMonth() throws {
+        let frame = try CSVFixtures.read("""
+        at,y
+        2024-03-01 00:30:00,1
+        2024-03-15 13:45:00,2
+        2024-03-31 23:59:59,3
+        2024-04-02 06:00:00,4
+
+        """)
+        let (pipeline, x) = try Pipeline.fit(frame, schema: try schema(frame, target: "y"), target: nil)
+        #expect(pipeline.featureNames == ["at.year", "at.month", "at.day", "at.weekday", "at.hour", "at.days"])
+        let column = { (name: String) in (0..<4).map { x.value(row: $0, feature: pipeline.featureNames.firstIndex(of: "at.\(name)")!) } }
+        #expect(column("day") == [1, 15, 31, 2])
+        #expect(column("month") == [3, 3, 3, 4])
+        #expect(column("weekday") == [4, 4, 6, 1], "Friday, Friday, Sunday, Tuesday (Monday is 0)")
+        #expect(column("hour") == [0, 13, 23, 6])
+        // Whole days since the earliest training timestamp, not fractions of them.
+        #expect(column("days") == [0, 14, 30, 32])
+    }
+
     @Test func textFeaturesAreTheSameInEveryProcess() throws {
         // The norm of a row sums its buckets' squared weights in bucket order. Summed in a dictionary's
         // order, which Swift seeds afresh in every process, it rounded differently from one run to the next,

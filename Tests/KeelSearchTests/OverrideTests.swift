@@ -60,3 +60,34 @@ import Testing
         #expect(CSVFixtures.errorMessage { _ = try Search.run(frame: frame, schema: schema, settings: settings) } == "class weights need a classification task")
     }
 }
+
+extension OverrideTests {
+    @Test func linearBaseIsInThePortfolioAndCanBePinnedEitherWay() throws {
+        func onLine(_ candidate: Portfolio.Candidate) -> Bool {
+            if case .gradientBoosting(let p) = candidate.learner { p.linearBase != nil } else { false }
+        }
+        let all = Set(SearchSettings.learnerFamilies)
+        for task in [TaskKind.binary, .regression, .multiclass] {
+            let entries = Portfolio.initial(rows: 2000, features: 10, task: task, outputs: task == .multiclass ? 3 : 1, families: all)
+            #expect((entries.first + entries.later).contains(where: onLine) == (task != .multiclass), "\(task)")
+        }
+        let (frame, schema) = try churn()
+        var settings = SearchSettings()
+        settings.trials = 3
+        settings.learners = ["gbdt"]
+        settings.fixed = try FixedHyperparameters(["gbdt": ["linear_base": 1]])
+        let (model, report) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(report.trials.count == 3)
+        for trial in report.trials {
+            guard case .gradientBoosting(let p) = trial.learner else { Issue.record("gbdt only"); continue }
+            #expect(p.linearBase != nil && trial.summary.contains("on a ridge base"), "\(trial.summary)")
+        }
+        let truth = try TargetEncoding(column: frame["churned"]!, task: schema.task!).values
+        let auc = try Metric.rocAUC.evaluate(truth: truth, predictions: model.outputs(frame), classCount: 2)
+        #expect(auc > 0.7, "the shipped linear-plus-trees model predicts (AUC \(auc))")
+        settings.trials = 12
+        settings.fixed = try FixedHyperparameters(["gbdt": ["linear_base": 0]])
+        let (_, plain) = try Search.run(frame: frame, schema: schema, settings: settings)
+        #expect(!plain.trials.contains { if case .gradientBoosting(let p) = $0.learner { p.linearBase != nil } else { false } })
+    }
+}
