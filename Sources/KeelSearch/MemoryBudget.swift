@@ -38,7 +38,9 @@ public struct MemoryBudget: Sendable, Equatable {
             // One histogram pool per tree grown at once (one per core with several classes).
             let histograms = max(p.leafLimit, 2) * features * min(p.maxBins + 1, 256) * 24 * min(Parallel.coreCount, max(outputs, 1))
             let perRow = rows * outputs * 8 * 4
-            return binned + histograms + perRow + p.rounds * outputs * p.leafLimit * 48
+            // On a linear base, the linear fit's design matrix comes first, and its margins stay beside the trees.
+            let base = p.linearBase.map { trialBytes(.linear($0), rows: rows, features: features, outputs: outputs) } ?? 0
+            return binned + histograms + perRow + p.rounds * outputs * p.leafLimit * 48 + base
         case .randomForest(let p):
             // A full-depth tree has up to about 2 nodes per distinct training row (a bootstrap holds ~63%).
             let rowsPerTree = p.bootstrap ? Int(Double(rows) * 0.64) : rows

@@ -71,6 +71,12 @@ extension OverrideTests {
             let entries = Portfolio.initial(rows: 2000, features: 10, task: task, outputs: task == .multiclass ? 3 : 1, families: all)
             #expect((entries.first + entries.later).contains(where: onLine) == (task != .multiclass), "\(task)")
         }
+        // The memory estimate counts the linear fit's design matrix as well.
+        var boosting = GradientBoostingParameters()
+        let plainBytes = MemoryBudget.trialBytes(.gradientBoosting(boosting), rows: 50_000, features: 20, outputs: 1)
+        boosting.linearBase = Portfolio.ridgeBase
+        let residualBytes = MemoryBudget.trialBytes(.gradientBoosting(boosting), rows: 50_000, features: 20, outputs: 1)
+        #expect(residualBytes >= plainBytes + MemoryBudget.trialBytes(.linear(Portfolio.ridgeBase), rows: 50_000, features: 20, outputs: 1))
         let (frame, schema) = try churn()
         var settings = SearchSettings()
         settings.trials = 3
