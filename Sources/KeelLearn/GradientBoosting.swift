@@ -65,11 +65,8 @@ public struct GradientBoosting: Sendable {
         let growers = (0..<min(Parallel.coreCount, outputs)).map { _ in TreeGrower(binned: binned, parameters: parameters.treeParameters) }
         let initial = base == nil ? objective.initialScores(target.values, weights: weights, classCount: target.classCount)
             : [Double](repeating: 0, count: outputs)
-        var scores = [Double](repeating: 0, count: n * outputs)
-        for k in 0..<outputs { for i in 0..<n { scores[k * n + i] = initial[k] + (base?.train[k * n + i] ?? 0) } }
-        var validationScores = validation.map { v in
-            (0..<(outputs * v.features.rowCount)).map { initial[$0 / v.features.rowCount] + (base?.validation[$0] ?? 0) }
-        }
+        var scores = base?.train ?? (0..<(n * outputs)).map { initial[$0 / n] }
+        var validationScores = validation.map { v in base?.validation ?? (0..<(outputs * v.features.rowCount)).map { initial[$0 / v.features.rowCount] } }
         var gradients = [GradientValue](repeating: 0, count: n * outputs)
         var hessians = [GradientValue](repeating: 0, count: n * outputs)
         var generator = SeededGenerator(seed: parameters.seed)

@@ -129,9 +129,9 @@ public struct DateParts: Codable, Sendable, Equatable {
     public let origin: Double
     /// Which parts: nil (artefacts from before revision 2) gives year, month, weekday, hour and fractional
     /// elapsed days. Revision 2 counts elapsed days whole, since a timestamp to the second is nearly unique
-    /// per row and trees cut it into windows that fit single outliers (taxi fares, LightGBM: test RMSE 4.71
+    /// per row and trees cut it into windows that fit single outliers (taxi fares, LightGBM: test RMSE 4.69
     /// fractional, 4.58 whole; the hour is a part of its own), and adds the day of the month (month-end and
-    /// payday effects; hourly bike rentals 35.02 → 34.48).
+    /// payday effects; hourly bike rentals 35.02 → 34.48). Both from `bench/feature_probes.py`.
     public let revision: Int?
 
     static let currentRevision = 2
@@ -144,8 +144,11 @@ public struct DateParts: Codable, Sendable, Equatable {
 
     private enum Part: String { case year, month, day, weekday, hour, days }
 
+    /// Revision 2 or later: whole elapsed days and the day of the month.
+    private var revised: Bool { (revision ?? 1) >= 2 }
+
     private var parts: [Part] {
-        (revision ?? 1) >= 2 ? [.year, .month, .day, .weekday, .hour, .days] : [.year, .month, .weekday, .hour, .days]
+        revised ? [.year, .month, .day, .weekday, .hour, .days] : [.year, .month, .weekday, .hour, .days]
     }
 
     var featureNames: [String] { parts.map { "\(column).\($0.rawValue)" } }
@@ -162,7 +165,7 @@ public struct DateParts: Codable, Sendable, Equatable {
         let seconds = try Self.seconds(frame, column: column)
         let n = seconds.count
         let parts = parts
-        let wholeDays = revision != nil
+        let wholeDays = revised
         var out = [Double](repeating: .nan, count: n * parts.count)
         for (i, s) in seconds.enumerated() where !s.isNaN {
             let days = (s / 86_400).rounded(.down)

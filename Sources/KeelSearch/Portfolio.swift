@@ -54,8 +54,6 @@ enum Portfolio {
         // class's tree has up to 2^depth leaves each round (on soybean's 19 classes a depth-7 model took
         // 2.25 s per fold and 0.5 s per 1,000 rows, and left no time for a blend or the refit on all rows).
         if task != .multiclass { add(symmetric(depth: 6, learningRate: 0.05)) }
-        // Coefficient steps below 1e-4 (scaled by each column's curvature) no longer move a cross-validated score
-        // in its fourth decimal; on soybean's 19 classes the ridge fit took 2.2 s per fold at 1e-6, 0.8 s at 1e-4.
         let linear = ridgeBase
         add(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)), costly: linearIsCostly)
         var sparse = linear
@@ -84,7 +82,8 @@ enum Portfolio {
             costly: ebmIsCostly)
         // Trees on a ridge model's margins: where the target follows a few inputs steadily (taxi fares with
         // distance and minutes), cross-validated RMSE 3.94 for trees or ridge alone (LightGBM's init_score
-        // from ridge: test RMSE 4.22 → 3.79). Multiclass would fit a linear model per class first: left out.
+        // from ridge: test RMSE 4.19 → 3.73, `bench/feature_probes.py`). Multiclass would fit a linear model
+        // per class first: left out.
         if task != .multiclass {
             add(boosting(rounds: 2000, learningRate: 0.05, leaves: 15, stopping: 50, linearBase: ridgeBase), costly: linearIsCostly)
         }
@@ -99,7 +98,9 @@ enum Portfolio {
         return (cheap.filter { families.contains($0.family) }, costly.filter { families.contains($0.family) })
     }
 
-    /// The linear model residual boosting starts from: the portfolio's first ridge.
+    /// The portfolio's first ridge, which boosting on a linear base starts from too. Coefficient steps below
+    /// 1e-4 (scaled by each column's curvature) no longer move a cross-validated score in its fourth decimal;
+    /// on soybean's 19 classes the ridge fit took 2.2 s per fold at 1e-6, 0.8 s at 1e-4.
     static var ridgeBase: LinearParameters {
         var p = LinearParameters()
         p.lambda = 1e-3
