@@ -2,8 +2,12 @@ import KeelData
 import KeelLearn
 
 /// Greedy ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew & Ksikes 2004) on out-of-fold
-/// raw margins: start from the best single model, then repeatedly add (again, if it helps) whichever trial
-/// most improves the metric of the averaged margins; stop when nothing improves it. Each new member costs
+/// raw margins: start from the best single model, then repeatedly add (with replacement) whichever trial
+/// gives the best metric of the averaged margins, for every iteration, and keep the best blend seen. A step
+/// that does not improve may still lead to one: beside a strong model, a weaker but different one can help
+/// at a seventh of the weight yet hurt at half, and stopping at the first step that fails to improve would
+/// ship the strong model alone (glass: extra trees 0.7232 out of fold alone, 0.7046 with 0.14 of boosted
+/// trees that score 0.99 alone). Each new member costs
 /// its refit: with a time budget, only members whose refits still fit are added, so a budget too small for
 /// the best blend still gets the best one it can afford rather than none.
 enum EnsembleSelection {
@@ -35,8 +39,8 @@ enum EnsembleSelection {
         var sum = pool[first]
         var counts = [candidates[first].id: 1]
         var size = 1.0
-        var current = singles[first]!
         var spent = cost[candidates[first].id] ?? 0
+        var best = (counts: counts, score: singles[first]!)
         var limited = false
         for _ in 1..<iterations {
             var bestNext: (index: Int, score: Double)?
@@ -51,14 +55,14 @@ enum EnsembleSelection {
                 }
             }
             // A tie counts as limited too: without the budget, the earlier candidate of a tie would be taken.
-            if let s = bestUnaffordable, better(s, current), bestNext.map({ !better($0.score, s) }) ?? true { limited = true }
-            guard let next = bestNext, better(next.score, current) else { break }
+            if let s = bestUnaffordable, better(s, best.score), bestNext.map({ !better($0.score, s) }) ?? true { limited = true }
+            guard let next = bestNext else { break }
             if counts[candidates[next.index].id] == nil { spent += cost[candidates[next.index].id] ?? 0 }
             for i in sum.indices { sum[i] += pool[next.index][i] }
             size += 1
             counts[candidates[next.index].id, default: 0] += 1
-            current = next.score
+            if better(next.score, best.score) { best = (counts, next.score) }
         }
-        return Choice(counts: counts, score: current, bestSingleScore: singles[first]!, limited: limited)
+        return Choice(counts: best.counts, score: best.score, bestSingleScore: singles[first]!, limited: limited)
     }
 }

@@ -79,6 +79,13 @@ public enum Search {
         return improves ? choice : nil
     }
 
+    /// A step's result and the seconds it took.
+    static func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let started = ContinuousClock.now
+        let result = try body()
+        return (result, (ContinuousClock.now - started).seconds)
+    }
+
     /// Median milliseconds to score one row through the pipeline and model, over 50 rows.
     static func singleRowMilliseconds(_ model: FittedModel, pipeline: Pipeline, frame: Frame) throws -> Double {
         var times: [Double] = []

@@ -52,14 +52,18 @@ public struct SearchReport: Codable, Sendable {
         public var intercepts: [Double]?
     }
 
-    /// The trials not ranked, counted by why: "12 pruned behind the leader, 1 stopped at the deadline"; nil
-    /// when every trial completed.
+    /// The trials not ranked, counted by why: "12 pruned behind the leader, 1 stopped at the deadline", and
+    /// how many pruned ones ran again in full; nil when every trial completed.
     public var unrankedSummary: String? {
         let counts: [(TrialResult.Status, String)] = [(.pruned, "pruned behind the leader after some folds"),
                                                       (.stopped, "stopped at the deadline"), (.failed, "failed or left out")]
-        let parts = counts.compactMap { status, words in
+        var parts = counts.compactMap { status, words in
             let n = trials.filter { $0.status == status }.count
             return n > 0 ? "\(n) \(words)" : nil
+        }
+        let rerun = trials.filter { $0.completes != nil }.count
+        if rerun > 0, !parts.isEmpty, trials.contains(where: { $0.status == .pruned }) {
+            parts[0] += " (\(rerun) of them ran again on every fold after the search converged, for ensemble selection)"
         }
         return parts.isEmpty ? nil : "not ranked: " + parts.joined(separator: ", ")
     }

@@ -42,11 +42,10 @@ extension SearchRun {
         let total = Double(selection.counts.values.reduce(0, +))
         let weights = members.map { Double(selection.counts[$0]!) / total }
         let trialsByID = members.map { id in completed.first { $0.id == id }! }
-        let fitStarted = ContinuousClock.now
-        let fitted = try trialsByID.map { $0.id == best.id ? choice.model : try fit($0, x) }
-        choice.refitSeconds += (ContinuousClock.now - fitStarted).seconds
+        let fitted = try trialsByID.map { trial in trial.id == best.id ? (choice.model, choice.refitSeconds) : try Search.timed { try fit(trial, x) } }
+        choice.memberSeconds = fitted.map(\.1)
         choice.shipped = zip(trialsByID, weights).map { (Search.refitLearner($0), $1) }
-        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: weights))
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted.map(\.0), weights: weights))
         choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
                                                        bestSingleOutOfFoldScore: selection.bestSingleScore)
     }
@@ -76,7 +75,7 @@ extension SearchRun {
         // The extra fits, on the search rows and (with refitFull) on all rows, and writing them; then the
         // refit on all rows and the final write of the model as it is now, which must still fit after them.
         let writes = sampled.reduce(0) { $0 + choice.writeEstimate(members[$1]) } * extra
-        let cost = choice.refitSeconds * Double(sampled.count) / Double(choice.shipped.count) * extra * (1 + fullRefit) + writes
+        let cost = sampled.reduce(0) { $0 + choice.memberSeconds[$1] } * extra * (1 + fullRefit) + writes
             + choice.refitSeconds * fullRefit + choice.writeEstimate(choice.model)
         if let replay = settings.replay {
             guard replay.seedBagged == true else { return }
@@ -85,23 +84,27 @@ extension SearchRun {
         }
         var shipped: [(learner: Learner, weight: Double)] = []
         var fitted: [FittedModel] = []
-        let started = ContinuousClock.now
+        var seconds: [Double] = []
         for (i, member) in choice.shipped.enumerated() {
             guard sampled.contains(i), case .gradientBoosting(let p) = member.learner else {
                 shipped.append(member)
                 fitted.append(members[i])
+                seconds.append(choice.memberSeconds[i])
                 continue
             }
             for bag in 0..<Self.seedBags {
                 var seeded = p
                 seeded.seed = p.seed &+ UInt64(bag) &* 0x9E37_79B9_7F4A_7C15
                 shipped.append((.gradientBoosting(seeded), member.weight / Double(Self.seedBags)))
-                fitted.append(bag == 0 ? members[i] : try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline))
+                let (model, took) = bag == 0 ? (members[i], choice.memberSeconds[i])
+                    : try Search.timed { try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline) }
+                fitted.append(model)
+                seconds.append(took)
             }
         }
         // A bag the deadline cut short would ship a lesser model than the one chosen: keep that one.
         if settings.replay == nil, let finalDeadline, ContinuousClock.now >= finalDeadline { return }
-        choice.refitSeconds += (ContinuousClock.now - started).seconds
+        choice.memberSeconds = seconds
         choice.shipped = shipped
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
                                                    intercepts: intercepts))
@@ -144,14 +147,11 @@ extension SearchRun {
             return
         }
         let weights = kept.map { layer.weights[$0 - top.startIndex] }
-        let fitStarted = ContinuousClock.now
         let bestID = choice.ensemble == nil ? choice.best?.id : nil
-        let reuses = { (trial: TrialResult) in trial.id == bestID }
-        let reused = members.contains(where: reuses) ? choice.refitSeconds : 0
-        let fitted = try members.map { trial in reuses(trial) ? choice.model : try fit(trial, x) }
-        choice.refitSeconds = reused + (ContinuousClock.now - fitStarted).seconds
+        let fitted = try members.map { trial in trial.id == bestID ? (choice.model, choice.refitSeconds) : try Search.timed { try fit(trial, x) } }
+        choice.memberSeconds = fitted.map(\.1)
         choice.shipped = zip(members, weights).map { (Search.refitLearner($0), $1) }
-        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted, weights: weights, intercepts: [layer.intercept]))
+        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted.map(\.0), weights: weights, intercepts: [layer.intercept]))
         choice.ensemble = SearchReport.EnsembleSummary(members: members.map(\.id), weights: weights, outOfFoldScore: score,
                                                        bestSingleOutOfFoldScore: currentScore, intercepts: [layer.intercept])
     }
@@ -164,9 +164,8 @@ extension SearchRun {
             let next = candidates.removeFirst()
             warnings.append("trial \(choice.best?.id ?? 0) scores one row in \(Search.format(latency)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
             choice.best = next
-            let fitStarted = ContinuousClock.now
-            choice.model = try fit(next, x)
-            choice.refitSeconds = (ContinuousClock.now - fitStarted).seconds
+            let (model, seconds) = try Search.timed { try fit(next, x) }
+            (choice.model, choice.memberSeconds) = (model, [seconds])
             choice.shipped = [(Search.refitLearner(next), 1)]
             latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
         }

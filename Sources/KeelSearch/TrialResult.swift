@@ -22,4 +22,6 @@ public struct TrialResult: Codable, Sendable {
     public var bestRounds: [Int]
     public var status: Status
     public var message: String?
+    /// The pruned portfolio trial this one ran again on every fold, after the search converged.
+    public var completes: Int?
 }

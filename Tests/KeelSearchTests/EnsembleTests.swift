@@ -24,6 +24,25 @@ import Testing
         #expect(choice.score > choice.bestSingleScore + 0.01, "blend \(choice.score) vs single \(choice.bestSingleScore)")
     }
 
+    /// Beside a strong model, a noisier independent one helps at a small weight but hurts at half: the first
+    /// step that adds it makes things worse, and selection must look past it to the blend that is better.
+    @Test func selectionLooksPastAStepThatDoesNotImprove() throws {
+        var g = SeededGenerator(seed: 12)
+        let n = 3000
+        let truth = (0..<n).map { _ in g.nextUnit() * 20 }
+        func noise(_ scale: Double) -> Double { (g.nextUnit() + g.nextUnit() + g.nextUnit() - 1.5) * 2 * scale }
+        let strong = truth.map { $0 + noise(1) }
+        let noisy = truth.map { $0 + noise(3) }
+        let choice = try #require(EnsembleSelection.select([(1, strong), (2, noisy)], truth: truth, metric: .rmse, task: .regression,
+                                                           outputs: 1, classCount: 0))
+        let halves = zip(strong, noisy).map { ($0 + $1) / 2 }
+        let rmse = { (p: [Double]) in (zip(p, truth).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(n)).squareRoot() }
+        #expect(rmse(halves) > choice.bestSingleScore, "an equal blend is worse than the strong model alone")
+        let weight = Double(choice.counts[2] ?? 0) / Double(choice.counts.values.reduce(0, +))
+        #expect(weight > 0.05 && weight < 0.2, "the noisy model at a small weight: \(choice.counts)")
+        #expect(choice.score < choice.bestSingleScore * 0.98, "blend \(choice.score) vs single \(choice.bestSingleScore)")
+    }
+
     @Test func aTimeBudgetKeepsTheBestBlendItCanAfford() throws {
         var g = SeededGenerator(seed: 8)
         let n = 2000

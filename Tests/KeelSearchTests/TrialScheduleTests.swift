@@ -142,8 +142,20 @@ extension TrialScheduleTests {
         let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
         #expect((ContinuousClock.now - started).seconds < 60)
         #expect(report.warnings.contains { $0.contains("the search converged") }, "\(report.warnings)")
-        let leader = try #require(report.leaderboard.first)
-        #expect(report.trials.count - leader.id == SearchRun.patience)
+        // The search proper ends `patience` trials after its leader; then pruned portfolio entries run again.
+        let searched = report.trials.prefix { $0.completes == nil }
+        let higher = report.metric.higherIsBetter
+        let leader = try #require(searched.filter { $0.status == .completed }.min { higher ? $0.mean > $1.mean : $0.mean < $1.mean })
+        #expect(searched.count - leader.id == SearchRun.patience)
+        let reruns = report.trials.dropFirst(searched.count)
+        #expect(!reruns.isEmpty, "some portfolio entry is pruned on this data: \(report.trials.map(\.status))")
+        for rerun in reruns {
+            let original = try #require(report.trials.first { $0.id == rerun.completes })
+            #expect(original.status == .pruned && original.id < leader.id + SearchRun.patience && original.summary == rerun.summary)
+            #expect(rerun.status == .completed && rerun.foldScores.count == 10, "every fold of the repeated 5-fold plan")
+            #expect(Array(rerun.foldScores.prefix(original.foldScores.count)) == original.foldScores, "the same folds and seed, the same scores")
+        }
+        #expect(report.unrankedSummary?.contains("\(reruns.count) of them ran again on every fold") == true, "\(report.unrankedSummary ?? "")")
     }
 }
 
