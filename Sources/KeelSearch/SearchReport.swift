@@ -63,7 +63,7 @@ public struct SearchReport: Codable, Sendable {
         }
         let rerun = trials.filter { $0.completes != nil }.count
         if rerun > 0, !parts.isEmpty, trials.contains(where: { $0.status == .pruned }) {
-            parts[0] += " (\(rerun) of them ran again on every fold after the search converged, for ensemble selection)"
+            parts[0] += ", \(rerun) of which ran again on every fold after the search converged, for ensemble selection"
         }
         return parts.isEmpty ? nil : "not ranked: " + parts.joined(separator: ", ")
     }

@@ -155,7 +155,7 @@ extension TrialScheduleTests {
             #expect(rerun.status == .completed && rerun.foldScores.count == 10, "every fold of the repeated 5-fold plan")
             #expect(Array(rerun.foldScores.prefix(original.foldScores.count)) == original.foldScores, "the same folds and seed, the same scores")
         }
-        #expect(report.unrankedSummary?.contains("\(reruns.count) of them ran again on every fold") == true, "\(report.unrankedSummary ?? "")")
+        #expect(report.unrankedSummary?.contains("\(reruns.count) of which ran again on every fold") == true, "\(report.unrankedSummary ?? "")")
     }
 }
 
