@@ -61,8 +61,9 @@ public struct SearchReport: Codable, Sendable {
             let n = trials.filter { $0.status == status }.count
             return n > 0 ? "\(n) \(words)" : nil
         }
+        // Only pruned trials run again, so a rerun means the first part is the pruned count.
         let rerun = trials.filter { $0.completes != nil }.count
-        if rerun > 0, !parts.isEmpty, trials.contains(where: { $0.status == .pruned }) {
+        if rerun > 0 {
             parts[0] += ", \(rerun) of which ran again on every fold after the search converged, for ensemble selection"
         }
         return parts.isEmpty ? nil : "not ranked: " + parts.joined(separator: ", ")
