@@ -180,4 +180,32 @@ extension TrialScheduleTests {
         let common = try plan(positives: 1000)
         #expect(common.folds.count == 5 && !common.description.contains("repeated"), "\(common.description)")
     }
+
+    /// Data costly for its budget (rows × features × classes) validates one step cheaper, so that trials are
+    /// not so few that the best configuration never runs; a larger budget restores the usual folds.
+    @Test func costlyDataForItsBudgetValidatesOneStepCheaper() throws {
+        func plan(rows: Int, classes: Int, budget: Double) throws -> ValidationPlan {
+            var g = SeededGenerator(seed: 4)
+            var columns = (0..<20).map { j in Column(name: "x\(j)", values: .numeric((0..<rows).map { _ in g.nextUnit() })) }
+            let codes = (0..<rows).map { UInt32($0 % classes) }
+            columns.append(Column(name: "y", values: .categorical(EncodedStrings(codes: codes, levels: (0..<classes).map { "c\($0)" }))))
+            let frame = try Frame(columns: columns)
+            let schema = try SchemaInference.infer(frame, target: "y").schema
+            let y = try TargetEncoding(column: frame["y"]!, task: schema.task!)
+            var settings = SearchSettings()
+            settings.timeBudget = budget
+            return try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: settings)
+        }
+        // 3,200 search rows × 20 features × 8 classes = 512,000: over a 10 s budget's 333,333, within 60 s's 2 million.
+        let tight = try plan(rows: 4000, classes: 8, budget: 10)
+        #expect(tight.folds.count == 1 && tight.description.hasPrefix("one stratified 80/20"), "\(tight.description)")
+        #expect(tight.description.contains("cut one step for the budget: 3200 rows × 20 features × 8 classes"), "\(tight.description)")
+        #expect(Set(tight.folds[0].train).isDisjoint(with: tight.folds[0].validation) && tight.folds[0].validation.count == 640)
+        let ample = try plan(rows: 4000, classes: 8, budget: 60)
+        #expect(ample.folds.count == 5 && !ample.description.contains("cut"), "\(ample.description)")
+        // Small data keeps five folds but is not repeated (1,200 × 20 × 8 = 192,000, over a 5 s budget's 166,667).
+        let small = try plan(rows: 1500, classes: 8, budget: 5)
+        #expect(small.folds.count == 5 && small.coverFolds == 5 && !small.description.contains("repeated"), "\(small.description)")
+        #expect(try plan(rows: 1500, classes: 8, budget: 60).folds.count == 10)
+    }
 }
