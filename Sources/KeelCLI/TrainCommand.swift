@@ -252,6 +252,7 @@ struct TrainCommand: AsyncParsableCommand {
         if let unranked = report.unrankedSummary { lines.append("(\(unranked))") }
         lines.append("")
         if let screen = report.columnScreenSummary { lines.append("column screen: \(screen)") }
+        if let screen = report.valueScreenSummary { lines.append("value screen: \(screen)") }
         let best = report.trials.first { $0.id == report.bestTrial }
         if let ensemble = report.ensemble {
             let members = zip(ensemble.members, ensemble.weights).map { id, weight in

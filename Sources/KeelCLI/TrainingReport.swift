@@ -35,6 +35,10 @@ struct TrainingReport: Encodable {
             md += ["", "## Column screen", "",
                    "High-cardinality categorical columns were each cross-validated with a probe configuration, with and without the column, and dropped when the probe scored better without: \(screen)."]
         }
+        if let screen = search.valueScreenSummary {
+            md += ["", "## Value screen", "",
+                   "Categorical columns whose levels are numbers can also reach the trees as their values, which lets a tree cut between neighbouring codes; a probe configuration was cross-validated with and without them: \(screen)."]
+        }
         md += ["", "## Chosen model", ""]
         if let ensemble = search.ensemble {
             md.append("An ensemble in raw-margin space: " + zip(ensemble.members, ensemble.weights).map { "\(Format.fixed($1, 2)) × trial \($0)" }.joined(separator: " + ")

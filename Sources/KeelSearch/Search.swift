@@ -32,6 +32,7 @@ public enum Search {
                                progress: (SearchEvent) -> Void = { _ in }) throws -> SearchOutcome {
         var search = try SearchRun(frame: frame, schema: schema, settings: settings, progress: progress)
         try search.screenColumns(progress: progress)
+        try search.screenValues(progress: progress)
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
         var (model, report) = try search.finish(choice, progress: progress)
@@ -50,9 +51,9 @@ public enum Search {
 
     /// The shipped configuration fitted again on every row, with a pipeline fitted on every row.
     static func refitAll(_ shipped: [(learner: Learner, weight: Double)], intercepts: [Double]? = nil, frame: Frame, schema: Schema,
-                         target: TargetEncoding, weights: [Double]?, task: TaskKind, outputs: Int, seed: UInt64,
+                         target: TargetEncoding, weights: [Double]?, task: TaskKind, outputs: Int, options: PipelineOptions,
                          deadline: ContinuousClock.Instant?) throws -> (Pipeline, FittedModel) {
-        let (pipeline, x) = try Pipeline.fit(frame, schema: schema, target: target, options: options(seed))
+        let (pipeline, x) = try Pipeline.fit(frame, schema: schema, target: target, options: options)
         let models = try shipped.map { try $0.learner.fit(x, target: target, weights: weights, deadline: deadline) }
         if models.count == 1 && intercepts == nil { return (pipeline, models[0]) }
         return (pipeline, .ensemble(try EnsembleModel(task: task, outputs: outputs, members: models, weights: shipped.map(\.weight),

@@ -75,6 +75,9 @@ public struct SearchReport: Codable, Sendable {
         return screen.map { $0.summary(metric) }.joined(separator: "; ")
     }
 
+    /// The value screen's verdict on one line.
+    public var valueScreenSummary: String? { replay.valueScreen.map { $0.summary(metric) } }
+
     /// Completed trials, best first.
     public var leaderboard: [TrialResult] {
         trials.filter { $0.status == .completed }.sorted { a, b in

@@ -53,7 +53,7 @@ extension SearchRun {
 
     /// The portfolio's first boosting configuration (the first of any family without boosting): cheap, early
     /// stopped, and the kind of model most searches end with.
-    private func probeCandidate() -> Portfolio.Candidate? {
+    func probeCandidate() -> Portfolio.Candidate? {
         let portfolio = Portfolio.initial(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind,
                                           outputs: evaluator.outputs, families: families)
         let usable = (portfolio.first + portfolio.later).compactMap { settings.fixed.apply($0).constrained(constraints) }
@@ -61,21 +61,21 @@ extension SearchRun {
     }
 
     /// The probe's scores on `folds`, or nil when the deadline stopped it.
-    private func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
+    func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
         var probing = evaluator(for: folds)
         probing.parallelFolds = Parallel.coreCount > 1 && folds.count > 1 ? 2 : 1
         let (result, _) = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil)
         return result.status == .completed ? result : nil
     }
 
-    private func evaluator(for folds: [FoldData]) -> TrialEvaluator {
+    func evaluator(for folds: [FoldData]) -> TrialEvaluator {
         TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind, searchRows: searchFrame.rowCount,
                        coverFolds: plan.coverFolds)
     }
 
     private func folds(dropping columns: [String]) throws -> [FoldData] {
         let screened = ColumnScreen.dropping(columns, from: schema)
-        return try plan.folds.map { try FoldData(searchFrame, schema: screened, target: searchY, weights: searchWeights, fold: $0, seed: settings.seed) }
+        return try plan.folds.map { try FoldData(searchFrame, schema: screened, target: searchY, weights: searchWeights, fold: $0, options: pipelineOptions) }
     }
 
     private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {

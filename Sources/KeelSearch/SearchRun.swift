@@ -25,6 +25,8 @@ struct SearchRun {
     var constraints: [Int]
     let families: Set<String>
     var evaluator: TrialEvaluator
+    /// How every pipeline of the run is fitted (the value screen may turn on `levelValues`).
+    var pipelineOptions: PipelineOptions
     var warnings: [String] = []
     var trials: [TrialResult] = []
     var outOfFold: [Int: [Double]] = [:]
@@ -40,6 +42,8 @@ struct SearchRun {
     var refitCutShort = false
     /// The column screen's verdicts, in the order it took them.
     var columnScreen: [ColumnScreen] = []
+    /// The value screen's verdict, when it ran.
+    var valueScreen: ValueScreen?
 
     /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
     struct Choice {
@@ -95,11 +99,12 @@ struct SearchRun {
         let searchY = TargetEncoding(task: task, values: searchRows.map { y.values[$0] })
         let searchWeights = weights.map { w in searchRows.map { w[$0] } }
         (self.searchFrame, self.searchY, self.searchWeights) = (searchFrame, searchY, searchWeights)
-        let seed = settings.seed
+        let options = Search.options(settings.seed)
+        pipelineOptions = options
         // Folds are built one at a time so the first one's size can veto the rest: with too little memory for
         // every fold, the search validates on one split instead of dying of out-of-memory.
         let budget = settings.memory ?? .standard
-        var folds = [try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: plan.folds[0], seed: seed)]
+        var folds = [try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: plan.folds[0], options: options)]
         let perFold = MemoryBudget.foldBytes(folds[0])
         if perFold > budget.bytes / 2 {
             throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
@@ -109,7 +114,7 @@ struct SearchRun {
             plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
         }
         for fold in plan.folds.dropFirst() {
-            folds.append(try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, seed: seed))
+            folds.append(try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, options: options))
         }
         memory = MemoryUse(budget: budget.bytes, folds: perFold * folds.count, largestTrial: 0)
         self.plan = plan
@@ -273,7 +278,7 @@ struct SearchRun {
         }
         if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
-        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: Search.options(settings.seed))
+        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
         guard let chosen = best else {
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             let baseline = Learner.linear(LinearParameters())
@@ -378,6 +383,7 @@ struct SearchRun {
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
         report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
+        report.replay.valueScreen = valueScreen
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }
@@ -411,7 +417,7 @@ struct SearchRun {
         }
         progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
         let (pipeline, model) = try Search.refitAll(choice.shipped, intercepts: choice.ensemble?.intercepts, frame: typed, schema: schema, target: y, weights: weights,
-                                                    task: task.kind, outputs: evaluator.outputs, seed: settings.seed, deadline: finalDeadline)
+                                                    task: task.kind, outputs: evaluator.outputs, options: pipelineOptions, deadline: finalDeadline)
         // A refit the deadline cut short is a lesser model than the one the holdout scored: never ship it.
         if let finalDeadline, ContinuousClock.now >= finalDeadline {
             warnings.append("the refit on all rows (--refit-full) ran out of time; shipping the model the holdout scored")

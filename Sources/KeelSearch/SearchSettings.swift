@@ -74,6 +74,9 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// The column screen's verdicts, which a replay applies without probing (nil: no screen ran, as in
     /// records from before it existed).
     public var columnScreen: [ColumnScreen]?
+    /// The value screen's verdict, which a replay applies without probing (nil: it did not run, or the
+    /// record is from before it existed; either way the run had no values).
+    public var valueScreen: ValueScreen?
 
     public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, ensembleMembers: [Int]? = nil, stackSkipped: Bool = false,
                 seedBagged: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {

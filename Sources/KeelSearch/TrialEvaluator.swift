@@ -14,9 +14,9 @@ struct FoldData {
     let featureNames: [String]
     let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
 
-    init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, seed: UInt64) throws {
+    init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, options: PipelineOptions) throws {
         let trainTarget = TargetEncoding(task: target.task, values: fold.train.map { target.values[$0] })
-        let (pipeline, x) = try Pipeline.fit(frame.selecting(rows: fold.train), schema: schema, target: trainTarget, options: Search.options(seed))
+        let (pipeline, x) = try Pipeline.fit(frame.selecting(rows: fold.train), schema: schema, target: trainTarget, options: options)
         train = x
         featureNames = pipeline.featureNames
         trainY = trainTarget
@@ -25,7 +25,7 @@ struct FoldData {
         validY = fold.validation.map { target.values[$0] }
         validRows = fold.validation
         let labels: [UInt32]? = target.task.kind == .regression ? nil : trainTarget.values.map { UInt32($0) }
-        let inner = try Splits.holdout(rows: fold.train.count, fraction: 0.1, seed: seed &+ 5, stratifyBy: labels)
+        let inner = try Splits.holdout(rows: fold.train.count, fraction: 0.1, seed: options.seed &+ 5, stratifyBy: labels)
         let innerY = TargetEncoding(task: target.task, values: inner.train.map { trainTarget.values[$0] })
         let stopY = TargetEncoding(task: target.task, values: inner.validation.map { trainTarget.values[$0] })
         stopping = (x.selecting(rows: inner.train), innerY, trainWeights.map { w in inner.train.map { w[$0] } },

@@ -120,6 +120,39 @@ import Testing
         #expect(ours <= theirs * 1.005, "RMSE: keel \(ours), LightGBM \(theirs)")
     }
 
+    /// Soybean's columns are small whole-number codes, which schema inference reads as categories. Through the
+    /// pipeline with their values, as `keel train` fits it when its value screen keeps them, the trees can cut
+    /// between codes as LightGBM does with the numbers (as categories alone: test log loss 0.2770 against
+    /// LightGBM's 0.1876).
+    @Test func boostingThroughThePipelineMatchesLightGBMOnSoybean() throws {
+        let folder = try temporaryFolder()
+        let theirs = try lightGBM("soybean", task: .multiclass, folder: folder)
+        let target = try #require(Datasets.named("soybean")).target
+        let train = try CSVReader.read(path: folder.appendingPathComponent("train.csv").path)
+        let schema = try SchemaInference.infer(train, target: target).schema
+        let task = try #require(schema.task)
+        #expect(schema.columns.filter { $0.role == .feature && $0.kind == .categorical }.count >= 10)
+        let test = try CSVReader.read(path: folder.appendingPathComponent("test.csv").path).conforming(to: schema)
+        let y = try TargetEncoding(column: train[target]!.converted(to: .categorical), task: task)
+        let yt = try TargetEncoding(column: test[target]!.converted(to: .categorical), task: task)
+        var options = PipelineOptions()
+        options.levelValues = true
+        let (pipeline, x) = try Pipeline.fit(train, schema: schema, target: y, options: options)
+        var parameters = GradientBoostingParameters()
+        parameters.rounds = 100
+        let model = try GradientBoosting(parameters: parameters).fit(x, target: y)
+        let ours = try Metric.logLoss.evaluate(truth: yt.values, predictions: model.predict(pipeline.transform(test)), classCount: y.classCount)
+        let (categoriesOnly, xc) = try Pipeline.fit(train, schema: schema, target: y)
+        let asCategories = try Metric.logLoss.evaluate(truth: yt.values, predictions: GradientBoosting(parameters: parameters).fit(xc, target: y)
+            .predict(categoriesOnly.transform(test)), classCount: y.classCount)
+        print("soybean log loss: keel \(ours) (as categories only \(asCategories)), LightGBM \(theirs)")
+        // Measured: 0.2035 with the values, 0.3437 as categories only, 0.2054 with the codes as numbers only, LightGBM
+        // 0.1876. The values close the representation's gap; what remains is the learners' own (many classes,
+        // few rows each), as large with the codes as plain numbers.
+        #expect(ours <= theirs * 1.1, "log loss: keel \(ours), LightGBM \(theirs)")
+        #expect(ours < asCategories * 0.7, "with values \(ours), as categories only \(asCategories)")
+    }
+
     /// Trees grown from another model's margins against LightGBM's `init_score` with the same margins: Keel's
     /// ridge on the same rows gives both sides their start, so only the boosting on top is compared.
     @Test func boostingOnALinearBaseMatchesLightGBMInitScoreOnDiamonds() throws {

@@ -98,6 +98,46 @@ import Testing
                 == ["b - a.hours", "c - a.hours", "d - a.hours", "c - b.hours", "d - b.hours", "d - c.hours"])
     }
 
+    @Test func categoriesThatAreNumbersAlsoGiveTheirValue() throws {
+        // Whole numbers with 3 to 10 distinct values are read as categories (codes); trees also get their value.
+        let frame = try CSVFixtures.read("""
+        stage,colour,grade,y
+        1,red,2.0,10.5
+        2,blue,,12.1
+        3,red,4.0,15.7
+        1,green,3.0,9.2
+        2,blue,2.0,11.3
+        3,green,4.0,16.8
+        ,red,3.0,8.4
+
+        """)
+        let s = try schema(frame, target: "y")
+        #expect(s["stage"]?.kind == .categorical && s["grade"]?.kind == .categorical && s["colour"]?.kind == .categorical)
+        let y = try TargetEncoding(column: frame["y"]!.converted(to: .numeric), task: s.task!)
+        #expect(try Pipeline.fit(frame, schema: s, target: y).0.levelValues.isEmpty, "off unless asked for")
+        var options = PipelineOptions()
+        options.levelValues = true
+        let (pipeline, x) = try Pipeline.fit(frame, schema: s, target: y, options: options)
+        #expect(pipeline.levelValues.map(\.column) == ["stage", "grade"], "text categories get no value")
+        let stage = try #require(pipeline.featureNames.firstIndex(of: "stage.value"))
+        let grade = try #require(pipeline.featureNames.firstIndex(of: "grade.value"))
+        #expect(pipeline.sources[stage] == "stage" && x.kinds[stage] == .numeric)
+        #expect(pipeline.featureNames.contains("stage"), "the category stays a feature too")
+        let stages = (0..<7).map { x.value(row: $0, feature: stage) }
+        #expect(Array(stages.prefix(6)) == [1, 2, 3, 1, 2, 3] && stages[6].isNaN)
+        #expect((0..<7).map { x.value(row: $0, feature: grade) }.enumerated().allSatisfy { i, v in i == 1 ? v.isNaN : v == [2, 0, 4, 3, 2, 4, 3][i] })
+        // A level unseen in training that is a number keeps its value; other text is missing.
+        var later = frame.selecting(rows: [0, 1])
+        try later.replace(Column(name: "stage", values: .categorical(EncodedStrings(codes: [0, 1], levels: ["7", "late"]))))
+        let unseen = try pipeline.transform(later)
+        #expect(unseen.value(row: 0, feature: stage) == 7 && unseen.value(row: 1, feature: stage).isNaN)
+        // A pipeline written before the step existed reads as having none.
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(pipeline)) as! [String: Any]
+        #expect(try JSONDecoder().decode(Pipeline.self, from: JSONEncoder().encode(pipeline)) == pipeline)
+        json["levelValues"] = nil
+        #expect(try JSONDecoder().decode(Pipeline.self, from: JSONSerialization.data(withJSONObject: json)).levelValues.isEmpty)
+    }
+
     @Test func targetEncodingIsOutOfFoldForTrainingRows() throws {
         // 200 levels, each seen on 3 rows; the label is a coin flip, so a level's own rows say nothing.
         var g = SeededGenerator(seed: 3)

@@ -15,7 +15,7 @@ import Testing
         let plan = try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: SearchSettings())
         let search = frame.selecting(rows: plan.holdout.train)
         let searchY = TargetEncoding(task: y.task, values: plan.holdout.train.map { y.values[$0] })
-        let folds = try plan.folds.map { try FoldData(search, schema: schema, target: searchY, weights: nil, fold: $0, seed: 1) }
+        let folds = try plan.folds.map { try FoldData(search, schema: schema, target: searchY, weights: nil, fold: $0, options: Search.options(1)) }
         return TrialEvaluator(folds: folds, metric: .rocAUC, classCount: 2, task: .binary, searchRows: search.rowCount, coverFolds: plan.coverFolds)
     }
 
