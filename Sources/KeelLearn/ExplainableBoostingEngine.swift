@@ -73,18 +73,20 @@ struct EBMContext: Sendable {
     private func histogram(feature f: Int, rows: [Int], gradients: [Double], hessians: [Double], g: inout [Double], h: inout [Double]) {
         let k = outputs
         let width = bins.binCounts[f] * k
-        let column = bins.values.withUnsafeBufferPointer { $0.baseAddress! + f * n }
-        g.withUnsafeMutableBufferPointer { g in
-            h.withUnsafeMutableBufferPointer { h in
-                for j in 0..<width { g[j] = 0; h[j] = 0 }
-                gradients.withUnsafeBufferPointer { gr in
-                    hessians.withUnsafeBufferPointer { he in
-                        for i in rows {
-                            let base = Int(column[i]) &* k
-                            let row = i &* k
-                            for c in 0..<k {
-                                g[base &+ c] += gr[row &+ c]
-                                h[base &+ c] += he[row &+ c]
+        for j in 0..<width { g[j] = 0; h[j] = 0 }
+        bins.values.withUnsafeBufferPointer { values in
+            let column = values.baseAddress! + f * n
+            g.withUnsafeMutableBufferPointer { g in
+                h.withUnsafeMutableBufferPointer { h in
+                    gradients.withUnsafeBufferPointer { gr in
+                        hessians.withUnsafeBufferPointer { he in
+                            for i in rows {
+                                let base = Int(column[i]) &* k
+                                let row = i &* k
+                                for c in 0..<k {
+                                    g[base &+ c] += gr[row &+ c]
+                                    h[base &+ c] += he[row &+ c]
+                                }
                             }
                         }
                     }

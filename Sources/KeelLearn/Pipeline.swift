@@ -240,7 +240,7 @@ public struct LevelValues: Codable, Sendable, Equatable {
     public static func columns(_ frame: Frame, schema: Schema) -> [String] {
         schema.columns(withRole: .feature).filter { $0.kind == .categorical }.compactMap { column in
             guard case .categorical(let strings)? = frame[column.name]?.values, !strings.levels.isEmpty,
-                  strings.levels.allSatisfy({ Double($0)?.isFinite == true }) else { return nil }
+                  strings.levels.allSatisfy({ number($0) != nil }) else { return nil }
             return column.name
         }
     }
@@ -250,9 +250,12 @@ public struct LevelValues: Codable, Sendable, Equatable {
         guard case .categorical(let strings) = try column.converted(to: .categorical).values else {
             return [Double](repeating: .nan, count: frame.rowCount)
         }
-        let byCode = strings.levels.map { level in Double(level).flatMap { $0.isFinite ? $0 : nil } ?? .nan }
+        let byCode = strings.levels.map { Self.number($0) ?? .nan }
         return strings.codes.map { $0 == EncodedStrings.missing ? .nan : byCode[Int($0)] }
     }
+
+    /// A level's value, when it is a finite number.
+    private static func number(_ level: String) -> Double? { Double(level).flatMap { $0.isFinite ? $0 : nil } }
 }
 
 /// Smoothed mean of the target per level (per class for multiclass): (Σy + m·prior) / (count + m).
