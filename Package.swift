@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -82,7 +83,9 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport",
+                                                    .product(name: "PropertyBased", package: "swift-property-based")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),

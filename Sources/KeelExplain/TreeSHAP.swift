@@ -116,10 +116,19 @@ final class TreeSHAP {
             unwind(path, depth: depth, index: k)
             depth -= 1
         }
-        recurse(node: hot, path: path, depth: depth + 1, zero: hotFraction * incomingZero, one: incomingOne, feature: split,
-                x: x, stride: stride, scale: scale, phi: phi)
-        recurse(node: cold, path: path, depth: depth + 1, zero: coldFraction * incomingZero, one: 0, feature: split,
-                x: x, stride: stride, scale: scale, phi: phi)
+        // A child that neither the row nor the training data reaches (no cover: symmetric trees have empty
+        // leaves) carries weight zero on every path through it, so its subtree adds nothing. It is skipped
+        // rather than walked: unwinding a feature met again below it would divide by its zero fraction.
+        let hotZero = hotFraction * incomingZero
+        if hotZero != 0 || incomingOne != 0 {
+            recurse(node: hot, path: path, depth: depth + 1, zero: hotZero, one: incomingOne, feature: split,
+                    x: x, stride: stride, scale: scale, phi: phi)
+        }
+        let coldZero = coldFraction * incomingZero
+        if coldZero != 0 {
+            recurse(node: cold, path: path, depth: depth + 1, zero: coldZero, one: 0, feature: split,
+                    x: x, stride: stride, scale: scale, phi: phi)
+        }
     }
 
     /// The row's direction at `node`, by the rule prediction uses (`Tree.leaf`).

@@ -21,6 +21,9 @@ public struct Tree: Codable, Sendable, Equatable {
     /// Bitsets over level codes (64 per word) of the categories that go left.
     public var categorySets: [[UInt64]] = []
 
+    /// An empty tree, filled by a learner's `split`s or, in tests and importers, by setting the arrays.
+    public init() {}
+
     public var nodeCount: Int { feature.count }
     public var leafCount: Int { feature.reduce(0) { $0 + ($1 < 0 ? 1 : 0) } }
 
