@@ -16,7 +16,8 @@ struct ExplainCommand: AsyncParsableCommand {
         models, the model's own terms for an EBM, weighted sums for ensembles. For each row, base + attributions \
         = the margin. Reason codes also give the approximate change in probability. --global adds mean |SHAP| \
         over the data (up to --sample rows), permutation importance when the data has the target, and partial \
-        dependence of the top columns.
+        dependence of the top columns, on a seeded sample sized to finish in seconds (--sample sets it); the \
+        terminal, --json and the HTML report (which embeds the same JSON) show one computation.
         """
     )
 
@@ -35,8 +36,11 @@ struct ExplainCommand: AsyncParsableCommand {
     @Flag(help: "Also compute global importance (mean |SHAP|, permutation importance) and partial dependence.")
     var global = false
 
-    @Option(help: "Rows used for the global views (a seeded sample when the file has more).")
-    var sample = 2_000
+    @Option(help: ArgumentHelp("Rows for the global views (a seeded sample when the data has more); by default sized to finish in about 5 seconds.", valueName: "rows"))
+    var sample: Int?
+
+    @Option(name: .customLong("class"), help: ArgumentHelp("The class the charts of a multiclass model show (default: the class predicted most often).", valueName: "class"))
+    var chartClass: String?
 
     @Flag(help: "Print one JSON document.")
     var json = false
@@ -50,23 +54,8 @@ struct ExplainCommand: AsyncParsableCommand {
 
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
-        if sample < 10 { throw ValidationError("--sample must be at least 10") }
+        if let sample, sample < 10 { throw ValidationError("--sample must be at least 10") }
         _ = try Self.parseRows(rows)
-    }
-
-    struct Output: Encodable {
-        var model: String
-        var explained: String
-        var base: Double
-        var rows: [RowExplanation]
-        var importance: [Importance]?
-        var permutation: [FeatureImportance]?
-        var partialDependence: [PartialDependence]?
-
-        struct Importance: Encodable {
-            var column: String
-            var meanAbsolute: Double
-        }
     }
 
     func run() async throws {
@@ -78,66 +67,31 @@ struct ExplainCommand: AsyncParsableCommand {
         if let beyond = wanted.first(where: { $0 >= frame.rowCount }) {
             throw ValidationError("--rows asks for row \(beyond), but \(file) has \(frame.rowCount) rows (0-based)")
         }
-        let reasons = try Explainer.reasonCodes(trained, frame: frame, rows: wanted, topK: topK)
-        let task = trained.schema.task
-        let label = task?.kind == .regression ? "prediction" : "log-odds of \(task?.positiveClass ?? task?.classes?.last ?? "the positive class")"
-
-        var importance: [Output.Importance]?
-        var permutation: [FeatureImportance]?
-        var curves: [PartialDependence]?
-        var globalAttributions: Attributions?
-        var globalFrame = frame
-        if global || html != nil {
-            if frame.rowCount > sample {
-                var generator = SeededGenerator(seed: 1)
-                var order = Array(0..<frame.rowCount)
-                generator.shuffle(&order)
-                globalFrame = frame.selecting(rows: order.prefix(sample).sorted())
-            }
-            let attributions = try Explainer.attributions(trained, frame: globalFrame)
-            globalAttributions = attributions
-            let means = attributions.globalImportance()
-            importance = means.indices.sorted { means[$0] > means[$1] }.map { Output.Importance(column: attributions.names[$0], meanAbsolute: means[$0]) }
-            if let target = trained.schema.target, let column = globalFrame[target], let task {
-                let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
-                let truth = try TargetEncoding(column: column.converted(to: storage), task: task)
-                permutation = try PermutationImportance.compute(model: trained, frame: globalFrame, truth: truth.values, repeats: 3, seed: 1, deadline: nil)
-            }
-            curves = try (importance ?? []).prefix(4).compactMap { item in
-                try PartialDependence.compute(trained, frame: globalFrame.selecting(rows: Array(0..<min(globalFrame.rowCount, 300))), column: item.column)
-            }
+        var request = ExplanationRequest(rows: wanted)
+        request.topK = topK
+        request.global = global || html != nil
+        request.sample = sample
+        request.chartClass = chartClass
+        // Progress goes to a terminal only: piped or captured output stays the result alone.
+        let interactive = isatty(2) == 1
+        let started = ContinuousClock.now
+        let result = try Explainer.explain(trained, frame: frame, modelName: model, dataName: file, request: request) { step in
+            if interactive { Terminal.progress("[\(String(format: "%.1f", (ContinuousClock.now - started).seconds))s] \(step)") }
         }
-        if let html, let globalAttributions {
+        if let html {
             let report = HTMLReport(title: "Keel explanation: \((model as NSString).lastPathComponent) on \((file as NSString).lastPathComponent)",
-                                    attributions: globalAttributions, frame: globalFrame, output: 0, outputLabel: label,
-                                    partialDependence: curves ?? [], reasons: reasons, permutation: permutation)
-            try AtomicFile.write(report.render(), to: html)
+                                    result: result, schema: trained.schema)
+            try AtomicFile.write(try report.render(), to: html)
             Terminal.progress("wrote \(html)")
         }
+        var explanation = result.explanation
+        // The HTML report needs the global views; the terminal and JSON show them only when asked.
+        if !global { explanation.global = nil }
         if json {
-            print(try JSONOutput.string(Output(model: model, explained: label, base: reasons.first?.base ?? 0, rows: reasons,
-                                               importance: global ? importance : nil, permutation: global ? permutation : nil,
-                                               partialDependence: global ? curves : nil)))
-            return
+            print(String(decoding: try explanation.json(), as: UTF8.self))
+        } else {
+            print(explanation.terminalText())
         }
-        var lines: [String] = []
-        for reason in reasons {
-            let p = reason.probability.map { ", p = " + String(format: "%.3f", $0) } ?? ""
-            lines.append("row \(reason.row): \(reason.prediction)\(p) (margin \(String(format: "%.3f", reason.margin)) = base \(String(format: "%.3f", reason.base)) + attributions)")
-            for code in reason.up { lines.append("  + \(code.text)") }
-            for code in reason.down { lines.append("  - \(code.text)") }
-        }
-        if global, let importance {
-            lines.append("")
-            lines.append("global importance (mean |attribution| on \(globalFrame.rowCount) rows, \(label))")
-            let permutationByColumn = Dictionary(uniqueKeysWithValues: (permutation ?? []).map { ($0.column, $0) })
-            let table = importance.map { item -> [String] in
-                let p = permutationByColumn[item.column]
-                return [item.column, String(format: "%.4f", item.meanAbsolute), p.map { String(format: "%.4f ± %.4f", $0.importance, $0.std) } ?? "-"]
-            }
-            lines += TextTable.render(header: ["column", "mean |SHAP|", "permutation (\(trained.metric.rawValue))"], rows: table, rightAligned: [1, 2])
-        }
-        print(lines.joined(separator: "\n"))
     }
 
     /// `0-9`, `3,7,12` or a mix: sorted, without duplicates.

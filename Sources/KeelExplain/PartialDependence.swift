@@ -15,6 +15,11 @@ public struct PartialDependence: Codable, Sendable {
     /// One curve per sampled row: `ice[row][g]`.
     public var ice: [[Double]]
 
+    enum CodingKeys: String, CodingKey {
+        case column, numeric, grid, average, ice
+        case gridNumbers = "grid_numbers"
+    }
+
     /// Curves for `column` over at most `gridSize` values (quantiles of a numeric column, the most frequent
     /// levels of a categorical one), on `frame`'s rows.
     public static func compute(_ model: TrainedModel, frame: Frame, column: String, gridSize: Int = 20,
@@ -41,13 +46,18 @@ public struct PartialDependence: Codable, Sendable {
             gridNumbers = points
             grid = described.kind == .datetime ? points.map(HTMLReport.date) : points.map(NumberFormatting.canonical)
             columns = points.map { Column(name: column, values: described.kind == .datetime ? .datetime(Array(repeating: $0, count: n)) : .numeric(Array(repeating: $0, count: n))) }
-        case .categorical, .text, .boolean:
+        case .text:
+            // Setting every row to one document says nothing about the words that matter: no curve.
+            return nil
+        case .categorical, .boolean:
             let strings = try source.converted(to: .categorical)
             guard case .categorical(let s) = strings.values else { return nil }
             var counts = [Int](repeating: 0, count: s.levels.count)
             for code in s.codes where code != EncodedStrings.missing { counts[Int(code)] += 1 }
-            let top = counts.indices.sorted { counts[$0] > counts[$1] }.prefix(gridSize).filter { counts[$0] > 0 }
-            grid = top.map { s.levels[$0] }
+            // The most frequent levels are shown, in their natural order (numbers ascending, false before
+            // true, otherwise alphabetical), so a chart reads left to right like the data's own scale.
+            let top = counts.indices.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }.prefix(min(gridSize, 12)).filter { counts[$0] > 0 }
+            grid = NaturalOrder.sorted(top.map { s.levels[$0] })
             columns = grid.map { level in
                 let single = Column(name: column, values: .categorical(EncodedStrings(codes: Array(repeating: 0, count: n), levels: [level])))
                 return (try? single.converted(to: described.kind)) ?? single

@@ -13,6 +13,11 @@ public struct ReasonCode: Codable, Sendable, Equatable {
     /// the probability minus what it would be without this column's push.
     public var probabilityChange: Double?
     public var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case column, value, attribution, text
+        case probabilityChange = "probability_change"
+    }
 }
 
 /// Why one row was predicted as it was: the strongest pushes up and down.
@@ -29,6 +34,11 @@ public struct RowExplanation: Codable, Sendable, Equatable {
     public var down: [ReasonCode]
     /// Every column's attribution, in the model's column order.
     public var attributions: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case row, prediction, probability, base, margin, up, down, attributions
+        case explainedClass = "explained_class"
+    }
 }
 
 /// Explanations of a trained model in the user's own columns.
@@ -81,22 +91,27 @@ public enum Explainer {
                 }
             }
             let isClassifier = task?.kind == .binary || task?.kind == .multiclass
-            let p = isClassifier ? probability(margins) : nil
+            // The explained probability is the predicted one. A forest's margins are logits of probabilities
+            // clamped away from 0 and 1, so mapping them back can differ from the prediction in the sixth
+            // decimal; the changes below are measured on the margins, where the attributions live.
+            let predictedIndex = explainedClass.flatMap { classes.firstIndex(of: $0) }
+            let p = isClassifier ? predictedIndex.map { prediction.probabilities[$0] } ?? probability(margins) : nil
             var codes: [ReasonCode] = []
             for (f, name) in attributions.names.enumerated() where values[f] != 0 {
                 let shown = selected[name]?.displayValue(at: position) ?? "missing"
                 var change: Double?
-                if let p {
+                if p != nil {
                     var without = margins
                     without[output] -= values[f]
-                    change = p - probability(without)
+                    change = probability(margins) - probability(without)
                 }
                 let verb = values[f] > 0 ? "raised" : "lowered"
+                let subject = "\(name) = \(Self.sentenceValue(shown))"
                 let text: String
                 if let change, let explainedClass {
-                    text = "`\(name)` = \(Self.readable(shown)) \(verb) the probability of \(target) = \(explainedClass) by about \(Self.rounded(abs(change))) (\(values[f] > 0 ? "+" : "")\(Self.rounded(values[f])) log-odds)"
+                    text = "\(subject) \(verb) the probability of \(target) = \(explainedClass) by \(Readable.points(change)) (\(Readable.signed(values[f])) log-odds)"
                 } else {
-                    text = "`\(name)` = \(Self.readable(shown)) \(verb) the predicted \(target) by about \(Self.rounded(abs(values[f])))"
+                    text = "\(subject) \(verb) the predicted \(target) by about \(Readable.number(abs(values[f])))"
                 }
                 codes.append(ReasonCode(column: name, value: shown, attribution: values[f], probabilityChange: change, text: text))
             }
@@ -109,19 +124,9 @@ public enum Explainer {
         }
     }
 
-    /// Numbers with thousands separators, so "18000" reads "18,000"; text as it is.
-    static func readable(_ value: String) -> String {
-        guard let number = Double(value), number.isFinite, abs(number) >= 1000 else { return value }
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.maximumFractionDigits = 2
-        return formatter.string(from: NSNumber(value: number)) ?? value
-    }
-
-    static func rounded(_ value: Double) -> String {
-        let magnitude = abs(value)
-        if magnitude >= 100 { return String(format: "%.0f", value) }
-        if magnitude >= 1 { return String(format: "%.2f", value) }
-        return String(format: "%.2g", value)
+    /// A value as a sentence shows it: numbers grouped ("18,000"), long text cut at 60 characters.
+    static func sentenceValue(_ value: String) -> String {
+        if let number = Double(value), number.isFinite, abs(number) >= 1000 { return Readable.number(number) }
+        return value.count > 60 ? String(value.prefix(59)) + "…" : value
     }
 }

@@ -179,10 +179,3 @@ extension Metric {
     func error(_ score: Double) -> Double { higherIsBetter ? 1 - score : score }
 }
 
-extension Duration {
-    /// The duration in seconds, for reports and budgets.
-    public var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}

@@ -92,9 +92,7 @@ extension SearchRun {
                 seconds.append(choice.memberSeconds[i])
                 continue
             }
-            for bag in 0..<Self.seedBags {
-                var seeded = p
-                seeded.seed = p.seed &+ UInt64(bag) &* 0x9E37_79B9_7F4A_7C15
+            for (bag, seeded) in SearchSpace.seedBag(p).enumerated() {
                 shipped.append((.gradientBoosting(seeded), member.weight / Double(Self.seedBags)))
                 let (model, took) = bag == 0 ? (members[i], choice.memberSeconds[i])
                     : try Search.timed { try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline) }

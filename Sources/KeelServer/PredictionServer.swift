@@ -284,49 +284,26 @@ public enum PredictionServer {
         let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
         let frame = try model.decoder.frame(rows)
-        let explanations: [RowExplanation]
+        // The same computation and the same encoding as `keel explain --json`: one Explanation, rendered here.
+        let explanation: Explanation
         do {
-            explanations = try Explainer.reasonCodes(model.artifact.model, frame: frame, rows: Array(0..<frame.rowCount), topK: topK)
+            explanation = try Explainer.explain(model.artifact.model, frame: frame, modelName: model.name, dataName: "request",
+                                                request: ExplanationRequest(rows: Array(0..<frame.rowCount), topK: topK)).explanation
+        } catch let error as ExplanationError {
+            throw APIError(.internalServerError, "explanation_failed", error.description)
         } catch {
             throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
         }
-        var writer = JSONWriter(capacity: 512 * explanations.count)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var writer = JSONWriter(capacity: 512 * explanation.rows.count + 256)
         writer.beginObject()
         writer.key("model"); writer.raw(model.identityJSON)
         writer.key("request_id"); writer.string(context.requestID)
-        writer.key("explanations")
-        writer.beginArray()
-        for item in explanations {
-            writer.beginObject()
-            writer.key("prediction"); writer.string(item.prediction)
-            writer.key("explained_class"); if let c = item.explainedClass { writer.string(c) } else { writer.null() }
-            writer.key("probability"); if let p = item.probability { writer.number(p) } else { writer.null() }
-            writer.key("base"); writer.number(item.base)
-            writer.key("margin"); writer.number(item.margin)
-            writer.key("attributions")
-            writer.beginObject()
-            for (name, value) in item.attributions.sorted(by: { $0.key < $1.key }) {
-                writer.key(name)
-                writer.number(value)
-            }
-            writer.endObject()
-            for (direction, codes) in [("up", item.up), ("down", item.down)] {
-                writer.key(direction)
-                writer.beginArray()
-                for code in codes {
-                    writer.beginObject()
-                    writer.key("column"); writer.string(code.column)
-                    writer.key("value"); writer.string(code.value)
-                    writer.key("attribution"); writer.number(code.attribution)
-                    writer.key("probability_change"); if let c = code.probabilityChange { writer.number(c) } else { writer.null() }
-                    writer.key("text"); writer.string(code.text)
-                    writer.endObject()
-                }
-                writer.endArray()
-            }
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.key("task"); writer.string(explanation.task.rawValue)
+        writer.key("target"); writer.string(explanation.target)
+        writer.key("units"); writer.string(explanation.units)
+        writer.key("explanations"); writer.raw(String(decoding: try encoder.encode(explanation.rows), as: UTF8.self))
         writer.endObject()
         return json(writer.text)
     }
