@@ -37,7 +37,7 @@ final class SearchProgress: @unchecked Sendable {
             if live {
                 status("[\(clock)] \(done) trials, best \(metric) \(best)")
             } else if trial.status == .completed {
-                Terminal.progress("[\(clock)] trial \(trial.id) \(trial.family) (\(trial.summary)): \(metric) \(Format.fixed(trial.mean, 4)) ± \(Format.fixed(trial.std, 4))")
+                Terminal.progress("[\(clock)] trial \(trial.id) \(trial.family) (\(trial.summary)): \(metric) \(Format.score(trial.mean, std: trial.std, folds: trial.foldScores.count))")
             } else {
                 Terminal.progress("[\(clock)] trial \(trial.id) \(trial.family): \(trial.status.rawValue)\(trial.message.map { " (\($0))" } ?? "")")
             }

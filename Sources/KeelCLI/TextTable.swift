@@ -9,7 +9,7 @@ enum TextTable {
             cells.enumerated().map { i, cell in
                 let padding = String(repeating: " ", count: widths[i] - cell.count)
                 return rightAligned.contains(i) ? padding + cell : cell + padding
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
         }
         return [line(header)] + rows.map(line)
     }
@@ -17,6 +17,11 @@ enum TextTable {
 
 enum Format {
     static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+    /// A cross-validated score with its spread over folds; one validation split has no spread to show.
+    static func score(_ mean: Double, std: Double, folds: Int) -> String {
+        folds > 1 ? "\(fixed(mean, 4)) ± \(fixed(std, 4))" : "\(fixed(mean, 4)) (one split)"
+    }
 
     /// Four significant digits, without trailing zeros or exponent noise for everyday magnitudes.
     static func number(_ value: Double) -> String {

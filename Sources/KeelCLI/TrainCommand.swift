@@ -64,6 +64,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Keep every high-cardinality categorical column, even those a probe cross-validates better without (`--feature COLUMN` keeps one).")
     var noColumnScreen = false
 
+    @Flag(help: "Exit with code 3 when the model does not beat the trivial baseline (class shares or the mean) on the holdout by more than the folds' spread; the model is still written.")
+    var requireBetterThanBaseline = false
+
     @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
     var refitFull = false
 
@@ -187,6 +190,10 @@ struct TrainCommand: AsyncParsableCommand {
                 print("registered as \(registered.reference) (stage candidate) in \(registryOptions.folder); promote with `keel models promote \(registered.name) \(registered.version) --to production`")
             }
         }
+        if requireBetterThanBaseline || file?.requireBetterThanBaseline == true, let baseline = searchReport.baseline, baseline.noBetter {
+            Terminal.error("the model is no better than the baseline (\(baseline.description)) on the holdout, and better than the baseline was required (--require-better-than-baseline); the model was written to \(out) for inspection")
+            throw ExitCode(3)
+        }
     }
 
     /// The flags and the config file merged (flags win) into the settings the run records.
@@ -245,12 +252,15 @@ struct TrainCommand: AsyncParsableCommand {
         let metric = report.metric.rawValue
         var lines = ["leaderboard (\(metric), \(report.metric.higherIsBetter ? "higher" : "lower") is better; \(report.validation)):", ""]
         let rows = report.leaderboard.enumerated().map { rank, trial in
-            [String(rank + 1), trial.family, trial.summary, "\(Format.fixed(trial.mean, 4)) ± \(Format.fixed(trial.std, 4))",
+            [String(rank + 1), String(trial.id), trial.family, trial.summary, Format.score(trial.mean, std: trial.std, folds: trial.foldScores.count),
              Format.fixed(trial.fitSeconds, 2) + "s", Format.fixed(trial.predictMillisecondsPer1000, 2) + "ms"]
         }
-        lines += TextTable.render(header: ["rank", "learner", "settings", "cv \(metric)", "fit/fold", "predict/1k rows"], rows: rows, rightAligned: [0, 3, 4, 5])
+        lines += TextTable.render(header: ["rank", "trial", "learner", "settings", "cv \(metric)", "fit/fold", "predict/1k rows"], rows: rows, rightAligned: [0, 1, 4, 5, 6])
         if let unranked = report.unrankedSummary { lines.append("(\(unranked))") }
         lines.append("")
+        if let leftOut = report.leftOut, !leftOut.isEmpty {
+            lines.append("left out of the model: " + leftOut.map(\.text).joined(separator: ", "))
+        }
         if let screen = report.columnScreenSummary { lines.append("column screen: \(screen)") }
         if let screen = report.valueScreenSummary { lines.append("value screen: \(screen)") }
         let best = report.trials.first { $0.id == report.bestTrial }
@@ -266,7 +276,7 @@ struct TrainCommand: AsyncParsableCommand {
             lines.append("  out-of-fold \(metric): ensemble \(Format.fixed(ensemble.outOfFoldScore, 4)) vs best single \(Format.fixed(ensemble.bestSingleOutOfFoldScore, 4)) (selected on these rows; the holdout below is the unbiased check)")
             }
         } else {
-            lines.append("chosen: \(best.map { "\($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
+            lines.append("chosen: \(best.map { "trial \($0.id) \($0.family) (\($0.summary))" } ?? "baseline"), refitted on \(report.searchRows) search rows")
         }
         if let bags = report.seedBags {
             lines.append("  boosting members that sample rows or columns: each averaged over \(bags) seeds (bagging)")
@@ -277,6 +287,9 @@ struct TrainCommand: AsyncParsableCommand {
             lines.append("calibration: \(calibration.method) (out-of-fold log loss: \(losses))\(decision)")
         }
         lines.append("holdout \(metric): \(Format.fixed(report.holdoutScore, 4)) on \(report.holdoutRows) rows the search never saw; cross-validation \(Format.fixed(report.crossValidatedScore, 4)) (gap \(Format.fixed(report.gap, 4)))")
+        if let baseline = report.baseline {
+            lines.append("baseline \(metric) on the same rows: \(Format.fixed(baseline.holdoutScore, 4)) (\(baseline.description))\(baseline.noBetter ? " — the model is no better" : "")")
+        }
         if !report.importance.isEmpty {
             lines.append("most important columns (holdout permutation): " + report.importance.prefix(5).map { "\($0.column) \(Format.fixed($0.importance, 4))" }.joined(separator: ", "))
         }

@@ -21,6 +21,7 @@ import Yams
 /// max_memory: 4G              # memory the search may use (default 70% of the machine's)
 /// stack: true                 # try a stacked second layer over the best trials
 /// column_screen: false        # keep high-cardinality categoricals a probe scores better without
+/// require_better_than_baseline: true  # exit 3 when the model does not beat the trivial baseline
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -44,6 +45,7 @@ struct TrainConfig: Decodable {
     var costs: [Double]?
     var maxMemory: String?
     var stack: Bool?
+    var requireBetterThanBaseline: Bool?
     var columnScreen: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -54,6 +56,7 @@ struct TrainConfig: Decodable {
         case timeColumn = "time_column"
         case maxMemory = "max_memory"
         case columnScreen = "column_screen"
+        case requireBetterThanBaseline = "require_better_than_baseline"
     }
 
     init(from decoder: any Decoder) throws {
@@ -62,6 +65,7 @@ struct TrainConfig: Decodable {
         time = try c.decodeIfPresent(String.self, forKey: .time)
         maxMemory = try c.decodeIfPresent(String.self, forKey: .maxMemory)
         stack = try c.decodeIfPresent(Bool.self, forKey: .stack)
+        requireBetterThanBaseline = try c.decodeIfPresent(Bool.self, forKey: .requireBetterThanBaseline)
         columnScreen = try c.decodeIfPresent(Bool.self, forKey: .columnScreen)
         trials = try c.decodeIfPresent(Int.self, forKey: .trials)
         metric = try c.decodeIfPresent(Metric.self, forKey: .metric)

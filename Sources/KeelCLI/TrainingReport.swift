@@ -26,9 +26,9 @@ struct TrainingReport: Encodable {
         if let target = data.target, let task = data.task { md.append("Target `\(target)`: \(task.kind.rawValue)\(task.positiveClass.map { ", positive class `\($0)`" } ?? "").") }
         md += ["", "## Validation", "", "\(search.validation). \(search.holdoutRows) rows were held out before the search and scored once, at the end."]
         if search.droppedRows > 0 { md.append("\(search.droppedRows) rows with a missing target were dropped.") }
-        md += ["", "## Leaderboard", "", "| rank | learner | settings | cv \(metric) | ± | fit per fold | predict per 1,000 rows |", "|---:|---|---|---:|---:|---:|---:|"]
+        md += ["", "## Leaderboard", "", "| rank | trial | learner | settings | cv \(metric) | ± | fit per fold | predict per 1,000 rows |", "|---:|---:|---|---|---:|---:|---:|---:|"]
         for (rank, trial) in search.leaderboard.enumerated() {
-            md.append("| \(rank + 1) | \(trial.family) | \(trial.summary) | \(Format.fixed(trial.mean, 4)) | \(Format.fixed(trial.std, 4)) | \(Format.fixed(trial.fitSeconds, 2)) s | \(Format.fixed(trial.predictMillisecondsPer1000, 2)) ms |")
+            md.append("| \(rank + 1) | \(trial.id) | \(trial.family) | \(trial.summary) | \(Format.fixed(trial.mean, 4)) | \(trial.foldScores.count > 1 ? Format.fixed(trial.std, 4) : "one split") | \(Format.fixed(trial.fitSeconds, 2)) s | \(Format.fixed(trial.predictMillisecondsPer1000, 2)) ms |")
         }
         if let unranked = search.unrankedSummary { md.append("\n\(unranked.prefix(1).uppercased() + unranked.dropFirst()).") }
         if let screen = search.columnScreenSummary {
@@ -62,7 +62,13 @@ struct TrainingReport: Encodable {
                "| cross-validation | \(Format.fixed(search.crossValidatedScore, 4)) ± \(Format.fixed(search.crossValidatedStd, 4)) |",
                "| holdout (never seen by the search) | \(Format.fixed(search.holdoutScore, 4)) |",
                "| gap (positive: holdout worse) | \(Format.fixed(search.gap, 4)) |"]
+        if let baseline = search.baseline {
+            md += ["| baseline on the holdout (\(baseline.description)) | \(Format.fixed(baseline.holdoutScore, 4)) |"]
+        }
         if !search.warnings.isEmpty { md += [""] + search.warnings.map { "- Warning: \($0)" } }
+        if let leftOut = search.leftOut, !leftOut.isEmpty {
+            md += ["", "## Columns left out", ""] + leftOut.map { "- `\($0.column)`: \($0.reason) (`\($0.keep)` keeps it)" }
+        }
         if !search.importance.isEmpty {
             md += ["", "## Feature importance", "", "Permutation importance on the holdout: how much \(metric) worsens when the column is shuffled (3 repeats).", "",
                    "| column | importance | ± |", "|---|---:|---:|"]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads RFC 4180 delimited text into a `Frame` in one streaming pass.
 ///
 /// Handles quoted fields, doubled quotes, newlines inside quotes, CRLF / LF / CR line ends, a UTF-8 byte
@@ -9,7 +11,31 @@
 /// let frame = try CSVReader.read(path: "examples/customer_churn.csv")
 /// ```
 public enum CSVReader {
+    /// Files Keel does not read yet, known by their first bytes, get an error that says so (a Parquet file
+    /// read as text once came back as "has a header but no data rows").
+    static func checkFormat(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let head = [UInt8](handle.readData(ofLength: 8))
+        let lowered = path.lowercased()
+        let format: String?
+        if head.starts(with: Array("PAR1".utf8)) {
+            format = "Parquet input is not supported yet"
+        } else if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            format = lowered.hasSuffix(".xlsx") || lowered.hasSuffix(".xlsm")
+                ? "Excel workbooks are not supported yet; save the sheet as CSV" : "ZIP archives are not read; unpack the CSV file inside"
+        } else if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+            format = "Excel 97-2003 workbooks are not supported yet; save the sheet as CSV"
+        } else if head.starts(with: Array("ARROW1".utf8)) || head.starts(with: Array("ORC".utf8)) {
+            format = "Arrow and ORC files are not supported yet"
+        } else {
+            format = nil
+        }
+        if let format { throw DataError.cannotOpen(file: path, reason: "\(format) (Keel reads CSV files, plain or gzip-compressed)") }
+    }
+
     public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> Frame {
+        try checkFormat(path)
         let source = try ByteSource(path: path)
         var tokenizer = try CSVTokenizer(source: source, options: options)
         return try tokenizer.readFrame()
@@ -25,6 +51,7 @@ public enum CSVReader {
     /// bounded by one batch. The batch records the line each row started on, for error messages.
     public static func readBatches(path: String, options: CSVOptions = CSVOptions(), rows: Int,
                                    _ body: (CSVBatch) throws -> Void) throws {
+        try checkFormat(path)
         let source = try ByteSource(path: path)
         var tokenizer = try CSVTokenizer(source: source, options: options)
         try tokenizer.readBatches(rows: max(rows, 1), recordLines: true, body)

@@ -4,7 +4,8 @@
 /// - whole numbers with 3 to 10 distinct values are categorical codes (`Pclass`, `cylinders`);
 /// - a column with at most one distinct value is constant and ignored;
 /// - a categorical or whole-number column with at least 20 values, 95% of them distinct, is an identifier
-///   (role `id`); free text and continuous numbers are not;
+///   (role `id`) when its name says so, its values are UUIDs, or they count (equally spaced, or in row
+///   order); a unique number without those marks (an income) is a feature; free text is never an identifier;
 /// - a categorical column with over 100 levels, or more levels than half its values, is high-cardinality;
 /// - a datetime column is a time-role candidate (the user chooses the time column);
 /// - a feature that maps one-to-one onto the target, or correlates with it at |r| ≥ 0.999, is a leakage suspect.
@@ -58,12 +59,71 @@ public enum SchemaInference {
     }
 
     private static func isIDLike(_ column: Column, _ stats: ColumnStatistics) -> Bool {
-        guard stats.count >= 20, Double(stats.distinct) >= 0.95 * Double(stats.count) else { return false }
+        identifierEvidence(column, stats) != nil
+    }
+
+    /// Why a column is an identifier, or nil when it is not: its values are unique (at least 95% distinct
+    /// over at least 20 values) AND its name says so (`id`, `*_id`, `*Id`, `uuid`, `key`, …), its values are
+    /// UUIDs, or they are equally spaced or follow the row order (a counter). A unique number that is none of
+    /// these (an income, a total) is a feature, and so is unique text without those marks.
+    public static func identifierEvidence(_ column: Column, _ stats: ColumnStatistics) -> String? {
+        guard stats.count >= 20, Double(stats.distinct) >= 0.95 * Double(stats.count) else { return nil }
         switch column.kind {
-        case .categorical: return true
-        case .numeric: return stats.integral == true
-        case .text, .boolean, .datetime: return false
+        case .text, .boolean, .datetime: return nil
+        case .numeric where stats.integral != true: return nil
+        case .numeric, .categorical: break
         }
+        if namedLikeIdentifier(column.name) { return "unique values and a name that says identifier" }
+        let numbers: [Double]
+        switch column.values {
+        case .numeric(let v):
+            numbers = v.filter { !$0.isNaN }
+        case .categorical(let s):
+            let strings = s.codes.filter { $0 != EncodedStrings.missing }.map { s.levels[Int($0)] }
+            if strings.allSatisfy(looksLikeUUID) { return "unique UUIDs" }
+            // Codes such as C-00017: their trailing numbers are what counts.
+            let trailing = strings.compactMap(trailingNumber)
+            guard trailing.count == strings.count else { return nil }
+            numbers = trailing
+        default:
+            return nil
+        }
+        guard numbers.count >= 20 else { return nil }
+        var rising = 0, falling = 0
+        for i in 1..<numbers.count {
+            if numbers[i] > numbers[i - 1] { rising += 1 } else if numbers[i] < numbers[i - 1] { falling += 1 }
+        }
+        if Double(max(rising, falling)) >= 0.95 * Double(numbers.count - 1) { return "unique values that follow the row order (a counter)" }
+        let sorted = Set(numbers).sorted()
+        var gaps: [Double: Int] = [:]
+        for i in 1..<sorted.count { gaps[sorted[i] - sorted[i - 1], default: 0] += 1 }
+        if let common = gaps.values.max(), Double(common) >= 0.9 * Double(sorted.count - 1) { return "unique, equally spaced values (a counter)" }
+        return nil
+    }
+
+    /// `id`, `ID`, `customer_id`, `CustomerId`, `customerID`, `user-id`, `uuid`, `guid`, `key`, `row_key`,
+    /// `RowNumber`, `index`.
+    static func namedLikeIdentifier(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        if ["id", "uuid", "guid", "key", "index", "identifier", "rownumber", "row_number", "row", "rowid"].contains(lowered) { return true }
+        for suffix in ["_id", "-id", " id", ".id", "_uuid", "_guid", "_key", "-key", "uuid", "guid"] where lowered.hasSuffix(suffix) { return true }
+        // camelCase: CustomerId, customerID (but not "Paid" or "valid": the letter before must be lower case).
+        for suffix in ["Id", "ID"] where name.hasSuffix(suffix) && name.count > 2 {
+            let before = name[name.index(name.endIndex, offsetBy: -3)]
+            if before.isLowercase || before.isNumber { return true }
+        }
+        return false
+    }
+
+    private static func looksLikeUUID(_ text: String) -> Bool {
+        let parts = text.split(separator: "-")
+        return parts.map(\.count) == [8, 4, 4, 4, 12] && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+    }
+
+    private static func trailingNumber(_ text: String) -> Double? {
+        let digits = text.reversed().prefix { $0.isNumber }
+        guard !digits.isEmpty else { return nil }
+        return Double(String(digits.reversed()))
     }
 
     /// The task a target column implies. Whole numbers with 2 values are binary, with 3 to 20 multiclass.
@@ -157,7 +217,7 @@ public enum SchemaInference {
             for flag in column.flags {
                 switch flag {
                 case .idLike:
-                    warnings.append("'\(column.name)' looks like an identifier (\(stats?.distinct ?? 0) distinct of \(stats?.count ?? 0) values); it is not used as a feature (--feature \(column.name) to use it)")
+                    warnings.append("'\(column.name)' looks like an identifier (\(stats?.distinct ?? 0) distinct of \(stats?.count ?? 0) values, named or numbered like one); it is not used as a feature (--feature \(column.name) to use it)")
                 case .constant:
                     warnings.append("'\(column.name)' is constant; it is ignored")
                 case .highCardinality:

@@ -68,24 +68,61 @@ public enum ModelExplainer {
 
     // MARK: Trees
 
+    /// Trees summed in fixed groups of this many: each row's attributions are the groups' sums added in
+    /// order, whatever the batch size or core count, so a row explains identically alone or in a batch.
+    static let treeGroup = 32
+
     private static func trees(_ trees: [Tree], outputs: Int, scale: Double, base: [Double], matrix: FeatureMatrix, names: [String]) -> Attributions {
         let n = matrix.rowCount
         let features = matrix.featureCount
-        var values = [Double](repeating: 0, count: n * outputs * features)
+        let width = outputs * features
+        let groups = stride(from: 0, to: trees.count, by: treeGroup).map { $0..<min($0 + treeGroup, trees.count) }
+        var values = [Double](repeating: 0, count: n * width)
+        let chunks = Parallel.chunks(n, minimum: 16)
+        if chunks.count < Parallel.coreCount && groups.count > 1 {
+            // Few rows (reason codes, a served request): the cores share the trees instead, each group into a
+            // buffer of its own, and the groups are added in order.
+            var partial = [Double](repeating: 0, count: groups.count * n * width)
+            partial.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(base: buffer.baseAddress!)
+                Parallel.forEach(groups.count) { g in
+                    let explainers = groups[g].map { TreeSHAP(tree: trees[$0]) }
+                    let slice = out.base + g * n * width
+                    matrix.values.withUnsafeBufferPointer { x in
+                        for (offset, t) in groups[g].enumerated() {
+                            let k = t % outputs
+                            for row in 0..<n { explainers[offset].accumulate(x.baseAddress! + row, stride: n, scale: scale, into: slice + row * width + k * features) }
+                        }
+                    }
+                }
+            }
+            for g in groups.indices {
+                let start = g * n * width
+                for i in values.indices { values[i] += partial[start + i] }
+            }
+            return Attributions(rowCount: n, outputCount: outputs, names: names, base: base, values: values)
+        }
         values.withUnsafeMutableBufferPointer { buffer in
             let out = SharedBuffer(base: buffer.baseAddress!)
-            let chunks = Parallel.chunks(n, minimum: 16)
             Parallel.forEach(chunks.count) { c in
                 let explainers = trees.map(TreeSHAP.init(tree:))
+                let block = 64
+                let group = UnsafeMutablePointer<Double>.allocate(capacity: block * width)
+                defer { group.deallocate() }
                 // Blocks of rows, trees outside: a tree's nodes stay in cache while a block of rows walks it.
                 matrix.values.withUnsafeBufferPointer { x in
-                    for block in stride(from: chunks[c].lowerBound, to: chunks[c].upperBound, by: 64) {
-                        let rows = block..<min(block + 64, chunks[c].upperBound)
-                        for t in explainers.indices {
-                            let k = t % outputs
-                            for row in rows {
-                                explainers[t].accumulate(x.baseAddress! + row, stride: n, scale: scale, into: out.base + (row * outputs + k) * features)
+                    for first in stride(from: chunks[c].lowerBound, to: chunks[c].upperBound, by: block) {
+                        let rows = first..<min(first + block, chunks[c].upperBound)
+                        for trees in groups {
+                            group.initialize(repeating: 0, count: rows.count * width)
+                            for t in trees {
+                                let k = t % outputs
+                                for row in rows {
+                                    explainers[t].accumulate(x.baseAddress! + row, stride: n, scale: scale, into: group + (row - first) * width + k * features)
+                                }
                             }
+                            let target = out.base + first * width
+                            for i in 0..<(rows.count * width) { target[i] += group[i] }
                         }
                     }
                 }

@@ -39,6 +39,19 @@ public struct SearchReport: Codable, Sendable {
     public var replay: ReplaySchedule
     /// When the shipped boosting members that sample rows or columns were each averaged over this many seeds.
     public var seedBags: Int?
+    /// Columns of the data the model does not use, with why and the flag that keeps each (nil in reports
+    /// from before it was recorded). The column screen's verdicts are in `replay.columnScreen`.
+    public var leftOut: [LeftOutColumn]?
+    /// The trivial baseline's holdout score beside the model's (nil in reports from before it was recorded).
+    public var baseline: BaselineComparison?
+
+    public struct BaselineComparison: Codable, Sendable {
+        /// What the baseline predicts, in words: "the class shares of the training rows", "the training mean".
+        public var description: String
+        public var holdoutScore: Double
+        /// True when the model does not beat the baseline by more than the folds' spread.
+        public var noBetter: Bool
+    }
 
     public struct EnsembleSummary: Codable, Sendable {
         /// Trial ids and their weights.
@@ -95,4 +108,36 @@ public struct MemoryUse: Codable, Sendable, Equatable {
     public var largestTrial: Int
 
     public var estimatedPeak: Int { folds + largestTrial }
+}
+
+/// A column the model does not use, said on the terminal and in the report.
+public struct LeftOutColumn: Codable, Sendable, Equatable {
+    public var column: String
+    public var reason: String
+    /// The flag that would make it a feature.
+    public var keep: String
+
+    /// Every column of `schema` that is neither a feature nor the target, nor given a role by the user
+    /// (time, group, weight, protected): identifiers, constants and columns ignored by a flag or schema file.
+    /// Columns the column screen dropped (`screened`) have their own line, with the probe's scores.
+    public static func list(schema: Schema, frame: Frame, screened: Set<String> = []) -> [LeftOutColumn] {
+        schema.columns.filter { !screened.contains($0.name) }.compactMap { column in
+            let keep = "--feature \(column.name)"
+            switch column.role {
+            case .id where column.flags.contains(.idLike):
+                let evidence = frame[column.name].flatMap { SchemaInference.identifierEvidence($0, ColumnStatistics($0)) } ?? "unique values"
+                return LeftOutColumn(column: column.name, reason: "identifier: \(evidence)", keep: keep)
+            case .id:
+                return LeftOutColumn(column: column.name, reason: "identifier (set by --id or the schema file)", keep: keep)
+            case .ignored where column.flags.contains(.constant):
+                return LeftOutColumn(column: column.name, reason: "constant (one value)", keep: keep)
+            case .ignored:
+                return LeftOutColumn(column: column.name, reason: "ignored (set by --ignore, the config or the schema file)", keep: keep)
+            case .feature, .target, .time, .group, .weight, .protected, .id, .ignored:
+                return nil
+            }
+        }
+    }
+
+    public var text: String { "'\(column)' (\(reason); \(keep) keeps it)" }
 }

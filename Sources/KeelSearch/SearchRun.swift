@@ -333,6 +333,16 @@ struct SearchRun {
         let scoringSeconds = (ContinuousClock.now - scoringStarted).seconds
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
         let spread = choice.best?.std ?? 0
+        // The trivial baseline on the same rows: the search rows' class shares (its probabilities, and so
+        // the majority class) for classifiers, their mean for regression. A model that does not beat it by
+        // more than the folds' spread is no better than knowing nothing about the row.
+        let baseline = Baseline(searchY)
+        let baselineScore = try metric.evaluate(truth: holdoutY, predictions: baseline.predictions(rows: holdoutY.count), classCount: y.classCount)
+        let margin = metric.higherIsBetter ? holdoutScore - baselineScore : baselineScore - holdoutScore
+        let noBetterThanBaseline = !(margin > max(spread, 1e-9))
+        if noBetterThanBaseline {
+            warnings.append("the model is no better than the baseline (\(baseline.description)): holdout \(metric.rawValue) \(Search.format(holdoutScore)) against \(Search.format(baselineScore)), a difference within the folds' spread (\(Search.format(spread))); its predictions carry no more information than the target's distribution (--require-better-than-baseline makes this an error)")
+        }
         let gap = metric.higherIsBetter ? cv - holdoutScore : holdoutScore - cv
         // One validation split has no spread to compare with; the warning needs folds.
         if gap > 2 * spread + 1e-9, let best = choice.best, best.foldScores.count > 1 {
@@ -364,7 +374,11 @@ struct SearchRun {
         let importance = try PermutationImportance.compute(model: scored, frame: holdoutFrame.selecting(rows: importanceRows),
                                                            truth: importanceRows.map { holdoutY[$0] }, repeats: 3,
                                                            seed: settings.seed &+ 3, deadline: analysisDeadline)
-        if importance == nil { warnings.append("no time was left to measure feature importance") }
+        if importance == nil {
+            // One verdict: a sample that was planned but never measured is not reported as measured.
+            warnings.removeAll { $0.hasPrefix("feature importance was measured on") }
+            warnings.append("no time was left to measure feature importance")
+        }
         // Attributions cost about as much as a few predictions per row; 200 rows when a tenth of the budget is left.
         var attribution: [ColumnAttribution] = []
         if analysisDeadline.map({ ContinuousClock.now + .seconds(settings.timeBudget * 0.1) < $0 }) ?? true {
@@ -382,6 +396,9 @@ struct SearchRun {
                                    ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
+        report.leftOut = LeftOutColumn.list(schema: schema, frame: frame, screened: Set(columnScreen.filter(\.dropped).map(\.column)))
+        report.baseline = SearchReport.BaselineComparison(description: baseline.description, holdoutScore: baselineScore,
+                                                          noBetter: noBetterThanBaseline)
         report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
         report.replay.valueScreen = valueScreen
         report.seedBags = seedBagged ? Self.seedBags : nil

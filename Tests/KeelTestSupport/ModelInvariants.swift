@@ -138,6 +138,10 @@ public enum ModelInvariants {
                 }
             }
             if !(worst <= 1e-6) { fail("attributions miss the margin by \(worst)") }
+            // A row explains identically alone and in a batch (the server's few rows, the CLI's sample).
+            let few = try Explainer.attributions(model, frame: frame.selecting(rows: [0, 1, 2]))
+            let width = attributions.outputCount * attributions.names.count
+            if Array(few.values) != Array(attributions.values[0..<(3 * width)]) { fail("rows explained alone differ from the same rows in a batch") }
 
             let rows = Array(0..<min(frame.rowCount, 20))
             let explanation = try Explainer.explain(model, frame: frame, modelName: label, dataName: "invariants", request: ExplanationRequest(rows: rows)).explanation
