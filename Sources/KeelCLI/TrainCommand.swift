@@ -191,8 +191,7 @@ struct TrainCommand: AsyncParsableCommand {
             }
         }
         if requireBetterThanBaseline || file?.requireBetterThanBaseline == true, let baseline = searchReport.baseline, baseline.noBetter {
-            Terminal.error("the model is no better than the baseline (\(baseline.description)) on the holdout, and better than the baseline was required (--require-better-than-baseline); the model was written to \(out) for inspection")
-            throw ExitCode(3)
+            throw CheckFailed(message: "the model is no better than the baseline (\(baseline.description)) on the holdout, and better than the baseline was required (--require-better-than-baseline); the model was written to \(out) for inspection")
         }
     }
 
