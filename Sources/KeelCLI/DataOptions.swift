@@ -53,10 +53,48 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "The file has no header row; columns are named column_1, column_2, ….")
     var noHeader = false
 
+    @Option(help: ArgumentHelp("The decimal mark: `.` or `,` (default: detected, e.g. 984,90 in a `;` file from a spreadsheet).", valueName: "char"))
+    var decimal: String?
+
+    @Option(help: ArgumentHelp("The thousands separator: `,` `.` `space` or `none` (default: detected).", valueName: "char"))
+    var thousands: String?
+
+    @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: UTF-8, or Windows-1252 when the bytes say so).", valueName: "name"))
+    var encoding: String?
+
     func validate() throws {
         if let delimiter, delimiter != "tab", delimiter.utf8.count != 1 {
             throw ValidationError("--delimiter takes one character or `tab`, not '\(delimiter)'")
         }
+        _ = try Self.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
+    }
+
+    /// The decimal mark, thousands separator and encoding from flags or schema-file keys, checked.
+    static func reading(decimal: String?, thousands: String?, encoding: String?, source: String) throws
+        -> (decimal: Character?, thousands: Character?, encoding: TextEncoding?) {
+        var result: (decimal: Character?, thousands: Character?, encoding: TextEncoding?) = (nil, nil, nil)
+        if let decimal {
+            guard decimal == "." || decimal == "," else { throw ValidationError("\(source)decimal takes `.` or `,`, not '\(decimal)'") }
+            result.decimal = Character(decimal)
+        }
+        if let thousands {
+            switch thousands {
+            case ",", ".": result.thousands = Character(thousands)
+            case " ", "space": result.thousands = " "
+            case "none", "": result.thousands = "-"
+            default: throw ValidationError("\(source)thousands takes `,` `.` `space` or `none`, not '\(thousands)'")
+            }
+        }
+        if let decimal = result.decimal, decimal == result.thousands {
+            throw ValidationError("the decimal mark and the thousands separator cannot both be '\(decimal)'")
+        }
+        if let encoding {
+            guard let parsed = TextEncoding(name: encoding) else {
+                throw ValidationError("\(source)encoding takes utf-8, latin-1 or windows-1252, not '\(encoding)'")
+            }
+            result.encoding = parsed
+        }
+        return result
     }
 
     var csvOptions: CSVOptions {
@@ -65,6 +103,9 @@ struct DataOptions: ParsableArguments {
         options.hasHeader = !noHeader
         if !missing.isEmpty { options.missingMarkers = missing }
         options.stringColumns = Set(categorical)
+        if let reading = try? Self.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--") {
+            (options.decimal, options.thousands, options.encoding) = reading
+        }
         return options
     }
 
@@ -110,15 +151,30 @@ struct DataOptions: ParsableArguments {
     /// Reads the file, infers its schema, then applies the schema file and the flags, in that order.
     func load(_ path: String, quiet: Bool) throws -> LoadedData {
         let started = ContinuousClock.now
-        let raw = try CSVReader.read(path: path, options: csvOptions)
         let declared = try schema.map(SchemaFile.read)
+        var csv = csvOptions
+        if let declared {
+            // Flags win over the schema file's keys.
+            let fromFile = try Self.reading(decimal: declared.decimal, thousands: declared.thousands, encoding: declared.encoding, source: "schema file key ")
+            csv.decimal = csv.decimal ?? fromFile.decimal
+            csv.thousands = csv.thousands ?? fromFile.thousands
+            csv.encoding = csv.encoding ?? fromFile.encoding
+        }
+        let raw = try CSVReader.read(path: path, options: csv)
         var inference = try SchemaInference.infer(raw, target: target ?? declared?.target)
         if let declared { try inference.schema.adopt(declared, frame: raw) }
         try overrides.apply(to: &inference.schema, frame: raw)
+        // How the file was read goes with the schema, so prediction reads its files the same way.
+        inference.schema.encoding = raw.encoding == .utf8 ? nil : raw.encoding.rawValue
+        inference.schema.decimal = raw.numberStyle.map { String($0.decimal) }
+        inference.schema.thousands = raw.numberStyle.map { $0.thousands.map { $0 == " " ? "space" : String($0) } ?? "none" }
         let frame = try raw.conforming(to: inference.schema)
         if !quiet {
             let seconds = (ContinuousClock.now - started).seconds
             Terminal.progress("read \(path): \(frame.rowCount) rows × \(frame.columnCount) columns in \(String(format: "%.2f", seconds)) s")
+            for note in inference.notes {
+                Terminal.progress("note: \(note)")
+            }
         }
         return LoadedData(path: path, frame: frame, inference: inference)
     }

@@ -42,6 +42,15 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Rows scored per batch.", valueName: "rows"))
     var batchRows = 65_536
 
+    @Option(help: ArgumentHelp("The decimal mark: `.` or `,` (default: as training read its file, else detected).", valueName: "char"))
+    var decimal: String?
+
+    @Option(help: ArgumentHelp("The thousands separator: `,` `.` `space` or `none` (default: as training, else detected).", valueName: "char"))
+    var thousands: String?
+
+    @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: as training, else detected).", valueName: "name"))
+    var encoding: String?
+
     @OptionGroup var keys: ArtifactReadOptions
 
     @OptionGroup var registry: RegistryOptions
@@ -58,6 +67,13 @@ struct PredictCommand: AsyncParsableCommand {
         // Read exactly as training read its file, so every value is spelled the same way.
         var options = CSVOptions()
         options.stringColumns = Set(trained.textColumns)
+        // The flags, else how training read its file (recorded in the schema), else detection.
+        let given = try DataOptions.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
+        let trainedWith = try DataOptions.reading(decimal: trained.schema.decimal, thousands: trained.schema.thousands,
+                                                  encoding: trained.schema.encoding, source: "the model's schema ")
+        options.decimal = given.decimal ?? trainedWith.decimal
+        options.thousands = given.thousands ?? trainedWith.thousands
+        options.encoding = given.encoding ?? trainedWith.encoding
         let sink = try out.map(AtomicFileWriter.init(path:))
         var rejects: AtomicFileWriter?
         let rejectPath = rejectFile ?? "\(out ?? file).rejects.csv"

@@ -7,6 +7,13 @@ public struct CSVOptions: Sendable {
     public var missingMarkers: [String]
     /// Columns kept as strings even when every value parses as a number (zip codes, account numbers).
     public var stringColumns: Set<String>
+    /// The file's character encoding; nil detects UTF-8 or, when the bytes are not UTF-8 but are letters in
+    /// it, Windows-1252 (said in `Frame.notes`).
+    public var encoding: TextEncoding?
+    /// The decimal mark (`.` or `,`); nil detects, per column that does not read as plain numbers.
+    public var decimal: Character?
+    /// The thousands separator (`,` `.` space); nil detects; `-` means none.
+    public var thousands: Character?
 
     public static let defaultMissingMarkers = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"]
     public static let detectableDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]

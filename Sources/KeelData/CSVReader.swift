@@ -16,7 +16,9 @@ public enum CSVReader {
     static func checkFormat(_ path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
-        let head = [UInt8](handle.readData(ofLength: 8))
+        // A directory or an unreadable file is left to the reader, which names the problem.
+        guard let read = try? handle.read(upToCount: 8) else { return }
+        let head = [UInt8](read)
         let lowered = path.lowercased()
         let format: String?
         if head.starts(with: Array("PAR1".utf8)) {

@@ -22,6 +22,10 @@ struct CSVTokenizer {
     private var headerOffset = 0
     private var dataOffset = 0
     private var delimiter = UInt8(ascii: ",")
+    /// The file's encoding and number style, decided from its first bytes or the options.
+    private var rules = ColumnBuilder.Rules()
+    /// What was detected, to be said (`Frame.notes`).
+    private var notes: [String] = []
     /// Line on which the next record starts.
     private var line = 1
     private var recordLine = 1
@@ -102,9 +106,13 @@ struct CSVTokenizer {
             var columns: [Column] = []
             columns.reserveCapacity(names.count)
             for (position, builder) in builders.enumerated() {
-                columns.append(try builder.finish(name: names[position], file: name, position: position + 1))
+                columns.append(try builder.finish(name: names[position], file: name, position: position + 1, rules: rules).column)
             }
-            try body(CSVBatch(frame: try Frame(columns: columns), firstRow: total, lines: lines))
+            var frame = try Frame(columns: columns)
+            frame.notes = notes
+            frame.encoding = rules.encoding
+            frame.numberStyle = rules.style
+            try body(CSVBatch(frame: frame, firstRow: total, lines: lines))
             total += rows
         }
         guard total > 0 else { throw DataError.noDataRows(file: name) }
@@ -137,6 +145,22 @@ struct CSVTokenizer {
         guard end > start else { throw DataError.emptyFile(file: name) }
         headerOffset = start
         delimiter = options.delimiter ?? DelimiterDetector.detect(UnsafeRawBufferPointer(rebasing: buffer[start..<min(end, start + 65_536)]))
+        let sample = UnsafeBufferPointer(rebasing: UnsafeRawBufferPointer(buffer).bindMemory(to: UInt8.self)[start..<min(end, start + 65_536)])
+        if let encoding = options.encoding {
+            rules.encoding = encoding
+        } else if let detected = TextEncoding.detect(sample), detected != .utf8 {
+            rules.encoding = detected
+            notes.append("read as \(detected.rawValue): the file is not valid UTF-8, and its other bytes are letters in \(detected.rawValue) (--encoding sets the encoding)")
+        }
+        let noGrouping: Character = "-"
+        if options.decimal != nil || options.thousands != nil {
+            let decimal = options.decimal ?? (options.thousands == "," ? "." : ",")
+            let thousands = options.thousands == noGrouping ? nil : options.thousands ?? (decimal == "," ? "." : nil)
+            rules.style = decimal == "." && thousands == nil ? nil : NumberStyle(decimal: decimal, thousands: thousands)
+        } else if let detected = NumberStyle.detect(sample, delimiter: delimiter) {
+            rules.style = detected
+            notes.append("numbers read with a \(detected), as the file writes them (--decimal and --thousands set the style)")
+        }
     }
 
     private static let sampleRows = 1024
@@ -183,8 +207,9 @@ struct CSVTokenizer {
     @discardableResult
     private mutating func checkHeaderBytes(_ column: Int) throws -> String {
         let bytes = field(column)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError.malformed(SourceLocation(file: name, line: recordLine, column: column + 1), "invalid UTF-8 in the header")
+        guard let text = rules.encoding.decode(bytes) else {
+            throw DataError.malformed(SourceLocation(file: name, line: recordLine, column: column + 1),
+                                      "invalid \(rules.encoding.rawValue) in the header (a file in another encoding reads with --encoding latin-1 or --encoding windows-1252)")
         }
         return text
     }
@@ -219,7 +244,7 @@ struct CSVTokenizer {
         if missing.contains(bytes) {
             builder.appendMissing()
         } else {
-            builder.append(bytes, line: recordLine)
+            builder.append(bytes, line: recordLine, rules: rules)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 extension Column {
     /// This column stored as `kind`: numbers and dates become categorical levels (spelled canonically, in
     /// order of first appearance), levels become numbers when every one parses, booleans become 0/1.
@@ -103,5 +104,27 @@ extension Frame {
             try result.replace(existing.converted(to: column.kind))
         }
         return result
+    }
+}
+
+extension Column {
+    /// The column with `words` (exact spellings, spaces trimmed) turned into missing values: how scoring
+    /// reads a numeric feature whose training data held those words among its numbers.
+    public func readingWordsAsMissing(_ words: [String]?) -> Column {
+        guard let words, !words.isEmpty else { return self }
+        let set = Set(words)
+        func clean(_ strings: EncodedStrings) -> EncodedStrings {
+            let dropped = strings.levels.map { set.contains($0.trimmingCharacters(in: .whitespaces)) }
+            guard dropped.contains(true) else { return strings }
+            return EncodedStrings(codes: strings.codes.map { $0 != EncodedStrings.missing && dropped[Int($0)] ? EncodedStrings.missing : $0 },
+                                  levels: strings.levels)
+        }
+        var copy = self
+        switch values {
+        case .categorical(let strings): copy.values = .categorical(clean(strings))
+        case .text(let strings): copy.values = .text(clean(strings))
+        default: break
+        }
+        return copy
     }
 }

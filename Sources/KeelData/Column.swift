@@ -41,6 +41,9 @@ public struct Column: Sendable, Equatable {
 
     public var name: String
     public var values: ColumnValues
+    /// Words a mostly numeric column held, read as missing (`"unknown"`, `"forty"`), with their counts; empty
+    /// for every other column. Schema inference records them, so scoring treats the same words alike.
+    public var missingWords: [String: Int] = [:]
 
     public init(name: String, values: ColumnValues) {
         self.name = name

@@ -9,9 +9,26 @@ struct ColumnBuilder {
     private var codes: [UInt32] = []
     private var table = LevelTable()
     private(set) var isNumeric: Bool
+    private let forcedStrings: Bool
 
     init(forceStrings: Bool) {
         isNumeric = !forceStrings
+        forcedStrings = forceStrings
+    }
+
+    /// How the file's text is decoded and its numbers written, decided once per file.
+    struct Rules {
+        var encoding: TextEncoding = .utf8
+        /// Nil: plain numbers (a decimal point, no grouping).
+        var style: NumberStyle?
+
+        /// A field as a number in the file's style; plain numbers go straight to `NumberParser`, others are
+        /// rewritten into a small stack buffer first (no allocation per field).
+        @inline(__always)
+        func parse(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+            guard let style else { return NumberParser.parse(field) }
+            return style.parse(field)
+        }
     }
 
     mutating func reserve(_ rows: Int) {
@@ -23,9 +40,9 @@ struct ColumnBuilder {
     }
 
     /// Appends a present (non-missing), already trimmed field.
-    mutating func append(_ field: UnsafeBufferPointer<UInt8>, line: Int) {
+    mutating func append(_ field: UnsafeBufferPointer<UInt8>, line: Int, rules: Rules) {
         if isNumeric {
-            if let value = NumberParser.parse(field) {
+            if let value = rules.parse(field) {
                 numbers.append(value)
                 return
             }
@@ -50,22 +67,55 @@ struct ColumnBuilder {
 
     /// The finished column. Strings become booleans when every value is `true`/`false` (any case), datetimes
     /// when every distinct value parses as one, text when values are long, mostly distinct phrases.
-    consuming func finish(name: String, file: String, position: Int) throws -> Column {
-        if isNumeric { return Column(name: name, values: .numeric(numbers)) }
+    /// `note` says what was decided for the column that the user should hear (a number style).
+    consuming func finish(name: String, file: String, position: Int, rules: Rules = Rules()) throws -> (column: Column, note: String?) {
+        if isNumeric { return (Column(name: name, values: .numeric(numbers)), nil) }
         var levels: [String] = []
         levels.reserveCapacity(table.count)
         for code in 0..<table.count {
-            guard let level = String(validating: table.bytes(of: code), as: UTF8.self) else {
+            guard let level = rules.encoding.decode(table.bytes(of: code)) else {
                 let location = SourceLocation(file: file, line: table.firstLines[code], column: position, columnName: name)
-                throw DataError.malformed(location, "invalid UTF-8 in a field")
+                throw DataError.malformed(location, "invalid \(rules.encoding.rawValue) in a field (a file in another encoding reads with --encoding latin-1 or --encoding windows-1252)")
             }
             levels.append(level)
         }
         let strings = EncodedStrings(codes: codes, levels: levels)
+        if !forcedStrings, let read = Self.numbers(strings, rules: rules) {
+            var column = Column(name: name, values: .numeric(read.values))
+            column.missingWords = read.words
+            return (column, nil)
+        }
+        return (Self.typedStrings(name: name, strings), nil)
+    }
+
+    /// A string column's kind once it is not numbers.
+    private static func typedStrings(name: String, _ strings: EncodedStrings) -> Column {
         if let booleans = Self.booleans(strings) { return Column(name: name, values: .boolean(booleans)) }
         if let seconds = Self.datetimes(strings) { return Column(name: name, values: .datetime(seconds)) }
         if Self.looksLikeText(strings) { return Column(name: name, values: .text(strings)) }
         return Column(name: name, values: .categorical(strings))
+    }
+
+    /// Numbers in a column that is mostly numbers with a few words (at most 5 distinct, on at most 10% of
+    /// the present rows, beside at least 10 distinct numbers): the words become missing and are counted.
+    /// Nil for any other column (codes such as "12-3B", dates and categories stay strings).
+    static func numbers(_ strings: EncodedStrings, rules: Rules) -> (values: [Double], words: [String: Int])? {
+        guard !strings.levels.isEmpty else { return nil }
+        var counts = [Int](repeating: 0, count: strings.levels.count)
+        for code in strings.codes where code != EncodedStrings.missing { counts[Int(code)] += 1 }
+        let present = counts.reduce(0, +)
+        let parsed = strings.levels.map { level -> Double? in
+            var spelled = level
+            return spelled.withUTF8 { rules.parse($0) }
+        }
+        let failed = parsed.indices.filter { parsed[$0] == nil }
+        let wordRows = failed.reduce(0) { $0 + counts[$1] }
+        guard !failed.isEmpty, failed.count <= 5, Double(wordRows) <= 0.1 * Double(present), parsed.count - failed.count >= 10,
+              failed.allSatisfy({ i in strings.levels[i].contains { $0.isLetter } && !strings.levels[i].contains { $0.isNumber } }) else { return nil }
+        var words: [String: Int] = [:]
+        for i in failed { words[strings.levels[i]] = counts[i] }
+        let values = strings.codes.map { code in code == EncodedStrings.missing ? Double.nan : parsed[Int(code)] ?? .nan }
+        return (values, words)
     }
 
     private static func booleans(_ strings: EncodedStrings) -> [UInt8]? {

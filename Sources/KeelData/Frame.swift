@@ -5,6 +5,11 @@ public struct Frame: Sendable, Equatable {
     public private(set) var columns: [Column]
     public let rowCount: Int
     private var indexByName: [String: Int]
+    /// What reading the file decided for the user and must say: an encoding or number style it detected.
+    public var notes: [String] = []
+    /// How the file was read: its encoding, and its number style when not plain (decimal comma, grouping).
+    public var encoding: TextEncoding = .utf8
+    public var numberStyle: NumberStyle?
 
     /// - Throws: `DataError.invalidFrame` when names repeat or lengths differ.
     public init(columns: [Column]) throws {

@@ -53,23 +53,28 @@ public struct ColumnSchema: Codable, Sendable, Equatable {
     /// Whether the column may be missing; false means every training row had a value.
     public var nullable: Bool
     public var flags: [ColumnFlag]
+    /// Numeric columns: words the training data held among the numbers, read as missing there and so
+    /// wherever the model scores (`"unknown"`, `"n/a"`); nil when there were none.
+    public var missingWords: [String]?
 
-    public init(name: String, kind: ColumnKind, role: ColumnRole, nullable: Bool, flags: [ColumnFlag] = []) {
+    public init(name: String, kind: ColumnKind, role: ColumnRole, nullable: Bool, flags: [ColumnFlag] = [], missingWords: [String]? = nil) {
         self.name = name
         self.kind = kind
         self.role = role
         self.nullable = nullable
         self.flags = flags
+        self.missingWords = missingWords
     }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["name", "kind", "role", "nullable", "flags"])
+        try StrictKeys.check(decoder, allowed: ["name", "kind", "role", "nullable", "flags", "missingWords"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         kind = try container.decode(ColumnKind.self, forKey: .kind)
         role = try container.decodeIfPresent(ColumnRole.self, forKey: .role) ?? .feature
         nullable = try container.decodeIfPresent(Bool.self, forKey: .nullable) ?? true
         flags = try container.decodeIfPresent([ColumnFlag].self, forKey: .flags) ?? []
+        missingWords = try container.decodeIfPresent([String].self, forKey: .missingWords)
     }
 }
 
@@ -81,6 +86,11 @@ public struct Schema: Codable, Sendable, Equatable {
     public var target: String?
     public var task: LearningTask?
     public var columns: [ColumnSchema]
+    /// How the files are written, when a schema file says so (schema-file keys `decimal`, `thousands` and
+    /// `encoding`, as `--decimal`, `--thousands` and `--encoding`); nil: detected.
+    public var decimal: String?
+    public var thousands: String?
+    public var encoding: String?
 
     public init(target: String? = nil, task: LearningTask? = nil, columns: [ColumnSchema]) {
         version = Self.currentVersion
@@ -90,12 +100,15 @@ public struct Schema: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns"])
+        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns", "decimal", "thousands", "encoding"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try container.decodeIfPresent(Int.self, forKey: .version) ?? Self.currentVersion
         target = try container.decodeIfPresent(String.self, forKey: .target)
         task = try container.decodeIfPresent(LearningTask.self, forKey: .task)
         columns = try container.decode([ColumnSchema].self, forKey: .columns)
+        decimal = try container.decodeIfPresent(String.self, forKey: .decimal)
+        thousands = try container.decodeIfPresent(String.self, forKey: .thousands)
+        encoding = try container.decodeIfPresent(String.self, forKey: .encoding)
     }
 
     public subscript(name: String) -> ColumnSchema? {

@@ -13,6 +13,9 @@ public enum SchemaInference {
     public struct Result: Sendable {
         public var schema: Schema
         public var statistics: [String: ColumnStatistics]
+        /// What reading decided and inference must say (an encoding, a number style, words read as
+        /// missing); they lead `warnings` too.
+        public var notes: [String] = []
         public var warnings: [String]
     }
 
@@ -33,7 +36,15 @@ public enum SchemaInference {
             schema.task = try inferTask(frame.columns[index], kind: schema.columns[index].kind, stats: statistics[target]!)
             markLeakage(&schema, frame: frame, target: frame.columns[index])
         }
-        return Result(schema: schema, statistics: statistics, warnings: warnings(schema, statistics))
+        var notes = frame.notes
+        for column in frame.columns where !column.missingWords.isEmpty {
+            let words = column.missingWords.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let rows = words.reduce(0) { $0 + $1.value }
+            notes.append("'\(column.name)' is numeric; \(rows) values that are words were read as missing: "
+                + words.map { "'\($0.key)' (\($0.value) row\($0.value == 1 ? "" : "s"))" }.joined(separator: ", ")
+                + "; prediction reads the same words as missing (--categorical \(column.name) keeps the column as text)")
+        }
+        return Result(schema: schema, statistics: statistics, notes: notes, warnings: notes + warnings(schema, statistics))
     }
 
     static func describe(_ column: Column, _ stats: ColumnStatistics) -> ColumnSchema {
@@ -55,7 +66,8 @@ public enum SchemaInference {
             flags.append(.highCardinality)
         }
         if kind == .datetime { flags.append(.timeCandidate) }
-        return ColumnSchema(name: column.name, kind: kind, role: role, nullable: stats.missing > 0, flags: flags)
+        return ColumnSchema(name: column.name, kind: kind, role: role, nullable: stats.missing > 0, flags: flags,
+                            missingWords: column.missingWords.isEmpty ? nil : column.missingWords.keys.sorted())
     }
 
     private static func isIDLike(_ column: Column, _ stats: ColumnStatistics) -> Bool {

@@ -129,7 +129,7 @@ public struct TrainedModel: Codable, Sendable {
         let kept = Set(features.map(\.name) + schema.columns(withRole: .id).map(\.name))
         var invalid: [InvalidCell] = []
         for feature in features {
-            guard let column = frame[feature.name], column.kind != feature.kind else { continue }
+            guard let column = frame[feature.name]?.readingWordsAsMissing(feature.missingWords), column.kind != feature.kind else { continue }
             for row in column.unconvertibleRows(to: feature.kind) {
                 invalid.append(InvalidCell(row: row, column: feature.name, value: column.displayValue(at: row) ?? "", expected: feature.kind))
             }
@@ -170,7 +170,7 @@ public struct TrainedModel: Codable, Sendable {
         }
         var typed = try Frame(columns: columns)
         for feature in schema.columns(withRole: .feature) {
-            let column = typed[feature.name]!
+            let column = typed[feature.name]!.readingWordsAsMissing(feature.missingWords)
             guard column.kind != feature.kind else { continue }
             do {
                 try typed.replace(column.converted(to: feature.kind))

@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 import KeelLearn
 
@@ -79,6 +80,9 @@ struct RowDecoder: Sendable {
                     appendMissing(feature.kind, f, &numbers, &flags, &strings)
                 case (.numeric, .number(let x)):
                     numbers[f].append(x)
+                case (.numeric, .string(let text)) where feature.missingWords?.contains(text.trimmingCharacters(in: .whitespaces)) == true:
+                    // A word training read as missing among this column's numbers ("unknown") is missing here too.
+                    numbers[f].append(.nan)
                 case (.datetime, .string(let text)):
                     guard let seconds = DateTimeParser.parse(text) else { throw wrongType(feature, "a date such as 2024-05-31", r, n) }
                     numbers[f].append(seconds)

@@ -111,4 +111,49 @@ import Testing
         let excel = try KeelProcess.run(["inspect", workbook])
         #expect(excel.status != 0 && excel.stderr.contains("Excel workbooks are not supported yet"), "\(excel.stderr)")
     }
+
+    /// A Windows-1252 `;` file with decimal commas, thousands separators and words in a numeric column, as a
+    /// German spreadsheet exports it: trained on as numbers (a signal in `betrag` is found), said on the
+    /// terminal; prediction reads a one-row file the same way, the training words as missing, other words as
+    /// errors; the server takes the same words as missing.
+    @Test func aEuropeanSpreadsheetTrainsAndPredictsAsItsNumbersSay() throws {
+        var g = SeededGenerator(seed: 21)
+        var text = "konto;betrag;zinssatz;stadt;alter;gekauft\r\n"
+        for i in 0..<800 {
+            let amount = 100 + Double(g.next(below: 490_000)) / 100
+            let whole = Int(amount), cents = Int(((amount - Double(whole)) * 100).rounded()) % 100
+            let grouped = whole >= 1000 ? "\(whole / 1000).\(String(format: "%03d", whole % 1000))" : "\(whole)"
+            let age = i % 40 == 3 ? "unbekannt" : "\(18 + g.next(below: 60))"
+            let bought = g.nextUnit() < 1 / (1 + exp(-(amount - 2500) / 500)) ? "ja" : "nein"
+            text += "\(i);\(grouped),\(String(format: "%02d", cents));\(g.next(below: 9)),\(g.next(below: 10));\(["München", "Köln", "Düsseldorf"][i % 3]);\(age);\(bought)\r\n"
+        }
+        let data = Self.folder.appendingPathComponent("eu.csv").path
+        try text.data(using: .windowsCP1252)!.write(to: URL(fileURLWithPath: data))
+        let model = Self.folder.appendingPathComponent("eu.keel").path
+        let trained = try KeelProcess.run(["train", data, "--target", "gekauft", "--trials", "2", "--learner", "gbdt", "--out", model, "--no-registry"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("note: read as windows-1252") && trained.stderr.contains("note: numbers read with a decimal comma"), "\(trained.stderr)")
+        #expect(trained.stderr.contains("'alter' is numeric; 20 values that are words were read as missing: 'unbekannt' (20 rows)"))
+        let holdout = try #require(trained.stdout.split(separator: "\n").first { $0.hasPrefix("holdout roc_auc:") })
+        #expect(try #require(Double(holdout.split(separator: " ")[2])) > 0.85, "\(holdout)")
+
+        let one = Self.folder.appendingPathComponent("one.csv").path
+        try "konto;betrag;zinssatz;stadt;alter\r\n1;4.321,5;3,1;Köln;unbekannt\r\n".data(using: .windowsCP1252)!.write(to: URL(fileURLWithPath: one))
+        let out = Self.folder.appendingPathComponent("one-predictions.csv").path
+        let predicted = try KeelProcess.run(["predict", model, one, "--out", out])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let line = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")[1]
+        #expect(line.hasPrefix("1,ja,"), "the counter konto is the id column; 4,321.50 is read as a large amount: \(line)")
+        let other = Self.folder.appendingPathComponent("other.csv").path
+        try "konto;betrag;zinssatz;stadt;alter\r\n1;99,5;3,1;Köln;zwanzig\r\n".write(toFile: other, atomically: true, encoding: .utf8)
+        let refused = try KeelProcess.run(["predict", model, other, "--out", out])
+        #expect(refused.status != 0 && refused.stderr.contains("other.csv:2, column 5 ('alter'): 'zwanzig' is not a number"), "\(refused.stderr)")
+
+        let server = try ServerProcess([model, "--keys-file", Self.folder.appendingPathComponent("none.json").path])
+        defer { server.stop() }
+        let served = try server.client.post("/v1/predict", #"{"konto": 5, "betrag": 4321.5, "zinssatz": 3.1, "stadt": "Köln", "alter": "unbekannt"}"#)
+        #expect(served.status == 200, "\(served.body)")
+        let wrong = try server.client.post("/v1/predict", #"{"konto": 5, "betrag": 4321.5, "zinssatz": 3.1, "stadt": "Köln", "alter": "zwanzig"}"#)
+        #expect(wrong.status == 422 && wrong.errorField == "alter", "\(wrong.body)")
+    }
 }
