@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLearn
 import KeelSearch
 
 /// The flags every command that reads data shares: how to read the file and what its columns are.
@@ -190,3 +191,21 @@ struct LoadedData {
 
 extension TaskKind: ExpressibleByArgument {}
 
+
+extension CSVOptions {
+    /// How to read a file a model scores: as training read its file (text columns, number style, encoding,
+    /// unless the flags say otherwise), with words among numbers left to the schema, which knows the ones
+    /// training read as missing; any other word is an error naming its line.
+    static func scoring(_ trained: TrainedModel, decimal: String? = nil, thousands: String? = nil, encoding: String? = nil) throws -> CSVOptions {
+        var options = CSVOptions()
+        options.stringColumns = Set(trained.textColumns)
+        options.wordsAmongNumbers = false
+        let given = try DataOptions.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
+        let trainedWith = try DataOptions.reading(decimal: trained.schema.decimal, thousands: trained.schema.thousands,
+                                                  encoding: trained.schema.encoding, source: "the model's schema ")
+        options.decimal = given.decimal ?? trainedWith.decimal
+        options.thousands = given.thousands ?? trainedWith.thousands
+        options.encoding = given.encoding ?? trainedWith.encoding
+        return options
+    }
+}

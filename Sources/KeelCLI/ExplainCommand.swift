@@ -60,9 +60,7 @@ struct ExplainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
-        var options = CSVOptions()
-        options.stringColumns = Set(trained.textColumns)
-        let frame = try CSVReader.read(path: file, options: options)
+        let frame = try CSVReader.read(path: file, options: try CSVOptions.scoring(trained))
         let wanted = try Self.parseRows(rows)
         if let beyond = wanted.first(where: { $0 >= frame.rowCount }) {
             throw ValidationError("--rows asks for row \(beyond), but \(file) has \(frame.rowCount) rows (0-based)")

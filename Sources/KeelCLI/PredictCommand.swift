@@ -51,6 +51,9 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: as training, else detected).", valueName: "name"))
     var encoding: String?
 
+    @Flag(help: "Add a `warnings` column: where a prediction rests on an input training never saw (unseen_level, out_of_range, unexpected_missing).")
+    var warningsColumn = false
+
     @OptionGroup var keys: ArtifactReadOptions
 
     @OptionGroup var registry: RegistryOptions
@@ -65,15 +68,7 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
-        var options = CSVOptions()
-        options.stringColumns = Set(trained.textColumns)
-        // The flags, else how training read its file (recorded in the schema), else detection.
-        let given = try DataOptions.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
-        let trainedWith = try DataOptions.reading(decimal: trained.schema.decimal, thousands: trained.schema.thousands,
-                                                  encoding: trained.schema.encoding, source: "the model's schema ")
-        options.decimal = given.decimal ?? trainedWith.decimal
-        options.thousands = given.thousands ?? trainedWith.thousands
-        options.encoding = given.encoding ?? trainedWith.encoding
+        let options = try CSVOptions.scoring(trained, decimal: decimal, thousands: thousands, encoding: encoding)
         let sink = try out.map(AtomicFileWriter.init(path:))
         var rejects: AtomicFileWriter?
         let rejectPath = rejectFile ?? "\(out ?? file).rejects.csv"
@@ -82,6 +77,8 @@ struct PredictCommand: AsyncParsableCommand {
         var ids: [String] = []
         var scored = 0
         var rejected = 0
+        let expectations = InputExpectations(trained)
+        var tally = InputWarning.Tally()
         try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
             var frame = batch.frame
             let check = try trained.checkInput(frame)
@@ -92,6 +89,7 @@ struct PredictCommand: AsyncParsableCommand {
                 }
                 var header = ids + ["prediction"]
                 if isClassifier { header += classes.map { "proba_\($0)" } }
+                if warningsColumn { header.append("warnings") }
                 try emit(CSVLine.join(header), to: sink)
             }
             if let first = check.invalidCells.first {
@@ -114,12 +112,15 @@ struct PredictCommand: AsyncParsableCommand {
             }
             guard frame.rowCount > 0 else { return }
             let predictions = try trained.predict(frame)
+            let warnings = expectations.warnings(frame)
+            tally.add(warnings)
             var text = ""
             text.reserveCapacity(frame.rowCount * 48)
             for (row, prediction) in predictions.enumerated() {
                 var fields = ids.map { frame[$0]!.displayValue(at: row) ?? "" }
                 fields.append(prediction.label)
                 if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
+                if warningsColumn { fields.append(warnings[row].map(\.compact).joined(separator: "; ")) }
                 text += CSVLine.join(fields)
                 text += "\n"
             }
@@ -132,6 +133,9 @@ struct PredictCommand: AsyncParsableCommand {
             Terminal.progress("wrote \(scored) predictions to \(sink.path)")
         }
         if rejected > 0 { Terminal.progress("set aside \(rejected) row(s) with invalid values in \(rejectPath)") }
+        for line in tally.lines {
+            Terminal.progress("warning: \(line)\(warningsColumn ? "" : " (--warnings-column marks the rows)")")
+        }
     }
 
     private func emit(_ text: String, to sink: AtomicFileWriter?, newline: Bool = true) throws {

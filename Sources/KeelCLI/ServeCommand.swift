@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most rows in one request.")
     var maxRows: Int?
 
+    @Flag(help: "Refuse (422) a row holding a categorical value training never saw; by default it is scored and the prediction carries an unseen_level warning.")
+    var strictLevels = false
+
     @Option(help: "Longest string value in characters.")
     var maxStringLength: Int?
 
@@ -100,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxBodyBytes { settings.limits.maxBodyBytes = maxBodyBytes }
         if let maxRows { settings.limits.maxRows = maxRows }
         if let maxStringLength { settings.limits.maxStringLength = maxStringLength }
+        if strictLevels { settings.limits.strictLevels = true }
         if let idleTimeout {
             settings.idleTimeoutSeconds = idleTimeout.seconds
         } else if let text = file?.idleTimeout {

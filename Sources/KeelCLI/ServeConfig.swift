@@ -13,7 +13,7 @@ import Yams
 ///   idle_timeout: 30s
 ///   keys_file: .keel/api-keys.json
 ///   log_level: info
-///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024}
+///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024, strict_levels: false}
 ///   tls: {certificate: cert.pem, key: key.pem}
 ///   prediction_log:
 ///     enabled: true
@@ -103,11 +103,12 @@ struct ServeConfig: Decodable {
         var limits = ServerLimits()
 
         init(from decoder: any Decoder) throws {
-            try StrictKeys.check(decoder, allowed: Set(["max_body_bytes", "max_rows", "max_string_length"]))
+            try StrictKeys.check(decoder, allowed: Set(["max_body_bytes", "max_rows", "max_string_length", "strict_levels"]))
             let c = try decoder.container(keyedBy: ServerLimits.CodingKeys.self)
             limits.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? limits.maxBodyBytes
             limits.maxRows = try c.decodeIfPresent(Int.self, forKey: .maxRows) ?? limits.maxRows
             limits.maxStringLength = try c.decodeIfPresent(Int.self, forKey: .maxStringLength) ?? limits.maxStringLength
+            limits.strictLevels = try c.decodeIfPresent(Bool.self, forKey: .strictLevels) ?? limits.strictLevels
         }
     }
 

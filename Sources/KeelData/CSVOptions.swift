@@ -14,6 +14,10 @@ public struct CSVOptions: Sendable {
     public var decimal: Character?
     /// The thousands separator (`,` `.` space); nil detects; `-` means none.
     public var thousands: Character?
+    /// Read a mostly numeric column with a few words as numbers, the words missing (`Column.missingWords`).
+    /// Training reads so; scoring turns it off, so that only the words training saw are missing and any
+    /// other word is an error naming its line.
+    public var wordsAmongNumbers = true
 
     public static let defaultMissingMarkers = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"]
     public static let detectableDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]

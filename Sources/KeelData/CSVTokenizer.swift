@@ -152,6 +152,7 @@ struct CSVTokenizer {
             rules.encoding = detected
             notes.append("read as \(detected.rawValue): the file is not valid UTF-8, and its other bytes are letters in \(detected.rawValue) (--encoding sets the encoding)")
         }
+        rules.wordsAmongNumbers = options.wordsAmongNumbers
         let noGrouping: Character = "-"
         if options.decimal != nil || options.thousands != nil {
             let decimal = options.decimal ?? (options.thousands == "," ? "." : ",")

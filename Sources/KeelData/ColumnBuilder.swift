@@ -21,6 +21,7 @@ struct ColumnBuilder {
         var encoding: TextEncoding = .utf8
         /// Nil: plain numbers (a decimal point, no grouping).
         var style: NumberStyle?
+        var wordsAmongNumbers = true
 
         /// A field as a number in the file's style; plain numbers go straight to `NumberParser`, others are
         /// rewritten into a small stack buffer first (no allocation per field).
@@ -80,7 +81,7 @@ struct ColumnBuilder {
             levels.append(level)
         }
         let strings = EncodedStrings(codes: codes, levels: levels)
-        if !forcedStrings, let read = Self.numbers(strings, rules: rules) {
+        if !forcedStrings, rules.wordsAmongNumbers, let read = Self.numbers(strings, rules: rules) {
             var column = Column(name: name, values: .numeric(read.values))
             column.missingWords = read.words
             return (column, nil)

@@ -11,6 +11,8 @@ final class LoadedModel: Sendable {
     let name: String
     let version: String
     let decoder: RowDecoder
+    /// What training saw of each feature, for the warnings each prediction carries.
+    let expectations: InputExpectations
     let classes: [String]
     let isClassifier: Bool
     /// The schema's id column, whose value in a request keys the prediction log (for erasure).
@@ -33,6 +35,7 @@ final class LoadedModel: Sendable {
         name = identity?.name ?? manifest.name ?? stem
         version = identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12))
         decoder = RowDecoder(schema: manifest.schema, limits: limits)
+        expectations = InputExpectations(artifact.model)
         classes = manifest.schema.task?.classes ?? []
         isClassifier = manifest.schema.task?.kind != .regression
         idColumn = manifest.schema.columns(withRole: .id).first?.name

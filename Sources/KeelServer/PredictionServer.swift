@@ -160,12 +160,20 @@ public enum PredictionServer {
         let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
         let frame = try model.decoder.frame(rows)
+        // Where a prediction rests on a guess (an unseen level, a value past the training range, a missing
+        // value never missing in training), it says so; --strict-levels refuses unseen levels instead.
+        let warnings = model.expectations.warnings(frame)
+        if limits.strictLevels, let (row, unseen) = warnings.enumerated().lazy.compactMap({ row, list in list.first { $0.code == .unseenLevel }.map { (row, $0) } }).first {
+            throw APIError(.unprocessableContent, "unseen_level", unseen.message + " (the server runs with --strict-levels)",
+                           row: warnings.count > 1 ? row : nil, field: unseen.field)
+        }
         let predictions: [TrainedModel.Prediction]
         do {
             predictions = try model.artifact.model.predict(frame)
         } catch {
             throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
         }
+        ServerMetrics.shared.inputWarnings(warnings)
         var writer = JSONWriter(capacity: 128 + predictions.count * (40 + 32 * model.classes.count))
         writer.beginObject()
         writer.key("model"); writer.raw(model.identityJSON)
@@ -175,8 +183,19 @@ public enum PredictionServer {
         var counts: [String: Int] = [:]
         var confidences: [Double] = []
         var values: [Double] = []
-        for prediction in predictions {
+        for (index, prediction) in predictions.enumerated() {
             writer.beginObject()
+            writer.key("warnings")
+            writer.beginArray()
+            for warning in warnings[index] {
+                writer.beginObject()
+                writer.key("code"); writer.string(warning.code.rawValue)
+                writer.key("field"); writer.string(warning.field)
+                writer.key("value"); writer.string(warning.value)
+                writer.key("message"); writer.string(warning.message)
+                writer.endObject()
+            }
+            writer.endArray()
             writer.key("prediction")
             if model.isClassifier {
                 writer.string(prediction.label)

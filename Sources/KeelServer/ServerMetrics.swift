@@ -1,3 +1,4 @@
+import KeelLearn
 import CoreMetrics
 import Metrics
 import Prometheus
@@ -45,6 +46,15 @@ final class ServerMetrics: Sendable {
 
     /// Predicted classes are counted per class and the winning probability goes into a histogram; values of a
     /// regression model go into a histogram of their own.
+    /// Predictions that rested on a guess, by warning code (`keel_input_warnings_total{code}`).
+    func inputWarnings(_ warnings: [[InputWarning]]) {
+        var counts: [InputWarning.Code: Int] = [:]
+        for row in warnings { for warning in row { counts[warning.code, default: 0] += 1 } }
+        for (code, count) in counts {
+            Counter(label: "keel_input_warnings_total", dimensions: [("code", code.rawValue)]).increment(by: count)
+        }
+    }
+
     func predictions(classCounts: [String: Int], confidences: [Double], values: [Double]) {
         for (label, count) in classCounts {
             let counter = classCounters.withLock { cache in

@@ -3,6 +3,8 @@ public struct ServerLimits: Codable, Sendable, Equatable {
     public var maxBodyBytes = 1 << 20
     public var maxRows = 1_000
     public var maxStringLength = 1_024
+    /// Refuse (422) a row with a categorical value training never saw, instead of scoring it with a warning.
+    public var strictLevels = false
 
     public init() {}
 
@@ -10,6 +12,7 @@ public struct ServerLimits: Codable, Sendable, Equatable {
         case maxBodyBytes = "max_body_bytes"
         case maxRows = "max_rows"
         case maxStringLength = "max_string_length"
+        case strictLevels = "strict_levels"
     }
 }
 

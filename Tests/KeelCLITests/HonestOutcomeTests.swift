@@ -156,4 +156,45 @@ import Testing
         let wrong = try server.client.post("/v1/predict", #"{"konto": 5, "betrag": 4321.5, "zinssatz": 3.1, "stadt": "Köln", "alter": "zwanzig"}"#)
         #expect(wrong.status == 422 && wrong.errorField == "alter", "\(wrong.body)")
     }
+
+    /// A prediction that rests on an input training never saw says so: per prediction from the server, in
+    /// `/metrics` by code, as a refusal with --strict-levels, and as a summary (and a column) from `keel predict`.
+    @Test func servingAndPredictionSayWhenTheyAreGuessing() throws {
+        let data = Self.folder.appendingPathComponent("guessing.csv").path
+        try Self.table(predictive: true, seed: 11).write(toFile: data, atomically: true, encoding: .utf8)
+        let model = Self.folder.appendingPathComponent("guessing.keel").path
+        let trained = try KeelProcess.run(["train", data, "--target", "bought", "--trials", "1", "--learner", "gbdt", "--out", model, "--no-registry", "--quiet"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+
+        let keys = Self.folder.appendingPathComponent("none.json").path
+        let server = try ServerProcess([model, "--keys-file", keys])
+        let body = #"{"rows": [{"income": 55000, "region": "north"}, {"income": 55000, "region": "atlantis"}, {"income": 9000000, "region": "south"}]}"#
+        let response = try server.client.post("/v1/predict", body)
+        #expect(response.status == 200, "\(response.body)")
+        let predictions = try #require(response.json?["predictions"] as? [[String: Any]])
+        let warnings = predictions.map { ($0["warnings"] as? [[String: Any]]) ?? [] }
+        #expect(warnings[0].isEmpty)
+        #expect(warnings[1].count == 1 && warnings[1][0]["code"] as? String == "unseen_level" && warnings[1][0]["field"] as? String == "region"
+                && warnings[1][0]["value"] as? String == "atlantis", "\(warnings[1])")
+        #expect(warnings[2].count == 1 && warnings[2][0]["code"] as? String == "out_of_range" && warnings[2][0]["field"] as? String == "income")
+        let metrics = try server.client.get("/metrics").body
+        #expect(metrics.contains(#"keel_input_warnings_total{code="unseen_level"} 1"#) && metrics.contains(#"keel_input_warnings_total{code="out_of_range"} 1"#), "\(metrics)")
+        server.stop()
+
+        let strict = try ServerProcess([model, "--keys-file", keys, "--strict-levels"])
+        defer { strict.stop() }
+        let refused = try strict.client.post("/v1/predict", body)
+        #expect(refused.status == 422 && refused.errorField == "region" && refused.body.contains("unseen_level"), "\(refused.body)")
+        #expect(try strict.client.post("/v1/predict", #"{"income": 55000, "region": "north"}"#).status == 200, "the server still answers")
+
+        let scoring = Self.folder.appendingPathComponent("scoring.csv").path
+        try "income,region\n55000,north\n55000,atlantis\n56000,atlantis\n9000000,south\n".write(toFile: scoring, atomically: true, encoding: .utf8)
+        let out = Self.folder.appendingPathComponent("scored.csv").path
+        let predicted = try KeelProcess.run(["predict", model, scoring, "--out", out, "--warnings-column"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stderr.contains("warning: 2 rows had a level of 'region' training never saw (e.g. 'atlantis'), scored as missing [unseen_level]"), "\(predicted.stderr)")
+        #expect(predicted.stderr.contains("warning: 1 row had a value of 'income' outside its training range (e.g. 9000000) [out_of_range]"))
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines[0].hasSuffix(",warnings") && lines[2].hasSuffix(",unseen_level region=atlantis") && lines[1].hasSuffix(","))
+    }
 }
