@@ -67,6 +67,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Exit with code 3 when the model does not beat the trivial baseline (class shares or the mean) on the holdout by more than the folds' spread; the model is still written.")
     var requireBetterThanBaseline = false
 
+    @Flag(help: "Exit 0 although the shipped model is a fallback: a ridge model when no trial of the --learner families completed, or a refit the budget cut short (by default those exit with code 3; the model is written either way).")
+    var allowFallback = false
+
     @Flag(help: "After scoring the holdout, refit the chosen model on all rows (the holdout score then describes the model before that refit).")
     var refitFull = false
 
@@ -189,6 +192,12 @@ struct TrainCommand: AsyncParsableCommand {
             if let registered {
                 print("registered as \(registered.reference) (stage candidate) in \(registryOptions.folder); promote with `keel models promote \(registered.name) \(registered.version) --to production`")
             }
+        }
+        if !allowFallback, let fallback = searchReport.fallback {
+            throw CheckFailed(message: "\(fallback); the model was written to \(out) for inspection (--allow-fallback accepts it)")
+        }
+        if !allowFallback, searchReport.refitCutShort == true {
+            throw CheckFailed(message: "the refit of the chosen model was cut short by the time budget, so the model written to \(out) is less than the one the search chose; give more --time (--allow-fallback accepts it)")
         }
         if requireBetterThanBaseline || file?.requireBetterThanBaseline == true, let baseline = searchReport.baseline, baseline.noBetter {
             throw CheckFailed(message: "the model is no better than the baseline (\(baseline.description)) on the holdout, and better than the baseline was required (--require-better-than-baseline); the model was written to \(out) for inspection")

@@ -40,6 +40,8 @@ struct SearchRun {
     var seedBagged = false
     var stackSkipped = false
     var refitCutShort = false
+    /// Why the shipped model is not of the families the user asked for (nil when it is).
+    var fallback: String?
     /// The column screen's verdicts, in the order it took them.
     var columnScreen: [ColumnScreen] = []
     /// The value screen's verdict, when it ran.
@@ -280,6 +282,11 @@ struct SearchRun {
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
         guard let chosen = best else {
+            if let asked = settings.learners, !asked.contains("linear") {
+                // The user asked for families the fallback is not of: say which and why, so the run can fail.
+                let why = trials.map { "trial \($0.id) \($0.family) \($0.status.rawValue)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
+                fallback = "no trial of \(asked.sorted().joined(separator: ", ")) (--learner) completed\(why.isEmpty ? "" : ": " + why); a ridge model was fitted instead"
+            }
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             let baseline = Learner.linear(LinearParameters())
             return Choice(pipeline: pipeline, model: try baseline.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline), best: nil,
@@ -396,6 +403,8 @@ struct SearchRun {
                                    ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
+        report.fallback = fallback
+        report.refitCutShort = refitCutShort
         report.leftOut = LeftOutColumn.list(schema: schema, frame: frame, screened: Set(columnScreen.filter(\.dropped).map(\.column)))
         report.baseline = SearchReport.BaselineComparison(description: baseline.description, holdoutScore: baselineScore,
                                                           noBetter: noBetterThanBaseline)

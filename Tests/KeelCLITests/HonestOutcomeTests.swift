@@ -197,4 +197,27 @@ import Testing
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(lines[0].hasSuffix(",warnings") && lines[2].hasSuffix(",unseen_level region=atlantis") && lines[1].hasSuffix(","))
     }
+
+    /// `--learner random_forest` with a budget no forest can finish in: the run says which trials stopped
+    /// and why, exits 3 (the ridge fallback is not a forest), and --allow-fallback accepts it.
+    @Test func aPinnedLearnerThatCannotFinishIsNotReplacedSilently() throws {
+        var g = SeededGenerator(seed: 13)
+        var text = (0..<16).map { "x\($0)" }.joined(separator: ",") + ",y\n"
+        for _ in 0..<40_000 {
+            let row = (0..<16).map { _ in g.nextUnit() * 10 }
+            text += row.map { String(format: "%.3f", $0) }.joined(separator: ",") + ",\(row[0] + row[1] > 10 ? "a" : "b")\n"
+        }
+        let data = Self.folder.appendingPathComponent("forest.csv").path
+        try text.write(toFile: data, atomically: true, encoding: .utf8)
+        let model = Self.folder.appendingPathComponent("forest.keel").path
+        let pinned = try KeelProcess.run(["train", data, "--target", "y", "--learner", "random_forest", "--time", "1s", "--out", model, "--no-registry"])
+        #expect(pinned.status == 3, "\(pinned.status): \(pinned.stderr)")
+        #expect(pinned.stderr.contains("no trial of random_forest (--learner) completed: trial 1 random_forest") && pinned.stderr.contains("--allow-fallback"),
+                "\(pinned.stderr)")
+        #expect(FileManager.default.fileExists(atPath: model), "the model is written for inspection")
+        let allowed = try KeelProcess.run(["train", data, "--target", "y", "--learner", "random_forest", "--time", "1s", "--out", model, "--no-registry",
+                                           "--allow-fallback"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains("shipping the fastest baseline (a ridge model)"))
+    }
 }
