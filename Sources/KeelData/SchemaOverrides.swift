@@ -32,6 +32,8 @@ public struct SchemaOverrides: Sendable, Equatable {
                     throw DataError.invalidSchema("'\(name)' is the target and cannot also have the role \(role.rawValue)")
                 }
                 schema.columns[index].role = role
+                // An identifier the user named is not an inferred one: no probe second-guesses it.
+                if role == .id { schema.columns[index].flags.removeAll { $0 == .idLike } }
             }
         }
         if let time, schema[time]?.kind != .datetime, schema[time]?.kind != .numeric {

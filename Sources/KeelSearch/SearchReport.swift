@@ -124,13 +124,16 @@ public struct LeftOutColumn: Codable, Sendable, Equatable {
     /// Every column of `schema` that is neither a feature nor the target, nor given a role by the user
     /// (time, group, weight, protected): identifiers, constants and columns ignored by a flag or schema file.
     /// Columns the column screen dropped (`screened`) have their own line, with the probe's scores.
-    public static func list(schema: Schema, frame: Frame, screened: Set<String> = []) -> [LeftOutColumn] {
-        schema.columns.filter { !screened.contains($0.name) }.compactMap { column in
+    /// `probed` has the identifier screen's summary per column it probed.
+    public static func list(schema: Schema, frame: Frame, screened: Set<String> = [], probed: [(String, String)] = []) -> [LeftOutColumn] {
+        let probes = Dictionary(probed, uniquingKeysWith: { a, _ in a })
+        return schema.columns.filter { !screened.contains($0.name) }.compactMap { column in
             let keep = "--feature \(column.name)"
             switch column.role {
             case .id where column.flags.contains(.idLike):
                 let evidence = frame[column.name].flatMap { SchemaInference.identifierEvidence($0, ColumnStatistics($0)) } ?? "unique values"
-                return LeftOutColumn(column: column.name, reason: "identifier: \(evidence)", keep: keep)
+                let probe = probes[column.name].map { "; a probe found no signal in it (\($0))" } ?? ""
+                return LeftOutColumn(column: column.name, reason: "identifier: \(evidence)\(probe)", keep: keep)
             case .id:
                 return LeftOutColumn(column: column.name, reason: "identifier (set by --id or the schema file)", keep: keep)
             case .ignored where column.flags.contains(.constant):

@@ -9,6 +9,12 @@ extension SearchRun {
     mutating func screenColumns(progress: (SearchEvent) -> Void) throws {
         guard settings.screenColumns else { return }
         if let replay = settings.replay {
+            // Identifiers the recorded probe kept as features become features again, before anything else.
+            if let verdicts = replay.identifierScreen {
+                identifierScreen = verdicts
+                let kept = verdicts.filter { !$0.dropped }.map(\.column)
+                if !kept.isEmpty { try adopt(kept, folds: try folds(adding: kept)) }
+            }
             // Runs recorded before the screen existed have none to apply.
             guard let recorded = replay.columnScreen else { return }
             columnScreen = recorded
@@ -16,9 +22,10 @@ extension SearchRun {
             if !dropped.isEmpty { try apply(dropped, folds: try folds(dropping: dropped)) }
             return
         }
+        let identifiers = ColumnScreen.identifierCandidates(schema, keep: settings.keepColumns)
         let candidates = ColumnScreen.candidates(searchFrame, schema: schema, keep: settings.keepColumns,
                                                  encodingAbove: PipelineOptions().targetEncodingAbove)
-        guard !candidates.isEmpty, let probe = probeCandidate() else { return }
+        guard !candidates.isEmpty || !identifiers.isEmpty, let probe = probeCandidate() else { return }
         // Up to three sets of folds live at once: the search's, the best without columns so far, the next probe's.
         guard memory.folds * 3 <= memory.budget / 2 else {
             warnings.append("the column screen was skipped: three copies of the folds would take over half of the memory budget")
@@ -28,6 +35,29 @@ extension SearchRun {
         guard var current = probeScores(probe, folds: evaluator.folds, deadline: deadline) else {
             warnings.append("the column screen found no time for its probe; every column was kept")
             return
+        }
+        // Inferred identifiers first: one stays out unless the probe scores better with it as a feature, on
+        // average and on more than two folds in three (a predictive number named like an id, a counter that
+        // follows a trend).
+        var added: [String] = []
+        for column in identifiers {
+            let folds = try folds(adding: added + [column])
+            guard let with = probeScores(probe, folds: folds, deadline: deadline) else {
+                warnings.append("the identifier screen ran out of its share of the budget; '\(column)' stayed out of the model")
+                break
+            }
+            var verdict = ColumnScreen(column: column, levels: searchFrame[column].map { ColumnStatistics($0).distinct } ?? 0,
+                                       with: with, without: current, metric: metric)
+            // Signal, not noise: better on average and on most folds (a counter or a random code wins a
+            // few folds by chance).
+            verdict.dropped = !(metric.error(with.mean) < metric.error(current.mean) && verdict.foldsBetterWithout * 3 < verdict.folds)
+            identifierScreen.append(verdict)
+            progress(.plan("identifier screen: " + verdict.identifierSummary(metric)))
+            if !verdict.dropped {
+                added.append(column)
+                current = with
+                try adopt([column], folds: folds)
+            }
         }
         var dropped: [String] = []
         var kept = evaluator.folds
@@ -76,6 +106,22 @@ extension SearchRun {
     private func folds(dropping columns: [String]) throws -> [FoldData] {
         let screened = ColumnScreen.dropping(columns, from: schema)
         return try plan.folds.map { try FoldData(searchFrame, schema: screened, target: searchY, weights: searchWeights, fold: $0, options: pipelineOptions) }
+    }
+
+    /// Makes `columns` (inferred identifiers) features, on `folds` built with them.
+    private mutating func adopt(_ columns: [String], folds: [FoldData]) throws {
+        for (index, column) in schema.columns.enumerated() where columns.contains(column.name) { schema.columns[index].role = .feature }
+        evaluator = evaluator(for: folds)
+        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        memory.folds = MemoryBudget.foldBytes(folds[0]) * folds.count
+        warnings.append("kept as features although they look like identifiers (a probe scored better with them; --id COLUMN leaves one out): "
+                        + columns.map { "'\($0)'" }.joined(separator: ", "))
+    }
+
+    private func folds(adding columns: [String]) throws -> [FoldData] {
+        var with = schema
+        for (index, column) in with.columns.enumerated() where columns.contains(column.name) { with.columns[index].role = .feature }
+        return try plan.folds.map { try FoldData(searchFrame, schema: with, target: searchY, weights: searchWeights, fold: $0, options: pipelineOptions) }
     }
 
     private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {

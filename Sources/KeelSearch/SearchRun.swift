@@ -44,6 +44,7 @@ struct SearchRun {
     var fallback: String?
     /// The column screen's verdicts, in the order it took them.
     var columnScreen: [ColumnScreen] = []
+    var identifierScreen: [ColumnScreen] = []
     /// The value screen's verdict, when it ran.
     var valueScreen: ValueScreen?
 
@@ -405,10 +406,12 @@ struct SearchRun {
                                    refittedOnAllRows: refitted))
         report.fallback = fallback
         report.refitCutShort = refitCutShort
-        report.leftOut = LeftOutColumn.list(schema: schema, frame: frame, screened: Set(columnScreen.filter(\.dropped).map(\.column)))
+        report.leftOut = LeftOutColumn.list(schema: schema, frame: frame, screened: Set(columnScreen.filter(\.dropped).map(\.column)),
+                                            probed: identifierScreen.map { ($0.column, $0.probeScores(metric)) })
         report.baseline = SearchReport.BaselineComparison(description: baseline.description, holdoutScore: baselineScore,
                                                           noBetter: noBetterThanBaseline)
         report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
+        report.replay.identifierScreen = settings.screenColumns ? identifierScreen : nil
         report.replay.valueScreen = valueScreen
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)

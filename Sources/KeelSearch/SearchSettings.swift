@@ -74,6 +74,9 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// The column screen's verdicts, which a replay applies without probing (nil: no screen ran, as in
     /// records from before it existed).
     public var columnScreen: [ColumnScreen]?
+    /// The identifier screen's verdicts (inferred identifiers probed as features; `dropped` true when the
+    /// column stayed out), which a replay applies without probing (nil: none ran, as before it existed).
+    public var identifierScreen: [ColumnScreen]?
     /// The value screen's verdict, which a replay applies without probing (nil: it did not run, or the
     /// record is from before it existed; either way the run had no values).
     public var valueScreen: ValueScreen?

@@ -43,9 +43,11 @@ import Testing
         let model = Self.folder.appendingPathComponent("income.keel").path
         let result = try KeelProcess.run(["train", data, "--target", "bought", "--trials", "2", "--learner", "gbdt", "--out", model, "--no-registry"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("left out of the model: 'record_no' (identifier: unique values that follow the row order (a counter); --feature record_no keeps it)"),
+        // Each identifier is probed as a feature, found useless, and left out with the evidence and the probe.
+        #expect(result.stdout.contains("left out of the model: 'record_no' (identifier: unique values that follow the row order (a counter); a probe found no signal in it (probe roc_auc"),
                 "\(result.stdout)")
-        #expect(result.stdout.contains("'customer_id' (identifier: unique values and a name that says identifier; --feature customer_id keeps it)"))
+        #expect(result.stdout.contains("'customer_id' (identifier: unique values and a name that says identifier; a probe found no signal in it (probe roc_auc"))
+        #expect(result.stdout.contains("; --feature customer_id keeps it)") && result.stdout.contains("; --feature record_no keeps it)"))
         #expect(!result.stdout.contains("'income' ("), "income is used")
         #expect(!result.stdout.contains("no better than the baseline"))
         let holdout = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("holdout roc_auc:") })
@@ -219,5 +221,29 @@ import Testing
                                            "--allow-fallback"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout.contains("shipping the fastest baseline (a ridge model)"))
+    }
+
+    /// A column named like an identifier that carries the signal is probed, kept as a feature, and said so.
+    @Test func anIdentifierThatPredictsIsKeptAsAFeature() throws {
+        var g = SeededGenerator(seed: 17)
+        var text = "customer_id,region,bought\n"
+        for _ in 0..<1_500 {
+            let id = 1_000_000 + g.next(below: 9_000_000)
+            let p = 1 / (1 + exp(-(Double(id) - 5_500_000) / 800_000))
+            text += "\(id),\(["n", "s", "e", "w"][g.next(below: 4)]),\(g.nextUnit() < p ? "yes" : "no")\n"
+        }
+        let data = Self.folder.appendingPathComponent("predictive-id.csv").path
+        try text.write(toFile: data, atomically: true, encoding: .utf8)
+        let result = try KeelProcess.run(["train", data, "--target", "bought", "--trials", "2", "--out", Self.folder.appendingPathComponent("pid.keel").path, "--no-registry"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("warning: kept as features although they look like identifiers (a probe scored better with them; --id COLUMN leaves one out): 'customer_id'"),
+                "\(result.stdout)")
+        #expect(!result.stdout.contains("left out of the model: 'customer_id'"))
+        let holdout = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("holdout roc_auc:") })
+        #expect(try #require(Double(holdout.split(separator: " ")[2])) > 0.85, "\(holdout)")
+        // Named by the user as an identifier, it is not second-guessed.
+        let named = try KeelProcess.run(["train", data, "--target", "bought", "--trials", "2", "--id", "customer_id",
+                                         "--out", Self.folder.appendingPathComponent("pid2.keel").path, "--no-registry"])
+        #expect(named.stdout.contains("'customer_id' (identifier (set by --id or the schema file)"), "\(named.stdout)")
     }
 }
