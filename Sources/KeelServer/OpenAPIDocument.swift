@@ -1,4 +1,5 @@
 import Foundation
+import KeelLearn
 import KeelData
 
 /// The OpenAPI 3.0 description of the running server, generated from the served model's schema so that the
@@ -28,14 +29,22 @@ enum OpenAPIDocument {
         var row: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false]
         if !required.isEmpty { row["required"] = required }
 
-        var prediction: [String: Any] = ["type": "object", "required": ["prediction"]]
+        var prediction: [String: Any] = ["type": "object", "required": ["prediction", "warnings"]]
+        let warnings: [String: Any] = [
+            "type": "array", "description": "where the prediction rests on an input training never saw (empty when none)",
+            "items": ["type": "object", "required": ["code", "field", "value", "message"], "properties": [
+                "code": ["type": "string", "enum": InputWarning.Code.allCases.map(\.rawValue)],
+                "field": ["type": "string"], "value": ["type": "string"], "message": ["type": "string"],
+            ]],
+        ]
         if model.isClassifier {
             prediction["properties"] = [
                 "prediction": ["type": "string", "enum": model.classes],
                 "probabilities": ["type": "object", "properties": Dictionary(uniqueKeysWithValues: model.classes.map { ($0, ["type": "number"]) })],
+                "warnings": warnings,
             ]
         } else {
-            prediction["properties"] = ["prediction": ["type": "number"]]
+            prediction["properties"] = ["prediction": ["type": "number"], "warnings": warnings]
         }
         let errorBody: [String: Any] = [
             "type": "object", "required": ["error"],
