@@ -54,48 +54,12 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "The file has no header row; columns are named column_1, column_2, ….")
     var noHeader = false
 
-    @Option(help: ArgumentHelp("The decimal mark: `.` or `,` (default: detected, e.g. 984,90 in a `;` file from a spreadsheet).", valueName: "char"))
-    var decimal: String?
-
-    @Option(help: ArgumentHelp("The thousands separator: `,` `.` `space` or `none` (default: detected).", valueName: "char"))
-    var thousands: String?
-
-    @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: UTF-8, or Windows-1252 when the bytes say so).", valueName: "name"))
-    var encoding: String?
+    @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
         if let delimiter, delimiter != "tab", delimiter.utf8.count != 1 {
             throw ValidationError("--delimiter takes one character or `tab`, not '\(delimiter)'")
         }
-        _ = try Self.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
-    }
-
-    /// The decimal mark, thousands separator and encoding from flags or schema-file keys, checked.
-    static func reading(decimal: String?, thousands: String?, encoding: String?, source: String) throws
-        -> (decimal: Character?, thousands: Character?, encoding: TextEncoding?) {
-        var result: (decimal: Character?, thousands: Character?, encoding: TextEncoding?) = (nil, nil, nil)
-        if let decimal {
-            guard decimal == "." || decimal == "," else { throw ValidationError("\(source)decimal takes `.` or `,`, not '\(decimal)'") }
-            result.decimal = Character(decimal)
-        }
-        if let thousands {
-            switch thousands {
-            case ",", ".": result.thousands = Character(thousands)
-            case " ", "space": result.thousands = " "
-            case "none", "": result.thousands = "-"
-            default: throw ValidationError("\(source)thousands takes `,` `.` `space` or `none`, not '\(thousands)'")
-            }
-        }
-        if let decimal = result.decimal, decimal == result.thousands {
-            throw ValidationError("the decimal mark and the thousands separator cannot both be '\(decimal)'")
-        }
-        if let encoding {
-            guard let parsed = TextEncoding(name: encoding) else {
-                throw ValidationError("\(source)encoding takes utf-8, latin-1 or windows-1252, not '\(encoding)'")
-            }
-            result.encoding = parsed
-        }
-        return result
     }
 
     var csvOptions: CSVOptions {
@@ -104,9 +68,7 @@ struct DataOptions: ParsableArguments {
         options.hasHeader = !noHeader
         if !missing.isEmpty { options.missingMarkers = missing }
         options.stringColumns = Set(categorical)
-        if let reading = try? Self.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--") {
-            (options.decimal, options.thousands, options.encoding) = reading
-        }
+        if let given = try? reading.parsed() { (options.decimal, options.thousands, options.encoding) = given }
         return options
     }
 
@@ -156,7 +118,7 @@ struct DataOptions: ParsableArguments {
         var csv = csvOptions
         if let declared {
             // Flags win over the schema file's keys.
-            let fromFile = try Self.reading(decimal: declared.decimal, thousands: declared.thousands, encoding: declared.encoding, source: "schema file key ")
+            let fromFile = try ReadingOptions.parse(decimal: declared.decimal, thousands: declared.thousands, encoding: declared.encoding, source: "schema file key ")
             csv.decimal = csv.decimal ?? fromFile.decimal
             csv.thousands = csv.thousands ?? fromFile.thousands
             csv.encoding = csv.encoding ?? fromFile.encoding
@@ -192,17 +154,66 @@ struct LoadedData {
 extension TaskKind: ExpressibleByArgument {}
 
 
+/// How a file writes its numbers and text: `--decimal`, `--thousands`, `--encoding` (also schema-file keys).
+/// Training and scoring share them; each defaults to what the file shows (or, when scoring, to how training
+/// read its file).
+struct ReadingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The decimal mark: `.` or `,` (default: detected, e.g. 984,90 in a `;` file from a spreadsheet).", valueName: "char"))
+    var decimal: String?
+
+    @Option(help: ArgumentHelp("The thousands separator: `,` `.` `space` or `none` (default: detected).", valueName: "char"))
+    var thousands: String?
+
+    @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: UTF-8, or Windows-1252 when the bytes say so).", valueName: "name"))
+    var encoding: String?
+
+    func validate() throws { _ = try parsed() }
+
+    func parsed() throws -> (decimal: Character?, thousands: Character?, encoding: TextEncoding?) {
+        try Self.parse(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
+    }
+
+    /// The decimal mark, thousands separator (`-` for none) and encoding, checked; `source` names where
+    /// they came from in messages.
+    static func parse(decimal: String?, thousands: String?, encoding: String?, source: String) throws
+        -> (decimal: Character?, thousands: Character?, encoding: TextEncoding?) {
+        var result: (decimal: Character?, thousands: Character?, encoding: TextEncoding?) = (nil, nil, nil)
+        if let decimal {
+            guard decimal == "." || decimal == "," else { throw ValidationError("\(source)decimal takes `.` or `,`, not '\(decimal)'") }
+            result.decimal = Character(decimal)
+        }
+        if let thousands {
+            switch thousands {
+            case ",", ".": result.thousands = Character(thousands)
+            case " ", "space": result.thousands = " "
+            case "none", "": result.thousands = "-"
+            default: throw ValidationError("\(source)thousands takes `,` `.` `space` or `none`, not '\(thousands)'")
+            }
+        }
+        if let decimal = result.decimal, decimal == result.thousands {
+            throw ValidationError("the decimal mark and the thousands separator cannot both be '\(decimal)'")
+        }
+        if let encoding {
+            guard let parsed = TextEncoding(name: encoding) else {
+                throw ValidationError("\(source)encoding takes utf-8, latin-1 or windows-1252, not '\(encoding)'")
+            }
+            result.encoding = parsed
+        }
+        return result
+    }
+}
+
 extension CSVOptions {
-    /// How to read a file a model scores: as training read its file (text columns, number style, encoding,
-    /// unless the flags say otherwise), with words among numbers left to the schema, which knows the ones
-    /// training read as missing; any other word is an error naming its line.
-    static func scoring(_ trained: TrainedModel, decimal: String? = nil, thousands: String? = nil, encoding: String? = nil) throws -> CSVOptions {
+    /// How to read a file a model scores: as `reading` says, else as training read its file (recorded in the
+    /// schema), else detected; text columns as training had them; words among numbers left to the schema,
+    /// which knows the ones training read as missing, so any other word is an error naming its line.
+    static func scoring(_ trained: TrainedModel, reading: ReadingOptions? = nil) throws -> CSVOptions {
         var options = CSVOptions()
         options.stringColumns = Set(trained.textColumns)
         options.wordsAmongNumbers = false
-        let given = try DataOptions.reading(decimal: decimal, thousands: thousands, encoding: encoding, source: "--")
-        let trainedWith = try DataOptions.reading(decimal: trained.schema.decimal, thousands: trained.schema.thousands,
-                                                  encoding: trained.schema.encoding, source: "the model's schema ")
+        let given = try reading?.parsed() ?? (decimal: nil, thousands: nil, encoding: nil)
+        let trainedWith = try ReadingOptions.parse(decimal: trained.schema.decimal, thousands: trained.schema.thousands,
+                                                   encoding: trained.schema.encoding, source: "the model's schema ")
         options.decimal = given.decimal ?? trainedWith.decimal
         options.thousands = given.thousands ?? trainedWith.thousands
         options.encoding = given.encoding ?? trainedWith.encoding

@@ -42,14 +42,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Rows scored per batch.", valueName: "rows"))
     var batchRows = 65_536
 
-    @Option(help: ArgumentHelp("The decimal mark: `.` or `,` (default: as training read its file, else detected).", valueName: "char"))
-    var decimal: String?
-
-    @Option(help: ArgumentHelp("The thousands separator: `,` `.` `space` or `none` (default: as training, else detected).", valueName: "char"))
-    var thousands: String?
-
-    @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: as training, else detected).", valueName: "name"))
-    var encoding: String?
+    @OptionGroup var reading: ReadingOptions
 
     @Flag(help: "Add a `warnings` column: where a prediction rests on an input training never saw (unseen_level, out_of_range, unexpected_missing).")
     var warningsColumn = false
@@ -68,7 +61,7 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
-        let options = try CSVOptions.scoring(trained, decimal: decimal, thousands: thousands, encoding: encoding)
+        let options = try CSVOptions.scoring(trained, reading: reading)
         let sink = try out.map(AtomicFileWriter.init(path:))
         var rejects: AtomicFileWriter?
         let rejectPath = rejectFile ?? "\(out ?? file).rejects.csv"

@@ -151,6 +151,12 @@ import Testing
         let refused = try KeelProcess.run(["predict", model, other, "--out", out])
         #expect(refused.status != 0 && refused.stderr.contains("other.csv:2, column 5 ('alter'): 'zwanzig' is not a number"), "\(refused.stderr)")
 
+        // Bad settings are usage errors naming the flag.
+        let badDecimal = try KeelProcess.run(["inspect", data, "--decimal", ";"])
+        #expect(badDecimal.status == 2 && badDecimal.stderr.contains("--decimal takes `.` or `,`, not ';'"), "\(badDecimal.stderr)")
+        let badEncoding = try KeelProcess.run(["predict", model, one, "--encoding", "ebcdic"])
+        #expect(badEncoding.status == 2 && badEncoding.stderr.contains("--encoding takes utf-8, latin-1 or windows-1252, not 'ebcdic'"))
+
         let server = try ServerProcess([model, "--keys-file", Self.folder.appendingPathComponent("none.json").path])
         defer { server.stop() }
         let served = try server.client.post("/v1/predict", #"{"konto": 5, "betrag": 4321.5, "zinssatz": 3.1, "stadt": "Köln", "alter": "unbekannt"}"#)
