@@ -106,7 +106,7 @@ struct CSVTokenizer {
             var columns: [Column] = []
             columns.reserveCapacity(names.count)
             for (position, builder) in builders.enumerated() {
-                columns.append(try builder.finish(name: names[position], file: name, position: position + 1, rules: rules).column)
+                columns.append(try builder.finish(name: names[position], file: name, position: position + 1, rules: rules))
             }
             var frame = try Frame(columns: columns)
             frame.notes = notes

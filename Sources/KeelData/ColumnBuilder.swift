@@ -68,9 +68,8 @@ struct ColumnBuilder {
 
     /// The finished column. Strings become booleans when every value is `true`/`false` (any case), datetimes
     /// when every distinct value parses as one, text when values are long, mostly distinct phrases.
-    /// `note` says what was decided for the column that the user should hear (a number style).
-    consuming func finish(name: String, file: String, position: Int, rules: Rules = Rules()) throws -> (column: Column, note: String?) {
-        if isNumeric { return (Column(name: name, values: .numeric(numbers)), nil) }
+    consuming func finish(name: String, file: String, position: Int, rules: Rules = Rules()) throws -> Column {
+        if isNumeric { return Column(name: name, values: .numeric(numbers)) }
         var levels: [String] = []
         levels.reserveCapacity(table.count)
         for code in 0..<table.count {
@@ -84,9 +83,9 @@ struct ColumnBuilder {
         if !forcedStrings, rules.wordsAmongNumbers, let read = Self.numbers(strings, rules: rules) {
             var column = Column(name: name, values: .numeric(read.values))
             column.missingWords = read.words
-            return (column, nil)
+            return column
         }
-        return (Self.typedStrings(name: name, strings), nil)
+        return Self.typedStrings(name: name, strings)
     }
 
     /// A string column's kind once it is not numbers.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The character encodings Keel reads. Latin-1 and Windows-1252 are single-byte and ASCII-compatible, so
 /// delimiters and quotes tokenize alike; their fields are decoded to UTF-8 strings.
 public enum TextEncoding: String, Sendable, CaseIterable, Codable {
@@ -73,28 +75,10 @@ public struct NumberStyle: Sendable, Equatable, CustomStringConvertible {
         "decimal \(decimal == "," ? "comma" : "point")" + (thousands.map { ", thousands separated by '\($0 == "\u{00A0}" ? " " : String($0))'" } ?? "")
     }
 
-    /// The number `text` spells in this style, or nil. Thousands groups must be whole (three digits after a
-    /// separator), so `1.5` is never read as fifteen hundred.
+    /// The number `text` spells in this style, or nil (the byte reader's rules, spaces around it trimmed).
     public func parse(_ text: String) -> Double? {
-        var body = Substring(text.trimmingSpaces)
-        guard !body.isEmpty else { return nil }
-        var sign = ""
-        if body.first == "-" || body.first == "+" { sign = String(body.removeFirst()) }
-        let parts = body.split(separator: decimal, maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty || parts.count == 2 else { return nil }
-        var digits = String(whole)
-        if let thousands, whole.contains(thousands) {
-            let groups = whole.split(separator: thousands, omittingEmptySubsequences: false)
-            guard let first = groups.first, (1...3).contains(first.count), groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return nil }
-            digits = groups.joined()
-        }
-        guard digits.allSatisfy(\.isASCIIDigit) else { return nil }
-        var spelled = sign + (digits.isEmpty ? "0" : digits)
-        if parts.count == 2 {
-            guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCIIDigit) else { return nil }
-            spelled += "." + parts[1]
-        }
-        return Double(spelled)
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        return trimmed.withUTF8 { parse($0) }
     }
 
     /// `field` (trimmed bytes) as a number in this style, without allocating: separators are dropped and
@@ -173,18 +157,5 @@ public struct NumberStyle: Sendable, Equatable, CustomStringConvertible {
             return NumberStyle(decimal: ".", thousands: ",")
         }
         return nil
-    }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { asciiValue.map { $0 >= 48 && $0 <= 57 } ?? false }
-}
-
-extension String {
-    var trimmingSpaces: Substring {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\u{00A0}" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\u{00A0}" { view.removeLast() }
-        return view
     }
 }
