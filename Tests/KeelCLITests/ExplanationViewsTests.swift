@@ -181,8 +181,23 @@ import Testing
         // Without --sample the sample is sized to finish in seconds; glass is small enough to take whole.
         let whole = try KeelProcess.run(["explain", Self.trained.glass, Self.trained.glassData, "--rows", "0", "--global"])
         #expect(whole.stdout.contains("global importance on 214 of 214 rows"), "\(whole.stdout)")
-        // Progress lines go to a terminal only, so captured output is the result alone.
+        // Progress lines go to a terminal only, so captured output is the result alone...
         #expect(!whole.stderr.contains("attributing"))
+        // ...and on a terminal (a pseudo-terminal from script(1)) each step is shown with its time.
+        let command = [KeelProcess.executable.path, "explain", Self.trained.glass, Self.trained.glassData, "--rows", "0", "--global"]
+            .map { "'\($0)'" }.joined(separator: " ")
+        let onTerminal = Process()
+        onTerminal.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        onTerminal.arguments = ["-qec", command, "/dev/null"]
+        let pipe = Pipe()
+        onTerminal.standardOutput = pipe
+        onTerminal.standardInput = FileHandle.nullDevice
+        try onTerminal.run()
+        let shown = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        onTerminal.waitUntilExit()
+        #expect(onTerminal.terminationStatus == 0)
+        #expect(shown.contains("s] attributing 214 rows") && shown.contains("s] permutation importance: 3 shuffles of 9 columns")
+                && shown.contains("s] partial dependence of"), "\(shown)")
     }
 
     /// The pages as a stakeholder sees them, in headless Chromium: natural category order, axis titles with
