@@ -196,7 +196,7 @@ struct TrainCommand: AsyncParsableCommand {
         if !allowFallback, let fallback = searchReport.fallback {
             throw CheckFailed(message: "\(fallback); the model was written to \(out) for inspection (--allow-fallback accepts it)")
         }
-        if !allowFallback, searchReport.refitCutShort == true {
+        if !allowFallback, searchReport.replay.refitCutShort {
             throw CheckFailed(message: "the refit of the chosen model was cut short by the time budget, so the model written to \(out) is less than the one the search chose; give more --time (--allow-fallback accepts it)")
         }
         if requireBetterThanBaseline || file?.requireBetterThanBaseline == true, let baseline = searchReport.baseline, baseline.noBetter {

@@ -63,16 +63,24 @@ public enum Readable {
         return number(value)
     }
 
+    /// `value` with at most `decimals` decimals (trailing zeros dropped) and commas between thousands; no
+    /// formatter object, since reason codes call this for every row a server explains.
     private static func grouped(_ value: Double, decimals: Int) -> String {
-        let formatter = NumberFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.numberStyle = .decimal
-        formatter.usesGroupingSeparator = abs(value) >= 1000
-        formatter.groupingSeparator = ","
-        formatter.groupingSize = 3
-        formatter.decimalSeparator = "."
-        formatter.minimumFractionDigits = 0
-        formatter.maximumFractionDigits = decimals
-        return formatter.string(from: NSNumber(value: value)) ?? String(value)
+        var text = String(format: "%.\(decimals)f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        if text == "-0" { text = "0" }
+        let negative = text.hasPrefix("-")
+        if negative { text.removeFirst() }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var whole = String(parts[0])
+        var index = whole.count - 3
+        while index > 0 {
+            whole.insert(",", at: whole.index(whole.startIndex, offsetBy: index))
+            index -= 3
+        }
+        return (negative ? "-" : "") + whole + (parts.count > 1 ? "." + parts[1] : "")
     }
 }

@@ -96,14 +96,19 @@ public enum Explainer {
             // decimal; the changes below are measured on the margins, where the attributions live.
             let predictedIndex = explainedClass.flatMap { classes.firstIndex(of: $0) }
             let p = isClassifier ? predictedIndex.map { prediction.probabilities[$0] } ?? probability(margins) : nil
-            var codes: [ReasonCode] = []
-            for (f, name) in attributions.names.enumerated() where values[f] != 0 {
+            // Words only for the pushes shown: the strongest topK each way.
+            let pushing = values.indices.filter { values[$0] != 0 }
+            let ups = pushing.filter { values[$0] > 0 }.sorted { values[$0] > values[$1] }.prefix(topK)
+            let downs = pushing.filter { values[$0] < 0 }.sorted { values[$0] < values[$1] }.prefix(topK)
+            let modelled = p == nil ? Double.nan : probability(margins)
+            func code(_ f: Int) -> ReasonCode {
+                let name = attributions.names[f]
                 let shown = selected[name]?.displayValue(at: position) ?? "missing"
                 var change: Double?
                 if p != nil {
                     var without = margins
                     without[output] -= values[f]
-                    change = probability(margins) - probability(without)
+                    change = modelled - probability(without)
                 }
                 let verb = values[f] > 0 ? "raised" : "lowered"
                 let subject = "\(name) = \(Self.sentenceValue(shown))"
@@ -113,13 +118,13 @@ public enum Explainer {
                 } else {
                     text = "\(subject) \(verb) the predicted \(target) by about \(Readable.number(abs(values[f])))"
                 }
-                codes.append(ReasonCode(column: name, value: shown, attribution: values[f], probabilityChange: change, text: text))
+                return ReasonCode(column: name, value: shown, attribution: values[f], probabilityChange: change, text: text)
             }
-            let up = codes.filter { $0.attribution > 0 }.sorted { $0.attribution > $1.attribution }.prefix(topK)
-            let down = codes.filter { $0.attribution < 0 }.sorted { $0.attribution < $1.attribution }.prefix(topK)
+            let up = ups.map(code)
+            let down = downs.map(code)
             return RowExplanation(
                 row: row, prediction: prediction.label, explainedClass: explainedClass, probability: p,
-                base: attributions.base[output], margin: margins[output], up: Array(up), down: Array(down),
+                base: attributions.base[output], margin: margins[output], up: up, down: down,
                 attributions: Dictionary(uniqueKeysWithValues: zip(attributions.names, values)))
         }
     }

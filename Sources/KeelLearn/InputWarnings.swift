@@ -71,31 +71,51 @@ public struct InputExpectations: Sendable {
                 }
                 continue
             }
-            for row in 0..<frame.rowCount {
-                guard let shown = column.displayValue(at: row) else {
-                    if !feature.nullable {
-                        result[row].append(InputWarning(code: .unexpectedMissing, field: feature.name, value: "missing",
-                                                        message: "'\(feature.name)' is missing; it never was in training"))
+            // Per column kind, then per row on the stored values: strings are made only for warnings (this
+            // runs for every served prediction).
+            func missing(_ row: Int) {
+                if !feature.nullable {
+                    result[row].append(InputWarning(code: .unexpectedMissing, field: feature.name, value: "missing",
+                                                    message: "'\(feature.name)' is missing; it never was in training"))
+                }
+            }
+            func unseen(_ row: Int, _ shown: String) {
+                result[row].append(InputWarning(code: .unseenLevel, field: feature.name, value: Self.clipped(shown),
+                                                message: "'\(Self.clipped(shown))' is not a level of '\(feature.name)' in training; it is scored as a missing value"))
+            }
+            func outside(_ row: Int, _ shown: String, _ range: ClosedRange<Double>) {
+                result[row].append(InputWarning(code: .outOfRange, field: feature.name, value: Self.clipped(shown),
+                                                message: "\(Self.clipped(shown)) is outside the training range of '\(feature.name)' (\(NumberFormatting.canonical(range.lowerBound)) to \(NumberFormatting.canonical(range.upperBound)))"))
+            }
+            switch column.values {
+            case .numeric(let v), .datetime(let v):
+                for row in 0..<v.count {
+                    if v[row].isNaN { missing(row); continue }
+                    if let levels = feature.levels {
+                        // Integer codes read as numbers: their levels are canonical spellings.
+                        let shown = NumberFormatting.canonical(v[row])
+                        if !levels.contains(shown) { unseen(row, shown) }
+                    } else if let range = feature.range, !range.contains(v[row]) {
+                        outside(row, column.displayValue(at: row) ?? NumberFormatting.canonical(v[row]), range)
                     }
-                    continue
                 }
-                if let levels = feature.levels, !levels.contains(shown) {
-                    result[row].append(InputWarning(code: .unseenLevel, field: feature.name, value: Self.clipped(shown),
-                                                    message: "'\(Self.clipped(shown))' is not a level of '\(feature.name)' in training; it is scored as a missing value"))
-                } else if let range = feature.range, let number = Self.number(column, row: row, shown: shown), !range.contains(number) {
-                    result[row].append(InputWarning(code: .outOfRange, field: feature.name, value: Self.clipped(shown),
-                                                    message: "\(Self.clipped(shown)) is outside the training range of '\(feature.name)' (\(NumberFormatting.canonical(range.lowerBound)) to \(NumberFormatting.canonical(range.upperBound)))"))
+            case .categorical(let strings), .text(let strings):
+                let isUnseen = strings.levels.map { level in feature.levels.map { !$0.contains(level) } ?? false }
+                let numbers = feature.range == nil ? [] : strings.levels.map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                for (row, code) in strings.codes.enumerated() {
+                    if code == EncodedStrings.missing { missing(row); continue }
+                    let level = Int(code)
+                    if isUnseen[level] {
+                        unseen(row, strings.levels[level])
+                    } else if let range = feature.range, let x = numbers[level], !range.contains(x) {
+                        outside(row, strings.levels[level], range)
+                    }
                 }
+            case .boolean(let flags):
+                for (row, flag) in flags.enumerated() where flag == Column.missingBoolean { missing(row) }
             }
         }
         return result
-    }
-
-    private static func number(_ column: Column, row: Int, shown: String) -> Double? {
-        switch column.values {
-        case .numeric(let v), .datetime(let v): return v[row].isNaN ? nil : v[row]
-        default: return Double(shown)
-        }
     }
 
     private static func clipped(_ text: String) -> String {

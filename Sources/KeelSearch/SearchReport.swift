@@ -41,8 +41,6 @@ public struct SearchReport: Codable, Sendable {
     public var seedBags: Int?
     /// Why the shipped model is not of the learner families asked for (`--learner`), or nil.
     public var fallback: String?
-    /// True when the refit of the chosen model was cut short by the budget (it ships a lesser model).
-    public var refitCutShort: Bool?
     /// Columns of the data the model does not use, with why and the flag that keeps each (nil in reports
     /// from before it was recorded). The column screen's verdicts are in `replay.columnScreen`.
     public var leftOut: [LeftOutColumn]?

@@ -405,7 +405,6 @@ struct SearchRun {
                                    seedBagged: seedBagged, refitCutShort: refitCutShort,
                                    refittedOnAllRows: refitted))
         report.fallback = fallback
-        report.refitCutShort = refitCutShort
         report.leftOut = LeftOutColumn.list(schema: schema, frame: frame, screened: Set(columnScreen.filter(\.dropped).map(\.column)),
                                             probed: identifierScreen.map { ($0.column, $0.probeScores(metric)) })
         report.baseline = SearchReport.BaselineComparison(description: baseline.description, holdoutScore: baselineScore,
