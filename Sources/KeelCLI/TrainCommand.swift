@@ -144,6 +144,11 @@ struct TrainCommand: AsyncParsableCommand {
         let loaded = try options.load(self.file, quiet: quiet || json)
         let recorded = try runSettings(file, options: options)
         var settings = try recorded.searchSettings()
+        // Profiled before the search, so that the budget's end is not spent on it: the budget counts from the start.
+        let profile = DataProfile(loaded)
+        // The dataset's snapshot too, for the same reason (a registry that cannot be opened says so after the search).
+        if !noRegistry, !noSnapshot { try? registryOptions.open(create: true).storeSnapshot(loaded.frame) }
+        settings.writesAfterSearch = noRegistry ? 1 : 2
         settings.timeBudget = max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds)
         let stop = StopRequest()
         settings.stop = stop
@@ -170,7 +175,7 @@ struct TrainCommand: AsyncParsableCommand {
                 let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
                                                 actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
                 let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
-                                                    profileJSON: try JSONOutput.compact(DataProfile(loaded)), settings: recorded, overrides: overrides,
+                                                    profileJSON: try JSONOutput.compact(profile), settings: recorded, overrides: overrides,
                                                     startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
                                                     status: stop.isRequested ? "stopped" : "completed")
                 try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
@@ -183,7 +188,7 @@ struct TrainCommand: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - started).seconds
         if let report {
-            try TrainingReport(data: DataProfile(loaded), search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
+            try TrainingReport(data: profile, search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }
         if json {
             print(try JSONOutput.string(searchReport))

@@ -66,7 +66,11 @@ public struct TrainedModel: Codable, Sendable {
     /// Scores `frame` after checking it against the schema: feature columns that never had missing values in
     /// training must be present; others may be absent (then missing); extra columns are ignored.
     public func predict(_ frame: Frame) throws -> [Prediction] {
-        let output = try outputs(frame)
+        predictions(try outputs(frame))
+    }
+
+    /// The predictions `outputs` (this model's, for some rows) stand for: labels by argmax or threshold.
+    public func predictions(_ output: [Double]) -> [Prediction] {
         guard let task = schema.task else { return [] }
         switch task.kind {
         case .regression:
@@ -75,7 +79,7 @@ public struct TrainedModel: Codable, Sendable {
             let classes = task.classes ?? []
             let k = classes.count
             let threshold = task.kind == .binary ? decisionThreshold : nil
-            return (0..<frame.rowCount).map { row in
+            return (0..<(k > 0 ? output.count / k : 0)).map { row in
                 let p = Array(output[(row * k)..<((row + 1) * k)])
                 var best = 0
                 if let threshold {

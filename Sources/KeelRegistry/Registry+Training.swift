@@ -86,6 +86,12 @@ extension Registry {
         }
     }
 
+    /// Stores a snapshot of `frame` (content-addressed: a second call costs nothing), so that a caller can
+    /// write it before a timed search instead of after it; `registerTraining` then finds it in place.
+    public func storeSnapshot(_ frame: Frame) throws {
+        _ = try storeSnapshot(frame, fingerprint: frame.fingerprint)
+    }
+
     func storeSnapshot(_ frame: Frame, fingerprint: String) throws -> String {
         let file = "\(fingerprint).snap"
         let path = snapshotsFolder + "/" + file

@@ -33,14 +33,16 @@ public enum Search {
         var search = try SearchRun(frame: frame, schema: schema, settings: settings, progress: progress)
         try search.screenColumns(progress: progress)
         try search.screenValues(progress: progress)
+        // Features as the model is trained on them (profiled before the trials, so the budget's end is not
+        // spent on it); predictions on rows it never saw, as production's will be.
+        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seed &+ 41)
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
         var (model, report) = try search.finish(choice, progress: progress)
         let holdout = search.typed.selecting(rows: search.plan.holdout.validation)
-        // Features as the model was trained on them; predictions on rows it never saw, as production's will be.
-        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seed &+ 41)
         if holdout.rowCount > 0 {
-            let scores = try model.predict(holdout).map(model.monitoredScore)
+            let outputs = try search.holdoutOutputs ?? model.outputs(holdout)
+            let scores = model.predictions(outputs).map(model.monitoredScore)
             profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seed &+ 43)
         }
         model.referenceProfile = profile
@@ -139,16 +141,20 @@ public enum Search {
         return values
     }
 
-    /// Time kept back for refitting the winner on all search rows, scoring the holdout and writing files.
+    /// Time kept back for refitting the winner on all search rows.
     /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
-    /// error), each on about 1/(1−1/k) more rows, and with `refitFull` once more on all rows (a quarter more).
-    /// At least a tenth of the budget, a quarter with `refitFull` (the ensemble is refitted twice).
-    static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false) -> Double {
+    /// error), each on `rowsRatio` times the rows its fold fits saw with a tenth more rounds and a 15% margin,
+    /// and with `refitFull` on all rows too (the members again, on a quarter more rows, and the writes between).
+    /// At least a tenth of the budget, a quarter with `refitFull` (the ensemble is refitted twice). The
+    /// measured part is scaled by `slowdown`, how much slower the machine runs now than when it was measured.
+    static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false,
+                             rowsRatio: Double = 1.4, slowdown: Double = 1) -> Double {
         let floor = budget * (refitFull ? 0.25 : 0.1)
         let ranked = trials.filter { $0.status == .completed }.sorted { metric.error($0.mean) < metric.error($1.mean) }
         guard let best = ranked.first else { return floor }
         let contenders = ranked.prefix(5).filter { metric.error($0.mean) <= metric.error(best.mean) * 1.02 + 1e-12 }
-        return max(floor, contenders.map(\.fitSeconds).reduce(0, +) * (refitFull ? 5.0 : 1.5) + 0.5)
+        let once = rowsRatio * 1.1 * 1.15
+        return max(floor, (contenders.map(\.fitSeconds).reduce(0, +) * once * (refitFull ? 3.3 : 1) + 0.5) * slowdown)
     }
 
 
@@ -168,6 +174,13 @@ public enum Search {
         p.rounds = max(1, Int((mean * 1.1).rounded()))
         p.earlyStoppingRounds = 0
         return .gradientBoosting(p)
+    }
+
+    /// The JSON encoder an artefact's model goes through, for measuring what writing one costs.
+    static func modelEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
     }
 
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }

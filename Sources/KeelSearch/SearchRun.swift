@@ -8,7 +8,17 @@ import KeelLearn
 struct SearchRun {
     let settings: SearchSettings
     let started = ContinuousClock.now
-    let finalDeadline: ContinuousClock.Instant?
+    /// When the whole budget runs out (nil with a fixed trial count).
+    let end: ContinuousClock.Instant?
+    /// When the shipped model must be final: the end less the time the steps after it take at the current
+    /// pace (scoring the holdout, encoding and writing the artefact). Moved as the pace and the chosen
+    /// model's size become known (`updateFinalDeadline`).
+    var finalDeadline: ContinuousClock.Instant?
+    /// How much slower the machine runs now than when the search began.
+    var pace = Pace()
+    /// Seconds to encode one stored value of a model, at the pace the search began, measured on the first
+    /// sizeable model a trial fitted (nil until then: small models encode in no time).
+    var encodeSecondsPerValue: Double?
     let frame: Frame
     /// The data's schema, less the columns the column screen dropped.
     var schema: Schema
@@ -47,6 +57,9 @@ struct SearchRun {
     var identifierScreen: [ColumnScreen] = []
     /// The value screen's verdict, when it ran.
     var valueScreen: ValueScreen?
+    /// The shipped model's outputs on the holdout, when the holdout scored the model that ships (no refit
+    /// on all rows): the monitoring profile reuses them rather than predicting again.
+    var holdoutOutputs: [Double]?
 
     /// What `choose` decided: the model fitted on the search part, and what `finish` needs to refit it.
     struct Choice {
@@ -74,7 +87,8 @@ struct SearchRun {
         self.settings = settings
         self.frame = frame
         self.schema = schema
-        finalDeadline = settings.trials == nil ? started + .seconds(settings.timeBudget * 0.97) : nil
+        end = settings.trials == nil ? started + .seconds(settings.timeBudget) : nil
+        finalDeadline = end.map { $0 - .seconds(settings.timeBudget * Self.minimumTailShare) }
         guard let targetName = schema.target, let task = schema.task else {
             throw SearchError.invalidInput("a search needs a target column (--target)")
         }
@@ -201,9 +215,41 @@ struct SearchRun {
         }
     }
 
-    /// The search deadline: the final one less the reserve for refitting the choice.
-    private func searchDeadline() -> ContinuousClock.Instant? {
-        finalDeadline.map { $0 - .seconds(Search.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull)) }
+    /// The search deadline: the final one less the reserve for refitting the choice, both at the current
+    /// pace (the trials' fit times were measured at an earlier one).
+    private mutating func searchDeadline() -> ContinuousClock.Instant? {
+        guard end != nil else { return nil }
+        let leader = leader(trials.filter { $0.status == .completed })
+        updateFinalDeadline(values: leader?.storedValues ?? 0, predictMillisecondsPer1000: leader?.predictMillisecondsPer1000 ?? 0)
+        let reserve = Search.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull,
+                                          rowsRatio: refitRowsRatio, slowdown: pace.slowdown(threads: Parallel.coreCount))
+        return finalDeadline.map { $0 - .seconds(reserve) }
+    }
+
+    /// How many times the rows a trial's fit saw a refit on the search rows sees: a fold's training rows,
+    /// less the tenth boosting keeps back to stop early on.
+    var refitRowsRatio: Double {
+        Double(searchFrame.rowCount) / (0.9 * Double(max(evaluator.folds[0].train.rowCount, 1)))
+    }
+
+    /// The least share of the budget kept for the steps after the model is final.
+    static let minimumTailShare = 0.02
+
+    /// Seconds, at the pace the search began, of the steps after the model is final: encoding it once to
+    /// measure the write, scoring the holdout twice (its score, then the monitoring profile's predictions),
+    /// and the caller's writes (each an encoding, a checksum and a write: about twice the encoding).
+    func tailSeconds(values: Int, predictMillisecondsPer1000: Double) -> Double {
+        let encode = Double(values) * (encodeSecondsPerValue ?? 0)
+        let scoring = predictMillisecondsPer1000 / 1e6 * Double(plan.holdout.validation.count)
+        return encode * Double(1 + 2 * settings.writesAfterSearch) + scoring * 2
+    }
+
+    /// Sets the final deadline from the tail a model of `values` stored values predicting at that cost
+    /// takes at the current pace (mostly one thread), with 15% more.
+    mutating func updateFinalDeadline(values: Int, predictMillisecondsPer1000: Double, fresh: Bool = false) {
+        guard let end else { return }
+        let tail = tailSeconds(values: values, predictMillisecondsPer1000: predictMillisecondsPer1000) * pace.slowdown(fresh: fresh) * 1.15
+        finalDeadline = end - .seconds(max(settings.timeBudget * Self.minimumTailShare, tail))
     }
 
     /// Whether another trial may start: no stop request, and a useful slice of time left before the search
@@ -245,8 +291,12 @@ struct SearchRun {
         let searchDeadline = searchDeadline()
         let cap = ContinuousClock.now + .seconds(settings.timeBudget * share)
         let trialDeadline = searchDeadline.map { min($0, cap) }
-        let (evaluated, margins) = evaluator.evaluate(candidate, id: id, deadline: trialDeadline,
-                                                      leader: pruning ? leader(trials.filter { $0.status == .completed }) : nil)
+        let (evaluated, margins, encodeSeconds) = evaluator.evaluate(candidate, id: id, deadline: trialDeadline,
+                                                                     leader: pruning ? leader(trials.filter { $0.status == .completed }) : nil,
+                                                                     measureEncoding: encodeSecondsPerValue == nil)
+        if let encodeSeconds, let values = evaluated.storedValues {
+            encodeSecondsPerValue = encodeSeconds / Double(values) / pace.slowdown()
+        }
         var result = evaluated
         if result.status == .stopped, let searchDeadline, cap < searchDeadline {
             result.message = "stopped at its share of the budget (\(Int(share * 100))%, \(Search.format(settings.timeBudget * share)) s)"
@@ -281,6 +331,8 @@ struct SearchRun {
         }
         if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
+        // The refit may run until the model must be final, at the pace the machine has now.
+        updateFinalDeadline(values: best?.storedValues ?? 0, predictMillisecondsPer1000: best?.predictMillisecondsPer1000 ?? 0, fresh: true)
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
         guard let chosen = best else {
             if let asked = settings.learners, !asked.contains("linear") {
@@ -293,19 +345,24 @@ struct SearchRun {
             return Choice(pipeline: pipeline, model: try baseline.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline), best: nil,
                           ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
         }
+        let refitDeadline = finalDeadline
         let (model, seconds) = try Search.timed { try fit(chosen, x) }
-        var choice = Choice(pipeline: pipeline, model: model, best: chosen, ensemble: nil,
-                            shipped: [(Search.refitLearner(chosen), 1)], memberSeconds: [seconds])
-        let encodeStarted = ContinuousClock.now
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        _ = try? encoder.encode(choice.model)
-        choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
-        choice.writeSecondsPerValue = choice.writeSeconds / Double(max(choice.model.storedValues, 1))
-        if let finalDeadline, ContinuousClock.now >= finalDeadline {
+        if let refitDeadline, ContinuousClock.now >= refitDeadline {
             warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
             refitCutShort = true
         }
+        var choice = Choice(pipeline: pipeline, model: model, best: chosen, ensemble: nil,
+                            shipped: [(Search.refitLearner(chosen), 1)], memberSeconds: [seconds])
+        let encodeStarted = ContinuousClock.now
+        _ = try? Search.modelEncoder().encode(choice.model)
+        choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
+        choice.writeSecondsPerValue = choice.writeSeconds / Double(max(choice.model.storedValues, 1))
+        if choice.model.storedValues >= TrialEvaluator.encodingProbeValues {
+            encodeSecondsPerValue = choice.writeSecondsPerValue / pace.slowdown()
+        }
+        updateFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
+        // Ensembles only while there is time to refit their members: selection alone takes seconds on large data.
+        if let finalDeadline, refitCutShort || ContinuousClock.now >= finalDeadline { allowEnsemble = false }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
         if allowEnsemble { try bag(&choice, x: x) }
@@ -321,6 +378,9 @@ struct SearchRun {
     mutating func finish(_ choice: Choice, progress: (SearchEvent) -> Void) throws -> (TrainedModel, SearchReport) {
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
+        // The time left is sized again for the model as shipped, at the pace the machine has now.
+        updateFinalDeadline(values: choice.model.storedValues,
+                            predictMillisecondsPer1000: (choice.best?.predictMillisecondsPer1000 ?? 0) * Double(choice.shipped.count), fresh: true)
         let calibration: CalibrationChoice? = outOfFoldMargins(choice).flatMap { margins in
             switch task.kind {
             case .binary:
@@ -337,7 +397,8 @@ struct SearchRun {
         shippedForHoldout.calibration = calibration?.calibration
         // The holdout scores the model as shipped, calibration included.
         let scoringStarted = ContinuousClock.now
-        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: shippedForHoldout.outputs(holdoutFrame), classCount: y.classCount)
+        let scoredOutputs = try shippedForHoldout.outputs(holdoutFrame)
+        let holdoutScore = try metric.evaluate(truth: holdoutY, predictions: scoredOutputs, classCount: y.classCount)
         let scoringSeconds = (ContinuousClock.now - scoringStarted).seconds
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? holdoutScore
         let spread = choice.best?.std ?? 0
@@ -366,8 +427,9 @@ struct SearchRun {
         // comes first, as it is the one step that changes what ships, and the analyses get the time left.
         let scored = trained
         let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
-        // Writing the artefact follows the search: about twice the measured encoding of every member.
-        let analysisDeadline = finalDeadline.map { $0 - .seconds(choice.writeEstimate(trained.model)) }
+        holdoutOutputs = refitted ? nil : scoredOutputs
+        // The final deadline keeps back the time the writes after the search take.
+        let analysisDeadline = finalDeadline
         // Three shuffles of every column, on as many holdout rows as fit in 40% of the time left (at least 200).
         let passes = Double(3 * schema.featureNames.count)
         let available = analysisDeadline.map { ($0 - ContinuousClock.now).seconds * 0.4 } ?? .infinity

@@ -44,6 +44,9 @@ public struct SearchSettings: Sendable {
     public var keepColumns: Set<String> = []
     /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
     public var replay: ReplaySchedule?
+    /// How many times the caller encodes and writes the model after the search (a registry and a copy count
+    /// two): the budget runs until the artefact is on disk, so the search keeps that time back.
+    public var writesAfterSearch = 1
 
     public init() {}
 

@@ -69,10 +69,18 @@ struct TrialEvaluator {
         var rounds: Int?
         var stopped = false
         var error: String?
+        var storedValues = 0
+        /// Seconds to encode the model as an artefact does, when asked for.
+        var encodeSeconds: Double?
     }
 
+    /// Models smaller than this encode too fast for their time to say anything about larger ones.
+    static let encodingProbeValues = 10_000
+
+    /// The trial's result, its out-of-fold margins, and with `measureEncoding` the seconds the first fold's
+    /// model took to encode (when it stores at least `encodingProbeValues` numbers).
     func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?,
-                  leader: TrialResult? = nil) -> (TrialResult, [Double]?) {
+                  leader: TrialResult? = nil, measureEncoding: Bool = false) -> (TrialResult, [Double]?, Double?) {
         var outcomes: [FoldOutcome] = []
         var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
@@ -82,7 +90,9 @@ struct TrialEvaluator {
             var done = [FoldOutcome](repeating: FoldOutcome(), count: batch.count)
             done.withUnsafeMutableBufferPointer { slots in
                 let shared = SharedBuffer(base: slots.baseAddress!)
-                Parallel.forEach(batch.count) { i in shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline) }
+                Parallel.forEach(batch.count) { i in
+                    shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline, measureEncoding: measureEncoding && batch[i] == 0)
+                }
             }
             outcomes += done
             next += batch.count
@@ -105,7 +115,7 @@ struct TrialEvaluator {
         guard result.status == .completed, !scores.isEmpty else {
             if result.status == .pruned { result.foldScores = scores }
             result.message = result.message ?? "stopped at the search deadline"
-            return (result, nil)
+            return (result, nil, nil)
         }
         var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
         for (index, outcome) in outcomes.enumerated() where index < coverFolds {
@@ -120,7 +130,8 @@ struct TrialEvaluator {
         result.fitSeconds = outcomes.map(\.fitSeconds).reduce(0, +) / Double(scores.count)
         result.predictMillisecondsPer1000 = predictedRows > 0 ? outcomes.map(\.predictSeconds).reduce(0, +) / Double(predictedRows) * 1e6 : 0
         result.bestRounds = outcomes.compactMap(\.rounds)
-        return (result, outOfFold)
+        result.storedValues = outcomes[0].storedValues
+        return (result, outOfFold, outcomes[0].encodeSeconds)
     }
 
     /// Why the trial should stop here, or nil: its error on the folds done is more than `pruningMargin` and
@@ -144,7 +155,7 @@ struct TrialEvaluator {
         }
     }
 
-    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?) -> FoldOutcome {
+    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?, measureEncoding: Bool) -> FoldOutcome {
         var outcome = FoldOutcome()
         let start = ContinuousClock.now
         do {
@@ -170,6 +181,12 @@ struct TrialEvaluator {
             let predictions = ScoreLink.apply(outcome.raw, task: task, outputs: outputs)
             outcome.predictSeconds = (ContinuousClock.now - predictStart).seconds
             outcome.score = try metric.evaluate(truth: fold.validY, predictions: predictions, classCount: classCount)
+            outcome.storedValues = model.storedValues
+            if measureEncoding, outcome.storedValues >= Self.encodingProbeValues {
+                let encodeStart = ContinuousClock.now
+                _ = try? Search.modelEncoder().encode(model)
+                outcome.encodeSeconds = (ContinuousClock.now - encodeStart).seconds
+            }
         } catch {
             outcome.error = "\(error)"
         }

@@ -18,6 +18,8 @@ public struct TrialResult: Codable, Sendable {
     public var fitSeconds: Double
     /// Milliseconds to score 1,000 rows.
     public var predictMillisecondsPer1000: Double
+    /// Numbers the first fold's model stores (`FittedModel.storedValues`): what encoding it takes grows with.
+    public var storedValues: Int?
     /// Boosting rounds early stopping chose, per fold (used for the refit).
     public var bestRounds: [Int]
     public var status: Status
