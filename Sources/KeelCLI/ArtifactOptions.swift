@@ -6,7 +6,7 @@ struct ArtifactWriteOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Encrypt the model's payload (AES-256-GCM) with the base64 32-byte key in this file; KEEL_ARTIFACT_KEY also works.", valueName: "file"))
     var encryptKeyFile: String?
 
-    @Option(help: ArgumentHelp("Sign the model file with this Ed25519 private key (from `keel keys generate-signing`).", valueName: "file"))
+    @Option(help: ArgumentHelp("Sign the model file with this Ed25519 private key (from `keel keys generate-signing`). A registry with its own key (`keel keys generate-signing --registry`) signs its copy with that key, and this key then signs the --out copy only.", valueName: "file"))
     var signKeyFile: String?
 
     func writeOptions(name: String?) throws -> Artifact.WriteOptions {

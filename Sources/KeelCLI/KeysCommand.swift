@@ -80,21 +80,76 @@ struct KeysCommand: AsyncParsableCommand {
     struct GenerateSigning: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "generate-signing",
-            abstract: "Make an Ed25519 key pair: PREFIX.key signs (`train --sign-key-file`), PREFIX.pub verifies (`--verify-key-file`)."
+            abstract: "Make an Ed25519 key pair: PREFIX.key signs (`train --sign-key-file`), PREFIX.pub verifies (`--verify-key-file`).",
+            discussion: """
+            With --registry [FOLDER] (default: $KEEL_HOME, else ./.keel) the pair is the registry's own: signing.key \
+            (mode 0600) and signing.pub in its folder. From then on every model stored in the registry (keel train, \
+            keel retrain, keel models import) is signed with it, and `keel serve --registry` verifies production models \
+            against signing.pub: models registered before are unsigned and refused until retrained (or served with \
+            --allow-unsigned). An existing key is replaced only with --force, and models signed by the old key then \
+            fail verification, even with --allow-unsigned, until they are retrained.
+            """
         )
 
-        @Option(help: ArgumentHelp("Path prefix of the two files.", valueName: "prefix"))
-        var out = "keel-signing"
+        @Option(help: ArgumentHelp("Path prefix of the two files (default keel-signing).", valueName: "prefix"))
+        var out: String?
+
+        @Flag(help: "Make the registry's signing key, kept in its folder.")
+        var registry = false
+
+        @Argument(help: ArgumentHelp("With --registry: the registry folder (default: $KEEL_HOME, else ./.keel).", valueName: "folder"))
+        var folder: String?
+
+        @Flag(help: "Replace an existing key: what the old key signed no longer verifies.")
+        var force = false
+
+        func validate() throws {
+            if folder != nil && !registry { throw ValidationError("a folder goes with --registry (or give --out PREFIX for a key pair of your own)") }
+            if registry && out != nil { throw ValidationError("--registry and --out are exclusive: a registry keeps its key pair in its folder") }
+        }
 
         func run() async throws {
-            let key = SigningKey.generate()
-            for path in ["\(out).key", "\(out).pub"] where FileManager.default.fileExists(atPath: path) {
-                throw ValidationError("\(path) exists; refusing to overwrite a key")
+            if registry { return try generateForRegistry(Registry.folder(explicit: folder)) }
+            let prefix = out ?? "keel-signing"
+            let (key, pub) = ("\(prefix).key", "\(prefix).pub")
+            if !force, let existing = [key, pub].first(where: FileManager.default.fileExists(atPath:)) {
+                throw ValidationError("\(existing) exists; refusing to overwrite a key (--force replaces it)")
             }
-            try AtomicFile.write(key.base64 + "\n", to: "\(out).key")
-            chmod("\(out).key", 0o600)
-            try AtomicFile.write(key.verifyKey.base64 + "\n", to: "\(out).pub")
-            print("\(out).key\n\(out).pub")
+            try KeysCommand.writeKeyPair(SigningKey.generate(), key: key, pub: pub)
+            print("\(key)\n\(pub)")
+        }
+
+        private func generateForRegistry(_ folder: String) throws {
+            let store = try Registry(folder: folder, create: true)
+            let previous = try? Registry.verifyKey(folder: folder)
+            let existing = [store.signingKeyPath, store.verifyKeyPath].filter(FileManager.default.fileExists(atPath:))
+            if !existing.isEmpty && !force {
+                throw RegistryError.invalid("""
+                    the registry at \(folder) already has a signing key (\(existing.joined(separator: ", "))); refusing to replace it. \
+                    --force replaces it, and every model signed by the old key then fails verification: `keel serve --registry` \
+                    refuses it, even with --allow-unsigned, until it is retrained
+                    """)
+            }
+            let key = SigningKey.generate()
+            try KeysCommand.writeKeyPair(key, key: store.signingKeyPath, pub: store.verifyKeyPath)
+            try store.audit(actor: Registry.currentUser, action: existing.isEmpty ? "signing-key.create" : "signing-key.replace", subject: folder,
+                            details: ["public_key": key.verifyKey.base64, "previous_public_key": previous?.base64 ?? ""])
+            print("\(store.signingKeyPath)\n\(store.verifyKeyPath)")
+            Terminal.progress("""
+                \(existing.isEmpty ? "created" : "replaced") the signing key of the registry at \(folder): \(store.signingKeyPath) (private, \
+                mode 0600: keep it so) signs every model registered from now on (keel train, keel retrain, keel models import); \
+                `keel serve --registry` verifies production models against \(store.verifyKeyPath)
+                """)
+            let unverified = try store.models().filter { $0.stage == .production }.filter { version in
+                (try? Artifact.inspect(store.artifactPath(version), options: Artifact.ReadOptions(verifyKey: key.verifyKey))) == nil
+            }
+            if !unverified.isEmpty {
+                Terminal.progress("""
+                    not signed by this key: \(unverified.map { "\($0.reference) (production)" }.joined(separator: ", ")); \
+                    `keel serve --registry` refuses \(unverified.count == 1 ? "it" : "them") until a version signed by this key \
+                    is promoted (retrain); --allow-unsigned serves unsigned models meanwhile, never ones signed by another key
+                    """)
+            }
         }
     }
 
@@ -109,10 +164,24 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             if FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists; refusing to overwrite a key") }
-            try AtomicFile.write(EncryptionKey.generateBase64() + "\n", to: out)
-            chmod(out, 0o600)
+            try KeysCommand.writePrivate(EncryptionKey.generateBase64() + "\n", to: out)
             print(out)
         }
+    }
+
+    /// The private key first, then its public half; each file appears whole (`AtomicFile`).
+    static func writeKeyPair(_ key: SigningKey, key keyPath: String, pub pubPath: String) throws {
+        try writePrivate(key.base64 + "\n", to: keyPath)
+        try AtomicFile.write(key.verifyKey.base64 + "\n", to: pubPath)
+    }
+
+    /// A secret written atomically with mode 0600 from its first byte: the temporary file is created under
+    /// umask 077 (a chmod after the rename would leave a moment in which others could open it).
+    static func writePrivate(_ text: String, to path: String) throws {
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        try AtomicFile.write(text, to: path)
+        chmod(path, 0o600)
     }
 }
 

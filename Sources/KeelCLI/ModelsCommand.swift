@@ -231,7 +231,14 @@ struct ModelsCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an exported version to this registry, as a candidate.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add an exported version to this registry, as a candidate.",
+            discussion: """
+            When this registry has a signing key (`keel keys generate-signing --registry`), the imported artefact is \
+            stored signed by it, whoever signed it before: importing vouches for the file, so import only bundles \
+            you trust. Without a key it is stored as it came.
+            """
+        )
         @Argument(help: "A bundle from `keel models export`.") var file: String
         @Option(help: ArgumentHelp("Who imports (default: the user name).", valueName: "name")) var by: String?
         @OptionGroup var registry: RegistryOptions
@@ -246,8 +253,10 @@ struct ModelsCommand: ParsableCommand {
             } catch {
                 throw ValidationError("\(file) is not a Keel model bundle (from `keel models export`): \(error)")
             }
-            let version = try registry.open(create: true).importBundle(bundle, actor: by ?? Registry.currentUser)
-            print("imported \(version.reference) as a candidate into \(registry.folder)")
+            let store = try registry.open(create: true)
+            let key = try store.signingKey()
+            let version = try store.importBundle(bundle, actor: by ?? Registry.currentUser, signingKey: key)
+            print("imported \(version.reference) as a candidate into \(registry.folder)\(key == nil ? "" : ", signed with the registry's key")")
         }
     }
 

@@ -13,6 +13,14 @@ struct ServeCommand: AsyncParsableCommand {
         `keel keys create`), every endpoint but /healthz and /readyz needs `Authorization: Bearer KEY`. SIGHUP \
         or POST /v1/admin/reload swaps in a new model without dropping requests; SIGTERM finishes in-flight \
         requests and exits 0. --port 0 picks a free port (printed on standard error).
+
+        Signatures: when the registry has a signing key (`keel keys generate-signing --registry`), models served \
+        from it (--registry, or NAME@STAGE) are verified against its public key, unless --verify-key-file names \
+        another: an unsigned or wrongly signed model stops the server at start, and on a later promotion it is \
+        refused with an error in the log while the previous version keeps serving. --allow-unsigned (or \
+        allow_unsigned in keel.yaml) serves unsigned models with a warning each; wrongly signed ones are always \
+        refused. A registry without a key is served as before, with a warning at start; a model file without \
+        --verify-key-file is served with a warning when it is unsigned or its signature goes unchecked.
         """
     )
 
@@ -73,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info (default: errors and lifecycle), notice, warning, error.")
     var logLevel: String?
 
+    @Flag(help: "With a verify key (the registry's, or --verify-key-file): serve unsigned models too, with a warning for each; a model signed by another key is still refused.")
+    var allowUnsigned = false
+
     @OptionGroup var keys: ArtifactReadOptions
 
     func validate() throws {
@@ -94,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
         let file = try config.map(ServeConfig.read)
         var registry = RegistryOptions()
         registry.registry = registryPath
-        var settings = ServerSettings(modelPath: try model.map(registry.modelPath) ?? "")
+        let modelPath = try model.map(registry.modelPath)
+        var settings = ServerSettings(modelPath: modelPath ?? "")
         if fromRegistry { settings.registryFolder = registry.folder }
         if let poll { settings.registryPollSeconds = poll.seconds }
         settings.host = host ?? file?.host ?? settings.host
@@ -117,10 +129,28 @@ struct ServeCommand: AsyncParsableCommand {
         settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
         if shadow && settings.predictionLog == nil { throw ValidationError("--shadow needs prediction logging (--log-predictions or prediction_log in keel.yaml): shadow answers go only to the log") }
         settings.shadow = shadow
+        // Models from a registry (all of them, or one by reference) are verified against its key when it has one.
+        var readOptions = try keys.readOptions()
+        let registryVerifies = readOptions.verifyKey == nil && (fromRegistry || modelPath != model)
+        if registryVerifies { readOptions.verifyKey = try Registry.verifyKey(folder: registry.folder) }
+        readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
+        if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }
         let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds).start() }
         defer { retrainer?.cancel() }
-        try await PredictionServer.run(settings: settings, readOptions: try keys.readOptions()) { url in
+        try await PredictionServer.run(settings: settings, readOptions: readOptions) { url in
             Terminal.progress("listening on \(url)")
+        }
+    }
+
+    /// A registered model served by reference: a refused signature names the reference and the flag.
+    private func checkSignature(of reference: String, at path: String, _ options: Artifact.ReadOptions) throws {
+        guard options.verifyKey != nil else { return }
+        do {
+            _ = try Artifact.inspect(path, options: options)
+        } catch ArtifactError.unsigned {
+            throw RegistryError.invalid("\(reference) is not signed (\(path)), and the registry's signing key verifies what is served from it: refusing to serve it; retrain it, or add --allow-unsigned to serve it with a warning")
+        } catch ArtifactError.badSignature {
+            throw RegistryError.invalid("\(reference) is signed by a key the registry does not trust (\(path)): refusing to serve it, even with --allow-unsigned")
         }
     }
 

@@ -13,6 +13,7 @@ import Yams
 ///   idle_timeout: 30s
 ///   keys_file: .keel/api-keys.json
 ///   log_level: info
+///   allow_unsigned: false       # with a verify key: serve unsigned models too, with a warning (never wrongly signed ones)
 ///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024, strict_levels: false}
 ///   tls: {certificate: cert.pem, key: key.pem}
 ///   prediction_log:
@@ -30,6 +31,7 @@ struct ServeConfig: Decodable {
     var idleTimeout: String?
     var keysFile: String?
     var logLevel: String?
+    var allowUnsigned: Bool?
     var limits: ServerLimits?
     var tls: TLSFiles?
     var predictionLog: PredictionLogConfig?
@@ -83,6 +85,7 @@ struct ServeConfig: Decodable {
         case keysFile = "keys_file"
         case logLevel = "log_level"
         case predictionLog = "prediction_log"
+        case allowUnsigned = "allow_unsigned"
     }
 
     init(from decoder: any Decoder) throws {
@@ -93,6 +96,7 @@ struct ServeConfig: Decodable {
         idleTimeout = try c.decodeIfPresent(String.self, forKey: .idleTimeout)
         keysFile = try c.decodeIfPresent(String.self, forKey: .keysFile)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+        allowUnsigned = try c.decodeIfPresent(Bool.self, forKey: .allowUnsigned)
         limits = try c.decodeIfPresent(StrictLimits.self, forKey: .limits)?.limits
         tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls)
         predictionLog = try c.decodeIfPresent(PredictionLogConfig.self, forKey: .predictionLog)

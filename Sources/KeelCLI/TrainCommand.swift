@@ -178,7 +178,7 @@ struct TrainCommand: AsyncParsableCommand {
                                                     profileJSON: try JSONOutput.compact(profile), settings: recorded, overrides: overrides,
                                                     startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
                                                     status: stop.isRequested ? "stopped" : "completed")
-                try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: out)
+                try recorder.writeCopy(of: version, model: model, to: out)
                 registered = version
             } catch {
                 // A registry that cannot be written must not cost the trained model: it goes to --out all the same.

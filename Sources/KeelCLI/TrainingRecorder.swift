@@ -14,6 +14,8 @@ struct TrainingRecorder {
     var writeOptions: Artifact.WriteOptions
 
     /// Records the dataset, run, trials and holdout, and stores the model as the next version of `name`.
+    /// A registry with a signing key signs what it stores with that key, whatever `writeOptions` says: a
+    /// server following the registry verifies against it.
     func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String, settings: RunSettings,
                   overrides: [String], startedAt: String, seconds: Double, status: String) throws -> ModelVersion {
         let report = outcome.report
@@ -26,12 +28,27 @@ struct TrainingRecorder {
                             fitSeconds: trial.fitSeconds, status: trial.status.rawValue, learnerJSON: try JSONOutput.compact(trial.learner))
             },
             holdout: outcome.holdout, actor: actor)
+        let registryKey = try registry.signingKey()
         return try registry.registerTraining(registration, model: model) { number in
             var options = writeOptions
+            if let registryKey { options.signingKey = registryKey }
             options.name = name
             options.version = String(number)
             return try Artifact.encode(model, options: options).bytes
         }.model
+    }
+
+    /// The `--out` copy of a registered version: the registry's own file, unless `writeOptions` signs with
+    /// a key other than the registry's (`--sign-key-file`), which then signs this copy instead.
+    func writeCopy(of version: ModelVersion, model: TrainedModel, to path: String) throws {
+        if let own = writeOptions.signingKey, let registryKey = try registry.signingKey(), own.verifyKey != registryKey.verifyKey {
+            var options = writeOptions
+            options.name = name
+            options.version = String(version.version)
+            try Artifact.write(model, to: path, options: options)
+        } else {
+            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: path)
+        }
     }
 
     /// Columns, kinds and missing counts: the profile of a dataset assembled in memory (no file to inspect).

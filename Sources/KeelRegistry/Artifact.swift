@@ -46,11 +46,18 @@ public struct Artifact: Sendable {
         public var decryptionKey: EncryptionKey?
         /// When set, unsigned files and files not signed by this key are refused.
         public var verifyKey: VerifyKey?
+        /// With `verifyKey`: unsigned files are read after all (the caller says so); files signed by another
+        /// key are still refused.
+        public var allowUnsigned: Bool
 
-        public init(decryptionKey: EncryptionKey? = nil, verifyKey: VerifyKey? = nil) {
+        public init(decryptionKey: EncryptionKey? = nil, verifyKey: VerifyKey? = nil, allowUnsigned: Bool = false) {
             self.decryptionKey = decryptionKey
             self.verifyKey = verifyKey
+            self.allowUnsigned = allowUnsigned
         }
+
+        /// Whether an unsigned file is refused.
+        var refusesUnsigned: Bool { verifyKey != nil && !allowUnsigned }
     }
 
     // MARK: Writing
@@ -141,7 +148,7 @@ public struct Artifact: Sendable {
                 throw ArtifactError.corrupt(path: path, reason: "its signature does not match its content")
             }
             signer = key.rawRepresentation.base64EncodedString()
-        } else if options.verifyKey != nil {
+        } else if options.refusesUnsigned {
             throw ArtifactError.unsigned(path: path)
         }
         let manifestBytes = bytes[headerSize..<(headerSize + manifestLength)]
@@ -177,7 +184,7 @@ public struct Artifact: Sendable {
         let parts = header.split(separator: " ")
         guard parts.count == 3, let version = Int(parts[1]) else { throw ArtifactError.notAnArtifact(path: path) }
         guard version == 1 else { throw ArtifactError.corrupt(path: path, reason: "a text header must say format 1, not \(version)") }
-        if options.verifyKey != nil { throw ArtifactError.unsigned(path: path) }
+        if options.refusesUnsigned { throw ArtifactError.unsigned(path: path) }
         let payload = Data(bytes[(newline + 1)...])
         let digest = hex(SHA256.hash(data: payload))
         guard digest == parts[2] else { throw ArtifactError.corrupt(path: path, reason: "its checksum does not match") }
@@ -229,7 +236,7 @@ public struct Artifact: Sendable {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    private static func read<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+    static func read<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
         var value: T = 0
         for i in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + i]) << (8 * i) }
         return value

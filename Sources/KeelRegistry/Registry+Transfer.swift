@@ -87,10 +87,12 @@ extension Registry {
     /// Adds an exported version as a candidate under the same name and version number. Its source audit
     /// entries are checked and kept inside this registry's own `model.import` entry (this chain stays whole);
     /// approvals from the source are recorded there too but do not count for this registry's gates.
-    public func importBundle(_ bundle: ModelBundle, actor: String) throws -> ModelVersion {
+    /// With `signingKey` (this registry's, see `signingKey()`), the artefact is stored signed by it, under
+    /// its new checksum; the audit entry keeps the source's checksum.
+    public func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey? = nil) throws -> ModelVersion {
         guard bundle.format == ModelBundle.format else { throw RegistryError.invalid("not a Keel model bundle") }
         guard bundle.formatVersion <= 1 else { throw RegistryError.invalid("bundle format \(bundle.formatVersion) is newer than this Keel reads; upgrade Keel") }
-        let bytes = Array(bundle.artifact)
+        var bytes = Array(bundle.artifact)
         guard Registry.sha256(bytes) == bundle.model.artifact else {
             throw RegistryError.invalid("the bundle's artefact does not match its checksum: the file is damaged")
         }
@@ -98,16 +100,18 @@ extension Registry {
             throw RegistryError.invalid("the bundle's audit entry \(bad.sequence) (\(bad.action)) was changed after it was written")
         }
         _ = try Artifact.decode(bytes, path: "the bundle's artefact", options: Artifact.ReadOptions(), wantModel: false)
+        if let signingKey { bytes = try Artifact.resigned(bytes, with: signingKey, path: "the bundle's artefact") }
+        let artifact = Registry.sha256(bytes)
         let holdoutFile = try bundle.holdout.map { data -> String in
             let frame = try FrameSnapshot.decode(Array(data), file: "the bundle's holdout")
             return try storeSnapshot(frame, fingerprint: frame.fingerprint)
         }
-        let path = artifactsFolder + "/\(bundle.model.artifact).keel"
+        let path = artifactsFolder + "/\(artifact).keel"
         if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(bytes, to: path) }
         return try write { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT artifact FROM models WHERE name = ? AND version = ?",
                                                arguments: [bundle.model.name, bundle.model.version]) {
-                let same = (existing["artifact"] as String) == bundle.model.artifact
+                let same = (existing["artifact"] as String) == artifact
                 throw RegistryError.invalid("\(bundle.model.reference) already exists here\(same ? " (the same artefact: it was imported before)" : " with a different artefact")")
             }
             if let dataset = bundle.dataset,
@@ -136,6 +140,8 @@ extension Registry {
                 }
             }
             var record = bundle.model
+            record.artifact = artifact
+            record.size = bytes.count
             record.run = runID
             record.dataset = bundle.dataset?.fingerprint
             record.stage = .candidate
@@ -145,6 +151,7 @@ extension Registry {
             encoder.outputFormatting = [.sortedKeys]
             try AuditLog.append(db, actor: actor, action: "model.import", subject: record.reference, details: [
                 "artifact": record.artifact,
+                "source_artifact": bundle.model.artifact,
                 "source_run": bundle.run.map { String($0.id) } ?? "",
                 "source_audit": String(decoding: try encoder.encode(bundle.audit), as: UTF8.self),
                 "source_approvals": String(decoding: try encoder.encode(bundle.approvals), as: UTF8.self),

@@ -36,6 +36,7 @@ final class ModelSlot: Sendable {
         self.readOptions = readOptions
         self.limits = limits
         self.keysPath = keysPath
+        noteVerification()
     }
 
     var models: [String: LoadedModel] { state.withLock { $0.models } }
@@ -82,6 +83,7 @@ final class ModelSlot: Sendable {
                 state = State(models: [fresh.name: fresh], keys: keys)
                 return old
             }
+            noteSignature(of: fresh)
             return [(old, fresh)]
         }
     }
@@ -97,8 +99,7 @@ final class ModelSlot: Sendable {
         let served = models
         var fresh: [String: LoadedModel] = [:]
         for version in production where served[version.name]?.checksumOfFile != version.artifact {
-            fresh[version.name] = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
-                                                  identity: (version.name, String(version.version)), checksumOfFile: version.artifact)
+            fresh[version.name] = try load(version, from: registry)
         }
         let gone = Set(served.keys).subtracting(production.map(\.name))
         guard !fresh.isEmpty || !gone.isEmpty else { return [] }
@@ -122,8 +123,7 @@ final class ModelSlot: Sendable {
             if let loaded = current[version.name], loaded.checksumOfFile == version.artifact {
                 next[version.name] = loaded
             } else {
-                next[version.name] = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
-                                                     identity: (version.name, String(version.version)), checksumOfFile: version.artifact)
+                next[version.name] = try load(version, from: registry)
             }
         }
         state.withLock { $0.shadows = next }
