@@ -92,6 +92,6 @@ let package = Package(
         .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn", "KeelServer"], swiftSettings: swiftSettings),
     ]
 )

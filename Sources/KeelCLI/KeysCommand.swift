@@ -29,10 +29,10 @@ struct KeysCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue an API key; it is printed once and only its SHA-256 is stored.",
-            discussion: "The predict role may call predict, explain and feedback; admin may call everything."
+            discussion: "The predict role may call predict, explain and feedback; metrics may read /metrics only (for a Prometheus scraper, when server.metrics_auth is key); admin may call everything. Any key may read /openapi.json and /docs."
         )
 
-        @Option(help: "predict or admin.")
+        @Option(help: "predict, metrics or admin.")
         var role: APIKeyRole
 
         @Option(help: "A label for the key (who or what uses it).")

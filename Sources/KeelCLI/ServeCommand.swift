@@ -81,6 +81,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info (default: errors and lifecycle), notice, warning, error.")
     var logLevel: String?
 
+    @Option(help: "Most rows in one explanation request (default 200); predictions keep --max-rows.")
+    var maxExplainRows: Int?
+
+    @Option(help: ArgumentHelp("Longest an explanation may take, waiting included, e.g. 10s (default); past it the request gets 503.", valueName: "duration"))
+    var explainTimeout: DurationArgument?
+
+    @Option(help: ArgumentHelp("open or key: whether /metrics needs a metrics (or admin) key when keys are in force (default: open when listening on loopback only, key otherwise).", valueName: "mode"))
+    var metricsAuth: ServerSettings.MetricsAuth?
+
     @Flag(help: "With a verify key (the registry's, or --verify-key-file): serve unsigned models too, with a warning for each; a model signed by another key is still refused.")
     var allowUnsigned = false
 
@@ -129,6 +138,17 @@ struct ServeCommand: AsyncParsableCommand {
         settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
         if shadow && settings.predictionLog == nil { throw ValidationError("--shadow needs prediction logging (--log-predictions or prediction_log in keel.yaml): shadow answers go only to the log") }
         settings.shadow = shadow
+        if let limits = file?.explanations { settings.explanations = limits }
+        if let maxExplainRows { settings.explanations.maxRows = maxExplainRows }
+        if let explainTimeout { settings.explanations.timeLimitSeconds = explainTimeout.seconds }
+        guard settings.explanations.maxRows >= 1, settings.explanations.timeLimitSeconds > 0 else {
+            throw ValidationError("--max-explain-rows must be at least 1 and --explain-timeout positive")
+        }
+        settings.metricsAuth = metricsAuth ?? file?.metricsAuth
+        if let text = file?.drainTimeout {
+            guard let seconds = DurationArgument.parse(text) else { throw ValidationError("drain_timeout must be a duration such as 30s, not '\(text)'") }
+            settings.drainTimeoutSeconds = seconds
+        }
         // Models from a registry (all of them, or one by reference) are verified against its key when it has one.
         var readOptions = try keys.readOptions()
         let registryVerifies = readOptions.verifyKey == nil && (fromRegistry || modelPath != model)
@@ -180,3 +200,5 @@ struct ServeCommand: AsyncParsableCommand {
         return settings
     }
 }
+
+extension ServerSettings.MetricsAuth: ExpressibleByArgument {}

@@ -13,6 +13,9 @@ import Yams
 ///   idle_timeout: 30s
 ///   keys_file: .keel/api-keys.json
 ///   log_level: info
+///   metrics_auth: open          # or key: /metrics needs a metrics (or admin) key (default: open on loopback only)
+///   drain_timeout: 30s          # after SIGTERM, exit even if requests are still running after this long
+///   explanations: {max_rows: 200, timeout: 10s, workers: 1, queue: 8}
 ///   allow_unsigned: false       # with a verify key: serve unsigned models too, with a warning (never wrongly signed ones)
 ///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024, strict_levels: false}
 ///   tls: {certificate: cert.pem, key: key.pem}
@@ -32,6 +35,9 @@ struct ServeConfig: Decodable {
     var keysFile: String?
     var logLevel: String?
     var allowUnsigned: Bool?
+    var metricsAuth: ServerSettings.MetricsAuth?
+    var drainTimeout: String?
+    var explanations: ExplanationLimits?
     var limits: ServerLimits?
     var tls: TLSFiles?
     var predictionLog: PredictionLogConfig?
@@ -65,6 +71,30 @@ struct ServeConfig: Decodable {
         }
     }
 
+    /// `explanations: {max_rows, timeout, workers, queue}`.
+    struct ExplanationConfig: Decodable {
+        var limits = ExplanationLimits()
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case maxRows = "max_rows", timeout, workers, queue }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            limits.maxRows = try c.decodeIfPresent(Int.self, forKey: .maxRows) ?? limits.maxRows
+            limits.workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? limits.workers
+            limits.queueLimit = try c.decodeIfPresent(Int.self, forKey: .queue) ?? limits.queueLimit
+            if let text = try c.decodeIfPresent(String.self, forKey: .timeout) {
+                guard let seconds = DurationArgument.parse(text), seconds > 0 else {
+                    throw DecodingError.dataCorruptedError(forKey: .timeout, in: c, debugDescription: "explanations.timeout must be a duration such as 10s, not '\(text)'")
+                }
+                limits.timeLimitSeconds = seconds
+            }
+            guard limits.maxRows >= 1, limits.workers >= 1, limits.queueLimit >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .maxRows, in: c, debugDescription: "explanations: max_rows and workers must be at least 1, queue at least 0")
+            }
+        }
+    }
+
     struct TLSFiles: Decodable {
         var certificate: String
         var key: String
@@ -86,6 +116,9 @@ struct ServeConfig: Decodable {
         case logLevel = "log_level"
         case predictionLog = "prediction_log"
         case allowUnsigned = "allow_unsigned"
+        case metricsAuth = "metrics_auth"
+        case drainTimeout = "drain_timeout"
+        case explanations
     }
 
     init(from decoder: any Decoder) throws {
@@ -97,6 +130,14 @@ struct ServeConfig: Decodable {
         keysFile = try c.decodeIfPresent(String.self, forKey: .keysFile)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         allowUnsigned = try c.decodeIfPresent(Bool.self, forKey: .allowUnsigned)
+        if let text = try c.decodeIfPresent(String.self, forKey: .metricsAuth) {
+            guard let mode = ServerSettings.MetricsAuth(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .metricsAuth, in: c, debugDescription: "metrics_auth must be open or key, not '\(text)'")
+            }
+            metricsAuth = mode
+        }
+        drainTimeout = try c.decodeIfPresent(String.self, forKey: .drainTimeout)
+        explanations = try c.decodeIfPresent(ExplanationConfig.self, forKey: .explanations)?.limits
         limits = try c.decodeIfPresent(StrictLimits.self, forKey: .limits)?.limits
         tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls)
         predictionLog = try c.decodeIfPresent(PredictionLogConfig.self, forKey: .predictionLog)

@@ -4,7 +4,9 @@ import KeelData
 
 /// What an API key may do. `predict` covers scoring, explanations and feedback; `admin` covers everything.
 public enum APIKeyRole: String, Codable, Sendable, CaseIterable {
-    case predict, admin
+    /// Scoring, explaining and feedback; `metrics` reads `/metrics` only (for a Prometheus scraper);
+    /// `admin` may call everything.
+    case predict, metrics, admin
 
     public func allows(_ needed: APIKeyRole) -> Bool { self == .admin || self == needed }
 }

@@ -14,7 +14,12 @@ public struct APIError: Error, Sendable {
         self.code = code
         self.message = message
         self.row = row
-        self.field = field
+        self.field = field.map { Self.truncated($0) }
+    }
+
+    /// `text` cut to `limit` characters with the count of the rest: a client's long value is never echoed whole.
+    static func truncated(_ text: some StringProtocol, limit: Int = 80) -> String {
+        text.count <= limit ? String(text) : "\(text.prefix(limit))… (\(text.count - limit) more characters)"
     }
 
     var json: String {

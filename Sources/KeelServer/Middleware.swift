@@ -1,3 +1,4 @@
+import Dispatch
 import Hummingbird
 import KeelData
 import Synchronization
@@ -5,7 +6,8 @@ import KeelRegistry
 import Logging
 
 /// The outermost layer: gives every request an id, turns every error into the JSON error body, records
-/// metrics and writes one structured log line per request (errors at info, successes at debug).
+/// metrics and writes one structured log line per request (server errors at error, client errors sampled at
+/// info, successes at debug). A path some route has but not with the request's method gets 405 and `Allow`.
 struct RequestHandlingMiddleware: RouterMiddleware {
     typealias Context = KeelRequestContext
     let logger: Logger
@@ -21,8 +23,21 @@ struct RequestHandlingMiddleware: RouterMiddleware {
             response = Self.errorResponse(error)
         } catch let error as any HTTPResponseError {
             let status = error.status
-            let code = status == .notFound ? "not_found" : status == .contentTooLarge ? "body_too_large" : status == .methodNotAllowed ? "method_not_allowed" : "bad_request"
-            response = Self.errorResponse(APIError(status, code, status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : status.reasonPhrase))
+            let allowed = status == .notFound ? Routes.allowedMethods(at: request.uri.path) : []
+            if !allowed.isEmpty {
+                // A path some route has, asked with a method none of its routes answers.
+                response = Self.errorResponse(APIError(.methodNotAllowed, "method_not_allowed",
+                                                       "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))"))
+                response.headers[.allow] = allowed.joined(separator: ", ")
+            } else {
+                let code = status == .notFound ? "not_found" : status == .contentTooLarge ? "body_too_large" : status == .methodNotAllowed ? "method_not_allowed" : "bad_request"
+                response = Self.errorResponse(APIError(status, code, status == .notFound ? "no such endpoint: \(request.method) \(APIError.truncated(request.uri.path))" : status.reasonPhrase))
+            }
+        } catch is ClientAbort {
+            // The client went away mid-request: nobody reads this answer, and it is not the server's error.
+            ServerMetrics.shared.clientAbort()
+            logger.debug("client aborted", metadata: ["request_id": .string(context.requestID), "path": .string(request.uri.path)])
+            return Response(status: .badRequest)
         } catch {
             logger.error("unexpected error", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: error))])
             response = Self.errorResponse(APIError(.internalServerError, "internal", "the server could not complete the request"))
@@ -32,7 +47,9 @@ struct RequestHandlingMiddleware: RouterMiddleware {
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         let route = context.endpointPath ?? "unmatched"
         ServerMetrics.shared.request(route: route, status: response.status.code, nanoseconds: nanoseconds)
-        let level: Logger.Level = response.status.code >= 400 ? .info : .debug
+        // Server errors at error level; client errors at info at most once per ten seconds (with how many
+        // there were), else debug: a flood of bad requests cannot fill the disk. Successes at debug.
+        let level: Logger.Level = response.status.code >= 500 ? .error : response.status.code >= 400 ? Self.clientErrorLog.level() : .debug
         // Never the Authorization header or the body: they may hold secrets or personal data.
         logger.log(level: level, "request", metadata: [
             "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
@@ -40,6 +57,8 @@ struct RequestHandlingMiddleware: RouterMiddleware {
         ])
         return response
     }
+
+    static let clientErrorLog = SampledLog(everySeconds: 10)
 
     /// A client's `X-Request-Id` when it is a plain token, else the server's own.
     static func requestID(_ request: Request) -> String {
@@ -63,33 +82,6 @@ struct RequestHandlingMiddleware: RouterMiddleware {
     }
 }
 
-/// Bearer-key authentication with roles, active once the keys file holds a key. Health checks stay open so
-/// orchestrators can probe without a secret.
-struct AuthMiddleware: RouterMiddleware {
-    typealias Context = KeelRequestContext
-    let slot: ModelSlot
-
-    static let predictPaths: Set<String> = ["/v1/predict", "/v1/explain", "/v1/feedback"]
-    static let openPaths: Set<String> = ["/healthz", "/readyz"]
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard !Self.openPaths.contains(path), let keys = slot.keys, !keys.isEmpty else { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), case let secret = header.dropFirst(7), !secret.isEmpty else {
-            throw APIError(.unauthorized, "unauthorized", "this server requires an API key: send Authorization: Bearer <key>")
-        }
-        guard let role = keys.role(of: String(secret)) else {
-            throw APIError(.unauthorized, "unauthorized", "the API key is not valid")
-        }
-        let scoring = Self.predictPaths.contains(path) || (path.hasPrefix("/v1/models/") && (path.hasSuffix("/predict") || path.hasSuffix("/explain")))
-        let needed: APIKeyRole = scoring ? .predict : .admin
-        guard role.allows(needed) else {
-            throw APIError(.forbidden, "forbidden", "a \(role.rawValue) key may not call \(path); it needs an \(needed.rawValue) key")
-        }
-        return try await next(request, context)
-    }
-}
-
 /// Server-made request ids: a random prefix per process and a counter, unique without coordination.
 enum RequestIDs {
     private static let prefix = SHA256Hasher.hex((0..<6).map { _ in UInt8.random(in: 0...255) })
@@ -98,5 +90,23 @@ enum RequestIDs {
     static func next() -> String {
         let n = counter.add(1, ordering: .relaxed).newValue
         return prefix + "-" + String(n, radix: 16)
+    }
+}
+
+/// A client that hung up before its request was read: counted apart, never a 5xx.
+struct ClientAbort: Error {}
+
+/// Picks the level of a repeated log line: info once per period, debug for the rest of it.
+final class SampledLog: Sendable {
+    private let periodNanoseconds: UInt64
+    private let last = Atomic<UInt64>(0)
+
+    init(everySeconds: Double) { periodNanoseconds = UInt64(everySeconds * 1e9) }
+
+    func level() -> Logger.Level {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let previous = last.load(ordering: .relaxed)
+        guard previous == 0 || now &- previous >= periodNanoseconds else { return .debug }
+        return last.compareExchange(expected: previous, desired: now, ordering: .relaxed).exchanged ? .info : .debug
     }
 }

@@ -58,7 +58,8 @@ final class ModelSlot: Sendable {
 
     func model(named name: String) throws -> LoadedModel {
         guard let model = models[name] else {
-            throw APIError(.notFound, "model_not_found", "no model named '\(name)' is served; served: \(models.keys.sorted().joined(separator: ", "))", field: "name")
+            // The served names are not listed: GET /v1/models (admin) lists them.
+            throw APIError(.notFound, "model_not_found", "no model named '\(APIError.truncated(name))' is served", field: "name")
         }
         return model
     }

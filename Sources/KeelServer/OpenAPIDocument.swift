@@ -68,7 +68,7 @@ enum OpenAPIDocument {
         let predictResponses = common.merging([
             "200": jsonResponse("one prediction per row, in order", "PredictResponse"),
             "400": errorResponse("the body is not JSON or not an object"),
-            "413": errorResponse("body larger than \(model.decoder.limits.maxBodyBytes) bytes or more than \(model.decoder.limits.maxRows) rows"),
+            "413": errorResponse("body larger than \(model.decoder.limits.maxBodyBytes) bytes"),
             "422": errorResponse("a field is unknown, missing, of the wrong type, not finite, or too long; `row` and `field` name it"),
         ]) { a, _ in a }
         let document: [String: Any] = [

@@ -51,7 +51,9 @@ public enum PredictionServer {
         defer { follower?.cancel() }
         let predictionLogger = try settings.predictionLog.map(PredictionLogger.init(settings:))
         let logWriter = predictionLogger.map { writer in Task { await writer.run(logger: logger) } }
-        let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger)
+        let explanations = ExplanationPool(settings.explanations)
+        let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger,
+                                authorization: Authorization(metricsNeedKey: settings.metricsNeedKey), explanations: explanations)
         if keys?.isEmpty ?? true {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
         }
@@ -70,6 +72,8 @@ public enum PredictionServer {
         }
         let hangup = installHangupHandler(slot: slot, logger: logger)
         defer { hangup.cancel() }
+        let termination = installTerminationHandlers(explanations: explanations, drainSeconds: settings.drainTimeoutSeconds, logger: logger)
+        defer { termination.forEach { $0.cancel() } }
         let app = Application(
             router: router, server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "keel"),
@@ -87,68 +91,104 @@ public enum PredictionServer {
         await logWriter?.value
     }
 
-    static func makeRouter(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger? = nil) -> Router<KeelRequestContext> {
-        let router = Router(context: KeelRequestContext.self)
+    typealias Handler = @Sendable (Request, KeelRequestContext) async throws -> Response
+
+    /// The router: every route of `Routes.all` with its handler, behind the access its entry declares. The
+    /// check runs after the router matched the route, so a path's shape never decides who may call it, and
+    /// a path no route has answers the same 404 to everyone.
+    static func makeRouter(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger? = nil,
+                           authorization: Authorization = Authorization(metricsNeedKey: false),
+                           explanations: ExplanationPool = ExplanationPool()) -> Router<KeelRequestContext> {
+        let router = Router(context: KeelRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestHandlingMiddleware(logger: logger))
-        router.add(middleware: AuthMiddleware(slot: slot))
-        router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
-        router.get("/readyz") { _, _ in
-            let models = slot.models.values.sorted { $0.name < $1.name }
-            guard !models.isEmpty else { throw APIError(.serviceUnavailable, "not_ready", "no model is in production in the registry yet") }
-            if case .file = slot.source { return json(#"{"status":"ready","model":\#(models[0].identityJSON)}"#) }
-            return json(#"{"status":"ready","models":[\#(models.map(\.identityJSON).joined(separator: ","))]}"#)
-        }
-        router.post("/v1/predict") { request, context in
-            let model = try slot.primary()
-            return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
-        }
-        router.post("/v1/explain") { request, context in
-            try await explain(request, context: context, model: try slot.primary(), limits: slot.limits)
-        }
-        router.get("/v1/model") { _, _ in json(try slot.primary().manifestJSON()) }
-        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.render(for: try slot.primary())) }
-        router.get("/v1/models") { _, _ in
-            json("[" + slot.models.values.sorted { $0.name < $1.name }.map(\.identityJSON).joined(separator: ",") + "]")
-        }
-        router.post("/v1/models/:name/predict") { request, context in
-            let model = try slot.model(named: context.parameters.require("name"))
-            return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
-        }
-        router.post("/v1/models/:name/explain") { request, context in
-            try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits)
-        }
-        router.get("/v1/models/:name") { _, context in json(try slot.model(named: context.parameters.require("name")).manifestJSON()) }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
-        }
-        router.post("/v1/feedback") { request, context in
-            try await feedback(request, context: context, slot: slot, log: predictionLog)
-        }
-        router.post("/v1/admin/reload") { request, context in
-            var request = request
-            let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
-            var path: String?
-            if body.readableBytes > 0 {
-                let value = try parse(body)
-                guard case .object(let members) = value else {
-                    throw APIError(.badRequest, "invalid_body", "the body must be {} or {\"model\": \"path/to/model.keel\"}")
-                }
-                for (key, item) in members {
-                    guard key == "model", case .string(let text) = item else {
-                        throw APIError(.unprocessableContent, "unknown_field", "only \"model\" (a path string) may be given", field: key)
-                    }
-                    path = text
-                }
+        let handlers = self.handlers(slot: slot, logger: logger, predictionLog: predictionLog, explanations: explanations)
+        for route in Routes.all {
+            guard let handler = handlers[route.method.rawValue + " " + route.path] else {
+                preconditionFailure("no handler for \(route.method.rawValue) \(route.path)")
             }
-            let changes = try reload(slot: slot, path: path, logger: logger, requestID: context.requestID)
-            if case .file = slot.source, let change = changes.first, let new = change.new, let old = change.old {
-                return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
+            router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+                try authorization.check(request, route: route, keys: slot.keys)
+                return try await handler(request, context)
             }
-            let items = changes.map { #"{"model":\#($0.new?.identityJSON ?? "null"),"previous":\#($0.old?.identityJSON ?? "null")}"# }
-            return json(#"{"changes":[\#(items.joined(separator: ","))]}"#)
         }
         return router
+    }
+
+    /// The handlers, keyed by "METHOD path" as `Routes.all` spells them.
+    private static func handlers(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger?,
+                                 explanations: ExplanationPool) -> [String: Handler] {
+        [
+            "GET /healthz": { _, _ in json(#"{"status":"ok"}"#) },
+            "GET /readyz": { _, _ in
+                let models = slot.models.values.sorted { $0.name < $1.name }
+                guard !models.isEmpty else { throw APIError(.serviceUnavailable, "not_ready", "no model is in production in the registry yet") }
+                if case .file = slot.source { return json(#"{"status":"ready","model":\#(models[0].identityJSON)}"#) }
+                return json(#"{"status":"ready","models":[\#(models.map(\.identityJSON).joined(separator: ","))]}"#)
+            },
+            "POST /v1/predict": { request, context in
+                let model = try slot.primary()
+                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
+            },
+            "POST /v1/explain": { request, context in
+                try await explain(request, context: context, model: try slot.primary(), limits: slot.limits, pool: explanations)
+            },
+            "POST /v1/feedback": { request, context in
+                try await feedback(request, context: context, slot: slot, log: predictionLog)
+            },
+            "GET /v1/model": { _, _ in json(try slot.primary().manifestJSON()) },
+            "GET /v1/models": { _, _ in
+                json("[" + slot.models.values.sorted { $0.name < $1.name }.map(\.identityJSON).joined(separator: ",") + "]")
+            },
+            "GET /v1/models/{name}": { _, context in json(try slot.model(named: context.parameters.require("name")).manifestJSON()) },
+            "POST /v1/models/{name}/predict": { request, context in
+                let model = try slot.model(named: context.parameters.require("name"))
+                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
+            },
+            "POST /v1/models/{name}/explain": { request, context in
+                try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits,
+                                  pool: explanations)
+            },
+            "POST /v1/admin/reload": { request, context in
+                var request = request
+                let body = try await collect(&request, limit: slot.limits.maxBodyBytes)
+                var path: String?
+                if body.readableBytes > 0 {
+                    let value = try parse(body)
+                    guard case .object(let members) = value else {
+                        throw APIError(.badRequest, "invalid_body", "the body must be {} or {\"model\": \"path/to/model.keel\"}")
+                    }
+                    for (key, item) in members {
+                        guard key == "model", case .string(let text) = item else {
+                            throw APIError(.unprocessableContent, "unknown_field", "only \"model\" (a path string) may be given", field: key)
+                        }
+                        path = text
+                    }
+                }
+                // Loading and decoding a model takes up to a second: never on an event loop.
+                let (requestID, file) = (context.requestID, path)
+                let changes = try await offLoop { try reload(slot: slot, path: file, logger: logger, requestID: requestID) }
+                if case .file = slot.source, let change = changes.first, let new = change.new, let old = change.old {
+                    return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
+                }
+                let items = changes.map { #"{"model":\#($0.new?.identityJSON ?? "null"),"previous":\#($0.old?.identityJSON ?? "null")}"# }
+                return json(#"{"changes":[\#(items.joined(separator: ","))]}"#)
+            },
+            "GET /metrics": { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
+            },
+            "GET /openapi.json": { _, _ in json(OpenAPIDocument.render(for: try slot.primary())) },
+            "GET /docs": { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: APIPage.render(OpenAPIDocument.render(for: try slot.primary())))))
+            },
+        ]
+    }
+
+    /// Runs `work` on the low-priority loader thread rather than on an event loop (where Swift concurrency
+    /// runs in this server): loading a model or reading a registry blocks for as long as it takes.
+    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await LowPriorityWorkers.loader.run(work)
     }
 
     // MARK: Handlers
@@ -295,37 +335,90 @@ public enum PredictionServer {
         return json(#"{"accepted":\#(accepted)}"#)
     }
 
-    /// Attributions and reason codes for the posted rows; `?top_k=N` sets the reasons per direction.
-    static func explain(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits) async throws -> Response {
-        let topK = request.uri.queryParameters.get("top_k", as: Int.self) ?? 3
-        guard (1...50).contains(topK) else { throw APIError(.unprocessableContent, "invalid_parameter", "top_k must be 1 to 50", field: "top_k") }
+    /// Attributions and reason codes for the posted rows; `?top_k=N` sets the reasons per direction. Runs
+    /// on the explanation pool in chunks of rows, within its row and time limits.
+    static func explain(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits,
+                        pool: ExplanationPool) async throws -> Response {
+        let topK: Int
+        if let text = request.uri.queryParameters["top_k"] {
+            guard let value = Int(text), (1...50).contains(value) else {
+                throw APIError(.unprocessableContent, "invalid_parameter", "top_k must be a whole number from 1 to 50, not '\(APIError.truncated(text))'", field: "top_k")
+            }
+            topK = value
+        } else {
+            topK = 3
+        }
         var request = request
         let body = try await collect(&request, limit: limits.maxBodyBytes)
-        let rows = try model.decoder.rows(of: try parse(body))
-        let frame = try model.decoder.frame(rows)
-        // The same computation and the same encoding as `keel explain --json`: one Explanation, rendered here.
-        let explanation: Explanation
+        // Everything after reading the body (parsing, the explanation, encoding the answer) runs on the pool:
+        // a 200-row explanation's JSON alone would hold an event loop for milliseconds.
+        let requestID = context.requestID
+        let maxRows = pool.settings.maxRows, timeLimit = pool.settings.timeLimitSeconds
         do {
-            explanation = try Explainer.explain(model.artifact.model, frame: frame, modelName: model.name, dataName: "request",
-                                                request: ExplanationRequest(rows: Array(0..<frame.rowCount), topK: topK)).explanation
-        } catch let error as ExplanationError {
-            throw APIError(.internalServerError, "explanation_failed", error.description)
-        } catch {
-            throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
+            let text = try await pool.run { check in
+                let rows = try model.decoder.rows(of: try parse(body))
+                guard rows.count <= maxRows else {
+                    throw APIError(.unprocessableContent, "too_many_rows",
+                                   "\(rows.count) rows to explain in one request; the limit is \(maxRows) (--max-explain-rows)", field: "rows")
+                }
+                let frame = try model.decoder.frame(rows)
+                // The same computation and the same encoding as `keel explain --json`: one Explanation, rendered
+                // here. Rows are explained alone, so chunks give the same numbers as one batch.
+                var all: Explanation?
+                for start in stride(from: 0, to: frame.rowCount, by: Self.explainChunk) {
+                    do {
+                        try check()
+                    } catch ExplanationPool.Stop.timeout {
+                        throw APIError(.serviceUnavailable, "explanation_timeout",
+                                       "explaining \(frame.rowCount) rows took longer than \(NumberFormatting.canonical(timeLimit)) s (--explain-timeout); send fewer rows at once")
+                    }
+                    let chunk = Array(start..<min(start + Self.explainChunk, frame.rowCount))
+                    var part: Explanation
+                    do {
+                        part = try Explainer.explain(model.artifact.model, frame: frame.selecting(rows: chunk), modelName: model.name, dataName: "request",
+                                                     request: ExplanationRequest(rows: Array(0..<chunk.count), topK: topK)).explanation
+                    } catch let error as ExplanationError {
+                        throw APIError(.internalServerError, "explanation_failed", error.description)
+                    } catch {
+                        throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
+                    }
+                    for i in part.rows.indices { part.rows[i].row += start }
+                    if all == nil { all = part } else { all!.rows += part.rows }
+                }
+                guard let explanation = all else { throw APIError(.unprocessableContent, "empty_batch", "no rows to explain", field: "rows") }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                var writer = JSONWriter(capacity: 512 * explanation.rows.count + 256)
+                writer.beginObject()
+                writer.key("model"); writer.raw(model.identityJSON)
+                writer.key("request_id"); writer.string(requestID)
+                writer.key("task"); writer.string(explanation.task.rawValue)
+                writer.key("target"); writer.string(explanation.target)
+                writer.key("units"); writer.string(explanation.units)
+                writer.key("explanations"); writer.raw(String(decoding: try encoder.encode(explanation.rows), as: UTF8.self))
+                writer.endObject()
+                return writer.text
+            }
+            ServerMetrics.shared.explanation("ok")
+            return json(text)
+        } catch let error as APIError {
+            if error.code == "explanation_timeout" { ServerMetrics.shared.explanation("timeout") }
+            throw error
+        } catch ExplanationPool.Stop.cancelled {
+            ServerMetrics.shared.explanation("cancelled")
+            throw ClientAbort()
+        } catch ExplanationPool.Stop.shuttingDown {
+            ServerMetrics.shared.explanation("cancelled")
+            throw APIError(.serviceUnavailable, "shutting_down", "the server is shutting down")
+        } catch ExplanationPool.Stop.timeout {
+            ServerMetrics.shared.explanation("timeout")
+            throw APIError(.serviceUnavailable, "explanation_timeout",
+                           "the explanation waited longer than \(NumberFormatting.canonical(timeLimit)) s for a worker (--explain-timeout); retry shortly")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var writer = JSONWriter(capacity: 512 * explanation.rows.count + 256)
-        writer.beginObject()
-        writer.key("model"); writer.raw(model.identityJSON)
-        writer.key("request_id"); writer.string(context.requestID)
-        writer.key("task"); writer.string(explanation.task.rawValue)
-        writer.key("target"); writer.string(explanation.target)
-        writer.key("units"); writer.string(explanation.units)
-        writer.key("explanations"); writer.raw(String(decoding: try encoder.encode(explanation.rows), as: UTF8.self))
-        writer.endObject()
-        return json(writer.text)
     }
+
+    /// Rows explained between two checks for a stop: small enough to stop within a fraction of a second.
+    static let explainChunk = 16
 
     static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         do {
@@ -356,7 +449,8 @@ public enum PredictionServer {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
                 do {
-                    try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "registry")
+                    // Reading the registry, loading models and auditing block: off the event loops; the swap is one step.
+                    try await offLoop { try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "registry") }
                 } catch {
                     logger.error("could not follow the registry; still serving the current models", metadata: ["error": .string(String(describing: error))])
                 }
@@ -376,6 +470,24 @@ public enum PredictionServer {
         }
     }
 
+    /// On SIGTERM or SIGINT (beside the graceful shutdown the server runs, which lets in-flight requests
+    /// finish): explanations stop at their next chunk, and if requests are still running after the drain
+    /// timeout, the process exits anyway.
+    private static func installTerminationHandlers(explanations: ExplanationPool, drainSeconds: Double, logger: Logger) -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                explanations.shutDown()
+                DispatchQueue.global().asyncAfter(deadline: .now() + drainSeconds) {
+                    logger.warning("requests still running \(NumberFormatting.canonical(drainSeconds)) s after the signal to stop (server.drain_timeout); exiting")
+                    exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
     /// SIGHUP reloads the model file (and the keys file) in place, the usual daemon convention.
     private static func installHangupHandler(slot: ModelSlot, logger: Logger) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
@@ -389,15 +501,34 @@ public enum PredictionServer {
 
     // MARK: Helpers
 
+    /// The request's body, at most `limit` bytes, which must be declared JSON if declared at all (415). A
+    /// client that hangs up while sending it is a `ClientAbort`, not a server error.
     static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        let length = request.headers[.contentLength].flatMap(Int.init)
+        if let length, length > limit {
             throw APIError(.contentTooLarge, "body_too_large", "the body has \(length) bytes; the limit is \(limit)")
+        }
+        // A body with no declared type is read as JSON; one declared as anything else is refused.
+        let hasBody = (length ?? 0) > 0 || request.headers[.transferEncoding] != nil
+        if hasBody, let type = request.headers[.contentType], !isJSON(type) {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "the body must be JSON (Content-Type: application/json), not '\(APIError.truncated(type))'")
         }
         do {
             return try await request.collectBody(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "body_too_large", "the body is larger than the limit of \(limit) bytes")
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            throw ClientAbort()
         }
+    }
+
+    /// `application/json`, any case, with parameters (`; charset=utf-8`), or a `+json` type.
+    static func isJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     static func parse(_ body: ByteBuffer) throws -> JSONValue {

@@ -30,7 +30,7 @@ struct RowDecoder: Sendable {
         }
         guard !items.isEmpty else { throw APIError(.unprocessableContent, "empty_batch", "\"rows\" is empty", field: "rows") }
         guard items.count <= limits.maxRows else {
-            throw APIError(.contentTooLarge, "too_many_rows", "\(items.count) rows in one request; the limit is \(limits.maxRows)", field: "rows")
+            throw APIError(.unprocessableContent, "too_many_rows", "\(items.count) rows in one request; the limit is \(limits.maxRows)", field: "rows")
         }
         var rows: [[(key: String, value: JSONValue)]] = []
         rows.reserveCapacity(items.count)
@@ -62,7 +62,7 @@ struct RowDecoder: Sendable {
             for (key, value) in row {
                 guard let f = featureIndex[key] else {
                     guard known.contains(key) else {
-                        throw APIError(.unprocessableContent, "unknown_field", "'\(key)' is not a column of this model's schema", row: rowIndex(r, n), field: key)
+                        throw APIError(.unprocessableContent, "unknown_field", "'\(APIError.truncated(key))' is not a column of this model's schema", row: rowIndex(r, n), field: key)
                     }
                     if case .string(let text) = value, text.count > limits.maxStringLength {
                         throw tooLong(key, r, n)
@@ -70,7 +70,7 @@ struct RowDecoder: Sendable {
                     continue
                 }
                 guard !seen[f] else {
-                    throw APIError(.unprocessableContent, "duplicate_field", "'\(key)' appears twice", row: rowIndex(r, n), field: key)
+                    throw APIError(.unprocessableContent, "duplicate_field", "'\(APIError.truncated(key))' appears twice", row: rowIndex(r, n), field: key)
                 }
                 seen[f] = true
                 let feature = features[f]
@@ -139,7 +139,7 @@ struct RowDecoder: Sendable {
     }
 
     private func tooLong(_ field: String, _ r: Int, _ n: Int) -> APIError {
-        APIError(.unprocessableContent, "string_too_long", "'\(field)' is longer than \(limits.maxStringLength) characters",
+        APIError(.unprocessableContent, "string_too_long", "'\(APIError.truncated(field))' is longer than \(limits.maxStringLength) characters",
                  row: rowIndex(r, n), field: field)
     }
 

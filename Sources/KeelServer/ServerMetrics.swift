@@ -75,6 +75,17 @@ final class ServerMetrics: Sendable {
         if dropped > 0 { Counter(label: "keel_prediction_log_dropped_total").increment(by: dropped) }
     }
 
+    /// Requests whose client hung up before the request was read (`keel_http_client_aborts_total`): not
+    /// counted among the requests by status, so nobody can raise the 5xx rate by hanging up.
+    func clientAbort() {
+        Counter(label: "keel_http_client_aborts_total").increment()
+    }
+
+    /// Explanations by outcome (`keel_explanations_total{result}`): ok, timeout, cancelled, busy.
+    func explanation(_ result: String) {
+        Counter(label: "keel_explanations_total", dimensions: [("result", result)]).increment()
+    }
+
     func reload(succeeded: Bool) {
         Counter(label: "keel_model_reloads_total", dimensions: [("result", succeeded ? "ok" : "error")]).increment()
     }

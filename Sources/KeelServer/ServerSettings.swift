@@ -39,6 +39,21 @@ public struct ServerSettings: Sendable {
     public var logLevel = "info"
     /// Log every (sampled) prediction to a registry's store, for monitoring and feedback.
     public var predictionLog: PredictionLogSettings?
+    /// Explanations' pool, row limit and time limit.
+    public var explanations = ExplanationLimits()
+    /// Whether `/metrics` needs a key (metrics or admin) when keys are in force; nil: open when listening on
+    /// loopback only, a key otherwise.
+    public var metricsAuth: MetricsAuth?
+    /// After SIGTERM, how long in-flight requests may take before the server exits regardless.
+    public var drainTimeoutSeconds = 30.0
+
+    public enum MetricsAuth: String, Sendable, CaseIterable { case open, key }
+
+    /// Whether `/metrics` needs a key: as `metricsAuth` says, else only when reachable beyond this machine.
+    public var metricsNeedKey: Bool {
+        if let metricsAuth { return metricsAuth == .key }
+        return !["127.0.0.1", "::1", "localhost"].contains(host)
+    }
 
     public init(modelPath: String) {
         self.modelPath = modelPath

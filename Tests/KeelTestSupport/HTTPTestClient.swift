@@ -41,12 +41,41 @@ public struct HTTPTestClient: Sendable {
         try send("POST", path, body: Array(body.utf8), headers: headers)
     }
 
+    /// Sends one request; a body goes as `application/json` unless `headers` names another Content-Type.
     public func send(_ method: String, _ path: String, body: [UInt8] = [], headers: [String: String] = [:]) throws -> Response {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-        if !body.isEmpty || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        if !body.isEmpty || method == "POST" {
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) { head += "Content-Type: application/json\r\n" }
+            head += "Content-Length: \(body.count)\r\n"
+        }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         return try raw(Array(head.utf8) + body)
+    }
+
+    /// A HEAD request's status and headers (its response has a Content-Length but no body).
+    public func head(_ path: String) throws -> (status: Int, headers: [String: String], extra: Int) {
+        let socket = try connect(timeout: 15)
+        defer { close(socket) }
+        let request = Array("HEAD \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { Glibc.send(socket, $0.baseAddress!, request.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress!, $0.count, 0) }
+            if n <= 0 { break }
+            received += chunk[0..<n]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let lines = parts[0].components(separatedBy: "\r\n")
+        let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, headers, parts.dropFirst().joined(separator: "\r\n\r\n").utf8.count)
     }
 
     /// Sends `bytes` as they are and reads the response until the server closes the connection.
