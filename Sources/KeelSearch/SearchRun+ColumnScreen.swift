@@ -94,7 +94,7 @@ extension SearchRun {
     func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
         var probing = evaluator(for: folds)
         probing.parallelFolds = Parallel.coreCount > 1 && folds.count > 1 ? 2 : 1
-        let (result, _, _) = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil)
+        let result = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil).result
         return result.status == .completed ? result : nil
     }
 

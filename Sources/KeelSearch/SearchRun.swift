@@ -50,6 +50,9 @@ struct SearchRun {
     var seedBagged = false
     var stackSkipped = false
     var refitCutShort = false
+    /// The leader's first-fold model: complete, validated, and what ships when its refit cannot finish.
+    var leaderFoldModel: (trial: Int, model: FittedModel)?
+    var shippedFoldModel = false
     /// Why the shipped model is not of the families the user asked for (nil when it is).
     var fallback: String?
     /// The column screen's verdicts, in the order it took them.
@@ -291,19 +294,23 @@ struct SearchRun {
         let searchDeadline = searchDeadline()
         let cap = ContinuousClock.now + .seconds(settings.timeBudget * share)
         let trialDeadline = searchDeadline.map { min($0, cap) }
-        let (evaluated, margins, encodeSeconds) = evaluator.evaluate(candidate, id: id, deadline: trialDeadline,
-                                                                     leader: pruning ? leader(trials.filter { $0.status == .completed }) : nil,
-                                                                     measureEncoding: encodeSecondsPerValue == nil)
-        if let encodeSeconds, let values = evaluated.storedValues {
+        let evaluation = evaluator.evaluate(candidate, id: id, deadline: trialDeadline,
+                                            leader: pruning ? leader(trials.filter { $0.status == .completed }) : nil,
+                                            measureEncoding: encodeSecondsPerValue == nil)
+        if let encodeSeconds = evaluation.encodeSeconds, let values = evaluation.result.storedValues {
             encodeSecondsPerValue = encodeSeconds / Double(values) / pace.slowdown()
         }
-        var result = evaluated
+        let margins = evaluation.outOfFold
+        var result = evaluation.result
         if result.status == .stopped, let searchDeadline, cap < searchDeadline {
             result.message = "stopped at its share of the budget (\(Int(share * 100))%, \(Search.format(settings.timeBudget * share)) s)"
         }
         result.completes = completes
         trials.append(result)
         if let margins { outOfFold[result.id] = margins }
+        if result.status == .completed, let model = evaluation.firstFoldModel, leader(trials.filter { $0.status == .completed })?.id == result.id {
+            leaderFoldModel = (result.id, model)
+        }
         progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
     }
 
@@ -346,13 +353,25 @@ struct SearchRun {
                           ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
         }
         let refitDeadline = finalDeadline
-        let (model, seconds) = try Search.timed { try fit(chosen, x) }
-        if let refitDeadline, ContinuousClock.now >= refitDeadline {
-            warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
-            refitCutShort = true
-        }
+        let foldModel = leaderFoldModel.flatMap { $0.trial == chosen.id ? $0.model : nil }
+        let replayedFold = settings.replay?.shippedFoldModel == true && foldModel != nil
+        let (model, seconds) = replayedFold ? (foldModel!, 0) : try Search.timed { try fit(chosen, x) }
         var choice = Choice(pipeline: pipeline, model: model, best: chosen, ensemble: nil,
                             shipped: [(Search.refitLearner(chosen), 1)], memberSeconds: [seconds])
+        if replayedFold || (refitDeadline.map { ContinuousClock.now >= $0 } ?? false) {
+            if let foldModel {
+                // The cut-short refit is a lesser model: ship the complete one the trial validated instead.
+                let rows = evaluator.folds[0].train.rowCount
+                warnings.append("the refit of trial \(chosen.id) on all \(searchFrame.rowCount) search rows was cut short by the time budget; shipping its complete model from the first fold instead (fitted on \(rows) rows, the model cross-validation scored)")
+                choice.pipeline = evaluator.folds[0].pipeline
+                choice.model = foldModel
+                choice.shipped = [(chosen.learner, 1)]
+                shippedFoldModel = true
+            } else {
+                warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
+                refitCutShort = true
+            }
+        }
         let encodeStarted = ContinuousClock.now
         _ = try? Search.modelEncoder().encode(choice.model)
         choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
@@ -362,11 +381,17 @@ struct SearchRun {
         }
         updateFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
         // Ensembles only while there is time to refit their members: selection alone takes seconds on large data.
-        if let finalDeadline, refitCutShort || ContinuousClock.now >= finalDeadline { allowEnsemble = false }
+        // (A replay follows the recorded flags, which say what this run skipped.)
+        if settings.replay == nil, allowEnsemble, let finalDeadline, refitCutShort || shippedFoldModel || ContinuousClock.now >= finalDeadline {
+            allowEnsemble = false
+            (ensembleSkipped, stackSkipped) = (true, true)
+        }
+        if settings.replay != nil, shippedFoldModel || refitCutShort { allowEnsemble = false }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
         if allowEnsemble { try bag(&choice, x: x) }
-        if let limit = settings.maxPredictMilliseconds { try keepWithin(limit, &choice, completed: completed, x: x) }
+        // (The fold model has its own pipeline, so the search rows' features do not fit it.)
+        if let limit = settings.maxPredictMilliseconds, !shippedFoldModel { try keepWithin(limit, &choice, completed: completed, x: x) }
         return choice
     }
 
@@ -474,6 +499,7 @@ struct SearchRun {
         report.replay.columnScreen = settings.screenColumns ? columnScreen : nil
         report.replay.identifierScreen = settings.screenColumns ? identifierScreen : nil
         report.replay.valueScreen = valueScreen
+        report.replay.shippedFoldModel = shippedFoldModel ? true : nil
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }

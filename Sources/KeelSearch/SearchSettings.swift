@@ -72,6 +72,9 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     public var seedBagged: Bool?
     /// The refit of the chosen model was cut short: a replay cannot stop it at the same round.
     public var refitCutShort: Bool
+    /// The refit was cut short, so the best trial's complete model from its first fold was shipped instead
+    /// (nil, as false, in records from before this fallback): a replay ships that model without refitting.
+    public var shippedFoldModel: Bool?
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
     /// The column screen's verdicts, which a replay applies without probing (nil: no screen ran, as in

@@ -13,10 +13,13 @@ struct FoldData {
     let validRows: [Int]
     let featureNames: [String]
     let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
+    /// The preprocessing fitted on the fold's training rows: with a fold's model, a complete model of its own.
+    let pipeline: Pipeline
 
     init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, options: PipelineOptions) throws {
         let trainTarget = TargetEncoding(task: target.task, values: fold.train.map { target.values[$0] })
         let (pipeline, x) = try Pipeline.fit(frame.selecting(rows: fold.train), schema: schema, target: trainTarget, options: options)
+        self.pipeline = pipeline
         train = x
         featureNames = pipeline.featureNames
         trainY = trainTarget
@@ -72,15 +75,25 @@ struct TrialEvaluator {
         var storedValues = 0
         /// Seconds to encode the model as an artefact does, when asked for.
         var encodeSeconds: Double?
+        /// The first fold's model, kept for when the refit on all search rows cannot finish.
+        var model: FittedModel?
+    }
+
+    /// What one trial gave: its result, out-of-fold margins, the first fold's model and encoding time.
+    struct Evaluation {
+        var result: TrialResult
+        var outOfFold: [Double]?
+        var encodeSeconds: Double?
+        var firstFoldModel: FittedModel?
     }
 
     /// Models smaller than this encode too fast for their time to say anything about larger ones.
     static let encodingProbeValues = 10_000
 
-    /// The trial's result, its out-of-fold margins, and with `measureEncoding` the seconds the first fold's
-    /// model took to encode (when it stores at least `encodingProbeValues` numbers).
+    /// The trial's result, its out-of-fold margins, its first fold's model, and with `measureEncoding` the
+    /// seconds that model took to encode (when it stores at least `encodingProbeValues` numbers).
     func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?,
-                  leader: TrialResult? = nil, measureEncoding: Bool = false) -> (TrialResult, [Double]?, Double?) {
+                  leader: TrialResult? = nil, measureEncoding: Bool = false) -> Evaluation {
         var outcomes: [FoldOutcome] = []
         var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
@@ -91,7 +104,7 @@ struct TrialEvaluator {
             done.withUnsafeMutableBufferPointer { slots in
                 let shared = SharedBuffer(base: slots.baseAddress!)
                 Parallel.forEach(batch.count) { i in
-                    shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline, measureEncoding: measureEncoding && batch[i] == 0)
+                    shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline, first: batch[i] == 0, measureEncoding: measureEncoding)
                 }
             }
             outcomes += done
@@ -115,7 +128,7 @@ struct TrialEvaluator {
         guard result.status == .completed, !scores.isEmpty else {
             if result.status == .pruned { result.foldScores = scores }
             result.message = result.message ?? "stopped at the search deadline"
-            return (result, nil, nil)
+            return Evaluation(result: result)
         }
         var outOfFold = [Double](repeating: .nan, count: searchRows * outputs)
         for (index, outcome) in outcomes.enumerated() where index < coverFolds {
@@ -131,7 +144,7 @@ struct TrialEvaluator {
         result.predictMillisecondsPer1000 = predictedRows > 0 ? outcomes.map(\.predictSeconds).reduce(0, +) / Double(predictedRows) * 1e6 : 0
         result.bestRounds = outcomes.compactMap(\.rounds)
         result.storedValues = outcomes[0].storedValues
-        return (result, outOfFold, outcomes[0].encodeSeconds)
+        return Evaluation(result: result, outOfFold: outOfFold, encodeSeconds: outcomes[0].encodeSeconds, firstFoldModel: outcomes[0].model)
     }
 
     /// Why the trial should stop here, or nil: its error on the folds done is more than `pruningMargin` and
@@ -155,7 +168,7 @@ struct TrialEvaluator {
         }
     }
 
-    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?, measureEncoding: Bool) -> FoldOutcome {
+    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?, first: Bool, measureEncoding: Bool) -> FoldOutcome {
         var outcome = FoldOutcome()
         let start = ContinuousClock.now
         do {
@@ -182,7 +195,8 @@ struct TrialEvaluator {
             outcome.predictSeconds = (ContinuousClock.now - predictStart).seconds
             outcome.score = try metric.evaluate(truth: fold.validY, predictions: predictions, classCount: classCount)
             outcome.storedValues = model.storedValues
-            if measureEncoding, outcome.storedValues >= Self.encodingProbeValues {
+            if first { outcome.model = model }
+            if first, measureEncoding, outcome.storedValues >= Self.encodingProbeValues {
                 let encodeStart = ContinuousClock.now
                 _ = try? Search.modelEncoder().encode(model)
                 outcome.encodeSeconds = (ContinuousClock.now - encodeStart).seconds

@@ -33,8 +33,8 @@ import Testing
         forest.trees = 20
         for learner in [Learner.gradientBoosting(boosting), .randomForest(forest), .linear(LinearParameters())] {
             let candidate = Portfolio.Candidate(family: "x", summary: "", learner: learner)
-            let (a, marginsA, _) = sequential.evaluate(candidate, id: 1, deadline: nil)
-            let (b, marginsB, _) = parallel.evaluate(candidate, id: 1, deadline: nil)
+            let (a, marginsA) = { let e = sequential.evaluate(candidate, id: 1, deadline: nil); return (e.result, e.outOfFold) }()
+            let (b, marginsB) = { let e = parallel.evaluate(candidate, id: 1, deadline: nil); return (e.result, e.outOfFold) }()
             #expect(a.status == .completed && b.status == .completed)
             #expect(a.foldScores == b.foldScores && a.foldScores.count == sequential.folds.count)
             #expect(a.bestRounds == b.bestRounds)
