@@ -35,12 +35,8 @@ struct LoadedMachineTests {
         let hogsRan = hogs.allSatisfy { $0.isRunning }
         #expect(hogsRan, "the hogs ran throughout")
         #expect(seconds <= 11, "a 10 s budget took \(seconds) s on a loaded machine")
-        // A refit the load cut short is said and fails the run; anything else must succeed.
-        if result.status == 3 {
-            #expect(result.stderr.contains("cut short"), "\(result.stderr)")
-        } else {
-            #expect(result.status == 0, "\(result.stderr)")
-        }
+        // A refit the load cuts short ships the trial's complete fold model instead: the run succeeds.
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.keel").path))
     }
 }
