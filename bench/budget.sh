@@ -19,7 +19,7 @@ else
 fi
 data="$out/five.csv"
 [ -f "$data" ] || python3 "$here/budget_data.py" 73000 > "$data"
-echo "keel train under load, release build, $(nproc) cores, commit $(git -C "$root" rev-parse --short HEAD)"
+echo "keel train under load, release build, $(nproc) cores, commit ${KEEL_COMMIT:-$(git -C "$root" rev-parse --short HEAD)} (KEEL_COMMIT names a KEEL_BIN built elsewhere)"
 printf '%-7s %-5s %-6s %-9s %-7s %s\n' budget hogs start wall limit exit
 for spec in "8 0 0" "8 3 2" "10 3 2" "20 2 0" "30 0 0" "30 3 6" "30 3 15" "30 3 22" "60 3 10"; do
   read -r budget hogs start <<< "$spec"
