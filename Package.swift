@@ -36,7 +36,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "KeelData", dependencies: ["CZlib"], swiftSettings: hotPathSettings),
+        // Parquet pages: snappy (snappy-c.h) and zstd, from Debian's libsnappy-dev and libzstd-dev.
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .target(name: "KeelData", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: hotPathSettings),
         .target(name: "CKeelIntrinsics"),
         .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
         .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn", "KeelExplain"], swiftSettings: swiftSettings),
@@ -61,6 +64,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -18,6 +18,12 @@ public struct CSVOptions: Sendable {
     /// Training reads so; scoring turns it off, so that only the words training saw are missing and any
     /// other word is an error naming its line.
     public var wordsAmongNumbers = true
+    /// The file's format; nil decides by the extension and the first bytes (`PAR1` is Parquet).
+    public var format: DataFormat?
+    /// Parquet only: read just these columns (nil: all). CSV files are always read whole.
+    public var columns: Set<String>?
+    /// Parquet only: columns never read (`--ignore`).
+    public var skipColumns: Set<String> = []
 
     public static let defaultMissingMarkers = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"]
     public static let detectableDelimiters: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"), UInt8(ascii: "|")]
@@ -32,5 +38,30 @@ public struct CSVOptions: Sendable {
         self.hasHeader = hasHeader
         self.missingMarkers = missingMarkers
         self.stringColumns = stringColumns
+    }
+}
+
+/// The formats Keel reads.
+public enum DataFormat: String, Sendable, CaseIterable {
+    case csv, parquet
+}
+
+extension CSVOptions {
+    func isParquet(_ path: String) -> Bool {
+        switch format {
+        case .parquet?: true
+        case .csv?: false
+        case nil: ParquetReader.isParquet(path: path)
+        }
+    }
+
+    /// The same settings for a Parquet file. Missing markers apply to its strings only when they differ from
+    /// the defaults (given with `--missing`): otherwise only Parquet's nulls are missing and "NA" is a string.
+    public var parquet: ParquetOptions {
+        var options = ParquetOptions(columns: columns, missingMarkers: missingMarkers == Self.defaultMissingMarkers ? nil : missingMarkers)
+        options.skipping = skipColumns
+        options.stringColumns = stringColumns
+        options.wordsAmongNumbers = wordsAmongNumbers
+        return options
     }
 }

@@ -21,9 +21,7 @@ public enum CSVReader {
         let head = [UInt8](read)
         let lowered = path.lowercased()
         let format: String?
-        if head.starts(with: Array("PAR1".utf8)) {
-            format = "Parquet input is not supported yet"
-        } else if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             format = lowered.hasSuffix(".xlsx") || lowered.hasSuffix(".xlsm")
                 ? "Excel workbooks are not supported yet; save the sheet as CSV" : "ZIP archives are not read; unpack the CSV file inside"
         } else if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
@@ -36,7 +34,10 @@ public enum CSVReader {
         if let format { throw DataError.cannotOpen(file: path, reason: "\(format) (Keel reads CSV files, plain or gzip-compressed)") }
     }
 
+    /// Reads `path`; a Parquet file (by its `.parquet` extension, its magic bytes or `options.format`) is read
+    /// by `ParquetReader` into the same typed frame.
     public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> Frame {
+        if options.isParquet(path) { return try ParquetReader.read(path: path, options: options.parquet) }
         try checkFormat(path)
         let source = try ByteSource(path: path)
         var tokenizer = try CSVTokenizer(source: source, options: options)
@@ -53,6 +54,12 @@ public enum CSVReader {
     /// bounded by one batch. The batch records the line each row started on, for error messages.
     public static func readBatches(path: String, options: CSVOptions = CSVOptions(), rows: Int,
                                    _ body: (CSVBatch) throws -> Void) throws {
+        if options.isParquet(path) {
+            // A Parquet file is read a row group at a time; a row's "line" is its 1-based row number.
+            return try ParquetReader.readBatches(path: path, options: options.parquet) { frame, first in
+                try body(CSVBatch(frame: frame, firstRow: first, lines: Array(first + 1...first + max(frame.rowCount, 1)).prefix(frame.rowCount).map { $0 }))
+            }
+        }
         try checkFormat(path)
         let source = try ByteSource(path: path)
         var tokenizer = try CSVTokenizer(source: source, options: options)

@@ -89,7 +89,7 @@ struct ColumnBuilder {
     }
 
     /// A string column's kind once it is not numbers.
-    private static func typedStrings(name: String, _ strings: EncodedStrings) -> Column {
+    static func typedStrings(name: String, _ strings: EncodedStrings) -> Column {
         if let booleans = Self.booleans(strings) { return Column(name: name, values: .boolean(booleans)) }
         if let seconds = Self.datetimes(strings) { return Column(name: name, values: .datetime(seconds)) }
         if Self.looksLikeText(strings) { return Column(name: name, values: .text(strings)) }
