@@ -57,7 +57,7 @@ public enum CSVReader {
         if options.isParquet(path) {
             // A Parquet file is read a row group at a time; a row's "line" is its 1-based row number.
             return try ParquetReader.readBatches(path: path, options: options.parquet) { frame, first in
-                try body(CSVBatch(frame: frame, firstRow: first, lines: Array(first + 1...first + max(frame.rowCount, 1)).prefix(frame.rowCount).map { $0 }))
+                try body(CSVBatch(frame: frame, firstRow: first, lines: Array((first + 1)..<(first + 1 + frame.rowCount))))
             }
         }
         try checkFormat(path)
