@@ -8,6 +8,8 @@ public struct APIError: Error, Sendable {
     /// The 0-based row of a batch the error is about.
     public var row: Int?
     public var field: String?
+    /// Seconds after which a retry may succeed (`Retry-After`), for a 503 that passes.
+    public var retryAfterSeconds: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, row: Int? = nil, field: String? = nil) {
         self.status = status

@@ -59,8 +59,10 @@ final class ExplanationPool: Sendable {
         }
         guard entered else {
             ServerMetrics.shared.explanation("busy")
-            throw APIError(.serviceUnavailable, "explanations_busy",
-                           "\(settings.workers) explanations are running and \(settings.queueLimit) waiting; retry shortly (predictions are not affected)")
+            var busy = APIError(.serviceUnavailable, "explanations_busy",
+                                "\(settings.workers) explanations are running and \(settings.queueLimit) waiting; retry shortly (predictions are not affected)")
+            busy.retryAfterSeconds = 1
+            throw busy
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(settings.timeLimitSeconds * 1e9)
         let cancelled = Flag()

@@ -10,7 +10,9 @@ enum JSONValue: Sendable {
     case object([(key: String, value: JSONValue)])
 }
 
-/// Why a request body is not acceptable JSON; `field` names the key whose value failed, when there is one.
+/// Why a request body is not acceptable JSON; `field` names the innermost key whose value holds the failure
+/// (in `{"rows": [{"Sex": "m" x}]}` that is "rows": the stray `x` is after Sex's value, inside the row), or
+/// nil when the failure is outside every value (a bad key, a stray character at the top level).
 struct JSONParseError: Error {
     var message: String
     var field: String?
@@ -24,6 +26,8 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
     private var depth = 0
+    /// The innermost key whose value is being parsed: set while a member's value is parsed, and restored to
+    /// the enclosing one as soon as it ends, so text after a value is never blamed on its key.
     private var currentKey: String?
     static let maxDepth = 32
 
@@ -94,11 +98,12 @@ struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
             let key = try parseString()
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw failure("expected ':' after \"\(key)\"") }
+            guard current == UInt8(ascii: ":") else { throw failure("expected ':' after \"\(APIError.truncated(key))\"") }
             position += 1
             skipWhitespace()
             currentKey = key
             members.append((key, try parseValue()))
+            currentKey = outerKey
             skipWhitespace()
             if current == UInt8(ascii: ",") {
                 position += 1
@@ -106,7 +111,6 @@ struct JSONParser {
             }
             guard current == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
             position += 1
-            currentKey = outerKey
             depth -= 1
             return .object(members)
         }

@@ -78,6 +78,7 @@ struct RequestHandlingMiddleware: RouterMiddleware {
     static func errorResponse(_ error: APIError) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 }

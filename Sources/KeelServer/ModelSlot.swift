@@ -1,3 +1,4 @@
+import Foundation
 import KeelRegistry
 import Synchronization
 
@@ -76,6 +77,13 @@ final class ModelSlot: Sendable {
             state.withLock { $0.keys = keys }
             return try sync()
         case .file:
+            if let path {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                    throw APIError(.notFound, "model_file_not_found", "there is no file at '\(APIError.truncated(path))' on the server; the current model stays in service",
+                                   field: "model")
+                }
+            }
             let current = try primary()
             let fresh = try LoadedModel(path: path ?? current.path, options: readOptions, limits: limits)
             let keys = try keysPath.map(APIKeyStore.init(path:))

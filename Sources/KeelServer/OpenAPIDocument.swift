@@ -1,174 +1,155 @@
 import Foundation
-import KeelLearn
 import KeelData
+import KeelLearn
 
-/// The OpenAPI 3.0 description of the running server, generated from the served model's schema so that the
-/// documented row fields, types and required list are exactly what the validator enforces.
-enum OpenAPIDocument {
-    static func render(for model: LoadedModel) -> String {
-        let schema = model.artifact.manifest.schema
-        var properties: [String: Any] = [:]
-        for column in schema.columns {
-            var property: [String: Any]
-            switch column.kind {
-            case .numeric: property = ["type": "number"]
-            case .datetime: property = ["type": "string", "format": "date-time", "description": "ISO 8601 date or date-time"]
-            case .boolean: property = ["type": "boolean"]
-            case .categorical, .text: property = ["type": "string", "maxLength": model.decoder.limits.maxStringLength]
-            }
-            if column.kind == .categorical || column.kind == .text {
-                property["description"] = "numbers and booleans are accepted and read as their text"
-            }
-            if column.role != .feature {
-                property["description"] = "\(column.role.rawValue) column: accepted and not used for prediction"
-            }
-            if column.nullable || column.role != .feature { property["nullable"] = true }
-            properties[column.name] = property
-        }
-        let required = schema.columns.filter { $0.role == .feature && !$0.nullable }.map(\.name)
-        var row: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false]
-        if !required.isEmpty { row["required"] = required }
+/// The OpenAPI 3.1 description of the running server, made on each request from what the server runs on:
+/// the paths and access rules of `Routes.all`, each route's operation (`OpenAPIDocument+Operations`), the
+/// row schema of the input contract (`RowDecoder+Schema`), the limits and the keys in force. A route added
+/// to `Routes.all` without an operation stops the server at start (`makeRouter` renders the document once).
+///
+/// With several models served (a registry), the `{name}` routes are also written out per model
+/// (`/v1/models/churn/predict`), each with that model's exact schemas, marked `x-keel-route` with the
+/// route they belong to; the templated paths take any served name.
+///
+/// Why 3.1 rather than 3.0: 3.1's schemas are JSON Schema 2020-12, which can say "a string, a number or a
+/// boolean, or null" in one `type` list, which is what a categorical column accepts.
+struct OpenAPIDocument {
+    /// The served models, by name.
+    var models: [LoadedModel]
+    /// Serving a registry's production models (else one file).
+    var registry: Bool
+    var limits: ServerLimits
+    var explanations: ExplanationLimits
+    /// Whether the keys file holds keys: when not, every route is open.
+    var keysInForce: Bool
+    var metricsNeedKey: Bool
+    /// Whether predictions are logged, so `/v1/feedback` has something to attach labels to.
+    var feedbackEnabled: Bool
 
-        var prediction: [String: Any] = ["type": "object", "required": ["prediction", "warnings"]]
-        let warnings: [String: Any] = [
-            "type": "array", "description": "where the prediction rests on an input training never saw (empty when none)",
-            "items": ["type": "object", "required": ["code", "field", "value", "message"], "properties": [
-                "code": ["type": "string", "enum": InputWarning.Code.allCases.map(\.rawValue)],
-                "field": ["type": "string"], "value": ["type": "string"], "message": ["type": "string"],
-            ]],
-        ]
-        if model.isClassifier {
-            prediction["properties"] = [
-                "prediction": ["type": "string", "enum": model.classes],
-                "probabilities": ["type": "object", "properties": Dictionary(uniqueKeysWithValues: model.classes.map { ($0, ["type": "number"]) })],
-                "warnings": warnings,
-            ]
-        } else {
-            prediction["properties"] = ["prediction": ["type": "number"], "warnings": warnings]
-        }
-        let errorBody: [String: Any] = [
-            "type": "object", "required": ["error"],
-            "properties": ["error": [
-                "type": "object", "required": ["code", "message"],
-                "properties": [
-                    "code": ["type": "string"], "message": ["type": "string"],
-                    "row": ["type": "integer", "nullable": true], "field": ["type": "string", "nullable": true],
-                ],
-            ]],
-        ]
-        func errorResponse(_ text: String) -> [String: Any] {
-            ["description": text, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
-        }
-        func jsonResponse(_ text: String, _ ref: String) -> [String: Any] {
-            ["description": text, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(ref)"]]]]
-        }
-        let secured: [[String: [String]]] = [["bearer": []]]
-        let common: [String: Any] = ["401": errorResponse("missing or invalid API key (when keys are configured)"),
-                                     "403": errorResponse("the key's role may not call this endpoint")]
-        let predictResponses = common.merging([
-            "200": jsonResponse("one prediction per row, in order", "PredictResponse"),
-            "400": errorResponse("the body is not JSON or not an object"),
-            "413": errorResponse("body larger than \(model.decoder.limits.maxBodyBytes) bytes"),
-            "422": errorResponse("a field is unknown, missing, of the wrong type, not finite, or too long; `row` and `field` name it"),
-        ]) { a, _ in a }
-        let document: [String: Any] = [
-            "openapi": "3.0.3",
-            "info": ["title": "Keel prediction server: \(model.name)", "version": model.version],
-            "paths": [
-                "/v1/predict": ["post": [
-                    "summary": "Score one row (a JSON object keyed by column) or a batch ({\"rows\": [...]}).",
-                    "security": secured,
-                    "requestBody": ["required": true, "content": ["application/json": ["schema": ["oneOf": [
-                        ["$ref": "#/components/schemas/Row"],
-                        ["type": "object", "required": ["rows"], "additionalProperties": false, "properties": [
-                            "rows": ["type": "array", "minItems": 1, "maxItems": model.decoder.limits.maxRows, "items": ["$ref": "#/components/schemas/Row"]],
-                        ]],
-                    ]]]]],
-                    "responses": predictResponses,
-                ] as [String: Any]],
-                "/v1/explain": ["post": [
-                    "summary": "Attributions (exact Shapley values in the model's margin) and reason codes for the posted rows.",
-                    "security": secured,
-                    "parameters": [["name": "top_k", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 50, "default": 3]]],
-                    "requestBody": ["required": true, "content": ["application/json": ["schema": ["oneOf": [
-                        ["$ref": "#/components/schemas/Row"],
-                        ["type": "object", "required": ["rows"], "additionalProperties": false, "properties": [
-                            "rows": ["type": "array", "minItems": 1, "maxItems": model.decoder.limits.maxRows, "items": ["$ref": "#/components/schemas/Row"]],
-                        ]],
-                    ]]]]],
-                    "responses": predictResponses.merging(["200": jsonResponse("one explanation per row: prediction, base, margin, attributions per column, reasons up and down (the rows of `keel explain --json`)", "ExplainResponse")]) { _, b in b },
-                ] as [String: Any]],
-                "/v1/model": ["get": ["summary": "The model's manifest and schema.", "security": secured,
-                                      "responses": common.merging(["200": ["description": "manifest"]]) { a, _ in a }] as [String: Any]],
-                "/v1/admin/reload": ["post": [
-                    "summary": "Load a model (default: the same file) and swap it in atomically; admin keys only.",
-                    "security": secured,
-                    "requestBody": ["required": false, "content": ["application/json": ["schema": [
-                        "type": "object", "additionalProperties": false, "properties": ["model": ["type": "string"]],
-                    ]]]],
-                    "responses": common.merging(["200": ["description": "the new and the previous model"],
-                                                 "422": errorResponse("the model could not be loaded; the previous one stays")]) { a, _ in a },
-                ] as [String: Any]],
-                "/healthz": ["get": ["summary": "Liveness.", "responses": ["200": ["description": "alive"]]]],
-                "/readyz": ["get": ["summary": "Readiness: a model is loaded.", "responses": ["200": ["description": "ready"]]]],
-                "/metrics": ["get": ["summary": "Prometheus metrics.", "security": secured,
-                                     "responses": common.merging(["200": ["description": "text exposition format"]]) { a, _ in a }] as [String: Any]],
-                "/openapi.json": ["get": ["summary": "This document.", "security": secured,
-                                          "responses": common.merging(["200": ["description": "OpenAPI 3 document"]]) { a, _ in a }] as [String: Any]],
-            ] as [String: Any],
-            "components": [
-                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
-                "schemas": [
-                    "Row": row,
-                    "Prediction": prediction,
-                    "PredictResponse": [
-                        "type": "object", "required": ["model", "request_id", "predictions"],
-                        "properties": [
-                            "model": ["type": "object", "properties": ["name": ["type": "string"], "version": ["type": "string"]]],
-                            "request_id": ["type": "string"],
-                            "predictions": ["type": "array", "items": ["$ref": "#/components/schemas/Prediction"]],
-                        ],
-                    ] as [String: Any],
-                    "ExplainResponse": [
-                        "type": "object", "required": ["model", "request_id", "task", "target", "units", "explanations"],
-                        "properties": [
-                            "model": ["type": "object", "properties": ["name": ["type": "string"], "version": ["type": "string"]]],
-                            "request_id": ["type": "string"],
-                            "task": ["type": "string", "enum": ["binary", "multiclass", "regression"]],
-                            "target": ["type": "string"],
-                            "units": ["type": "string", "description": "what attributions are measured in"],
-                            "explanations": ["type": "array", "items": ["$ref": "#/components/schemas/RowExplanation"]],
-                        ],
-                    ] as [String: Any],
-                    "RowExplanation": [
-                        "type": "object", "required": ["row", "prediction", "base", "margin", "attributions", "up", "down"],
-                        "properties": [
-                            "row": ["type": "integer", "minimum": 0],
-                            "prediction": ["type": "string"],
-                            "explained_class": ["type": "string", "description": "classifiers: the class whose margin is explained"],
-                            "probability": ["type": "number", "minimum": 0, "maximum": 1, "description": "classifiers: the predicted probability of explained_class"],
-                            "base": ["type": "number"],
-                            "margin": ["type": "number", "description": "base + the sum of attributions"],
-                            "attributions": ["type": "object", "additionalProperties": ["type": "number"]],
-                            "up": ["type": "array", "items": ["$ref": "#/components/schemas/ReasonCode"]],
-                            "down": ["type": "array", "items": ["$ref": "#/components/schemas/ReasonCode"]],
-                        ],
-                    ] as [String: Any],
-                    "ReasonCode": [
-                        "type": "object", "required": ["column", "value", "attribution", "text"],
-                        "properties": [
-                            "column": ["type": "string"],
-                            "value": ["type": "string", "description": "the row's value as written, or \"missing\""],
-                            "attribution": ["type": "number"],
-                            "probability_change": ["type": "number"],
-                            "text": ["type": "string"],
-                        ],
-                    ] as [String: Any],
-                    "Error": errorBody,
-                ] as [String: Any],
-            ] as [String: Any],
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else { return "{}" }
+    init(models: [LoadedModel], registry: Bool, limits: ServerLimits, explanations: ExplanationLimits = ExplanationLimits(),
+         keysInForce: Bool, metricsNeedKey: Bool = false, feedbackEnabled: Bool = false) {
+        self.models = models.sorted { $0.name < $1.name }
+        (self.registry, self.limits, self.explanations) = (registry, limits, explanations)
+        (self.keysInForce, self.metricsNeedKey, self.feedbackEnabled) = (keysInForce, metricsNeedKey, feedbackEnabled)
+    }
+
+    /// The request line and headers a request may have (Hummingbird's default decoder limit); past it, 431.
+    static let maxHeaderBytes = 80 * 1024
+
+    func render() -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: document(), options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    func document() -> [String: Any] {
+        var paths: [String: [String: Any]] = [:]
+        for route in Routes.all {
+            paths[route.path, default: [:]][route.method.rawValue.lowercased()] = operationObject(route, operation(route))
+        }
+        if models.count > 1 {
+            for model in models {
+                for route in Routes.all where route.path.contains("{name}") {
+                    var object = operationObject(route, operation(route, model: model))
+                    object["x-keel-route"] = route.path
+                    paths[route.path.replacingOccurrences(of: "{name}", with: model.name), default: [:]][route.method.rawValue.lowercased()] = object
+                }
+            }
+        }
+        var schemas = sharedComponents()
+        for model in models { schemas.merge(modelComponents(model)) { a, _ in a } }
+        let title = models.isEmpty ? "Keel prediction server" : "Keel prediction server: " + models.map(\.name).joined(separator: ", ")
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": title, "version": models.map { "\($0.name)@\($0.version)" }.joined(separator: ", "), "description": overview],
+            "paths": paths,
+            "components": ["schemas": schemas, "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "an API key from `keel keys create`"]]],
+        ]
+    }
+
+    private var overview: String {
+        var text = keysInForce
+            ? "API keys are in force: every operation but the health checks needs `Authorization: Bearer KEY` (the scheme in any case); each operation says which roles may call it."
+            : "This server has no API keys: every operation is open (create one with `keel keys create --role predict`)."
+        text += " Errors are `{\"error\": {\"code\", \"message\", \"row\", \"field\"}}` with a 4xx or 5xx status; each response lists its codes."
+            + " Any other method on a path here answers 405 with `Allow`; HEAD works wherever GET does."
+            + " A request line and headers over \(Self.maxHeaderBytes / 1024) KiB answer 431."
+        return text
+    }
+
+    /// Whether calling `route` needs a key on this server, and which roles pass.
+    private func access(_ route: Route) -> (secured: Bool, roles: String) {
+        guard keysInForce else { return (false, "Open: this server has no API keys.") }
+        switch route.access {
+        case .open: return (false, "Open: no key needed.")
+        case .anyKey: return (true, "Any valid key.")
+        case .predict: return (true, "A predict or admin key.")
+        case .metrics: return metricsNeedKey ? (true, "A metrics or admin key.") : (false, "Open on this server (server.metrics_auth), which listens on loopback.")
+        case .admin: return (true, "An admin key.")
+        }
+    }
+
+    /// The OpenAPI operation object: the route's own parts plus what every route shares.
+    private func operationObject(_ route: Route, _ operation: Operation) -> [String: Any] {
+        let (secured, roles) = access(route)
+        var errors = operation.errors
+        if secured {
+            errors[401] = ["unauthorized"]
+            if route.access != .anyKey { errors[403] = ["forbidden"] }
+        }
+        errors[431] = ["headers_too_large"]
+        errors[500, default: []].append("internal")
+        var responses: [String: Any] = [
+            "200": response(operation.success.description, mediaType: operation.success.mediaType, schema: operation.success.schema),
+        ]
+        for (status, codes) in errors {
+            var headers: [String: Any] = [:]
+            if status == 401 { headers["WWW-Authenticate"] = ["required": true, "schema": ["type": "string"], "description": "Bearer"] }
+            if status == 503 { headers["Retry-After"] = ["schema": ["type": "string"], "description": "seconds to wait before retrying"] }
+            let schema: [String: Any] = ["allOf": [["$ref": "#/components/schemas/Error"],
+                                                   ["properties": ["error": ["properties": ["code": ["enum": codes]]]]]]]
+            responses[String(status)] = response(Self.statusText(status) + ": " + codes.joined(separator: ", "), schema: schema, headers: headers)
+        }
+        var object: [String: Any] = [
+            "operationId": operation.id, "summary": route.summary, "responses": responses,
+            "description": ([roles, operation.description].filter { !$0.isEmpty }).joined(separator: " "),
+            "security": secured ? [["bearer": [String]()]] : [[String: [String]]](),
+        ]
+        if !operation.parameters.isEmpty { object["parameters"] = operation.parameters }
+        if let body = operation.body {
+            object["requestBody"] = ["required": operation.bodyRequired, "content": ["application/json": ["schema": body]]]
+        }
+        return object
+    }
+
+    private func response(_ description: String, mediaType: String = "application/json", schema: [String: Any], headers: [String: Any] = [:]) -> [String: Any] {
+        var headers = headers
+        headers["X-Request-Id"] = ["required": true, "schema": ["type": "string"], "description": "the request's id: the client's when it sent a plain one, else the server's"]
+        return ["description": description, "headers": headers, "content": [mediaType: ["schema": schema]]]
+    }
+
+    static func statusText(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: "Status \(status)"
+        }
+    }
+}
+
+extension OpenAPIDocument {
+    /// The document of what `slot` serves now, with the access rules and limits the server runs with.
+    init(slot: ModelSlot, authorization: Authorization, explanations: ExplanationLimits, feedbackEnabled: Bool) {
+        var registry = false
+        if case .registry = slot.source { registry = true }
+        self.init(models: Array(slot.models.values), registry: registry, limits: slot.limits, explanations: explanations,
+                  keysInForce: !(slot.keys?.isEmpty ?? true), metricsNeedKey: authorization.metricsNeedKey, feedbackEnabled: feedbackEnabled)
     }
 }

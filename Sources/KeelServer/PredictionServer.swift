@@ -58,7 +58,8 @@ public enum PredictionServer {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
         }
 
-        let http = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [MalformedRequestResponderInstaller()],
+                                              idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
         let server: HTTPServerBuilder
         let scheme: String
         if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
@@ -101,7 +102,7 @@ public enum PredictionServer {
                            explanations: ExplanationPool = ExplanationPool()) -> Router<KeelRequestContext> {
         let router = Router(context: KeelRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestHandlingMiddleware(logger: logger))
-        let handlers = self.handlers(slot: slot, logger: logger, predictionLog: predictionLog, explanations: explanations)
+        let handlers = self.handlers(slot: slot, logger: logger, predictionLog: predictionLog, authorization: authorization, explanations: explanations)
         for route in Routes.all {
             guard let handler = handlers[route.method.rawValue + " " + route.path] else {
                 preconditionFailure("no handler for \(route.method.rawValue) \(route.path)")
@@ -115,9 +116,14 @@ public enum PredictionServer {
     }
 
     /// The handlers, keyed by "METHOD path" as `Routes.all` spells them.
-    private static func handlers(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger?,
+    private static func handlers(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger?, authorization: Authorization,
                                  explanations: ExplanationPool) -> [String: Handler] {
-        [
+        let document: @Sendable () -> OpenAPIDocument = {
+            OpenAPIDocument(slot: slot, authorization: authorization, explanations: explanations.settings, feedbackEnabled: predictionLog != nil)
+        }
+        // Every route has its operation in the document, or the server does not start.
+        _ = document().document()
+        return [
             "GET /healthz": { _, _ in json(#"{"status":"ok"}"#) },
             "GET /readyz": { _, _ in
                 let models = slot.models.values.sorted { $0.name < $1.name }
@@ -177,10 +183,10 @@ public enum PredictionServer {
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                          body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.shared.render())))
             },
-            "GET /openapi.json": { _, _ in json(OpenAPIDocument.render(for: try slot.primary())) },
+            "GET /openapi.json": { _, _ in json(document().render()) },
             "GET /docs": { _, _ in
                 Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(string: APIPage.render(OpenAPIDocument.render(for: try slot.primary())))))
+                         body: .init(byteBuffer: ByteBuffer(string: APIPage.render(document().render()))))
             },
         ]
     }
@@ -212,6 +218,13 @@ public enum PredictionServer {
             predictions = try model.artifact.model.predict(frame)
         } catch {
             throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
+        }
+        // Finite inputs so far outside training that the model's arithmetic overflows (a linear model's margin)
+        // have no answer to give: refused, never answered with null.
+        if let row = predictions.firstIndex(where: { !($0.value ?? 0).isFinite || $0.probabilities.contains { !$0.isFinite } }) {
+            throw APIError(.unprocessableContent, "not_finite_result",
+                           "the prediction is not a finite number: the row's values are too far outside the training range for this model",
+                           row: predictions.count > 1 ? row : nil)
         }
         ServerMetrics.shared.inputWarnings(warnings)
         var writer = JSONWriter(capacity: 128 + predictions.count * (40 + 32 * model.classes.count))
@@ -307,9 +320,9 @@ public enum PredictionServer {
             var requestID: String?, row = 0, label: String?
             for (key, value) in fields {
                 switch (key, value) {
-                case ("request_id", .string(let text)) where !text.isEmpty && text.count <= 200: requestID = text
+                case ("request_id", .string(let text)) where !text.isEmpty && RowDecoder.length(text) <= 200: requestID = text
                 case ("row", .number(let x)) where x >= 0 && x == x.rounded() && x < 1e9: row = Int(x)
-                case ("label", .string(let text)) where text.count <= slot.limits.maxStringLength: label = text
+                case ("label", .string(let text)) where RowDecoder.length(text) <= slot.limits.maxStringLength: label = text
                 case ("label", .number(let x)): label = NumberFormatting.canonical(x)
                 case ("label", .bool(let b)): label = b ? "true" : "false"
                 case ("request_id", _), ("row", _), ("label", _):
@@ -377,6 +390,10 @@ public enum PredictionServer {
                     do {
                         part = try Explainer.explain(model.artifact.model, frame: frame.selecting(rows: chunk), modelName: model.name, dataName: "request",
                                                      request: ExplanationRequest(rows: Array(0..<chunk.count), topK: topK)).explanation
+                    } catch ExplanationError.notFinite(let place) {
+                        // Finite inputs so far outside training that a linear margin overflows: the input's doing.
+                        throw APIError(.unprocessableContent, "not_finite_result",
+                                       "the explanation is not a finite number (\(place) of rows \(start) to \(start + chunk.count - 1)): the values are too far outside the training range for this model")
                     } catch let error as ExplanationError {
                         throw APIError(.internalServerError, "explanation_failed", error.description)
                     } catch {

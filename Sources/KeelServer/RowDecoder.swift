@@ -8,6 +8,8 @@ import KeelLearn
 struct RowDecoder: Sendable {
     let features: [ColumnSchema]
     let featureIndex: [String: Int]
+    /// The schema's other columns (id, target, time, …): accepted in a request, not used for prediction.
+    let others: [ColumnSchema]
     /// Every column the schema names: accepted in a request even when the model does not use it.
     let known: Set<String>
     let limits: ServerLimits
@@ -15,16 +17,27 @@ struct RowDecoder: Sendable {
     init(schema: Schema, limits: ServerLimits) {
         features = schema.columns(withRole: .feature)
         featureIndex = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1.name, $0) })
+        others = schema.columns.filter { $0.role != .feature }
         known = Set(schema.columns.map(\.name))
         self.limits = limits
     }
+
+    /// Whether a body of one member named "rows" is a batch: unless the schema has a column of that name.
+    var acceptsBatches: Bool { !known.contains("rows") }
+
+    /// A string's length as JSON Schema's `maxLength` counts it (code points), so the document's limit and
+    /// this check agree on every string.
+    static func length(_ text: String) -> Int { text.unicodeScalars.count }
+
+    /// The blanks around a missing-value word ("unknown") that still read as missing: spaces and tabs.
+    static let blanks = CharacterSet(charactersIn: " \t")
 
     /// The rows of a body: one object, or `{"rows": [objects]}`.
     func rows(of body: JSONValue) throws(APIError) -> [[(key: String, value: JSONValue)]] {
         guard case .object(let members) = body else {
             throw APIError(.badRequest, "invalid_body", "the body must be a JSON object (one row) or {\"rows\": [ … ]}")
         }
-        guard members.count == 1, members[0].key == "rows", !known.contains("rows") else { return [members] }
+        guard members.count == 1, members[0].key == "rows", acceptsBatches else { return [members] }
         guard case .array(let items) = members[0].value else {
             throw APIError(.unprocessableContent, "invalid_body", "\"rows\" must be an array of row objects", field: "rows")
         }
@@ -64,10 +77,14 @@ struct RowDecoder: Sendable {
                     guard known.contains(key) else {
                         throw APIError(.unprocessableContent, "unknown_field", "'\(APIError.truncated(key))' is not a column of this model's schema", row: rowIndex(r, n), field: key)
                     }
-                    if case .string(let text) = value, text.count > limits.maxStringLength {
-                        throw tooLong(key, r, n)
+                    // Not used, but held to the same limits as a feature: a scalar, a string within the length.
+                    switch value {
+                    case .string(let text) where Self.length(text) > limits.maxStringLength: throw tooLong(key, r, n)
+                    case .array, .object:
+                        throw APIError(.unprocessableContent, "wrong_type", "'\(APIError.truncated(key))' must be a string, a number, a boolean or null",
+                                       row: rowIndex(r, n), field: key)
+                    default: continue
                     }
-                    continue
                 }
                 guard !seen[f] else {
                     throw APIError(.unprocessableContent, "duplicate_field", "'\(APIError.truncated(key))' appears twice", row: rowIndex(r, n), field: key)
@@ -80,25 +97,25 @@ struct RowDecoder: Sendable {
                     appendMissing(feature.kind, f, &numbers, &flags, &strings)
                 case (.numeric, .number(let x)):
                     numbers[f].append(x)
-                case (.numeric, .string(let text)) where feature.missingWords?.contains(text.trimmingCharacters(in: .whitespaces)) == true:
+                case (.numeric, .string(let text)) where feature.missingWords?.contains(text.trimmingCharacters(in: Self.blanks)) == true:
                     // A word training read as missing among this column's numbers ("unknown") is missing here too.
                     numbers[f].append(.nan)
                 case (.datetime, .string(let text)):
-                    guard let seconds = DateTimeParser.parse(text) else { throw wrongType(feature, "a date such as 2024-05-31", r, n) }
+                    guard let seconds = DateTimeParser.parse(text) else { throw wrongType(feature, Self.expected(feature), r, n) }
                     numbers[f].append(seconds)
                 case (.boolean, .bool(let flag)):
                     flags[f].append(flag ? 1 : 0)
                 case (.boolean, .string(let text)) where ["true", "false"].contains(text.lowercased()):
                     flags[f].append(text.lowercased() == "true" ? 1 : 0)
                 case (.categorical, .string(let text)), (.text, .string(let text)):
-                    guard text.count <= limits.maxStringLength else { throw tooLong(key, r, n) }
+                    guard Self.length(text) <= limits.maxStringLength else { throw tooLong(key, r, n) }
                     strings[f].append(text)
                 case (.categorical, .number(let x)), (.text, .number(let x)):
                     strings[f].append(NumberFormatting.canonical(x))
                 case (.categorical, .bool(let flag)), (.text, .bool(let flag)):
                     strings[f].append(flag ? "true" : "false")
                 default:
-                    throw wrongType(feature, Self.expected(feature.kind), r, n)
+                    throw wrongType(feature, Self.expected(feature), r, n)
                 }
             }
             for (f, feature) in features.enumerated() where !seen[f] {
@@ -151,12 +168,16 @@ struct RowDecoder: Sendable {
         }
     }
 
-    static func expected(_ kind: ColumnKind) -> String {
-        switch kind {
-        case .numeric: "a number (or null when missing)"
-        case .datetime: "a date string such as 2024-05-31 (or null)"
-        case .boolean: "true or false (or null)"
-        case .categorical, .text: "a string (or null)"
+    /// What a column accepts, in words: the sentence of a wrong_type error and of the document's description.
+    static func expected(_ feature: ColumnSchema) -> String {
+        let missing = feature.nullable ? " (or null when missing)" : ""
+        switch feature.kind {
+        case .numeric:
+            let words = (feature.missingWords ?? []).map { "\"\($0)\"" }.joined(separator: ", ")
+            return "a number" + (words.isEmpty ? "" : " (\(words) for a missing value)") + missing
+        case .datetime: return "a date or date-time string such as 2024-05-31 or 2024-05-31T08:15:00Z" + missing
+        case .boolean: return "true or false (the strings \"true\" and \"false\" in any case too)" + missing
+        case .categorical, .text: return "a string (numbers and booleans are read as their text)" + missing
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KeelServer
+import KeelRegistry
 import KeelTestSupport
 
 /// `keel serve` as a hostile or careless client meets it: authorization decided by the matched route for
@@ -101,6 +102,16 @@ struct ServerHardeningTests {
             #expect(try client.get("/v1/models/\(name)", headers: Self.bearer(keys.admin)).status == 200)
             #expect(try client.post("/v1/models/\(name)/predict", row, headers: Self.bearer(keys.predict)).status == 200)
         }
+        // The document and the page work with several models, each written out with its own row schema.
+        let document = try #require(try client.get("/openapi.json", headers: Self.bearer(keys.predict)).json)
+        let paths = try #require(document["paths"] as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        for name in ["predict", "explain", "model", "admin"] {
+            #expect(paths["/v1/models/\(name)/predict"] != nil && schemas["\(name).Row"] != nil, "\(name)")
+        }
+        let page = try client.get("/docs", headers: Self.bearer(keys.predict))
+        #expect(page.status == 200 && page.body.contains("/v1/models/admin/explain") && page.body.contains("Row fields of admin"))
+        #expect(try client.get("/docs").status == 401)
         // An unknown model: 404 without the list of served ones.
         let unknown = try client.post("/v1/models/nobody/predict", row, headers: Self.bearer(keys.predict))
         #expect(unknown.status == 404 && !unknown.body.contains("explain") && !unknown.body.contains("admin"), "\(unknown.body)")
@@ -130,6 +141,44 @@ struct ServerHardeningTests {
         let unknown = try client.post("/v1/predict", "{\"\(small)\": 1}")
         #expect(unknown.status == 422 && unknown.body.count < 1_000 && unknown.body.contains("more characters"), "\(unknown.body.count)")
         #expect(try client.get("/healthz").status == 200)
+    }
+
+    @Test func malformedRequestsGetTheJSONErrorWithTheRightStatusAndField() throws {
+        let server = try ServerProcess([Self.setup.boosted, "--keys-file", Self.setup.folder.appendingPathComponent("none.json").path])
+        defer { server.stop() }
+        let client = server.client
+        let row = try ServerTests.oneRow()
+        let schema = try Artifact.read(from: Self.setup.boosted).manifest.schema
+        let feature = try #require(schema.columns.first { $0.role == .feature && $0.kind == .categorical }).name
+        // A syntax error after a value is not blamed on that value's key; inside a batch it is in "rows".
+        let afterValue = try client.post("/v1/predict", "{\"\(feature)\": \"x\" oops}")
+        #expect(afterValue.status == 400 && afterValue.errorCode == "invalid_json" && afterValue.errorField == nil, "\(afterValue.body)")
+        let afterComma = try client.post("/v1/predict", "{\"\(feature)\": \"x\", oops}")
+        #expect(afterComma.status == 400 && afterComma.errorField == nil, "\(afterComma.body)")
+        let inBatch = try client.post("/v1/predict", "{\"rows\": [{\"\(feature)\": \"x\" oops}]}")
+        #expect(inBatch.status == 400 && inBatch.errorField == "rows", "\(inBatch.body)")
+        let inValue = try client.post("/v1/predict", "{\"\(feature)\": tru}")
+        #expect(inValue.status == 400 && inValue.errorField == feature, "\(inValue.body)")
+        // Request headers over the decoder's limit: 431 with the JSON error, not a bare 400; a request line
+        // that is not HTTP: 400 with the JSON error.
+        for head in ["GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: \(String(repeating: "a", count: 100_000))\r\n\r\n",
+                     "GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<1_200).map { "X-\($0): a\r\n" }.joined() + "\r\n"] {
+            let response = try client.raw(Array(head.utf8))
+            #expect(response.status == 431 && response.errorCode == "headers_too_large", "\(response.status) \(response.body)")
+            #expect(response.headers["content-type"] == "application/json" && response.headers["connection"] == "close")
+        }
+        let garbage = try client.raw(Array("NOT HTTP AT ALL\r\n\r\n".utf8))
+        #expect(garbage.status == 400 && garbage.errorCode == "bad_request", "\(garbage.status) \(garbage.body)")
+        // The id column takes a scalar, never an object or array; a reload of a file that is not there is 404.
+        let id = try #require(schema.columns.first { $0.role == .id }).name
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: Any])
+        object[id] = [1]
+        let nested = try client.post("/v1/predict", String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        #expect(nested.status == 422 && nested.errorCode == "wrong_type" && nested.errorField == id, "\(nested.body)")
+        let missing = try client.post("/v1/admin/reload", "{\"model\": \"no-such-file.keel\"}")
+        #expect(missing.status == 404 && missing.errorCode == "model_file_not_found" && missing.errorField == "model", "\(missing.body)")
+        #expect(try client.post("/v1/predict", row).status == 200)
+        #expect(try client.get("/metrics").body.contains(#"keel_http_requests_total{route="unmatched",status="431"} 2"#))
     }
 
     @Test func clientErrorsAreSampledInTheLogAndHangUpsAreNotServerErrors() throws {

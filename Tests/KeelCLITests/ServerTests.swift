@@ -181,9 +181,11 @@ import Testing
         let expectedSchema = try Artifact.read(from: Self.setup.boosted).manifest.schema
 
         let document = try #require(try client.get("/openapi.json").json)
-        #expect(document["openapi"] as? String == "3.0.3")
+        #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: Any])
-        #expect(Set(paths.keys) == ["/v1/predict", "/v1/explain", "/v1/model", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json"])
+        // Every route (OpenAPIContractTests checks the methods against Routes.all), feedback and models included.
+        #expect(Set(paths.keys) == ["/v1/predict", "/v1/explain", "/v1/feedback", "/v1/model", "/v1/models", "/v1/models/{name}", "/v1/models/{name}/predict",
+                                    "/v1/models/{name}/explain", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"])
         let rowSchema = try #require(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?["Row"] as? [String: Any])
         let properties = try #require(rowSchema["properties"] as? [String: Any])
         #expect(Set(properties.keys) == Set(expectedSchema.columns.map(\.name)))
@@ -239,9 +241,11 @@ import Testing
         let counts = seen.withLock { $0 }
         #expect(counts.values.reduce(0, +) > 100, "\(counts)")
         #expect(Set(counts.keys) == Set(versions), "\(counts)")
-        // A reload that fails leaves the running model in place.
-        let broken = try client.post("/v1/admin/reload", "{\"model\":\"/nonexistent.keel\"}")
-        #expect(broken.status == 422 && broken.errorCode == "reload_failed")
+        // A reload that fails leaves the running model in place: 404 for no file, 422 for a file that is no model.
+        let absent = try client.post("/v1/admin/reload", "{\"model\":\"/nonexistent.keel\"}")
+        #expect(absent.status == 404 && absent.errorCode == "model_file_not_found", "\(absent.body)")
+        let broken = try client.post("/v1/admin/reload", "{\"model\":\"\(Self.setup.data)\"}")
+        #expect(broken.status == 422 && broken.errorCode == "reload_failed", "\(broken.body)")
         #expect(try client.post("/v1/predict", row).status == 200)
     }
 
