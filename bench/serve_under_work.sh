@@ -46,11 +46,13 @@ wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/post.lua" "http://127.0.0.1:$por
 
 rm -f "$out/explains.txt" "$out/reloads.txt"
 stop="$out/stop"; rm -f "$stop"
+clients=()
 for _ in 1 2 3 4; do
   ( while [ ! -f "$stop" ]; do
       curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$port/v1/explain" -H 'Content-Type: application/json' \
         -H "Authorization: Bearer $predict_key" --data-binary "@$out/explain.json" >> "$out/explains.txt"
     done ) &
+  clients+=($!)
 done
 ( for _ in $(seq 100); do
     curl -s -o /dev/null -w '%{http_code}\n' -X POST "http://127.0.0.1:$port/v1/admin/reload" -H "Authorization: Bearer $admin_key" >> "$out/reloads.txt"
@@ -58,7 +60,8 @@ done
 reloads=$!
 wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/post.lua" "http://127.0.0.1:$port/v1/predict" > "$out/busy.txt"
 wait $reloads || true
-touch "$stop"; wait 2>/dev/null || true
+touch "$stop"
+for client in "${clients[@]}"; do wait "$client" || true; done
 python3 - "$out" "$seconds" "${KEEL_COMMIT:-$(git -C "$root" rev-parse --short HEAD)}" "$keel" <<'PY'
 import re, sys, collections
 out, seconds, commit, keel = sys.argv[1:5]

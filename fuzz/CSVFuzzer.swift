@@ -1,9 +1,12 @@
+import Foundation
 /// libFuzzer entry point for the CSV reader: any bytes must give a frame or a `DataError`, never a crash,
 /// hang or memory error. Compiled together with KeelData's sources into one instrumented module by
 /// `scripts/fuzz-csv` (SwiftPM does not instrument a dependency package for coverage).
 /// The first byte picks reader options so that explicit delimiters and header-less files are covered too.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    // A deliberate crash, so that a test can show a crash fails `scripts/fuzz-csv`.
+    if crashOnPurpose { fatalError("KEEL_FUZZ_CRASH is set: crashing on purpose") }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     var options = CSVOptions()
     if let first = bytes.first {
@@ -21,3 +24,6 @@ public func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     return 0
 }
+
+/// Set by the test of the fuzzing script (KEEL_FUZZ_CRASH=1).
+let crashOnPurpose = getenv("KEEL_FUZZ_CRASH").map { String(cString: $0) == "1" } ?? false
