@@ -1,5 +1,6 @@
 import Foundation
 import KeelRegistry
+import Logging
 import Synchronization
 
 /// The models currently served, by name, and the API keys in force. A swap replaces a reference atomically:
@@ -18,6 +19,8 @@ final class ModelSlot: Sendable {
         /// Registry mode with shadowing: the staging version of a name, scoring the same requests unseen.
         var shadows: [String: LoadedModel] = [:]
         var keys: APIKeyStore?
+        /// Versions (name and artefact checksum) a follow-up sync refused and said so once.
+        var refused: Set<String> = []
     }
 
     private let state: Mutex<State>
@@ -100,7 +103,10 @@ final class ModelSlot: Sendable {
     /// Registry mode: loads every production version that differs from the one served (by artefact
     /// checksum) and swaps it in; drops names with no production version. Returns what changed.
     @discardableResult
-    func sync() throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+    /// `strict` (at start, and on an admin's reload): the first version that cannot be loaded is the error.
+    /// Otherwise (following the registry) each refused version is logged once and the others still swap in:
+    /// one bad promotion holds back nothing else, and does not fill the log at every poll.
+    func sync(strict: Bool = true) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
         let versions = try registry.models()
         if shadowing { try syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
@@ -108,7 +114,17 @@ final class ModelSlot: Sendable {
         let served = models
         var fresh: [String: LoadedModel] = [:]
         for version in production where served[version.name]?.checksumOfFile != version.artifact {
-            fresh[version.name] = try load(version, from: registry)
+            do {
+                fresh[version.name] = try load(version, from: registry)
+            } catch {
+                if strict { throw error }
+                let key = version.name + "@" + version.artifact
+                if state.withLock({ $0.refused.insert(key).inserted }) {
+                    Self.syncLog.error("could not load a production version; still serving the previous one", metadata: [
+                        "model": .string(version.name), "version": .string(String(version.version)), "error": .string(String(describing: error)),
+                    ])
+                }
+            }
         }
         let gone = Set(served.keys).subtracting(production.map(\.name))
         guard !fresh.isEmpty || !gone.isEmpty else { return [] }
@@ -124,6 +140,8 @@ final class ModelSlot: Sendable {
             return changes
         }
     }
+
+    private static let syncLog = Logger(label: "keel.server")
 
     private func syncShadows(_ staging: [ModelVersion], registry: Registry) throws {
         let current = state.withLock { $0.shadows }

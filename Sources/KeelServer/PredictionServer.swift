@@ -467,7 +467,7 @@ public enum PredictionServer {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
                 do {
                     // Reading the registry, loading models and auditing block: off the event loops; the swap is one step.
-                    try await offLoop { try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "registry") }
+                    try await offLoop { try recordSwaps(try slot.sync(strict: false), registry: registry, logger: logger, trigger: "registry") }
                 } catch {
                     logger.error("could not follow the registry; still serving the current models", metadata: ["error": .string(String(describing: error))])
                 }

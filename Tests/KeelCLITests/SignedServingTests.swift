@@ -137,6 +137,9 @@ import Testing
         #expect(Self.awaitLog(server, "production model churn@1 is not signed"), "\(server.stderr)")
         #expect(server.stderr.contains("level=error"), "\(server.stderr)")
         #expect(try Self.servedVersion(server) == "3", "the previous version keeps serving")
+        // Said once, not at every poll of the registry (it polls each second).
+        Thread.sleep(forTimeInterval: 3)
+        #expect(server.stderr.components(separatedBy: "churn@1 is not signed").count - 1 == 1, "\(server.stderr)")
         #expect(server.stop() == 0)
     }
 
