@@ -16,7 +16,8 @@ struct PredictCommand: AsyncParsableCommand {
         model does not use are ignored, with a note. A value of the wrong kind stops the run naming its line and \
         column, unless `--on-error skip` sets such rows aside in a reject file. The file is read in batches, so \
         files larger than memory can be scored; the output appears only when complete. Without --out, the CSV \
-        goes to standard output.
+        goes to standard output. An --out name ending in .parquet writes Parquet instead (snappy, one row group per \
+        batch; strings dictionary-encoded, probabilities and regression values as doubles, missing ids as nulls).
         """
     )
 
@@ -30,7 +31,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Argument(help: "A CSV file (optionally .gz) to score.")
     var file: String
 
-    @Option(help: "Where to write the predictions (CSV).")
+    @Option(help: "Where to write the predictions: CSV, or Parquet when the name ends in .parquet (snappy, one row group per batch).")
     var out: String?
 
     @Option(help: "What to do with a row holding a value of the wrong kind: fail (default) or skip.")
@@ -62,7 +63,9 @@ struct PredictCommand: AsyncParsableCommand {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
         let options = try CSVOptions.scoring(trained, reading: reading)
-        let sink = try out.map(AtomicFileWriter.init(path:))
+        let parquetOut = out.map { $0.lowercased().hasSuffix(".parquet") } ?? false
+        let sink = parquetOut ? nil : try out.map(AtomicFileWriter.init(path:))
+        var parquet: ParquetWriter?
         var rejects: AtomicFileWriter?
         let rejectPath = rejectFile ?? "\(out ?? file).rejects.csv"
         let classes = trained.schema.task?.classes ?? []
@@ -83,7 +86,11 @@ struct PredictCommand: AsyncParsableCommand {
                 var header = ids + ["prediction"]
                 if isClassifier { header += classes.map { "proba_\($0)" } }
                 if warningsColumn { header.append("warnings") }
-                try emit(CSVLine.join(header), to: sink)
+                if parquetOut, let out {
+                    parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: ids.count, regression: !isClassifier))
+                } else {
+                    try emit(CSVLine.join(header), to: sink)
+                }
             }
             if let first = check.invalidCells.first {
                 guard onError == .skip else {
@@ -107,6 +114,17 @@ struct PredictCommand: AsyncParsableCommand {
             let predictions = try trained.predict(frame)
             let warnings = expectations.warnings(frame)
             tally.add(warnings)
+            scored += predictions.count
+            if let parquet {
+                var columns: [ParquetWriter.Values] = ids.map { id in .strings((0..<frame.rowCount).map { frame[id]!.displayValue(at: $0) }) }
+                columns.append(isClassifier ? .strings(predictions.map(\.label)) : .doubles(predictions.map { $0.value ?? Double($0.label) }))
+                if isClassifier {
+                    for k in classes.indices { columns.append(.doubles(predictions.map { $0.probabilities.indices.contains(k) ? $0.probabilities[k] : nil })) }
+                }
+                if warningsColumn { columns.append(.strings(warnings.map { $0.map(\.compact).joined(separator: "; ") })) }
+                try parquet.writeRowGroup(columns)
+                return
+            }
             var text = ""
             text.reserveCapacity(frame.rowCount * 48)
             for (row, prediction) in predictions.enumerated() {
@@ -118,7 +136,16 @@ struct PredictCommand: AsyncParsableCommand {
                 text += "\n"
             }
             try emit(text, to: sink, newline: false)
-            scored += predictions.count
+        }
+        if parquetOut, let out {
+            // No batch at all: the file still has its (id-less) columns.
+            if parquet == nil {
+                var header = ["prediction"] + (isClassifier ? classes.map { "proba_\($0)" } : [])
+                if warningsColumn { header.append("warnings") }
+                parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: 0, regression: !isClassifier))
+            }
+            try parquet?.commit()
+            Terminal.progress("wrote \(scored) predictions to \(out)")
         }
         try rejects?.commit()
         if let sink {
@@ -128,6 +155,15 @@ struct PredictCommand: AsyncParsableCommand {
         if rejected > 0 { Terminal.progress("set aside \(rejected) row(s) with invalid values in \(rejectPath)") }
         for line in tally.lines {
             Terminal.progress("warning: \(line)\(warningsColumn ? "" : " (--warnings-column marks the rows)")")
+        }
+    }
+
+    /// The Parquet columns for `header`: ids and labels and warnings are strings, the regression value and
+    /// the probabilities doubles.
+    static func parquetColumns(_ header: [String], ids: Int, regression: Bool) -> [ParquetWriter.Column] {
+        header.enumerated().map { i, name in
+            let isDouble = i > ids ? name != "warnings" : (i == ids && regression)
+            return ParquetWriter.Column(name: name, type: isDouble ? .double : .string)
         }
     }
 

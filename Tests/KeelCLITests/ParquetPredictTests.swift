@@ -1,0 +1,83 @@
+import Foundation
+import KeelData
+import KeelTestSupport
+import Testing
+
+/// `keel predict ... --out x.parquet`: the file pyarrow (pinned in `ParquetReference`) reads holds, value for
+/// value, what the same run writes as CSV; Keel's own reader reads it back too.
+@Suite(.serialized) struct ParquetPredictTests {
+    /// Compares the Parquet file (argv 1) with the CSV (argv 2): strings exactly (null is the CSV's empty
+    /// field), doubles as the CSV spells them (%.6g); checks the footer; prints "ok ROWS GROUPS".
+    static let compare = #"""
+import sys, csv
+import pyarrow as pa, pyarrow.parquet as pq
+f = pq.ParquetFile(sys.argv[1])
+t = f.read()
+rows = list(csv.reader(open(sys.argv[2], newline="")))
+header, body = rows[0], rows[1:]
+assert t.column_names == header, (t.column_names, header)
+assert t.num_rows == len(body), (t.num_rows, len(body))
+assert f.metadata.created_by == "keel", f.metadata.created_by
+for g in range(f.metadata.num_row_groups):
+    for c in range(f.metadata.num_columns):
+        col = f.metadata.row_group(g).column(c)
+        assert col.compression == "SNAPPY", col.compression
+        if col.physical_type == "BYTE_ARRAY":
+            assert col.has_dictionary_page and "RLE_DICTIONARY" in col.encodings, col.encodings
+for c, name in enumerate(header):
+    column = t.column(name)
+    values = column.to_pylist()
+    for r, v in enumerate(values):
+        want = body[r][c]
+        if pa.types.is_floating(column.type):
+            got = "" if v is None else "%.6g" % v
+        else:
+            assert v is None or pa.types.is_string(column.type), column.type
+            got = "" if v is None else v
+        assert got == want, f"row {r} column {name}: parquet {v!r}, csv {want!r}"
+print("ok", t.num_rows, f.metadata.num_row_groups)
+"""#
+
+    @Test func predictionsAsParquetMatchTheCSVOfTheSameRun() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-parquet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv")
+        let model = dir.appendingPathComponent("model.keel").path
+        let train = try KeelProcess.run(["train", source.path, "--target", "churned", "--trials", "1", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+
+        // Some ids missing (nulls in Parquet, empty fields in CSV), a quoted comma in one.
+        var lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for i in stride(from: 7, to: 4000, by: 97) {
+            lines[i] = String(lines[i].drop { $0 != "," })
+        }
+        lines[3] = "\"C,3\"" + lines[3].drop { $0 != "," }
+        let data = dir.appendingPathComponent("scored.csv").path
+        try lines.joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+
+        let csv = dir.appendingPathComponent("p.csv").path
+        let parquet = dir.appendingPathComponent("p.parquet").path
+        for out in [csv, parquet] {
+            let run = try KeelProcess.run(["predict", model, data, "--out", out, "--batch-rows", "1500", "--warnings-column"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let checked = try ParquetReference.run(Self.compare, arguments: [parquet, csv])
+        #expect(checked.trimmingCharacters(in: .whitespacesAndNewlines) == "ok 4000 3")
+
+        // Keel's own reader: the same columns and values.
+        let mine = try ParquetReader.read(path: parquet)
+        let expected = try CSVReader.read(path: csv)
+        #expect(mine.columnNames == ["customer_id", "prediction", "proba_no", "proba_yes", "warnings"])
+        #expect(mine.rowCount == 4000)
+        #expect(mine["customer_id"]?.displayValue(at: 6) == nil, "a missing id is null")
+        #expect(mine["customer_id"]?.displayValue(at: 2) == "C,3")
+        for name in ["customer_id", "prediction"] {
+            #expect((0..<4000).allSatisfy { mine[name]!.displayValue(at: $0) == expected[name]!.displayValue(at: $0) }, "\(name)")
+        }
+        guard case .numeric(let yes) = mine["proba_yes"]!.values, case .numeric(let csvYes) = expected["proba_yes"]!.values else {
+            Issue.record("probabilities are numbers"); return
+        }
+        #expect(zip(yes, csvYes).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+    }
+}
