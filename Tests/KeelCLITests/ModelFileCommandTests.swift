@@ -49,8 +49,12 @@ import Testing
         #expect(wrongSigner.status == 1 && wrongSigner.stderr.contains("refusing to load it"), "\(wrongSigner.stderr)")
         let unsigned = try KeelProcess.run(["predict", Self.setup.boosted, Self.setup.data, "--verify-key-file", "team.pub"], in: dir)
         #expect(unsigned.status == 1 && unsigned.stderr.contains("is not signed"), "\(unsigned.stderr)")
-        let server = try? ServerProcess([Self.setup.boosted, "--verify-key-file", dir.appendingPathComponent("team.pub").path])
-        #expect(server == nil, "the server refuses an unsigned model when a verify key is configured")
+        do {
+            _ = try ServerProcess([Self.setup.boosted, "--verify-key-file", dir.appendingPathComponent("team.pub").path])
+            Issue.record("the server started with an unsigned model although a verify key is configured")
+        } catch {
+            #expect("\(error)".contains("not signed"), "the server refuses an unsigned model, saying why: \(error)")
+        }
     }
 
     @Test func predictNotesIgnoredColumnsRejectsOrSkipsBadRowsAndStreamsInBatches() throws {

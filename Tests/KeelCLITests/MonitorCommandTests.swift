@@ -12,25 +12,29 @@ import Testing
         var model: String
     }
 
-    static let setup: Setup = {
+    struct SetupFailure: Error, CustomStringConvertible { var description: String }
+
+    /// Made once; a failure fails each test with its message instead of crashing the test process.
+    static let prepared = Result<Setup, any Error> {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-monitor-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let source = Datasets.named("bike_sharing_hourly")!.path
-        let lines = try! String(contentsOfFile: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let source = try Datasets.named("bike_sharing_hourly").map(\.path) ?? { throw SetupFailure(description: "the bike_sharing_hourly dataset is missing") }()
+        let lines = try String(contentsOfFile: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
         let header = String(lines[0])
         // Rows are in time order; dteday is an ISO date, so text comparison orders it.
         let early = lines.dropFirst().filter { $0 < "2011-07-01" }, later = lines.dropFirst().filter { $0 >= "2011-07-01" }
         let earlyPath = folder.appendingPathComponent("bikes-2011h1.csv").path, laterPath = folder.appendingPathComponent("bikes-later.csv").path
-        try! ([header] + early.map(String.init)).joined(separator: "\n").write(toFile: earlyPath, atomically: true, encoding: .utf8)
-        try! ([header] + later.map(String.init)).joined(separator: "\n").write(toFile: laterPath, atomically: true, encoding: .utf8)
+        try ([header] + early.map(String.init)).joined(separator: "\n").write(toFile: earlyPath, atomically: true, encoding: .utf8)
+        try ([header] + later.map(String.init)).joined(separator: "\n").write(toFile: laterPath, atomically: true, encoding: .utf8)
         let model = folder.appendingPathComponent("bikes.keel").path
-        let train = try! KeelProcess.run(["train", earlyPath, "--target", "cnt", "--trials", "2", "--learner", "gbdt", "--out", model, "--quiet", "--no-registry"])
-        precondition(train.status == 0, train.stderr)
+        let train = try KeelProcess.run(["train", earlyPath, "--target", "cnt", "--trials", "2", "--learner", "gbdt", "--out", model, "--quiet", "--no-registry"])
+        guard train.status == 0 else { throw SetupFailure(description: "keel train failed: \(train.stderr)") }
         return Setup(folder: folder, early: earlyPath, later: laterPath, model: model)
-    }()
+    }
 
     @Test func laterMonthsShowWhichFeaturesDriftedAndWhenPerformanceFell() throws {
-        let result = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.later, "--time-column", "dteday", "--bucket", "30d", "--json"])
+        let setup = try Self.prepared.get()
+        let result = try KeelProcess.run(["monitor", setup.model, "--current", setup.later, "--time-column", "dteday", "--bucket", "30d", "--json"])
         #expect(result.status == 3, "an alert is exit code 3: \(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let drift = try #require(report["dataDrift"] as? [String: Any])
@@ -54,26 +58,28 @@ import Testing
         #expect(windows.count >= 15, "monthly windows over eighteen months")
         #expect(windows.contains { $0["degraded"] as? Bool == true }, "rentals grew in 2012, beyond what the first half-year taught")
         // The thresholds are the user's: set out of reach, the same data raises no data-drift alert.
-        let lenient = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.later, "--json", "--psi", "100", "--wasserstein", "100",
+        let lenient = try KeelProcess.run(["monitor", setup.model, "--current", setup.later, "--json", "--psi", "100", "--wasserstein", "100",
                                            "--jensen-shannon", "100", "--unseen-rate", "2", "--missing-rise", "2"])
         let lenientReport = try #require(try JSONSerialization.jsonObject(with: Data(lenient.stdout.utf8)) as? [String: Any])
         #expect(((lenientReport["dataDrift"] as? [String: Any])?["alerts"] as? [String])?.isEmpty == true)
-        let text = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.later, "--time-column", "dteday", "--bucket", "30d"])
+        let text = try KeelProcess.run(["monitor", setup.model, "--current", setup.later, "--time-column", "dteday", "--bucket", "30d"])
         #expect(text.status == 3 && text.stdout.contains("alerts:") && text.stdout.contains("temp:"))
     }
 
     @Test func theTrainingPeriodItselfRaisesNoDataDriftAlert() throws {
-        let result = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.early, "--json"])
+        let setup = try Self.prepared.get()
+        let result = try KeelProcess.run(["monitor", setup.model, "--current", setup.early, "--json"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let alerts = try #require((report["dataDrift"] as? [String: Any])?["alerts"] as? [String])
         #expect(alerts.isEmpty, "\(alerts)")
-        let missing = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.folder.appendingPathComponent("nope.csv").path])
+        let missing = try KeelProcess.run(["monitor", setup.model, "--current", setup.folder.appendingPathComponent("nope.csv").path])
         #expect(missing.status == 1 && missing.stderr.contains("nope.csv"))
     }
 
     @Test func htmlReportRendersInHeadlessChromium() throws {
-        let html = Self.setup.folder.appendingPathComponent("monitor.html").path
-        let result = try KeelProcess.run(["monitor", Self.setup.model, "--current", Self.setup.later, "--time-column", "dteday", "--bucket", "30d", "--html", html])
+        let setup = try Self.prepared.get()
+        let html = setup.folder.appendingPathComponent("monitor.html").path
+        let result = try KeelProcess.run(["monitor", setup.model, "--current", setup.later, "--time-column", "dteday", "--bucket", "30d", "--html", html])
         #expect(result.status == 3)
         let ink = try HeadlessBrowser.render(html, artifact: "monitor-report")
         #expect(ink.drawn > 0.01 && ink.colours > 20, "\(ink)")

@@ -31,10 +31,10 @@ import Testing
         guard case .categorical(let cities)? = frame["stadt"]?.values else { Issue.record("stadt is categorical"); return }
         #expect(Set(cities.levels) == ["München", "Köln", "Zürich €"])
         // The values themselves: line 2 of the file.
-        let text = String(data: Data(bytes), encoding: .windowsCP1252)!
+        let text = try #require(String(data: Data(bytes), encoding: .windowsCP1252))
         let second = text.split(separator: "\r\n")[1].split(separator: ";")
-        let expected = Double(second[1].replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "."))!
-        guard case .numeric(let amounts)? = frame["betrag"]?.values else { return }
+        let expected = try #require(Double(second[1].replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: ".")))
+        guard case .numeric(let amounts)? = frame["betrag"]?.values else { Issue.record("betrag should be read as numbers: \(String(describing: frame["betrag"]?.kind))"); return }
         #expect(amounts[0] == expected, "\(amounts[0]) vs \(second[1])")
         // A mostly numeric column with two words: numeric, the words missing and counted.
         let age = try #require(frame["alter"])

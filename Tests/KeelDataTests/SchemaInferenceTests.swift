@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func flagsIdentifiersConstantsAndIntegerCodes() throws {
-        let frame = try CSVReader.read(path: Datasets.named("titanic")!.path)
+        let frame = try CSVReader.read(path: try #require(Datasets.named("titanic")).path)
         let result = try SchemaInference.infer(frame, target: "Survived")
         let schema = result.schema
         #expect(schema["PassengerId"]?.role == .id)
@@ -27,14 +27,14 @@ import Testing
         #expect(schema.task?.positiveClass == "1")
         #expect(result.warnings.contains { $0.contains("'PassengerId' looks like an identifier") })
 
-        let churn = try CSVReader.read(path: Datasets.named("bank_churn")!.path)
+        let churn = try CSVReader.read(path: try #require(Datasets.named("bank_churn")).path)
         let churnSchema = try SchemaInference.infer(churn, target: "Exited").schema
         #expect(churnSchema["RowNumber"]?.role == .id && churnSchema["CustomerId"]?.role == .id)
         #expect(churnSchema["Surname"]?.flags.contains(.highCardinality) == true)
     }
 
     @Test func positiveClassIsTheMinorityUnlessAYesNoPair() throws {
-        let adult = try CSVReader.read(path: Datasets.named("adult_income")!.path)
+        let adult = try CSVReader.read(path: try #require(Datasets.named("adult_income")).path)
         #expect(try SchemaInference.infer(adult, target: "income").schema.task?.positiveClass == ">50K")
         let frame = try CSVFixtures.read("y\nyes\nno\nno\nyes\nyes\n")
         #expect(try SchemaInference.infer(frame, target: "y").schema.task?.positiveClass == "yes")

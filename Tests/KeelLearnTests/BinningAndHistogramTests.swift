@@ -23,7 +23,7 @@ import Testing
         let values = (0..<20_000).map { _ in g.nextUnit() * g.nextUnit() * 100 }
         for maxBins in [2, 16, 255] {
             let mapper = values.withUnsafeBufferPointer { BinMapper.fit($0, kind: .numeric, maxBins: maxBins) }
-            guard case .numeric(let bounds) = mapper.kind else { continue }
+            guard case .numeric(let bounds) = mapper.kind else { Issue.record("maxBins \(maxBins): a numeric mapper expected, got \(mapper.kind)"); continue }
             #expect(bounds.count <= maxBins && bounds.count >= maxBins / 2)
             #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0 < $1 })
             // Bins hold roughly equal shares.
