@@ -225,6 +225,33 @@ struct ServerHardeningTests {
         #expect(timedOut.status == 503 && timedOut.errorCode == "explanation_timeout", "\(timedOut.body)")
         #expect(try slow.client.get("/metrics").body.contains(#"keel_explanations_total{result="timeout"} 1"#))
     }
+
+    /// An explanation in progress stops at its next chunk when the server shuts down, and a pool that is
+    /// shutting down refuses new ones: SIGTERM never waits for a long explanation.
+    @Test func shutdownStopsARunningExplanationAtItsNextCheck() async throws {
+        var limits = ExplanationLimits()
+        limits.workers = 1
+        limits.timeLimitSeconds = 60
+        let pool = ExplanationPool(limits)
+        let started = Flag()
+        let task = Task {
+            try await pool.run { check in
+                started.set()
+                for _ in 0..<6_000 {
+                    try check()
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
+                return 0
+            }
+        }
+        while !started.isSet { try await Task.sleep(for: .milliseconds(5)) }
+        let stopping = ContinuousClock.now
+        pool.shutDown()
+        await #expect(throws: ExplanationPool.Stop.shuttingDown) { try await task.value }
+        #expect(ContinuousClock.now - stopping < .seconds(1), "the explanation stopped within a chunk")
+        await #expect(throws: APIError.self) { try await pool.run { _ in 1 } }
+        #expect(pool.inFlight == 0)
+    }
 }
 
 final class StatusLog: @unchecked Sendable {
