@@ -10,7 +10,9 @@ import Glibc
 /// a file lock keeps concurrent test processes from installing twice. Nothing is skipped: when the
 /// environment cannot be made, the cross-check tests fail with pip's message.
 public enum PythonEnvironment {
-    public static let packages = ["numpy", "pandas", "scikit-learn", "lightgbm", "catboost", "scipy", "shap", "pillow"]
+    /// Pinned: a new release of a peer library must not change what the cross-checks compare against.
+    public static let packages = ["numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1", "lightgbm==4.7.0", "catboost==1.2.10",
+                                  "scipy==1.17.1", "shap==0.51.0", "pillow==13.0.0"]
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -31,12 +33,19 @@ public enum PythonEnvironment {
             flock(lock, LOCK_UN)
             close(lock)
         }
-        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "catboost", "scipy", "shap", "PIL"].joined(separator: ", ")
-        if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check])) != nil { return .success(()) }
+        // Every module imports and every package is at its pinned version (an environment made before the pins
+        // is brought to them).
+        let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "catboost", "scipy", "shap", "PIL"].joined(separator: ", ") + """
+
+        import sys, importlib.metadata as metadata
+        off = [spec for spec in sys.argv[1:] if metadata.version(spec.split("==")[0]) != spec.split("==")[1]]
+        sys.exit("not at the pinned versions: " + ", ".join(off) if off else 0)
+        """
+        if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check] + packages)) != nil { return .success(()) }
         do {
             try shell(["python3", "-m", "venv", root.path])
             try shell([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + packages)
-            try shell([python, "-c", check])
+            try shell([python, "-c", check] + packages)
             return .success(())
         } catch {
             return .failure(error as? Failure ?? Failure(description: "\(error)"))
