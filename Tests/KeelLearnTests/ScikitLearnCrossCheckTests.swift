@@ -85,6 +85,72 @@ import Testing
         expectClose(ours, try scikitLearn("glass", columns: columns, model: "logistic"))
     }
 
+    /// scikit-learn's elastic net on the same standardised columns: `ElasticNet(alpha: λ, l1_ratio: ρ)` for
+    /// regression (the same objective), `LogisticRegression(penalty: "elasticnet", solver: "saga", l1_ratio: ρ,
+    /// C: 1 / (λ·n))` for classification (C·Σ loss + ρ‖β‖₁ + (1 − ρ)/2 ‖β‖², divided by C·n, is Keel's objective).
+    private func scikitLearnElasticNet(_ dataset: String, columns: [String], lambda: Double, l1Ratio: Double) throws -> Reference {
+        let entry = try #require(Datasets.named(dataset))
+        let output = try PythonEnvironment.run("""
+        import sys, json, warnings, pandas as pd, numpy as np
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.linear_model import ElasticNet, LogisticRegression
+        warnings.simplefilter("ignore", FutureWarning)
+        path, target, columns, lam, rho = sys.argv[1], sys.argv[2], sys.argv[3].split(","), float(sys.argv[4]), float(sys.argv[5])
+        df = pd.read_csv(path)
+        x = StandardScaler().fit_transform(df[columns].to_numpy(dtype=float)); y = df[target]; n = len(df)
+        if y.dtype.kind == "f" or y.nunique() > 20:
+            m = ElasticNet(alpha=lam, l1_ratio=rho, tol=1e-12, max_iter=1000000).fit(x, y)
+            coef, intercept = [m.coef_.tolist()], [float(m.intercept_)]
+        else:
+            m = LogisticRegression(penalty="elasticnet", solver="saga", l1_ratio=rho, C=1 / (lam * n), tol=1e-12, max_iter=1000000).fit(x, y)
+            coef, intercept = m.coef_.tolist(), m.intercept_.tolist()
+        print(json.dumps({"coefficients": coef, "intercepts": intercept}))
+        """, arguments: [entry.path, entry.target, columns.joined(separator: ","), "\(lambda)", "\(l1Ratio)"])
+        return try JSONDecoder().decode(Reference.self, from: Data(output.utf8))
+    }
+
+    /// Coefficients within `tolerance` (relative to max(1, |scikit-learn's|)), and exactly the same ones zero.
+    private func expectSameElasticNet(_ ours: LinearModel, _ theirs: Reference, columns: [String], tolerance: Double) {
+        #expect(ours.coefficients.count == theirs.coefficients.count)
+        for (a, b) in zip(ours.coefficients, theirs.coefficients) {
+            for (column, (x, y)) in zip(columns, zip(a, b)) {
+                #expect(abs(x - y) <= tolerance * max(1, abs(y)), "\(column): keel \(x), scikit-learn \(y)")
+                #expect((x == 0) == (y == 0), "\(column): the L1 penalty zeroes it in both or in neither (keel \(x), scikit-learn \(y))")
+            }
+        }
+        for (x, y) in zip(ours.intercepts, theirs.intercepts) { #expect(abs(x - y) <= tolerance * max(1, abs(y)), "intercept keel \(x), scikit-learn \(y)") }
+    }
+
+    @Test func elasticNetRegressionMatchesScikitLearnIncludingItsZeros() throws {
+        let columns = ["carat", "depth", "table", "x", "y", "z"]
+        let (x, y, _) = try numericFeatures("diamonds", columns: columns)
+        var p = LinearParameters()
+        p.lambda = 100
+        p.l1Ratio = 0.7
+        p.tolerance = 1e-12
+        p.maxIterations = 100_000
+        let ours = try LinearLearner(parameters: p).fit(x, target: y)
+        let theirs = try scikitLearnElasticNet("diamonds", columns: columns, lambda: p.lambda, l1Ratio: p.l1Ratio)
+        #expect(theirs.coefficients[0].contains(0), "the penalty is strong enough to zero a coefficient: \(theirs.coefficients)")
+        #expect(theirs.coefficients[0].contains { $0 != 0 }, "and weak enough to keep others: \(theirs.coefficients)")
+        expectSameElasticNet(ours, theirs, columns: columns, tolerance: 1e-4)
+    }
+
+    @Test func elasticNetLogisticMatchesScikitLearnIncludingItsZeros() throws {
+        let columns = ["CreditScore", "Age", "Tenure", "Balance", "NumOfProducts", "HasCrCard", "IsActiveMember", "EstimatedSalary"]
+        let (x, y, _) = try numericFeatures("bank_churn", columns: columns)
+        var p = LinearParameters()
+        p.lambda = 0.01
+        p.l1Ratio = 0.5
+        p.tolerance = 1e-12
+        p.maxIterations = 100_000
+        let ours = try LinearLearner(parameters: p).fit(x, target: y)
+        let theirs = try scikitLearnElasticNet("bank_churn", columns: columns, lambda: p.lambda, l1Ratio: p.l1Ratio)
+        #expect(theirs.coefficients[0].contains(0), "the penalty is strong enough to zero a coefficient: \(theirs.coefficients)")
+        #expect(theirs.coefficients[0].contains { $0 != 0 }, "and weak enough to keep others: \(theirs.coefficients)")
+        expectSameElasticNet(ours, theirs, columns: columns, tolerance: 1e-3)
+    }
+
     @Test func randomForestAccuracyIsWithinOnePointOfScikitLearn() throws {
         let entry = try #require(Datasets.named("letter_recognition"))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-rf-\(UUID().uuidString)")
