@@ -69,6 +69,7 @@ struct DataOptions: ParsableArguments {
         if !missing.isEmpty { options.missingMarkers = missing }
         options.stringColumns = Set(categorical)
         if let given = try? reading.parsed() { (options.decimal, options.thousands, options.encoding) = given }
+        options.format = reading.format
         return options
     }
 
@@ -153,6 +154,8 @@ struct LoadedData {
 
 extension TaskKind: ExpressibleByArgument {}
 
+extension DataFormat: ExpressibleByArgument {}
+
 
 /// How a file writes its numbers and text: `--decimal`, `--thousands`, `--encoding` (also schema-file keys).
 /// Training and scoring share them; each defaults to what the file shows (or, when scoring, to how training
@@ -166,6 +169,9 @@ struct ReadingOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("The file's encoding: utf-8, latin-1 or windows-1252 (default: UTF-8, or Windows-1252 when the bytes say so).", valueName: "name"))
     var encoding: String?
+
+    @Option(help: ArgumentHelp("The file's format: csv or parquet (default: by the extension, then by the first bytes: PAR1 is Parquet).", valueName: "format"))
+    var format: DataFormat?
 
     func validate() throws { _ = try parsed() }
 
@@ -217,6 +223,7 @@ extension CSVOptions {
         options.decimal = given.decimal ?? trainedWith.decimal
         options.thousands = given.thousands ?? trainedWith.thousands
         options.encoding = given.encoding ?? trainedWith.encoding
+        options.format = reading?.format
         return options
     }
 }

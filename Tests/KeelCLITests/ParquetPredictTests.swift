@@ -80,4 +80,38 @@ print("ok", t.num_rows, f.metadata.num_row_groups)
         }
         #expect(zip(yes, csvYes).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
     }
+
+    /// `--format` overrides the extension: a CSV named .parquet reads as CSV, a Parquet file named .data as
+    /// Parquet (scored as its CSV twin is), and a CSV forced to Parquet is a clear error naming it.
+    @Test func formatOptionOverridesTheExtension() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-format-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let model = dir.appendingPathComponent("model.keel").path
+        #expect(try KeelProcess.run(["train", source, "--target", "churned", "--trials", "1", "--out", model]).status == 0)
+
+        let misnamed = dir.appendingPathComponent("churn.parquet").path
+        try FileManager.default.copyItem(atPath: source, toPath: misnamed)
+        let fromCSV = dir.appendingPathComponent("a.csv").path
+        let asCSV = try KeelProcess.run(["predict", model, misnamed, "--format", "csv", "--out", fromCSV])
+        #expect(asCSV.status == 0, "\(asCSV.stderr)")
+        #expect(try KeelProcess.run(["predict", model, misnamed, "--out", dir.appendingPathComponent("x.csv").path]).status != 0,
+                "without --format the extension says Parquet")
+
+        let parquet = dir.appendingPathComponent("churn.data").path
+        _ = try ParquetReference.run("import sys, pyarrow.csv as c, pyarrow.parquet as pq; pq.write_table(c.read_csv(sys.argv[1]), sys.argv[2])",
+                                     arguments: [source, parquet])
+        let fromParquet = dir.appendingPathComponent("b.csv").path
+        let asParquet = try KeelProcess.run(["predict", model, parquet, "--format", "parquet", "--out", fromParquet])
+        #expect(asParquet.status == 0, "\(asParquet.stderr)")
+        let a = try CSVReader.read(path: fromCSV), b = try CSVReader.read(path: fromParquet)
+        #expect(a.rowCount == 4000 && b.rowCount == 4000)
+        #expect((0..<4000).allSatisfy { a["prediction"]!.displayValue(at: $0) == b["prediction"]!.displayValue(at: $0) })
+
+        let forced = try KeelProcess.run(["predict", model, source, "--format", "parquet"])
+        #expect(forced.status != 0 && forced.stderr.contains(source) && forced.stderr.contains("PAR1"), "\(forced.stderr)")
+        let train = try KeelProcess.run(["inspect", parquet, "--format", "parquet"])
+        #expect(train.status == 0, "\(train.stderr)")
+    }
 }
