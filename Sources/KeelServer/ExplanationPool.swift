@@ -47,7 +47,8 @@ final class ExplanationPool: Sendable {
 
     /// Runs `work` on a worker when one is free. `work` receives a check to call between chunks of work: it
     /// throws `Stop` when the explanation must end. Throws `APIError` 503 when the pool is full.
-    func run<T: Sendable>(_ work: @escaping @Sendable (_ check: @Sendable () throws -> Void) throws -> T) async throws -> T {
+    func run<T: Sendable>(clientGone: @escaping @Sendable () -> Bool = { false },
+                          _ work: @escaping @Sendable (_ check: @Sendable () throws -> Void) throws -> T) async throws -> T {
         guard !shuttingDown.isSet else {
             throw APIError(.serviceUnavailable, "shutting_down", "the server is shutting down")
         }
@@ -69,7 +70,7 @@ final class ExplanationPool: Sendable {
         let shuttingDown = self.shuttingDown
         let check: @Sendable () throws -> Void = {
             if shuttingDown.isSet { throw Stop.shuttingDown }
-            if cancelled.isSet { throw Stop.cancelled }
+            if cancelled.isSet || clientGone() { throw Stop.cancelled }
             if DispatchTime.now().uptimeNanoseconds > deadline { throw Stop.timeout }
         }
         defer { admitted.withLock { $0 -= 1 } }

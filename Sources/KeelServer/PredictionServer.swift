@@ -368,7 +368,8 @@ public enum PredictionServer {
         let requestID = context.requestID
         let maxRows = pool.settings.maxRows, timeLimit = pool.settings.timeLimitSeconds
         do {
-            let text = try await pool.run { check in
+            let channel = context.channel
+            let text = try await pool.run(clientGone: { channel.map { !$0.isActive } ?? false }) { check in
                 let rows = try model.decoder.rows(of: try parse(body))
                 guard rows.count <= maxRows else {
                     throw APIError(.unprocessableContent, "too_many_rows",
