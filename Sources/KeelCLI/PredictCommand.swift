@@ -28,7 +28,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Argument(help: "A model file from `keel train`, or a registered model: NAME, NAME@VERSION or NAME@production.")
     var model: String
 
-    @Argument(help: "A CSV file (optionally .gz) to score.")
+    @Argument(help: "A CSV file (optionally .gz) or a Parquet file to score.")
     var file: String
 
     @Option(help: "Where to write the predictions: CSV, or Parquet when the name ends in .parquet (snappy, one row group per batch).")

@@ -114,4 +114,28 @@ print("ok", t.num_rows, f.metadata.num_row_groups)
         let train = try KeelProcess.run(["inspect", parquet, "--format", "parquet"])
         #expect(train.status == 0, "\(train.stderr)")
     }
+
+    /// A regression's prediction is a DOUBLE column, equal to the CSV's value as spelled there.
+    @Test func regressionPredictionsAreDoubles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pq-reg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = Datasets.packageRoot.appendingPathComponent("examples/customer_churn.csv").path
+        let model = dir.appendingPathComponent("model.keel").path
+        let train = try KeelProcess.run(["train", source, "--target", "monthly_fee", "--trials", "1", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let csv = dir.appendingPathComponent("p.csv").path, parquet = dir.appendingPathComponent("p.parquet").path
+        for out in [csv, parquet] {
+            let run = try KeelProcess.run(["predict", model, source, "--out", out])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let types = try ParquetReference.run("import sys, pyarrow.parquet as pq; print(pq.read_schema(sys.argv[1]).field('prediction').type)", arguments: [parquet])
+        #expect(types.trimmingCharacters(in: .whitespacesAndNewlines) == "double")
+        let mine = try ParquetReader.read(path: parquet), expected = try CSVReader.read(path: csv)
+        guard case .numeric(let got) = mine["prediction"]!.values, case .numeric(let want) = expected["prediction"]!.values else {
+            Issue.record("predictions are numbers"); return
+        }
+        #expect(got.count == 4000 && want.count == 4000)
+        #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
 }
