@@ -58,7 +58,7 @@ public enum PredictionServer {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
         }
 
-        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [MalformedRequestResponderInstaller()],
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [MalformedRequestResponderInstaller(), ConnectionWatch()],
                                               idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
         let server: HTTPServerBuilder
         let scheme: String
@@ -369,7 +369,8 @@ public enum PredictionServer {
         let maxRows = pool.settings.maxRows, timeLimit = pool.settings.timeLimitSeconds
         do {
             let channel = context.channel
-            let text = try await pool.run(clientGone: { channel.map { !$0.isActive } ?? false }) { check in
+            let gone = channel.flatMap(ConnectionWatch.clientGone)
+            let text = try await pool.run(clientGone: { gone?.isSet == true || channel.map { !$0.isActive } ?? false }) { check in
                 let rows = try model.decoder.rows(of: try parse(body))
                 guard rows.count <= maxRows else {
                     throw APIError(.unprocessableContent, "too_many_rows",
