@@ -11,12 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out="$here/out/budget"
 mkdir -p "$out"
-if [ -n "${KEEL_BIN:-}" ]; then
-  keel=$KEEL_BIN
-else
-  swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product keel >&2
-  keel="$root/.build-release/release/keel"
-fi
+. "$here/keel_bin.sh"
 data="$out/five.csv"
 [ -f "$data" ] || python3 "$here/budget_data.py" 73000 > "$data"
 echo "keel train under load, release build, $(nproc) cores, commit ${KEEL_COMMIT:-$(git -C "$root" rev-parse --short HEAD)} (KEEL_COMMIT names a KEEL_BIN built elsewhere)"

@@ -13,13 +13,7 @@ target=${2:-price}
 data="${KEEL_DATASETS:-$root/../shared/datasets}/$dataset.csv"
 out="$here/out/explain"
 mkdir -p "$out"
-# KEEL_BIN: a release keel built elsewhere (from this commit); otherwise it is built here.
-if [ -n "${KEEL_BIN:-}" ]; then
-  keel=$KEEL_BIN
-else
-  swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product keel >&2
-  keel="$root/.build-release/release/keel"
-fi
+. "$here/keel_bin.sh"
 model="$out/$dataset.keel"
 if [ ! -f "$model" ]; then
   (cd "$out" && "$keel" train "$data" --target "$target" --time 60s --seed 1 --out "$model" --no-registry --quiet)

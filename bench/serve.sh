@@ -13,14 +13,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 venv="$root/.venv-bench"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check numpy pandas lightgbm fastapi "uvicorn[standard]"
-# KEEL_BIN: a release keel built elsewhere (KEEL_COMMIT names its commit); SKIP_PEER=1 measures Keel alone
-# (to compare two Keel builds in one sitting).
-if [ -n "${KEEL_BIN:-}" ]; then
-  keel=$KEEL_BIN
-else
-  swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product keel >&2
-  keel="$root/.build-release/release/keel"
-fi
+. "$here/keel_bin.sh"
 data="$root/examples/customer_churn.csv"
 
 # The same kind of model on both sides: 500 trees of up to 31 leaves, learning rate 0.05, no early stopping.

@@ -11,12 +11,7 @@ seconds=${1:-20}
 out="$here/out/serve-work"
 mkdir -p "$out"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-if [ -n "${KEEL_BIN:-}" ]; then
-  keel=$KEEL_BIN
-else
-  swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product keel >&2
-  keel="$root/.build-release/release/keel"
-fi
+. "$here/keel_bin.sh"
 data="$root/examples/customer_churn.csv"
 printf 'learners: [gbdt]\nhyperparameters:\n  gbdt: {rounds: 500, max_leaves: 31, learning_rate: 0.05, early_stopping_rounds: 0}\n' > "$out/fixed.yaml"
 "$keel" train "$data" --target churned --trials 1 --config "$out/fixed.yaml" --out "$out/model.keel" --quiet --no-registry > /dev/null
