@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of `keel serve` against a FastAPI + uvicorn (2 workers) + LightGBM server on loopback, in one run.
 # Both serve a 500-tree, 31-leaf boosted model of the bundled example data and require a bearer key; wrk
-# sends single-row POST /v1/predict requests. Usage: bench/serve.sh [SECONDS] (default 30).
+# sends single-row POST /v1/predict requests. Usage: [KEEL_BIN=... KEEL_COMMIT=...] [SKIP_PEER=1] bench/serve.sh [SECONDS]
+# (default 30); SKIP_PEER=1 measures Keel alone, to compare two Keel builds in one sitting.
 # Prints throughput, p50/p99 latency, errors and server peak memory for each, and the ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
