@@ -87,6 +87,9 @@ public enum PredictionServer {
             logger: logger
         )
         try await app.runService()
+        // A registry sync on the loader thread (its swap already served) may still be writing its audit entry:
+        // the loader runs one job at a time, so an empty job after it waits for that entry.
+        _ = try? await LowPriorityWorkers.loader.run {}
         // In-flight requests have finished: write what they logged before exiting.
         logWriter?.cancel()
         await logWriter?.value

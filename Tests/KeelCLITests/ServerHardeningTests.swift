@@ -248,7 +248,9 @@ struct ServerHardeningTests {
         let stopping = ContinuousClock.now
         pool.shutDown()
         await #expect(throws: ExplanationPool.Stop.shuttingDown) { try await task.value }
-        #expect(ContinuousClock.now - stopping < .seconds(1), "the explanation stopped within a chunk")
+        // Run to its end it would take a minute; stopped, it ends at its next check (the pool's threads run
+        // at low priority, so under a loaded test run that check may come seconds later).
+        #expect(ContinuousClock.now - stopping < .seconds(20), "the explanation stopped at a check, not at its end")
         await #expect(throws: APIError.self) { try await pool.run { _ in 1 } }
         #expect(pool.inFlight == 0)
     }
