@@ -5,27 +5,21 @@ struct EncodingError: Error {
     var message: String
 }
 
-/// A forward cursor over a page's bytes.
-struct ByteCursor {
-    let base: UnsafeRawBufferPointer
-    var position = 0
+/// A reader of ULEB128 varints and their zigzag-coded signed form, over whatever yields its bytes: a page's
+/// cursor and the Thrift metadata reader share them.
+protocol VarintReading {
+    mutating func byte() throws -> UInt8
+    /// The error for a varint longer than 64 bits.
+    static func tooLong() -> any Error
+}
 
-    init(_ base: UnsafeRawBufferPointer) { self.base = base }
-
-    var remaining: Int { base.count - position }
-
-    mutating func byte() throws -> UInt8 {
-        guard position < base.count else { throw EncodingError(message: "page data ends early") }
-        defer { position += 1 }
-        return base[position]
-    }
-
+extension VarintReading {
     mutating func varint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             let b = try byte()
-            guard shift < 64 else { throw EncodingError(message: "varint too long") }
+            guard shift < 64 else { throw Self.tooLong() }
             result |= UInt64(b & 0x7F) << shift
             if b & 0x80 == 0 { return result }
             shift += 7
@@ -35,6 +29,24 @@ struct ByteCursor {
     mutating func zigzag() throws -> Int64 {
         let raw = try varint()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+}
+
+/// A forward cursor over a page's bytes.
+struct ByteCursor: VarintReading {
+    let base: UnsafeRawBufferPointer
+    var position = 0
+
+    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    static func tooLong() -> any Error { EncodingError(message: "varint too long") }
+
+    var remaining: Int { base.count - position }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < base.count else { throw EncodingError(message: "page data ends early") }
+        defer { position += 1 }
+        return base[position]
     }
 
     mutating func uint32() throws -> UInt32 {

@@ -14,7 +14,7 @@ struct ThriftError: Error {
 
 /// Reads compact-protocol values from a byte array, starting at `position`; every read is bounds-checked and
 /// nesting is limited, so a malformed footer is an error, never a crash.
-struct ThriftReader {
+struct ThriftReader: VarintReading {
     let bytes: [UInt8]
     var position: Int
     let end: Int
@@ -26,27 +26,12 @@ struct ThriftReader {
         self.end = end ?? bytes.count
     }
 
+    static func tooLong() -> any Error { ThriftError(message: "varint too long") }
+
     mutating func byte() throws -> UInt8 {
         guard position < end else { throw ThriftError(message: "metadata ends early") }
         defer { position += 1 }
         return bytes[position]
-    }
-
-    mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64 else { throw ThriftError(message: "varint too long") }
-            result |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
-            shift += 7
-        }
-    }
-
-    mutating func zigzag() throws -> Int64 {
-        let raw = try varint()
-        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
     mutating func i32() throws -> Int32 {
