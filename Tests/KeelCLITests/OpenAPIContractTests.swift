@@ -155,28 +155,11 @@ enum Schemathesis {
     ]
     static let version = "4.32.5"
 
-    private static let root = Datasets.packageRoot.appendingPathComponent(".venv-openapi")
-    static var executable: String { root.appendingPathComponent("bin/schemathesis").path }
+    static var executable: String { Datasets.packageRoot.appendingPathComponent(".venv-openapi/bin/schemathesis").path }
 
-    static let ready: Result<Void, PythonEnvironment.Failure> = {
-        let lockPath = Datasets.packageRoot.appendingPathComponent(".venv-openapi.lock").path
-        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
-        guard lock >= 0 else { return .failure(.init(description: "cannot open \(lockPath)")) }
-        flock(lock, LOCK_EX)
-        defer {
-            flock(lock, LOCK_UN)
-            close(lock)
-        }
-        if let installed = try? PythonEnvironment.shell([executable, "--version"]), installed.contains(version) { return .success(()) }
-        do {
-            try PythonEnvironment.shell(["python3", "-m", "venv", root.path])
-            let pip = root.appendingPathComponent("bin/pip").path
-            try PythonEnvironment.shell([pip, "install", "--quiet", "--disable-pip-version-check"] + requirements)
-            return .success(())
-        } catch {
-            return .failure(error as? PythonEnvironment.Failure ?? .init(description: "\(error)"))
-        }
-    }()
+    static let ready = PythonEnvironment.make(".venv-openapi", packages: requirements) { root in
+        (try? PythonEnvironment.shell([root + "/bin/schemathesis", "--version"]))?.contains(version) == true
+    }
 
     /// Every check on (the response-time check at 10 s), every phase (examples, coverage, fuzzing,
     /// stateful), one worker, a fixed seed (KEEL_SCHEMATHESIS_SEED picks another to explore) and a bounded

@@ -32,7 +32,12 @@ final class ServerProcess: @unchecked Sendable {
                 port = Int(url.split(separator: ":").last!)!
                 return
             }
-            guard process.isRunning else { break }
+            guard process.isRunning else {
+                // The process has exited: its last words may still be on their way through the pipe's handler.
+                let drained = Date().addingTimeInterval(2)
+                while log.text.isEmpty, Date() < drained { Thread.sleep(forTimeInterval: 0.02) }
+                break
+            }
             Thread.sleep(forTimeInterval: 0.02)
         }
         process.terminate()

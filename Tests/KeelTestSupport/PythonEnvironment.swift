@@ -24,15 +24,7 @@ public enum PythonEnvironment {
     public static var python: String { root.appendingPathComponent("bin/python").path }
 
     /// Creates the environment once per process (and once per machine, under a lock).
-    public static let ready: Result<Void, Failure> = {
-        let lockPath = Datasets.packageRoot.appendingPathComponent(".venv-test.lock").path
-        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
-        guard lock >= 0 else { return .failure(Failure(description: "cannot open \(lockPath)")) }
-        flock(lock, LOCK_EX)
-        defer {
-            flock(lock, LOCK_UN)
-            close(lock)
-        }
+    public static let ready: Result<Void, Failure> = make(".venv-test", packages: packages) { root in
         // Every module imports and every package is at its pinned version (an environment made before the pins
         // is brought to them).
         let check = "import " + ["numpy", "pandas", "sklearn", "lightgbm", "catboost", "scipy", "shap", "PIL"].joined(separator: ", ") + """
@@ -41,16 +33,32 @@ public enum PythonEnvironment {
         off = [spec for spec in sys.argv[1:] if metadata.version(spec.split("==")[0]) != spec.split("==")[1]]
         sys.exit("not at the pinned versions: " + ", ".join(off) if off else 0)
         """
-        if FileManager.default.isExecutableFile(atPath: python), (try? shell([python, "-c", check] + packages)) != nil { return .success(()) }
+        return (try? shell([root + "/bin/python", "-c", check] + packages)) != nil
+    }
+
+    /// A virtual environment `folder` at the package root (ignored by git) holding the pinned `packages`:
+    /// made unless `isReady(root)` says the one there already serves, under a file lock (`folder.lock`) so
+    /// concurrent test processes install once, and checked again after installing.
+    public static func make(_ folder: String, packages: [String], isReady: (String) -> Bool) -> Result<Void, Failure> {
+        let root = Datasets.packageRoot.appendingPathComponent(folder).path
+        let lockPath = root + ".lock"
+        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { return .failure(Failure(description: "cannot open \(lockPath)")) }
+        flock(lock, LOCK_EX)
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
+        if FileManager.default.isExecutableFile(atPath: root + "/bin/python"), isReady(root) { return .success(()) }
         do {
-            try shell(["python3", "-m", "venv", root.path])
-            try shell([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + packages)
-            try shell([python, "-c", check] + packages)
+            try shell(["python3", "-m", "venv", root])
+            try shell([root + "/bin/python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + packages)
+            guard isReady(root) else { return .failure(Failure(description: "\(folder): installed \(packages.joined(separator: " ")), but the check still fails")) }
             return .success(())
         } catch {
             return .failure(error as? Failure ?? Failure(description: "\(error)"))
         }
-    }()
+    }
 
     /// Runs `script` with the environment's Python and returns its standard output.
     public static func run(_ script: String, arguments: [String] = []) throws -> String {
