@@ -51,7 +51,8 @@ struct RetrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let started = ContinuousClock.now
+        // The budget is the command's wall time: it counts from the process's start.
+        let started = ProcessStart.instant
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let store = try registry.open()
         let config = try registry.configuration(store)

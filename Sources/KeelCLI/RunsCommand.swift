@@ -63,7 +63,7 @@ struct RunsCommand: ParsableCommand {
             The data comes from the registry's snapshot (or --data, which must have the same fingerprint). The run's \
             trials and its clock-dependent decisions (trials cut short, an ensemble skipped for time, the refit on \
             all rows) are replayed without the clock, so a time-limited run reproduces too; only a refit cut short \
-            mid-way cannot be (the output says so). Exit code 3 when anything differs.
+            mid-way (or a fallback ridge model stopped before converging) cannot be (the output says so). Exit code 3 when anything differs.
             """)
         @Argument(help: "The run number.") var id: Int
         @Option(help: ArgumentHelp("The original data file, when the run kept no snapshot.", valueName: "file")) var data: String?
@@ -102,6 +102,9 @@ struct RunsCommand: ParsableCommand {
             var message = "run \(record.id) did not reproduce: " + differences.joined(separator: "; ")
             if settings.replay?.refitCutShort == true {
                 message += " (the original refit was cut short by the time budget at a round the run could not record)"
+            }
+            if settings.replay?.baselineCutShort == true {
+                message += " (no trial completed, and the original's fallback ridge model stopped at the time budget before it converged; the replay fits it to convergence)"
             }
             throw CheckFailed(message: message)
         }

@@ -136,7 +136,8 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let started = ContinuousClock.now
+        // The budget is the command's wall time: it counts from the process's start.
+        let started = ProcessStart.instant
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let file = try config.map(TrainConfig.read)
         var options = data

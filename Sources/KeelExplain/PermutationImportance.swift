@@ -15,6 +15,7 @@ public enum PermutationImportance {
     /// Shuffles each feature column `repeats` times; nil when the deadline passes first.
     public static func compute(model: TrainedModel, frame: Frame, truth: [Double], repeats: Int, seed: UInt64,
                         deadline: ContinuousClock.Instant?) throws -> [FeatureImportance]? {
+        if let deadline, ContinuousClock.now > deadline { return nil }
         let metric = model.metric
         let classCount = model.schema.task?.classes?.count ?? 0
         let baseline = try metric.evaluate(truth: truth, predictions: model.outputs(frame), classCount: classCount)

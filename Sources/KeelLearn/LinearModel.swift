@@ -258,9 +258,11 @@ struct CoordinateDescent {
         var (p, loss) = probabilities(etas, y)
         var current = loss + penalty(betas)
         var total = 0
-        for _ in 0..<500 {
+        cycles: for _ in 0..<500 {
             var change = 0.0
             for c in 0..<k {
+                // Checked per output too: a cycle over many classes on many rows takes long enough to overrun.
+                if c > 0, expired { break cycles }
                 var w = [Double](repeating: 0, count: rows)
                 var z = [Double](repeating: 0, count: rows)
                 for i in 0..<rows {

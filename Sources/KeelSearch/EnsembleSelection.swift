@@ -18,6 +18,9 @@ enum EnsembleSelection {
         var bestSingleScore: Double
         /// True when the budget kept out a member that would have improved the blend more.
         var limited = false
+        /// The trial ids in the order selection picked them (each as often as `counts` says): a replay
+        /// blends them in this order to get the same score to the last bit.
+        var picks: [Int] = []
     }
 
     /// `cost[id]`: seconds to refit and write that trial's model (the best single model's counts too).
@@ -40,7 +43,8 @@ enum EnsembleSelection {
         var counts = [candidates[first].id: 1]
         var size = 1.0
         var spent = cost[candidates[first].id] ?? 0
-        var best = (counts: counts, score: singles[first]!)
+        var picks = [candidates[first].id]
+        var best = (counts: counts, score: singles[first]!, picks: picks)
         var limited = false
         for _ in 1..<iterations {
             var bestNext: (index: Int, score: Double)?
@@ -61,8 +65,41 @@ enum EnsembleSelection {
             for i in sum.indices { sum[i] += pool[next.index][i] }
             size += 1
             counts[candidates[next.index].id, default: 0] += 1
-            if better(next.score, best.score) { best = (counts, next.score) }
+            picks.append(candidates[next.index].id)
+            if better(next.score, best.score) { best = (counts, next.score, picks) }
         }
-        return Choice(counts: best.counts, score: best.score, bestSingleScore: singles[first]!, limited: limited)
+        return Choice(counts: best.counts, score: best.score, bestSingleScore: singles[first]!, limited: limited, picks: best.picks)
+    }
+
+    /// The blend of `picks` (trial ids in the order selection picked them), scored as `select` scores its
+    /// blends, so that a replay ships the recorded blend with the same score instead of selecting again
+    /// without the budget, which can take another path. Nil when a pick has no candidate.
+    static func replayed(_ picks: [Int], candidates: [(id: Int, margins: [Double])], truth: [Double], metric: Metric, task: TaskKind,
+                         outputs: Int, classCount: Int) -> Choice? {
+        guard let firstPick = picks.first, !candidates.isEmpty else { return nil }
+        let rows = (0..<truth.count).filter { !candidates[0].margins[$0 * outputs].isNaN }
+        let y = rows.map { truth[$0] }
+        func margins(_ c: Int) -> [Double] { rows.flatMap { row in (0..<outputs).map { candidates[c].margins[row * outputs + $0] } } }
+        func score(_ blend: [Double]) -> Double? {
+            try? metric.evaluate(truth: y, predictions: ScoreLink.apply(blend, task: task, outputs: outputs), classCount: classCount)
+        }
+        func better(_ a: Double, _ b: Double) -> Bool { metric.higherIsBetter ? a > b + 1e-12 : a < b - 1e-12 }
+        let pool = candidates.indices.map(margins)
+        let singles = pool.map { score($0) }
+        guard let first = singles.indices.filter({ singles[$0] != nil }).min(by: { better(singles[$0]!, singles[$1]!) }),
+              let start = candidates.firstIndex(where: { $0.id == firstPick }), var blendScore = singles[start] else { return nil }
+        var sum = pool[start]
+        var size = 1.0
+        var counts = [firstPick: 1]
+        for pick in picks.dropFirst() {
+            guard let c = candidates.firstIndex(where: { $0.id == pick }) else { return nil }
+            // The same sums and divisions as `select`, so the score is the same to the last bit.
+            guard let s = score(zip(sum, pool[c]).map { ($0 + $1) / (size + 1) }) else { return nil }
+            blendScore = s
+            for i in sum.indices { sum[i] += pool[c][i] }
+            size += 1
+            counts[pick, default: 0] += 1
+        }
+        return Choice(counts: counts, score: blendScore, bestSingleScore: singles[first]!, limited: false, picks: picks)
     }
 }

@@ -66,18 +66,25 @@ public enum Search {
     /// trial of every other family: the local search fills the top ten with near-copies of one boosting
     /// configuration, and a blend gains most from a model that errs differently.
     /// `cost` and `budget` limit the members to refits that fit the time left; `allowed`, when given, limits
-    /// them to those trials (a replay's record of what the budget allowed).
+    /// them to those trials (a replay's record of what the budget allowed); `picks`, when given, is the blend
+    /// a run under a clock shipped, scored without selecting again.
     static func selectEnsemble(_ completed: [TrialResult], outOfFold: [Int: [Double]], truth: TargetEncoding, metric: Metric,
                                task: TaskKind, cost: [Int: Double] = [:], budget: Double = .infinity,
-                               allowed: Set<Int>? = nil) -> EnsembleSelection.Choice? {
+                               allowed: Set<Int>? = nil, picks: [Int]? = nil) -> EnsembleSelection.Choice? {
         let ranked = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }
         var top = Array(ranked.prefix(10))
         for trial in ranked where !top.contains(where: { $0.family == trial.family }) { top.append(trial) }
         if let allowed { top = top.filter { allowed.contains($0.id) } }
         let candidates = top.compactMap { trial in outOfFold[trial.id].map { (id: trial.id, margins: $0) } }
-        guard let choice = EnsembleSelection.select(candidates, truth: truth.values, metric: metric, task: task,
-                                                    outputs: task == .multiclass ? truth.classCount : 1, classCount: truth.classCount,
-                                                    cost: cost, budget: budget) else { return nil }
+        let outputs = task == .multiclass ? truth.classCount : 1
+        let selected = if let picks {
+            EnsembleSelection.replayed(picks, candidates: candidates, truth: truth.values, metric: metric, task: task,
+                                       outputs: outputs, classCount: truth.classCount)
+        } else {
+            EnsembleSelection.select(candidates, truth: truth.values, metric: metric, task: task,
+                                     outputs: outputs, classCount: truth.classCount, cost: cost, budget: budget)
+        }
+        guard let choice = selected else { return nil }
         let improves = metric.higherIsBetter ? choice.score > choice.bestSingleScore : choice.score < choice.bestSingleScore
         return improves ? choice : nil
     }

@@ -22,12 +22,19 @@ extension SearchRun {
             let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * scale
             cost[trial.id] = (trial.id == best.id ? 0 : searchRefit) + searchRefit * fullRefit + writes
         }
-        let replayed = settings.replay?.ensembleMembers.map(Set.init)
+        let picks = settings.replay?.ensemblePicks
+        let replayed = picks == nil ? settings.replay?.ensembleMembers.map(Set.init) : nil
         let budget = replayed != nil || settings.replay?.ensembleSkipped == false ? .infinity
             : finalDeadline.map { ($0 - ContinuousClock.now).seconds } ?? .infinity
-        guard settings.replay?.ensembleSkipped != true,
-              let selection = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
-                                                    cost: cost, budget: budget, allowed: replayed) else { return }
+        guard settings.replay?.ensembleSkipped != true, picks?.isEmpty != true else { return }
+        let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
+                                          cost: cost, budget: budget, allowed: replayed, picks: picks)
+        // Under a clock, the blend (or none) is recorded as picked: the budget can steer selection onto
+        // another path than a replay without it would take, even when no better blend was kept out.
+        if settings.replay == nil, budget.isFinite {
+            ensemblePicks = found.flatMap { $0.counts.count > 1 ? $0.picks : nil } ?? []
+        }
+        guard let selection = found else { return }
         if selection.limited, replayed == nil {
             if selection.counts.count > 1 { ensembleMembers = selection.counts.keys.sorted() }
             warnings.append(selection.counts.count > 1

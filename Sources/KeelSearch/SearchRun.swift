@@ -46,6 +46,10 @@ struct SearchRun {
     var ensembleSkipped = false
     /// Set when time limited the ensemble's members: the ones chosen, for a replay.
     var ensembleMembers: [Int]?
+    /// Under a clock: the blend as selection picked it (empty: none), for a replay.
+    var ensemblePicks: [Int]?
+    /// The fallback ridge model (no trial completed) stopped at the deadline before converging.
+    var baselineCutShort = false
     /// Whether the sampled boosting members were averaged over `seedBags` seeds.
     var seedBagged = false
     var stackSkipped = false
@@ -349,8 +353,15 @@ struct SearchRun {
             }
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             let baseline = Learner.linear(LinearParameters())
-            return Choice(pipeline: pipeline, model: try baseline.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline), best: nil,
-                          ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
+            // The ridge model improves with every pass and may stop after any: it gets half the time left, so
+            // that a slow last pass and the steps after it still end within the budget.
+            let deadline = finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
+            let model = try baseline.fit(x, target: searchY, weights: searchWeights, deadline: deadline)
+            if case .linear(let linear) = model, !linear.converged, let deadline, ContinuousClock.now >= deadline {
+                warnings.append("the ridge model stopped at the deadline after \(linear.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
+                baselineCutShort = true
+            }
+            return Choice(pipeline: pipeline, model: model, best: nil, ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
         }
         let refitDeadline = finalDeadline
         let foldModel = leaderFoldModel.flatMap { $0.trial == chosen.id ? $0.model : nil }
@@ -500,6 +511,8 @@ struct SearchRun {
         report.replay.identifierScreen = settings.screenColumns ? identifierScreen : nil
         report.replay.valueScreen = valueScreen
         report.replay.shippedFoldModel = shippedFoldModel ? true : nil
+        report.replay.ensemblePicks = ensemblePicks
+        report.replay.baselineCutShort = baselineCutShort ? true : nil
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }

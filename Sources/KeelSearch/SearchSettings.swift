@@ -65,6 +65,10 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// Time limited the ensemble's members: the trials it was chosen among (nil when it did not, or when it
     /// left no ensemble, which `ensembleSkipped` records).
     public var ensembleMembers: [Int]?
+    /// The blend a search under a clock shipped, as selection picked its members in order (empty: no
+    /// blend); a replay ships this blend instead of selecting again, since selection without the budget can
+    /// take another path (nil in records from before it, which replay by `ensembleMembers`).
+    public var ensemblePicks: [Int]?
     /// The same for a stacked second layer.
     public var stackSkipped: Bool?
     /// Whether the sampled boosting members were averaged over several seeds (nil, as false, in records from
@@ -75,6 +79,9 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// The refit was cut short, so the best trial's complete model from its first fold was shipped instead
     /// (nil, as false, in records from before this fallback): a replay ships that model without refitting.
     public var shippedFoldModel: Bool?
+    /// No trial completed and the fallback ridge model stopped at the deadline before converging: a replay,
+    /// without the clock, fits it to convergence (nil, as false, when it did not happen).
+    public var baselineCutShort: Bool?
     /// With `refitFull`: whether the refit on all rows was done (it is skipped when time runs out).
     public var refittedOnAllRows: Bool
     /// The column screen's verdicts, which a replay applies without probing (nil: no screen ran, as in

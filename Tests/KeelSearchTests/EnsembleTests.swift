@@ -79,6 +79,34 @@ import Testing
         #expect(replayed.counts == timed.counts && replayed.score == timed.score)
     }
 
+    /// A budget can steer greedy selection onto another path without keeping out a better blend (a member it
+    /// cannot afford would have been the next pick, but the blend it leads to is no better than the best so
+    /// far), so `limited` stays false and selection again without a clock ships another blend. The picks a
+    /// run records replay to the same blend and the same score to the last bit, whatever the budget.
+    @Test func recordedPicksReplayEveryBudgetedSelection() throws {
+        var g = SeededGenerator(seed: 21)
+        var steeredWithoutLimit = 0
+        for round in 0..<60 {
+            let n = 120
+            let signal = (0..<n).map { _ in g.nextUnit() * 4 - 2 }
+            let truth = signal.map { g.nextUnit() < 1 / (1 + exp(-2 * $0)) ? 1.0 : 0.0 }
+            let candidates = (1...5).map { id in (id: id, margins: signal.map { $0 + (g.nextUnit() - 0.5) * (2 + Double(id) * 0.4) }) }
+            let cost = Dictionary(uniqueKeysWithValues: (1...5).map { ($0, 0.5 + g.nextUnit() * 4) })
+            let budget = 1 + g.nextUnit() * 8
+            let timed = try #require(EnsembleSelection.select(candidates, truth: truth, metric: .rocAUC, task: .binary, outputs: 1,
+                                                              classCount: 2, cost: cost, budget: budget))
+            let replayed = try #require(EnsembleSelection.replayed(timed.picks, candidates: candidates, truth: truth, metric: .rocAUC,
+                                                                   task: .binary, outputs: 1, classCount: 2))
+            #expect(replayed.counts == timed.counts, "round \(round)")
+            #expect(replayed.score.bitPattern == timed.score.bitPattern, "round \(round): \(replayed.score) vs \(timed.score)")
+            #expect(replayed.bestSingleScore == timed.bestSingleScore)
+            let free = try #require(EnsembleSelection.select(candidates, truth: truth, metric: .rocAUC, task: .binary, outputs: 1, classCount: 2))
+            if !timed.limited, free.counts != timed.counts { steeredWithoutLimit += 1 }
+        }
+        // The case the picks exist for occurs among these budgets (a test that could not see it proves nothing).
+        #expect(steeredWithoutLimit > 0)
+    }
+
     @Test func ensembleBlendsMarginsAndRoundTrips() throws {
         let train = SyntheticTable(rows: 1500, seed: 1)
         let test = SyntheticTable(rows: 300, seed: 2)
