@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "KeelLearn", targets: ["KeelLearn"]),
         .library(name: "KeelExplain", targets: ["KeelExplain"]),
         .library(name: "KeelMonitor", targets: ["KeelMonitor"]),
+        .library(name: "KeelArtifact", targets: ["KeelArtifact"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,10 +47,16 @@ let package = Package(
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
         .target(name: "KeelMonitor", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
+        // The model file: format versions, manifest, payload, checksums, signatures, encryption.
+        .target(
+            name: "KeelArtifact",
+            dependencies: ["KeelData", "KeelLearn", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "KeelRegistry",
             dependencies: [
-                "KeelData", "KeelLearn",
+                "KeelData", "KeelLearn", "KeelArtifact",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -58,7 +65,7 @@ let package = Package(
         .target(
             name: "KeelServer",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelRegistry", "KeelExplain",
+                "KeelData", "KeelLearn", "KeelArtifact", "KeelRegistry", "KeelExplain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -68,6 +75,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -75,27 +83,29 @@ let package = Package(
         .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelRegistry", "KeelServer", "KeelExplain", "KeelMonitor",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer", "KeelExplain", "KeelMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "keel", dependencies: ["KeelCLI"], swiftSettings: swiftSettings),
-        .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelLearn", "KeelSynthetic", "KeelSearch", "KeelExplain", "KeelRegistry"],
+        .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelLearn", "KeelSynthetic", "KeelSearch", "KeelExplain", "KeelArtifact", "KeelRegistry"],
                 path: "Tests/KeelTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelLearn", "KeelTestSupport",
+        .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelData", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelData", "KeelLearn", "KeelTestSupport",
                                                     .product(name: "PropertyBased", package: "swift-property-based")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KeelInvariantTests", dependencies: ["KeelSearch", "KeelExplain", "KeelLearn", "KeelRegistry", "KeelTestSupport"],
+        .testTarget(name: "KeelInvariantTests", dependencies: ["KeelSearch", "KeelExplain", "KeelData", "KeelLearn", "KeelRegistry", "KeelTestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
+        .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelArtifactTests", dependencies: ["KeelArtifact", "KeelData", "KeelLearn", "KeelSynthetic", "KeelTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelArtifact", "KeelData", "KeelLearn", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelRegistry", "KeelLearn", "KeelServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),
     ]
 )

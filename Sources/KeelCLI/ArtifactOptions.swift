@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeelArtifact
 import KeelRegistry
 
 /// How `keel train` protects the model file it writes.

@@ -1,3 +1,4 @@
+import KeelArtifact
 import KeelData
 import KeelMonitor
 import KeelRegistry

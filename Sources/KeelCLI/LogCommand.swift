@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelArtifact
 import KeelRegistry
 
 /// `keel log …`: the server's prediction log in the registry.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelArtifact
 import KeelData
 import KeelRegistry
 

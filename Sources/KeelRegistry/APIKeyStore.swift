@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeelArtifact
 import KeelData
 
 /// What an API key may do. `predict` covers scoring, explanations and feedback; `admin` covers everything.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import KeelArtifact
 import KeelData
 
 /// One audit entry. `hash` is the SHA-256 of the previous entry's hash and this entry's fields, so changing,

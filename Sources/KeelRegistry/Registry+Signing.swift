@@ -1,4 +1,5 @@
 import Foundation
+import KeelArtifact
 
 /// The registry's own Ed25519 key pair, kept in its folder: `signing.key` (private, mode 0600) signs every
 /// artefact that enters the registry (training, retraining, imports); `signing.pub` is what a server

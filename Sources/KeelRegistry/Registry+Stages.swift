@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeelArtifact
 import KeelLearn
 
 /// The outcome of a promotion: the version moved, the production version it archived, and every gate's verdict.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeelArtifact
 import KeelData
 
 /// A model version with its lineage, moved between registries by `keel models export` / `import`.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import KeelArtifact
 import KeelData
 
 /// The embedded registry of a Keel home folder: `registry.sqlite` (SQLite in WAL mode, so a server can read

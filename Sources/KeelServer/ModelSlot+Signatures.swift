@@ -1,3 +1,4 @@
+import KeelArtifact
 import KeelRegistry
 import Logging
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeelArtifact
 import KeelRegistry
 import Logging
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import KeelArtifact
 import KeelData
 import KeelExplain
 import KeelLearn

@@ -1,4 +1,5 @@
 import Foundation
+import KeelArtifact
 import Testing
 @testable import KeelServer
 import KeelRegistry

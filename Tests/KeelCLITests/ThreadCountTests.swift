@@ -1,4 +1,5 @@
 import Foundation
+import KeelArtifact
 import KeelLearn
 import KeelRegistry
 import KeelTestSupport

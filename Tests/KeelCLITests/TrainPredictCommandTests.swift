@@ -1,4 +1,5 @@
 import Foundation
+import KeelArtifact
 import KeelData
 import KeelLearn
 import KeelRegistry

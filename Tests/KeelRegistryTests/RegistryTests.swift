@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeelArtifact
 import KeelData
 import KeelLearn
 import KeelRegistry

@@ -6,7 +6,7 @@ import Foundation
 public struct EncryptionKey: Sendable {
     /// Raw bytes: swift-crypto's key types are not `Sendable`, so they are made where used.
     private let raw: Data
-    var key: SymmetricKey { SymmetricKey(data: raw) }
+    package var key: SymmetricKey { SymmetricKey(data: raw) }
 
     public init(base64: String, source: String) throws {
         guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
@@ -42,7 +42,7 @@ public struct EncryptionKey: Sendable {
 /// An Ed25519 private key that signs artefacts. Stored as base64 of its 32-byte raw form.
 public struct SigningKey: Sendable {
     private let raw: Data
-    var key: Curve25519.Signing.PrivateKey {
+    package var key: Curve25519.Signing.PrivateKey {
         // Checked on construction, so this cannot fail.
         try! Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     }
@@ -66,7 +66,7 @@ public struct SigningKey: Sendable {
 /// An Ed25519 public key: when configured, only artefacts it signed are loaded.
 public struct VerifyKey: Sendable, Equatable {
     private let raw: Data
-    var key: Curve25519.Signing.PublicKey {
+    package var key: Curve25519.Signing.PublicKey {
         // Checked on construction, so this cannot fail.
         try! Curve25519.Signing.PublicKey(rawRepresentation: raw)
     }

@@ -116,7 +116,7 @@ public struct Artifact: Sendable {
         try decode(try contents(of: path), path: path, options: options, wantModel: false).info
     }
 
-    static func decode(_ bytes: [UInt8], path: String, options: ReadOptions, wantModel: Bool) throws -> (info: ArtifactInfo, model: TrainedModel?) {
+    package static func decode(_ bytes: [UInt8], path: String, options: ReadOptions, wantModel: Bool) throws -> (info: ArtifactInfo, model: TrainedModel?) {
         if bytes.starts(with: Array("KEELMODEL ".utf8)) { return try decodeFormat1(bytes, path: path, options: options) }
         guard bytes.count >= headerSize, bytes.starts(with: magic) else { throw ArtifactError.notAnArtifact(path: path) }
         let version = Int(read(UInt16.self, bytes, at: 8))
@@ -212,7 +212,7 @@ public struct Artifact: Sendable {
         return Array(data)
     }
 
-    static func payloadEncoder() -> JSONEncoder {
+    package static func payloadEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -220,7 +220,7 @@ public struct Artifact: Sendable {
     }
 
     /// Reads what `payloadEncoder` writes (non-finite numbers as strings).
-    static func payloadDecoder() -> JSONDecoder {
+    package static func payloadDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
@@ -242,7 +242,7 @@ public struct Artifact: Sendable {
         return value
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
+    package static func hex(_ digest: some Sequence<UInt8>) -> String {
         SHA256Hasher.hex(Array(digest))
     }
 }

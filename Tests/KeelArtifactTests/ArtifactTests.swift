@@ -1,7 +1,7 @@
 import Foundation
+import KeelArtifact
 import KeelData
 import KeelLearn
-import KeelRegistry
 import KeelSynthetic
 import KeelTestSupport
 import Testing
@@ -122,26 +122,5 @@ import Testing
         bytes[30] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: signed))
         #expect(CSVFixtures.errorMessage { _ = try Artifact.read(from: signed, options: trust) }?.contains("checksum does not match") == true)
-    }
-}
-
-@Suite struct APIKeyStoreTests {
-    @Test func keysAreStoredOnlyAsHashesAndCarryTheirRole() throws {
-        let path = ArtifactTests.temporary("api-keys.json")
-        var store = try APIKeyStore(path: path)
-        let (admin, adminSecret) = try store.create(role: .admin, name: "ops")
-        let (_, predictSecret) = try store.create(role: .predict, name: "app")
-        let reloaded = try APIKeyStore(path: path)
-        #expect(reloaded.keys.count == 2)
-        #expect(reloaded.role(of: adminSecret) == .admin)
-        #expect(reloaded.role(of: predictSecret) == .predict)
-        #expect(reloaded.role(of: "keel_guess") == nil)
-        let file = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(!file.contains(adminSecret) && !file.contains(predictSecret))
-        #expect(APIKeyRole.admin.allows(.predict) && !APIKeyRole.predict.allows(.admin))
-        var editable = reloaded
-        #expect(try editable.revoke(id: admin.id))
-        #expect(try APIKeyStore(path: path).role(of: adminSecret) == nil)
-        #expect(try !editable.revoke(id: "nope"))
     }
 }

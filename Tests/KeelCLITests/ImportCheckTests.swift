@@ -1,0 +1,44 @@
+import Foundation
+import KeelTestSupport
+import Testing
+
+/// `scripts/check-imports`, run by the test command beside SwiftPM's own import check: a module a file
+/// imports must be named among its target's dependencies, products of other packages included (SwiftPM's
+/// check sees only this package's targets).
+@Suite struct ImportCheckTests {
+    private func check(_ folder: URL) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/check-imports")
+        process.arguments = [folder.path]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test func keelPassesAndAnUndeclaredImportFails() throws {
+        let keel = try check(Datasets.packageRoot)
+        #expect(keel.status == 0, "\(keel.stderr)")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-imports-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for target in ["A", "B"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/\(target)"), withIntermediateDirectories: true)
+        }
+        try """
+        // swift-tools-version:6.0
+        import PackageDescription
+        let package = Package(name: "P", targets: [.target(name: "A"), .target(name: "B")])
+        """.write(to: folder.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+        try "import Foundation\nimport B\nimport CoreMetrics\n".write(to: folder.appendingPathComponent("Sources/A/A.swift"), atomically: true, encoding: .utf8)
+        try "public let b = 1\n".write(to: folder.appendingPathComponent("Sources/B/B.swift"), atomically: true, encoding: .utf8)
+        let broken = try check(folder)
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("Sources/A/A.swift:2: target A imports B"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("Sources/A/A.swift:3: target A imports CoreMetrics"), "\(broken.stderr)")
+        #expect(!broken.stderr.contains("Foundation"))
+    }
+}
