@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "KeelData", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: hotPathSettings),
         .target(name: "CKeelIntrinsics"),
         .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
-        .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn", "KeelExplain"], swiftSettings: swiftSettings),
+        .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
         .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
         .target(name: "KeelMonitor", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
@@ -60,6 +60,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The stages after training: promotion gates, retraining by policy, champion/challenger, shadow,
+        // the training recorder; called in-process by the command line.
+        .target(
+            name: "KeelLifecycle",
+            dependencies: ["KeelData", "KeelLearn", "KeelSearch", "KeelExplain", "KeelMonitor", "KeelArtifact", "KeelRegistry"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -83,7 +90,7 @@ let package = Package(
         .target(
             name: "KeelCLI",
             dependencies: [
-                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer", "KeelExplain", "KeelMonitor",
+                "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelLifecycle", "KeelServer", "KeelExplain", "KeelMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -104,6 +111,8 @@ let package = Package(
         .testTarget(name: "KeelMonitorTests", dependencies: ["KeelMonitor", "KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelArtifactTests", dependencies: ["KeelArtifact", "KeelData", "KeelLearn", "KeelSynthetic", "KeelTestSupport"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "KeelLifecycleTests", dependencies: ["KeelLifecycle", "KeelRegistry", "KeelArtifact", "KeelSearch", "KeelData",
+                                                      "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelArtifact", "KeelData", "KeelLearn", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),

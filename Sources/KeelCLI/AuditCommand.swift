@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelArtifact
 import KeelData
+import KeelLifecycle
 import KeelRegistry
 
 /// `keel audit …`: check and export the registry's hash-chained audit log.

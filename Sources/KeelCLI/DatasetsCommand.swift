@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelLifecycle
 import KeelRegistry
 
 /// `keel datasets …`: the datasets runs were trained on.

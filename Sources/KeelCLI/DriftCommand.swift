@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLifecycle
 import KeelMonitor
 
 /// `keel drift --reference A.csv --current B.csv`: data drift between two files, no model needed.

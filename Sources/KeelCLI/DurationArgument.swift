@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeelLifecycle
 
 /// A duration on the command line: `90s`, `5m`, `1h`, `1h30m`, `250ms`, or plain seconds (`45`).
 public struct DurationArgument: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertible {
@@ -30,11 +31,5 @@ public struct DurationArgument: ExpressibleByArgument, Equatable, Sendable, Cust
     }
 
     /// Whole hours, minutes and seconds (`90s` prints as `1m30s`); fractions of a second as seconds.
-    public var description: String {
-        let whole = Int(seconds.rounded())
-        guard Double(whole) == seconds else { return "\(seconds)s" }
-        guard whole > 0 else { return "0s" }
-        let parts = [(whole / 3600, "h"), (whole / 60 % 60, "m"), (whole % 60, "s")]
-        return parts.filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }.joined()
-    }
+    public var description: String { DurationText.describe(seconds) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLifecycle
 
 /// `keel inspect FILE`: the inferred schema and a profile of every column.
 struct InspectCommand: AsyncParsableCommand {

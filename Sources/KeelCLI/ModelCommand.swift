@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelArtifact
 import KeelData
+import KeelLifecycle
 import KeelRegistry
 
 /// `keel model info FILE`: what a model file holds, readable without its decryption key.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLifecycle
 import KeelRegistry
 
 /// `keel models …`: the registered versions of each model, their stages, and the moves between them.
@@ -98,14 +99,9 @@ struct ModelsCommand: ParsableCommand {
             let store = try registry.open()
             let config = try registry.configuration(store)
             let readOptions = try keys.readOptions()
-            var external: [GateResult] = []
-            if to == .production, let gate = config?.fairness(for: name) {
-                external = try FairnessGates.evaluate(gate, candidate: try store.resolve(ModelReference(name: name, selector: .version(version))),
-                                                      store: store, readOptions: readOptions)
-            }
-            let promotion = try store.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser,
-                                              policy: config?.policy(for: name) ?? PromotionPolicy(), externalGates: external,
-                                              force: force, readOptions: readOptions)
+            let promotion = try PromotionGates.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, store: store,
+                                                       policy: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
+                                                       force: force, readOptions: readOptions)
             if json { return print(try JSONOutput.string(PromotionOutput(promotion))) }
             var lines = promotion.gates.map { "gate \($0.gate): \($0.passed ? "passed" : "FAILED") — \($0.detail)" }
             if promotion.forced { lines.append("warning: promoted despite failed gates (--force); the override is in the audit log") }
@@ -182,8 +178,8 @@ struct ModelsCommand: ParsableCommand {
             let a = try store.resolve(try ModelsCommand.reference(first))
             let b = try store.resolve(try ModelsCommand.reference(second))
             let options = try keys.readOptions()
-            var contests = [try store.compare(a, b, readOptions: options)]
-            if a.run != b.run, let other = try? store.compare(b, a, readOptions: options) { contests.append(other) }
+            var contests = [try PromotionGates.compare(a, b, store: store, readOptions: options)]
+            if a.run != b.run, let other = try? PromotionGates.compare(b, a, store: store, readOptions: options) { contests.append(other) }
             if json { return print(try JSONOutput.string(contests)) }
             var rows: [[String]] = []
             for contest in contests {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelArtifact
 import KeelData
+import KeelLifecycle
 import KeelMonitor
 import KeelRegistry
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLifecycle
 import KeelMonitor
 import KeelRegistry
 import Yams
@@ -66,17 +67,16 @@ struct RegistryConfig: Decodable {
             try StrictKeys.check(decoder, allowed: ["gates", "fairness", "retrain"])
             let c = try decoder.container(keyedBy: CodingKeys.self)
             gates = try c.decodeIfPresent(Gates.self, forKey: .gates)?.policy ?? PromotionPolicy()
-            fairness = try c.decodeIfPresent(FairnessGate.self, forKey: .fairness)
-            retrain = try c.decodeIfPresent(RetrainPolicy.self, forKey: .retrain)
+            fairness = try c.decodeIfPresent(FairnessEntry.self, forKey: .fairness)?.gate
+            retrain = try c.decodeIfPresent(RetrainEntry.self, forKey: .retrain)?.policy
         }
 
         enum CodingKeys: String, CodingKey { case gates, fairness, retrain }
     }
 
-    /// Bias limits a binary model must meet on its holdout before production (a promotion gate).
-    struct FairnessGate: Decodable {
-        var attributes: [String]
-        var thresholds = FairnessThresholds()
+    /// `models.NAME.fairness`, read into KeelLifecycle's `FairnessGate`.
+    struct FairnessEntry: Decodable {
+        var gate: FairnessGate
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case attributes
@@ -89,26 +89,18 @@ struct RegistryConfig: Decodable {
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            attributes = try c.decode([String].self, forKey: .attributes)
+            var thresholds = FairnessThresholds()
             if let value = try c.decodeIfPresent(Double.self, forKey: .maxParityDifference) { thresholds.demographicParityDifference = value }
             if let value = try c.decodeIfPresent(Double.self, forKey: .minDisparateImpact) { thresholds.disparateImpactRatio = value }
             if let value = try c.decodeIfPresent(Double.self, forKey: .maxEqualOpportunityDifference) { thresholds.equalOpportunityDifference = value }
             if let value = try c.decodeIfPresent(Int.self, forKey: .minGroupSize) { thresholds.minimumGroupSize = value }
+            gate = FairnessGate(attributes: try c.decode([String].self, forKey: .attributes), thresholds: thresholds)
         }
     }
 
-    /// When `keel retrain NAME` retrains: drift on enough features, performance decay, or age.
-    struct RetrainPolicy: Decodable {
-        /// Retrain when at least this many features drifted in the logged window.
-        var driftFeatures: Int?
-        /// Retrain when labelled performance is this much worse than the holdout, relative (0.05: 5%).
-        var performanceDrop: Double?
-        /// Retrain when the production model is older than this.
-        var every: Double?
-        /// The logged window to judge and to learn from (default 7 days).
-        var window: Double = 7 * 86_400
-        /// The training budget (default 60 s).
-        var time: Double = 60
+    /// `models.NAME.retrain`, read into KeelLifecycle's `RetrainPolicy`.
+    struct RetrainEntry: Decodable {
+        var policy = RetrainPolicy()
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case every, window, time
@@ -119,8 +111,8 @@ struct RegistryConfig: Decodable {
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)))
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            driftFeatures = try c.decodeIfPresent(Int.self, forKey: .driftFeatures)
-            performanceDrop = try c.decodeIfPresent(Double.self, forKey: .performanceDrop)
+            policy.driftFeatures = try c.decodeIfPresent(Int.self, forKey: .driftFeatures)
+            policy.performanceDrop = try c.decodeIfPresent(Double.self, forKey: .performanceDrop)
             func duration(_ key: CodingKeys) throws -> Double? {
                 guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
                 guard let seconds = DurationArgument.parse(text), seconds > 0 else {
@@ -128,12 +120,10 @@ struct RegistryConfig: Decodable {
                 }
                 return seconds
             }
-            every = try duration(.every)
-            window = try duration(.window) ?? window
-            time = try duration(.time) ?? time
+            policy.every = try duration(.every)
+            policy.window = try duration(.window) ?? policy.window
+            policy.time = try duration(.time) ?? policy.time
         }
-
-        init() {}
     }
 
     struct Gates: Decodable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelArtifact
 import KeelData
+import KeelLifecycle
 import KeelLearn
 import KeelMonitor
 import KeelRegistry
@@ -57,7 +58,7 @@ struct RetrainCommand: AsyncParsableCommand {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let store = try registry.open()
         let config = try registry.configuration(store)
-        let policy = config?.retrain(for: name) ?? RegistryConfig.RetrainPolicy()
+        let policy = config?.retrain(for: name) ?? RetrainPolicy()
         let actor = by ?? Registry.currentUser
         let readOptions = try keys.readOptions()
         let champion = try store.resolve(ModelReference(name: name))
@@ -66,9 +67,9 @@ struct RetrainCommand: AsyncParsableCommand {
         let logged = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
         let labelled = logged.filter { $0.label != nil }
 
-        let reasons = try triggers(policy: policy, champion: champion, model: championModel, logged: logged)
+        let reasons = try Retraining.triggers(policy: policy, champion: champion, model: championModel, logged: logged)
         if reasons.isEmpty && !force {
-            print("no retraining needed for \(champion.reference): " + (hasPolicy(policy) ? "no policy condition is met" : "models.\(name).retrain sets no condition (use --force)"))
+            print("no retraining needed for \(champion.reference): " + (Retraining.hasConditions(policy) ? "no policy condition is met" : "models.\(name).retrain sets no condition (use --force)"))
             return
         }
         for reason in reasons { Terminal.progress("retraining \(name): \(reason)") }
@@ -82,15 +83,15 @@ struct RetrainCommand: AsyncParsableCommand {
         }
         let base = try store.loadSnapshot(snapshot)
         let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
-        let keepBack = labelled.count >= 40 ? max(20, Int(Double(labelled.count) * recent)) : 0
-        let learnFrom = Array(labelled.dropLast(keepBack)), comparison = Array(labelled.suffix(keepBack))
-        let combined = learnFrom.isEmpty ? base : try base.appending(try LoggedFrame.make(learnFrom, schema: schema))
-        Terminal.progress("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(learnFrom.count) labelled predictions; \(comparison.count) newer ones kept back for the comparison")
+        let data = try Retraining.data(base: base, labelled: labelled, schema: schema, recent: recent)
+        let combined = data.combined
+        Terminal.progress("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(data.learnedFrom) labelled predictions; \(data.comparison.count) newer ones kept back for the comparison")
 
         var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
         settings.timeBudget = time?.seconds ?? policy.time
         if settings.trials == nil { settings.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - started).seconds) }
         var search = try settings.searchSettings()
+        search.analyst = ExplainingAnalyst()
         let stop = StopRequest()
         search.stop = stop
         InterruptHandling.install(stop)
@@ -100,25 +101,12 @@ struct RetrainCommand: AsyncParsableCommand {
         let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: actor,
                                         writeOptions: Artifact.WriteOptions(name: name))
         let challenger = try recorder.register(outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined),
-                                               settings: settings, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
+                                               settings: settings, seed: settings.seed, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
                                                seconds: (ContinuousClock.now - started).seconds, status: stop.isRequested ? "stopped" : "completed")
 
         // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
-        let contest: HeadToHead
-        if comparison.count >= 20 {
-            let frame = try LoggedFrame.make(comparison, schema: schema)
-            var scores: [String: Double] = [:]
-            for (version, trained) in [(champion, championModel), (challenger, model)] {
-                scores[version.reference] = try HoldoutScoring.score(trained, on: frame, metric: championModel.metric)
-            }
-            contest = HeadToHead(metric: championModel.metric.rawValue, rows: frame.rowCount, data: "the newest \(frame.rowCount) labelled predictions", scores: scores)
-        } else {
-            contest = try store.compare(challenger, champion, readOptions: readOptions)
-        }
-        let mine = contest.scores[challenger.reference] ?? .nan, theirs = contest.scores[champion.reference] ?? .nan
-        let wins = championModel.metric.higherIsBetter ? mine >= theirs : mine <= theirs
-        let verdict = GateResult(gate: "challenger", passed: wins, detail: String(
-            format: "%@ on %@: challenger %@ %.4f, champion %@ %.4f", contest.metric, contest.data, challenger.reference, mine, champion.reference, theirs))
+        let (verdict, wins, contestData) = try Retraining.contest(champion: (champion, championModel), challenger: (challenger, model),
+                                                                  comparison: data.comparison, schema: schema, store: store, readOptions: readOptions)
         try store.audit(actor: actor, action: "model.retrain", subject: challenger.reference, details: [
             "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
         ])
@@ -128,45 +116,11 @@ struct RetrainCommand: AsyncParsableCommand {
             if wins { print("promote with `keel models promote \(name) \(challenger.version) --to production`") }
             return
         }
-        guard wins else { throw CheckFailed(message: "not promoted: the challenger does not beat the champion on \(contest.data)") }
-        var external = [verdict]
-        if let gate = config?.fairness(for: name) {
-            external += try FairnessGates.evaluate(gate, candidate: challenger, store: store, readOptions: readOptions)
-        }
-        let promotion = try store.promote(name: name, version: challenger.version, to: .production, actor: actor,
-                                          policy: config?.policy(for: name) ?? PromotionPolicy(), externalGates: external, readOptions: readOptions)
+        guard wins else { throw CheckFailed(message: "not promoted: the challenger does not beat the champion on \(contestData)") }
+        let promotion = try PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: actor, store: store,
+                                                   policy: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
+                                                   extra: [verdict], readOptions: readOptions)
         for gate in promotion.gates { print("gate \(gate.gate): \(gate.passed ? "passed" : "FAILED") — \(gate.detail)") }
         print("\(promotion.version.reference) is now in production" + (promotion.replaced.map { "; \($0.reference) archived" } ?? ""))
-    }
-
-    private func hasPolicy(_ policy: RegistryConfig.RetrainPolicy) -> Bool {
-        policy.driftFeatures != nil || policy.performanceDrop != nil || policy.every != nil
-    }
-
-    /// The policy conditions that hold now, in words.
-    private func triggers(policy: RegistryConfig.RetrainPolicy, champion: ModelVersion, model: TrainedModel, logged: [LoggedPrediction]) throws -> [String] {
-        var reasons: [String] = []
-        if let every = policy.every, let created = Registry.date(champion.createdAt),
-           Date().timeIntervalSince(created) >= every {
-            reasons.append("\(champion.reference) is older than \(DurationArgument(seconds: every))")
-        }
-        guard !logged.isEmpty, policy.driftFeatures != nil || policy.performanceDrop != nil else { return reasons }
-        var monitored = model
-        let frame = try LoggedFrame.make(logged, schema: model.schema)
-        monitored.referenceProfile?.columns.removeAll { frame[$0.name] == nil }
-        var settings = MonitorSettings()
-        settings.timeColumn = LoggedFrame.timeColumn
-        let report = try Monitor.run(model: monitored, data: frame, modelName: champion.reference, dataName: "prediction log", createdAt: "", settings: settings)
-        if let k = policy.driftFeatures, report.dataDrift.driftedFeatures.count >= k {
-            reasons.append("\(report.dataDrift.driftedFeatures.count) features drifted (\(report.dataDrift.driftedFeatures.map(\.name).joined(separator: ", ")); policy: \(k))")
-        }
-        if let drop = policy.performanceDrop, let concept = report.conceptDrift, concept.overall.isFinite {
-            let change = (model.metric.higherIsBetter ? concept.overall - concept.baseline : concept.baseline - concept.overall) / max(abs(concept.baseline), 1e-12)
-            if change < -drop {
-                reasons.append(String(format: "%@ on labelled predictions is %.4f, %.1f%% worse than the holdout's %.4f (policy: %.1f%%)",
-                                      concept.metric, concept.overall, -change * 100, concept.baseline, drop * 100))
-            }
-        }
-        return reasons
     }
 }

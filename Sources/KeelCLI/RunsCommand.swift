@@ -3,6 +3,7 @@ import Foundation
 import KeelArtifact
 import KeelData
 import KeelLearn
+import KeelLifecycle
 import KeelRegistry
 import KeelSearch
 
@@ -84,6 +85,7 @@ struct RunsCommand: ParsableCommand {
             let original = try Artifact.read(from: store.artifactPath(version), options: try keys.readOptions()).model
             recorded.trials = record.trialCount
             var settings = try recorded.searchSettings()
+            settings.analyst = ExplainingAnalyst()
             settings.replay = try? JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
             Terminal.progress("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
             var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model

@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelLifecycle
 import Yams
 
 /// Schema files: YAML (the default) or JSON (by the `.json` extension), written by `keel inspect --write-schema`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelArtifact
+import KeelLifecycle
 import KeelRegistry
 import KeelServer
 
@@ -156,7 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
         if registryVerifies { readOptions.verifyKey = try Registry.verifyKey(folder: registry.folder) }
         readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
         if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }
-        let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds).start() }
+        let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds, report: { Terminal.progress($0) }).start() }
         defer { retrainer?.cancel() }
         try await PredictionServer.run(settings: settings, readOptions: readOptions) { url in
             Terminal.progress("listening on \(url)")

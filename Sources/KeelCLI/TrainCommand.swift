@@ -3,6 +3,7 @@ import Foundation
 import KeelArtifact
 import KeelData
 import KeelLearn
+import KeelLifecycle
 import KeelRegistry
 import KeelSearch
 
@@ -146,6 +147,7 @@ struct TrainCommand: AsyncParsableCommand {
         let loaded = try options.load(self.file, quiet: quiet || json)
         let recorded = try runSettings(file, options: options)
         var settings = try recorded.searchSettings()
+        settings.analyst = ExplainingAnalyst()
         // Profiled before the search, so that the budget's end is not spent on it: the budget counts from the start.
         let profile = DataProfile(loaded)
         // The dataset's snapshot too, for the same reason (a registry that cannot be opened says so after the search).
@@ -177,7 +179,7 @@ struct TrainCommand: AsyncParsableCommand {
                 let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
                                                 actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
                 let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
-                                                    profileJSON: try JSONOutput.compact(profile), settings: recorded, overrides: overrides,
+                                                    profileJSON: try JSONOutput.compact(profile), settings: recorded, seed: recorded.seed, overrides: overrides,
                                                     startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
                                                     status: stop.isRequested ? "stopped" : "completed")
                 try recorder.writeCopy(of: version, model: model, to: out)

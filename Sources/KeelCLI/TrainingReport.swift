@@ -1,6 +1,7 @@
 import Foundation
 import KeelData
 import KeelExplain
+import KeelLifecycle
 import KeelSearch
 
 /// The training report `keel train --report DIR` writes: `report.md` for people and `report.json` for

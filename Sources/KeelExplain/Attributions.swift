@@ -72,16 +72,7 @@ public struct Attributions: Sendable {
     }
 }
 
-/// A column's global importance by attribution: the mean |Shapley value| over the rows explained.
-public struct ColumnAttribution: Codable, Sendable, Equatable {
-    public var column: String
-    public var meanAbsolute: Double
-
-    public init(column: String, meanAbsolute: Double) {
-        self.column = column
-        self.meanAbsolute = meanAbsolute
-    }
-
+extension ColumnAttribution {
     /// The columns of `attributions`, most important first.
     public static func ranking(_ attributions: Attributions) -> [ColumnAttribution] {
         let importance = attributions.globalImportance()

@@ -1,16 +1,7 @@
 import KeelData
 import KeelLearn
 
-/// How much the metric worsens when one input column's values are shuffled (Breiman 2001; scikit-learn's
-/// `permutation_importance`), per column of the user's data, measured on the holdout so it describes the
-/// shipped model on unseen rows. Works for every model kind, ensembles included.
-public struct FeatureImportance: Codable, Sendable {
-    public var column: String
-    /// Mean worsening of the metric over the repeats (positive: the model relies on the column).
-    public var importance: Double
-    public var std: Double
-}
-
+/// Permutation importance (`FeatureImportance`) for every model kind, ensembles included.
 public enum PermutationImportance {
     /// Shuffles each feature column `repeats` times; nil when the deadline passes first.
     public static func compute(model: TrainedModel, frame: Frame, truth: [Double], repeats: Int, seed: UInt64,

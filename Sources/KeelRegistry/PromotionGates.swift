@@ -40,20 +40,3 @@ public struct HeadToHead: Codable, Sendable, Equatable {
         (self.metric, self.rows, self.data, self.scores) = (metric, rows, data, scores)
     }
 }
-
-/// Scores a model on labelled rows with a given metric, the way the search scored its holdout.
-public enum HoldoutScoring {
-    public static func score(_ model: TrainedModel, on frame: Frame, metric: Metric) throws -> Double {
-        guard let targetName = model.schema.target, let task = model.schema.task else {
-            throw RegistryError.invalid("the model has no target, so it cannot be scored")
-        }
-        guard let target = frame[targetName] else {
-            throw RegistryError.invalid("the comparison data has no column '\(targetName)' (the model's target)")
-        }
-        guard metric.isRegression == (task.kind == .regression) else {
-            throw RegistryError.invalid("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) model")
-        }
-        let truth = try TargetEncoding(column: target.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
-        return try metric.evaluate(truth: truth.values, predictions: model.outputs(frame), classCount: truth.classCount)
-    }
-}

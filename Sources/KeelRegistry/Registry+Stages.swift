@@ -12,13 +12,9 @@ public struct Promotion: Sendable {
 }
 
 extension Registry {
-    /// Moves `name@version` to staging or production. Production needs the gates of `policy` (holdout metric
-    /// against the current production model on the candidate's holdout, approvals) and any `externalGates`
-    /// the caller evaluated (fairness); a failure blocks unless `force`, which is audited. Promoting to
-    /// production archives the version it replaces.
-    public func promote(name: String, version: Int, to stage: Stage, actor: String, policy: PromotionPolicy = PromotionPolicy(),
-                        externalGates: [GateResult] = [], force: Bool = false,
-                        readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> Promotion {
+    /// The version `name@version` if it may move to `stage` (staging or production from candidate, production
+    /// from staging too); an error saying why not otherwise.
+    public func promotable(name: String, version: Int, to stage: Stage) throws -> ModelVersion {
         guard stage == .staging || stage == .production else {
             throw RegistryError.invalid("promote moves a version to staging or production, not \(stage.rawValue)")
         }
@@ -28,10 +24,15 @@ extension Registry {
             let hint = target.stage == .archived ? " (use `keel models rollback \(name)` to bring back the previous production version)" : ""
             throw RegistryError.invalid("\(target.reference) is in \(target.stage.rawValue); only \(allowed.map(\.rawValue).joined(separator: " or ")) versions can go to \(stage.rawValue)\(hint)")
         }
-        var gates: [GateResult] = []
-        if stage == .production {
-            gates = try evaluateGates(candidate: target, policy: policy, readOptions: readOptions) + externalGates
-        }
+        return target
+    }
+
+    /// Moves `name@version` to staging or production, recording the verdicts of the `gates` the caller
+    /// evaluated (KeelLifecycle's `PromotionGates`: metric, approvals, fairness); a failed gate blocks unless
+    /// `force`, which is audited. Promoting to production archives the version it replaces.
+    public func promote(name: String, version: Int, to stage: Stage, actor: String, gates: [GateResult] = [],
+                        force: Bool = false) throws -> Promotion {
+        let target = try promotable(name: name, version: version, to: stage)
         let failed = gates.filter { !$0.passed }
         if !failed.isEmpty && !force { throw RegistryError.gatesFailed(failed.map { "\($0.gate): \($0.detail)" }) }
         let forced = !failed.isEmpty
@@ -60,54 +61,6 @@ extension Registry {
             moved.stage = stage
             return Promotion(version: moved, replaced: replaced, gates: gates, forced: forced)
         }
-    }
-
-    /// The gates for production: the metric against the current production version (both scored on the
-    /// candidate's holdout) and the number of approvals.
-    public func evaluateGates(candidate: ModelVersion, policy: PromotionPolicy,
-                              readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> [GateResult] {
-        var gates: [GateResult] = []
-        if let tolerance = policy.maxMetricDrop {
-            let production = try models(named: candidate.name).first { $0.stage == .production }
-            if let production {
-                let contest = try compare(candidate, production, readOptions: readOptions)
-                let metric = Metric(rawValue: contest.metric) ?? .accuracy
-                let mine = contest.scores[candidate.reference] ?? .nan
-                let theirs = contest.scores[production.reference] ?? .nan
-                let drop = metric.higherIsBetter ? theirs - mine : mine - theirs
-                let passed = drop <= tolerance + 1e-12
-                gates.append(GateResult(gate: "metric", passed: passed, detail: String(
-                    format: "%@ on %@ (%d rows): candidate %.4f, production %@ %.4f, %@ %.4f (tolerance %.4f)",
-                    contest.metric, contest.data, contest.rows, mine, production.reference, theirs,
-                    drop > 0 ? "worse by" : "better by", abs(drop), tolerance)))
-            } else {
-                gates.append(GateResult(gate: "metric", passed: true, detail: "no production version of \(candidate.name) to compare with"))
-            }
-        }
-        if policy.requiredApprovals > 0 {
-            let approvals = try self.approvals(name: candidate.name, version: candidate.version)
-            let passed = approvals.count >= policy.requiredApprovals
-            gates.append(GateResult(gate: "approval", passed: passed, detail: passed
-                ? "approved by \(approvals.map(\.actor).joined(separator: ", "))"
-                : "\(approvals.count) of \(policy.requiredApprovals) required approvals (keel models approve \(candidate.name) \(candidate.version) --by NAME)"))
-        }
-        return gates
-    }
-
-    /// Scores both versions on the first one's holdout (the data the search never saw), with its metric.
-    public func compare(_ first: ModelVersion, _ second: ModelVersion,
-                        readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> HeadToHead {
-        guard let runID = first.run, let file = try run(runID).holdoutSnapshot else {
-            throw RegistryError.notFound("\(first.reference) has no holdout in the registry (it was imported or trained without one)")
-        }
-        let holdout = try loadSnapshot(file)
-        guard let metric = Metric(rawValue: first.metric) else { throw RegistryError.invalid("unknown metric \(first.metric)") }
-        var scores: [String: Double] = [:]
-        for version in [first, second] {
-            let model = try Artifact.read(from: artifactPath(version), options: readOptions).model
-            scores[version.reference] = try HoldoutScoring.score(model, on: holdout, metric: metric)
-        }
-        return HeadToHead(metric: metric.rawValue, rows: holdout.rowCount, data: "holdout of \(first.reference)", scores: scores)
     }
 
     /// Puts back the production version that the current one replaced; the current one is archived.

@@ -1,6 +1,5 @@
 import Foundation
 import KeelData
-import KeelExplain
 import KeelLearn
 
 /// What a search produced.

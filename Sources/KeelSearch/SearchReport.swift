@@ -1,5 +1,4 @@
 import KeelData
-import KeelExplain
 import KeelLearn
 
 /// The truthful account of a search: every trial, the chosen one, and how the shipped model scored on rows

@@ -47,6 +47,8 @@ public struct SearchSettings: Sendable {
     /// How many times the caller encodes and writes the model after the search (a registry and a copy count
     /// two): the budget runs until the artefact is on disk, so the search keeps that time back.
     public var writesAfterSearch = 1
+    /// Measures the chosen model's importance and attributions for the report (nil: the report has none).
+    public var analyst: (any ModelAnalyst)?
 
     public init() {}
 

@@ -6,9 +6,9 @@ import Testing
 /// imports must be named among its target's dependencies, products of other packages included (SwiftPM's
 /// check sees only this package's targets).
 @Suite struct ImportCheckTests {
-    private func check(_ folder: URL) throws -> (status: Int32, stderr: String) {
+    private func check(_ folder: URL, script: String = "check-imports") throws -> (status: Int32, stderr: String) {
         let process = Process()
-        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/check-imports")
+        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/\(script)")
         process.arguments = [folder.path]
         let err = Pipe()
         process.standardError = err
@@ -40,5 +40,19 @@ import Testing
         #expect(broken.stderr.contains("Sources/A/A.swift:2: target A imports B"), "\(broken.stderr)")
         #expect(broken.stderr.contains("Sources/A/A.swift:3: target A imports CoreMetrics"), "\(broken.stderr)")
         #expect(!broken.stderr.contains("Foundation"))
+    }
+
+    /// `scripts/check-layout`: no source file over 400 lines.
+    @Test func aSourceFileOver400LinesFailsTheLayoutCheck() throws {
+        #expect(try check(Datasets.packageRoot, script: "check-layout").status == 0)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-layout-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/A"), withIntermediateDirectories: true)
+        let long = String(repeating: "let x = 1\n", count: 401)
+        try long.write(to: folder.appendingPathComponent("Sources/A/Long.swift"), atomically: true, encoding: .utf8)
+        try "let y = 2\n".write(to: folder.appendingPathComponent("Sources/A/Short.swift"), atomically: true, encoding: .utf8)
+        let result = try check(folder, script: "check-layout")
+        #expect(result.status == 1 && result.stderr.contains("Sources/A/Long.swift: 401 lines"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Short.swift"))
     }
 }

@@ -12,34 +12,7 @@ import Testing
 /// The registry: registration with lineage, stages and gates, rollback, the audit chain and its tamper
 /// checks, transfer between registries and garbage collection.
 @Suite struct RegistryTests {
-    /// A good model and a useless one (trained on shuffled labels), both with the good model's holdout, so
-    /// the metric gate has something real to compare.
-    struct Trained {
-        var frame: Frame
-        var schema: Schema
-        var good: SearchOutcome
-        var noise: SearchOutcome
-    }
-
-    static let trained: Trained = {
-        let frame = try! CSVReader.read(bytes: Array(CustomerChurnData(rows: 600, seed: 5).csv().utf8))
-        let schema = try! SchemaInference.infer(frame, target: "churned").schema
-        let typed = try! frame.conforming(to: schema)
-        var settings = SearchSettings()
-        settings.trials = 2
-        settings.learners = ["linear"]
-        let good = try! Search.outcome(frame: typed, schema: schema, settings: settings)
-        var shuffled = typed
-        var labels = typed["churned"]!
-        if case .categorical(var strings) = labels.values {
-            var generator = SeededGenerator(seed: 9)
-            strings.codes.shuffle(using: &generator)
-            labels.values = .categorical(strings)
-        }
-        try! shuffled.replace(labels)
-        let noise = try! Search.outcome(frame: shuffled, schema: schema, settings: settings)
-        return Trained(frame: typed, schema: schema, good: good, noise: noise)
-    }()
+    static let trained = TrainedChurn.shared
 
     static func folder() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("keel-registry-\(UUID().uuidString)").path
@@ -48,17 +21,7 @@ import Testing
     @discardableResult
     static func register(_ registry: Registry, _ outcome: SearchOutcome, name: String = "churn", holdout: Frame? = nil,
                          snapshot: Bool = true, actor: String = "ci") throws -> ModelVersion {
-        let data = trained
-        let registration = TrainingRegistration(
-            name: name, dataset: data.frame, datasetSource: "churn.csv", schemaJSON: "{}", profileJSON: "{}", snapshot: snapshot,
-            settingsJSON: "{}", overrides: [], seed: 1, startedAt: "2026-11-25T00:00:00Z", seconds: 1, status: "completed",
-            reportJSON: "{}", trials: outcome.report.trials.map {
-                TrialRecord(run: 0, trial: $0.id, family: $0.family, summary: $0.summary, mean: $0.mean, std: $0.std,
-                            fitSeconds: $0.fitSeconds, status: $0.status.rawValue, learnerJSON: "{}")
-            }, holdout: holdout ?? data.good.holdout, actor: actor)
-        return try registry.registerTraining(registration, model: outcome.model) { version in
-            try Artifact.encode(outcome.model, options: .init(name: name, version: String(version))).bytes
-        }.model
+        try TrainedChurn.register(registry, outcome, name: name, holdout: holdout, snapshot: snapshot, actor: actor)
     }
 
     @Test func trainingRegistersDatasetRunTrialsAndANumberedCandidate() throws {
@@ -116,46 +79,6 @@ import Testing
         #expect(production.map(\.version) == [1, 2, 3, 2, 1])
         #expect(production.map(\.movedBy) == ["ann", "bob", "bob", "cat", "cat"])
         #expect(production.dropLast().allSatisfy { $0.until != nil } && production.last?.until == nil)
-    }
-
-    @Test func metricAndApprovalGatesBlockUnlessForcedAndTheOverrideIsAudited() throws {
-        let registry = try Registry(folder: Self.folder())
-        try Self.register(registry, Self.trained.good)
-        try Self.register(registry, Self.trained.noise)
-        _ = try registry.promote(name: "churn", version: 1, to: .production, actor: "ann")
-        let policy = PromotionPolicy(maxMetricDrop: 0.01, requiredApprovals: 1)
-        do {
-            _ = try registry.promote(name: "churn", version: 2, to: .production, actor: "ann", policy: policy)
-            Issue.record("a model trained on shuffled labels passed the metric gate")
-        } catch RegistryError.gatesFailed(let failures) {
-            #expect(failures.count == 2)
-            #expect(failures[0].hasPrefix("metric: roc_auc on holdout of churn@2"))
-            #expect(failures[0].contains("worse by"))
-            #expect(failures[1].contains("0 of 1 required approvals"))
-        }
-        #expect(try registry.resolve(ModelReference("churn@production")!).version == 1, "a blocked promotion changes nothing")
-        let forced = try registry.promote(name: "churn", version: 2, to: .production, actor: "ann", policy: policy, force: true)
-        #expect(forced.forced)
-        let entry = try #require(try registry.auditEntries().last)
-        #expect(entry.action == "model.promote.forced" && entry.subject == "churn@2" && entry.actor == "ann")
-        #expect(entry.details.contains("FAILED"))
-        // The same candidate against itself passes, and approval satisfies the other gate.
-        try Self.register(registry, Self.trained.good)
-        _ = try registry.approve(name: "churn", version: 3, actor: "dan", comment: "checked")
-        let passed = try registry.promote(name: "churn", version: 3, to: .production, actor: "ann", policy: policy)
-        #expect(passed.gates.allSatisfy(\.passed) && !passed.forced)
-    }
-
-    @Test func comparisonScoresBothVersionsOnTheSameHoldout() throws {
-        let registry = try Registry(folder: Self.folder())
-        let good = try Self.register(registry, Self.trained.good)
-        let noise = try Self.register(registry, Self.trained.noise)
-        let contest = try registry.compare(good, noise)
-        #expect(contest.rows == Self.trained.good.holdout.rowCount)
-        let holdoutScore = try HoldoutScoring.score(Self.trained.good.model, on: Self.trained.good.holdout, metric: .rocAUC)
-        #expect(abs(contest.scores["churn@1"]! - holdoutScore) < 1e-12)
-        #expect(abs(holdoutScore - Self.trained.good.report.holdoutScore) < 1e-12, "the search's own holdout score")
-        #expect(contest.scores["churn@1"]! > contest.scores["churn@2"]! + 0.1)
     }
 
     @Test func auditChainIsIntactAndRefusesChangesInPlace() throws {
@@ -249,7 +172,9 @@ import Testing
         #expect(try target.approvals(name: "churn", version: 1).isEmpty, "source approvals do not count here")
         let model = try Artifact.read(from: target.artifactPath(imported)).model
         #expect(model.dataFingerprint == Self.trained.good.model.dataFingerprint)
-        #expect(try target.compare(imported, imported).rows == Self.trained.good.holdout.rowCount, "the holdout travelled")
+        let run = try #require(imported.run)
+        let holdout = try #require(try target.run(run).holdoutSnapshot)
+        #expect(try target.loadSnapshot(holdout).rowCount == Self.trained.good.holdout.rowCount, "the holdout travelled")
         #expect(throws: RegistryError.self) { try target.importBundle(bundle, actor: "ops") }
         #expect(try target.auditEntries().last?.action == "model.import")
         #expect(try source.verifyAudit().problem == nil && target.verifyAudit().problem == nil)

@@ -4,11 +4,17 @@ import KeelRegistry
 /// The server's background retraining: every `every` seconds, `keel retrain NAME --promote` for each model
 /// in production, as a child process (training must not share a crash or a heap with serving; on two cores it
 /// still competes for time, so choose the interval and the policy's budget accordingly).
-struct RetrainJob {
-    var registry: String
-    var every: Double
+public struct RetrainJob: Sendable {
+    public var registry: String
+    public var every: Double
+    /// Where each run's one-line outcome goes (the server's log).
+    public var report: @Sendable (String) -> Void
 
-    func start() -> Task<Void, Never> {
+    public init(registry: String, every: Double, report: @escaping @Sendable (String) -> Void) {
+        (self.registry, self.every, self.report) = (registry, every, report)
+    }
+
+    public func start() -> Task<Void, Never> {
         Task.detached(priority: .background) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
@@ -32,9 +38,9 @@ struct RetrainJob {
             let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             let summary = output.split(separator: "\n").last.map(String.init) ?? ""
-            Terminal.progress("retrain job for \(name): exit \(process.terminationStatus)\(summary.isEmpty ? "" : ": \(summary)")")
+            report("retrain job for \(name): exit \(process.terminationStatus)\(summary.isEmpty ? "" : ": \(summary)")")
         } catch {
-            Terminal.progress("retrain job for \(name) could not start: \(error)")
+            report("retrain job for \(name) could not start: \(error)")
         }
     }
 }

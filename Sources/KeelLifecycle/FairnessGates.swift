@@ -3,10 +3,9 @@ import KeelData
 import KeelMonitor
 import KeelRegistry
 
-/// Fairness gates: the bias audit of a candidate on its own holdout, as promotion gate results. Computed
-/// here, since the registry does not import the monitor.
-enum FairnessGates {
-    static func evaluate(_ gate: RegistryConfig.FairnessGate, candidate: ModelVersion, store: Registry,
+/// Fairness gates: the bias audit of a candidate on its own holdout, as promotion gate results.
+public enum FairnessGates {
+    public static func evaluate(_ gate: FairnessGate, candidate: ModelVersion, store: Registry,
                          readOptions: Artifact.ReadOptions) throws -> [GateResult] {
         guard let runID = candidate.run, let file = try store.run(runID).holdoutSnapshot else {
             return [GateResult(gate: "fairness", passed: false, detail: "\(candidate.reference) has no holdout in the registry to audit")]

@@ -4,10 +4,10 @@ import KeelRegistry
 
 /// The prediction log as a frame a monitor can read: one column per schema column found in the logged
 /// inputs (typed by the schema), the target from feedback labels, and `logged_at`, the time of each request.
-enum LoggedFrame {
-    static let timeColumn = "logged_at"
+public enum LoggedFrame {
+    public static let timeColumn = "logged_at"
 
-    static func make(_ logged: [LoggedPrediction], schema: Schema) throws -> Frame {
+    public static func make(_ logged: [LoggedPrediction], schema: Schema) throws -> Frame {
         let inputs: [[String: Any]] = logged.map { item in
             ((try? JSONSerialization.jsonObject(with: Data(item.record.inputs.utf8))) as? [String: Any]) ?? [:]
         }

@@ -6,23 +6,29 @@ import KeelRegistry
 import KeelSearch
 
 /// Registers a finished search in the registry: shared by `keel train` and `keel retrain`.
-struct TrainingRecorder {
-    var registry: Registry
-    var name: String
-    var source: String
-    var snapshot: Bool
-    var actor: String
-    var writeOptions: Artifact.WriteOptions
+public struct TrainingRecorder {
+    public var registry: Registry
+    public var name: String
+    public var source: String
+    public var snapshot: Bool
+    public var actor: String
+    public var writeOptions: Artifact.WriteOptions
+
+    public init(registry: Registry, name: String, source: String, snapshot: Bool, actor: String, writeOptions: Artifact.WriteOptions) {
+        (self.registry, self.name, self.source, self.snapshot, self.actor, self.writeOptions) = (registry, name, source, snapshot, actor, writeOptions)
+    }
 
     /// Records the dataset, run, trials and holdout, and stores the model as the next version of `name`.
     /// A registry with a signing key signs what it stores with that key, whatever `writeOptions` says: a
     /// server following the registry verifies against it.
-    func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String, settings: RunSettings,
-                  overrides: [String], startedAt: String, seconds: Double, status: String) throws -> ModelVersion {
+    /// `settings` is the run's settings as the caller records them (the command line's, with its flags).
+    public func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String,
+                         settings: some Encodable, seed: UInt64, overrides: [String], startedAt: String, seconds: Double,
+                         status: String) throws -> ModelVersion {
         let report = outcome.report
         let registration = TrainingRegistration(
             name: name, dataset: frame, datasetSource: source, schemaJSON: try JSONOutput.compact(schema), profileJSON: profileJSON,
-            snapshot: snapshot, settingsJSON: try JSONOutput.compact(settings), overrides: overrides, seed: settings.seed,
+            snapshot: snapshot, settingsJSON: try JSONOutput.compact(settings), overrides: overrides, seed: seed,
             startedAt: startedAt, seconds: seconds, status: status, reportJSON: try JSONOutput.compact(report),
             trials: try report.trials.map { trial in
                 TrialRecord(run: 0, trial: trial.id, family: trial.family, summary: trial.summary, mean: trial.mean, std: trial.std,
@@ -41,7 +47,7 @@ struct TrainingRecorder {
 
     /// The `--out` copy of a registered version: the registry's own file, unless `writeOptions` signs with
     /// a key other than the registry's (`--sign-key-file`), which then signs this copy instead.
-    func writeCopy(of version: ModelVersion, model: TrainedModel, to path: String) throws {
+    public func writeCopy(of version: ModelVersion, model: TrainedModel, to path: String) throws {
         if let own = writeOptions.signingKey, let registryKey = try registry.signingKey(), own.verifyKey != registryKey.verifyKey {
             var options = writeOptions
             options.name = name
@@ -53,7 +59,7 @@ struct TrainingRecorder {
     }
 
     /// Columns, kinds and missing counts: the profile of a dataset assembled in memory (no file to inspect).
-    static func summaryJSON(_ frame: Frame) throws -> String {
+    public static func summaryJSON(_ frame: Frame) throws -> String {
         struct Entry: Encodable { var name: String; var kind: String; var missing: Int }
         struct Summary: Encodable { var rows: Int; var columns: [Entry] }
         return try JSONOutput.compact(Summary(rows: frame.rowCount, columns: frame.columns.map { Entry(name: $0.name, kind: $0.kind.rawValue, missing: $0.missingCount) }))

@@ -4,19 +4,19 @@ import KeelRegistry
 
 /// Champion against shadow on the same live requests: how often they agree and, where labels came back,
 /// how well each did.
-struct ShadowReport: Encodable {
-    var model: String
-    var champion: [String]
-    var shadow: [String]
-    var pairedRows: Int
-    var agreement: Double
-    var meanScoreDifference: Double
-    var labelledRows: Int
-    var metric: String?
-    var championScore: Double?
-    var shadowScore: Double?
+public struct ShadowReport: Encodable, Sendable {
+    public var model: String
+    public var champion: [String]
+    public var shadow: [String]
+    public var pairedRows: Int
+    public var agreement: Double
+    public var meanScoreDifference: Double
+    public var labelledRows: Int
+    public var metric: String?
+    public var championScore: Double?
+    public var shadowScore: Double?
 
-    static func make(name: String, champion: [LoggedPrediction], shadow: [LoggedPrediction], task: TaskKind) -> ShadowReport {
+    public static func make(name: String, champion: [LoggedPrediction], shadow: [LoggedPrediction], task: TaskKind) -> ShadowReport {
         var byKey: [String: LoggedPrediction] = [:]
         for item in shadow { byKey["\(item.record.requestID)#\(item.record.row)"] = item }
         let pairs = champion.compactMap { item in byKey["\(item.record.requestID)#\(item.record.row)"].map { (item, $0) } }
@@ -44,7 +44,7 @@ struct ShadowReport: Encodable {
         return report
     }
 
-    var text: String {
+    public var text: String {
         var lines = ["\(model): champion \(champion.joined(separator: ", ")) vs shadow \(shadow.joined(separator: ", ")) on \(pairedRows) live rows",
                      String(format: "  agreement %.1f%%, mean score difference %.4f", agreement * 100, meanScoreDifference)]
         if let metric, let championScore, let shadowScore {
