@@ -143,9 +143,9 @@ public struct DateParts: Codable, Sendable, Equatable {
     public let origin: Double
     /// Which parts: nil (artefacts from before revision 2) gives year, month, weekday, hour and fractional
     /// elapsed days. Revision 2 counts elapsed days whole, since a timestamp to the second is nearly unique
-    /// per row and trees cut it into windows that fit single outliers (taxi fares, LightGBM: test RMSE 4.69
-    /// fractional, 4.58 whole; the hour is a part of its own), and adds the day of the month (month-end and
-    /// payday effects; hourly bike rentals 35.02 → 34.48). Both from `bench/feature_probes.py`.
+    /// per row and trees cut it into windows that fit single outliers (the hour is a part of its own), and
+    /// adds the day of the month (month-end and payday effects). The measurements behind both are in
+    /// bench/RESULTS.md, "Evidence behind search and feature rules".
     public let revision: Int?
 
     static let currentRevision = 2
@@ -225,9 +225,9 @@ public struct DateDifference: Codable, Sendable, Equatable {
 /// A categorical column whose levels are all numbers (codes such as 1–3 or 0.0–6.0, which schema inference
 /// reads as categories), also as its value. Trees can then cut it at a threshold and group neighbouring
 /// codes, which category splits cannot do on small data: below five levels they split one level against the
-/// rest, above it they need groups of 100 rows (LightGBM's rules). Soybean's 19 such columns, LightGBM's
-/// default settings in Keel: test log loss 0.3437 as categories only, 0.2035 with their values (LightGBM
-/// 0.1876 with the numbers). They do not always help (german credit, auto mpg), so the search decides by a probe.
+/// rest, above it they need groups of 100 rows (LightGBM's rules). Values help where codes are ordered and
+/// data small, and not everywhere (bench/RESULTS.md, "Evidence behind search and feature rules"), so the
+/// search decides by a probe.
 /// Unseen levels that are numbers still get their value; other text is missing.
 public struct LevelValues: Codable, Sendable, Equatable {
     public let column: String

@@ -6,8 +6,7 @@ import KeelLearn
 /// gives the best metric of the averaged margins, for every iteration, and keep the best blend seen. A step
 /// that does not improve may still lead to one: beside a strong model, a weaker but different one can help
 /// at a seventh of the weight yet hurt at half, and stopping at the first step that fails to improve would
-/// ship the strong model alone (glass: extra trees 0.7232 out of fold alone, 0.7046 with 0.14 of boosted
-/// trees that score 0.99 alone). Each new member costs
+/// ship the strong model alone (`selectionLooksPastAStepThatDoesNotImprove` shows it). Each new member costs
 /// its refit: with a time budget, only members whose refits still fit are added, so a budget too small for
 /// the best blend still gets the best one it can afford rather than none.
 enum EnsembleSelection {

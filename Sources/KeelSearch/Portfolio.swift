@@ -49,10 +49,9 @@ enum Portfolio {
         if rows >= 10_000 {
             add(boosting(rounds: 2000, learningRate: 0.1, leaves: 127, columns: 0.8, stopping: 40))
         }
-        // CatBoost's kind of tree with its defaults (depth 6, L2 3): on bank churn 0.8632 cross-validated
-        // against 0.8587 for the best leaf-wise trees with the same settings. Not for many classes: every
-        // class's tree has up to 2^depth leaves each round (on soybean's 19 classes a depth-7 model took
-        // 2.25 s per fold and 0.5 s per 1,000 rows, and left no time for a blend or the refit on all rows).
+        // CatBoost's kind of tree with its defaults (depth 6, L2 3): balanced trees regularise differently
+        // from leaf-wise ones and win on some tables. Not for many classes: every class's tree has up to
+        // 2^depth leaves each round, which costs the time a blend or the refit on all rows needs.
         if task != .multiclass { add(symmetric(depth: 6, learningRate: 0.05)) }
         let linear = ridgeBase
         add(Candidate(family: "linear", summary: "λ=1e-3 ridge", learner: .linear(linear)), costly: linearIsCostly)
@@ -69,8 +68,7 @@ enum Portfolio {
         add(Candidate(family: "random_forest", summary: "\(forest.trees) trees, min leaf \(forest.minSamplesLeaf)", learner: .randomForest(forest)))
         add(boosting(rounds: 2000, learningRate: 0.05, leaves: 31, columns: 0.8, rowShare: 0.8, stopping: 50))
         // Under 2,000 rows extra trees are cheap even fully grown, and leaves of one row with more trees give
-        // the smoother probabilities small data needs (glass: cross-validated log loss 0.853 with 120 trees and
-        // leaves of 3, 0.707 with 300 and leaves of 1; random forests gained nothing there and lost on titanic).
+        // the smoother probabilities small data needs (random forests gained nothing from the same change).
         let small = rows < 2_000
         var extra = ForestParameters.extraTrees
         extra.trees = small ? 300 : forest.trees
@@ -81,9 +79,8 @@ enum Portfolio {
         add(Candidate(family: "ebm", summary: "lr 0.02, 4 bags, 10 pairs", learner: .explainableBoosting(ExplainableBoostingParameters())),
             costly: ebmIsCostly)
         // Trees on a ridge model's margins: where the target follows a few inputs steadily (taxi fares with
-        // distance and minutes), cross-validated RMSE 3.94 for trees or ridge alone (LightGBM's init_score
-        // from ridge: test RMSE 4.19 → 3.73, `bench/feature_probes.py`). Multiclass would fit a linear model
-        // per class first: left out.
+        // distance and minutes), trees alone must approximate a line by steps and ridge alone misses the
+        // rest. Multiclass would fit a linear model per class first: left out.
         if task != .multiclass {
             add(boosting(rounds: 2000, learningRate: 0.05, leaves: 15, stopping: 50, linearBase: ridgeBase), costly: linearIsCostly)
         }

@@ -207,10 +207,9 @@ struct SearchRun {
 
     /// After convergence, with time left: the portfolio entries pruned behind the leader run again on every
     /// fold, as new trials, so ensemble selection has their out-of-fold predictions. A model clearly worse
-    /// alone can still help a blend at a small weight when it errs differently (glass: extra trees 0.7232
-    /// out of fold; with 0.14 of LightGBM's defaults, pruned at 1.00 and 0.99 in full, 0.7046; test log loss
-    /// 0.526 → 0.448), and these are the diverse, known-good ones; variations are near-copies of one boosting
-    /// configuration and stay pruned. Small data converges in seconds, so this costs little.
+    /// alone can still help a blend at a small weight when it errs differently, and these are the diverse,
+    /// known-good ones; variations are near-copies of one boosting configuration and stay pruned. Small data
+    /// converges in seconds, so this costs little.
     private mutating func completePruned(_ portfolioTrials: [Int], progress: (SearchEvent) -> Void) {
         let pruned = portfolioTrials.compactMap { id in trials.first { $0.id == id && $0.status == .pruned } }
         for trial in pruned {

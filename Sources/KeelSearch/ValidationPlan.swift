@@ -58,10 +58,9 @@ struct ValidationPlan {
 
     /// Whether the budget affords the usual folds on this data. A trial's cost grows with rows × features ×
     /// outputs (boosting grows a tree per class each round); past about 2 million of those per minute of
-    /// budget, five folds leave time for too few trials (letters, 12,002 rows × 16 features × 26 classes: on a
-    /// host at half speed three trials ran in 60 s, the best configuration was stopped at the deadline and
-    /// the test log loss was 0.1078; on one split, five trials and 0.0995). A rule on sizes and the budget
-    /// setting, not on the clock, so a replay takes the same plan.
+    /// budget, five folds leave time for too few trials, and the best configuration is stopped at the
+    /// deadline before it is validated. A rule on sizes and the budget setting, not on the clock, so a replay
+    /// takes the same plan.
     static func affordable(rows: Int, features: Int, outputs: Int, budget: Double) -> Bool {
         Double(rows) * Double(max(features, 1)) * Double(max(outputs, 1)) <= 2e6 * budget / 60
     }

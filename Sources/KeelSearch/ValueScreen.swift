@@ -5,9 +5,8 @@ import KeelLearn
 ///
 /// Codes such as 1–3, which schema inference reads as categories, can only be split one level against the
 /// rest or in groups of 100 rows; their values let trees cut between neighbouring codes. That helps where
-/// the codes are ordered and the data small (soybean's 19 such columns: probe log loss 0.2088 with them,
-/// 0.2701 without; test log loss of the whole search 0.1417 against 0.1979) and costs a little where they are
-/// not (german credit and auto mpg: the probe, like the test set, scored better without). So it is measured
+/// the codes are ordered and the data small, and costs a little where they are not (bench/RESULTS.md,
+/// "Evidence behind search and feature rules"). So it is measured
 /// as the column screen measures a column: the probe cross-validated on the same folds with and without the
 /// values, which are kept when it scores better with them.
 public struct ValueScreen: Codable, Sendable, Equatable {
