@@ -5,7 +5,7 @@ import KeelRegistry
 
 /// Fairness gates: the bias audit of a candidate on its own holdout, as promotion gate results.
 public enum FairnessGates {
-    public static func evaluate(_ gate: FairnessGate, candidate: ModelVersion, store: Registry,
+    public static func evaluate(_ gate: FairnessGate, candidate: ModelVersion, store: some RegistryStore,
                          readOptions: Artifact.ReadOptions) throws -> [GateResult] {
         guard let runID = candidate.run, let file = try store.run(runID).holdoutSnapshot else {
             return [GateResult(gate: "fairness", passed: false, detail: "\(candidate.reference) has no holdout in the registry to audit")]

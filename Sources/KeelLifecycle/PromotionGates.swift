@@ -10,7 +10,7 @@ import KeelRegistry
 public enum PromotionGates {
     /// The gates for production: the metric against the current production version (both scored on the
     /// candidate's holdout) and the number of approvals.
-    public static func evaluate(candidate: ModelVersion, store: Registry, policy: PromotionPolicy,
+    public static func evaluate(candidate: ModelVersion, store: some RegistryStore, policy: PromotionPolicy,
                                 readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> [GateResult] {
         var gates: [GateResult] = []
         if let tolerance = policy.maxMetricDrop {
@@ -41,7 +41,7 @@ public enum PromotionGates {
     }
 
     /// Scores both versions on the first one's holdout (the data the search never saw), with its metric.
-    public static func compare(_ first: ModelVersion, _ second: ModelVersion, store: Registry,
+    public static func compare(_ first: ModelVersion, _ second: ModelVersion, store: some RegistryStore,
                                readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> HeadToHead {
         guard let runID = first.run, let file = try store.run(runID).holdoutSnapshot else {
             throw RegistryError.notFound("\(first.reference) has no holdout in the registry (it was imported or trained without one)")
@@ -58,7 +58,7 @@ public enum PromotionGates {
 
     /// Evaluates every gate production needs and moves the version, as `keel models promote` and
     /// `keel retrain --promote` do; `extra` gates (the challenger's contest) are recorded beside them.
-    public static func promote(name: String, version: Int, to stage: Stage, actor: String, store: Registry,
+    public static func promote(name: String, version: Int, to stage: Stage, actor: String, store: some RegistryStore,
                                policy: PromotionPolicy = PromotionPolicy(), fairness: FairnessGate? = nil,
                                extra: [GateResult] = [], force: Bool = false,
                                readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> Promotion {

@@ -61,7 +61,7 @@ public enum Retraining {
     /// Champion against challenger on the same rows: the kept-back labelled predictions when there are 20
     /// or more, else the challenger's holdout. The verdict is a gate a promotion records.
     public static func contest(champion: (version: ModelVersion, model: TrainedModel), challenger: (version: ModelVersion, model: TrainedModel),
-                               comparison: [LoggedPrediction], schema: Schema, store: Registry,
+                               comparison: [LoggedPrediction], schema: Schema, store: some RegistryStore,
                                readOptions: Artifact.ReadOptions) throws -> (verdict: GateResult, wins: Bool, data: String) {
         let metric = champion.model.metric
         let contest: HeadToHead

@@ -7,14 +7,14 @@ import KeelSearch
 
 /// Registers a finished search in the registry: shared by `keel train` and `keel retrain`.
 public struct TrainingRecorder {
-    public var registry: Registry
+    public var registry: any RegistryStore
     public var name: String
     public var source: String
     public var snapshot: Bool
     public var actor: String
     public var writeOptions: Artifact.WriteOptions
 
-    public init(registry: Registry, name: String, source: String, snapshot: Bool, actor: String, writeOptions: Artifact.WriteOptions) {
+    public init(registry: any RegistryStore, name: String, source: String, snapshot: Bool, actor: String, writeOptions: Artifact.WriteOptions) {
         (self.registry, self.name, self.source, self.snapshot, self.actor, self.writeOptions) = (registry, name, source, snapshot, actor, writeOptions)
     }
 

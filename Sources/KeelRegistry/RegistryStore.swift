@@ -1,0 +1,65 @@
+import Foundation
+import KeelArtifact
+import KeelData
+import KeelLearn
+
+/// Everything Keel keeps about its models, behind one protocol so that a second backend (PostgreSQL, for
+/// many machines) can stand beside the embedded SQLite one (`Registry`): datasets and their snapshots, runs
+/// and trials, numbered versions and their stages, approvals, the tamper-evident audit log, the prediction
+/// log with feedback, and garbage collection. Callers that need nothing backend-specific take
+/// `some RegistryStore`.
+public protocol RegistryStore: Sendable {
+    // MARK: Training
+    /// Records a finished search (dataset, run, trials, holdout) and stores its model as the next version.
+    func registerTraining(_ registration: TrainingRegistration, model: TrainedModel,
+                          artifact: (Int) throws -> [UInt8]) throws -> (run: RunRecord, model: ModelVersion)
+    /// Keeps a dataset's snapshot (content-addressed; a second store of the same data is free).
+    func storeSnapshot(_ frame: Frame) throws
+    func loadSnapshot(_ file: String) throws -> Frame
+    func models(named name: String?) throws -> [ModelVersion]
+    func resolve(_ reference: ModelReference) throws -> ModelVersion
+    /// Where a version's model file can be read.
+    func artifactPath(_ version: ModelVersion) -> String
+    func runs() throws -> [RunRecord]
+    func run(_ id: Int) throws -> RunRecord
+    func trials(ofRun id: Int) throws -> [TrialRecord]
+    func datasets() throws -> [DatasetRecord]
+    func dataset(_ prefix: String) throws -> DatasetRecord
+    /// The key a registry signs what it stores with, if it has one.
+    func signingKey() throws -> SigningKey?
+
+    // MARK: Stages
+    /// The version if it may move to `stage`; an error saying why not otherwise.
+    func promotable(name: String, version: Int, to stage: Stage) throws -> ModelVersion
+    /// Moves a version, recording the gate verdicts the caller evaluated; failed gates block unless `force`.
+    func promote(name: String, version: Int, to stage: Stage, actor: String, gates: [GateResult], force: Bool) throws -> Promotion
+    func rollback(name: String, actor: String) throws -> (restored: ModelVersion, retired: ModelVersion)
+    func approve(name: String, version: Int, actor: String, comment: String) throws -> Approval
+    func approvals(name: String, version: Int) throws -> [Approval]
+    func stageEvents(name: String) throws -> [StageEvent]
+    func history(name: String) throws -> [StageTenure]
+
+    // MARK: Audit
+    @discardableResult
+    func audit(actor: String, action: String, subject: String, details: [String: String]) throws -> AuditEntry
+    func noteConfiguration(path: String, content: [UInt8], actor: String) throws
+    func auditEntries() throws -> [AuditEntry]
+    func verifyAudit() throws -> AuditVerification
+    func writeCheckpoint(signingKey: SigningKey) throws -> AuditCheckpoint
+
+    // MARK: Prediction log and feedback
+    func logPredictions(_ records: [PredictionRecord]) throws
+    /// Attaches a label to a logged prediction; false when no such prediction was logged.
+    func recordFeedback(requestID: String, row: Int, label: String, time: Double) throws -> Bool
+    func predictionLog(model: String, since: Double) throws -> [LoggedPrediction]
+    func purgePredictions(subject: String, actor: String) throws -> Int
+    func expirePredictions(before: Double) throws -> Int
+
+    // MARK: Transfer and housekeeping
+    func exportBundle(_ reference: ModelReference, actor: String) throws -> ModelBundle
+    func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey?) throws -> ModelVersion
+    func collectGarbage(dryRun: Bool, actor: String) throws -> CollectedGarbage
+}
+
+/// The embedded backend: SQLite and files in one folder.
+extension Registry: RegistryStore {}
