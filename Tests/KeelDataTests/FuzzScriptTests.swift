@@ -2,13 +2,13 @@ import Foundation
 import KeelTestSupport
 import Testing
 
-/// `scripts/fuzz-csv` is CI's fuzzing step: a crash of the harness must fail it (a filter after the fuzzer
-/// once hid its exit status). The harness crashes on purpose when KEEL_FUZZ_CRASH=1.
+/// `scripts/fuzz` is CI's fuzzing step (CSV and Parquet readers): a crash of either harness must fail it (a
+/// filter after the fuzzer once hid its exit status). The harnesses crash on purpose when KEEL_FUZZ_CRASH=1.
 @Suite(.serialized) struct FuzzScriptTests {
-    private func fuzz(seconds: Int, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+    private func fuzz(_ target: String, seconds: Int, environment: [String: String]) throws -> (status: Int32, stderr: String) {
         let process = Process()
-        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/fuzz-csv")
-        process.arguments = [String(seconds)]
+        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/fuzz")
+        process.arguments = [target, String(seconds)]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let err = Pipe()
         process.standardError = err
@@ -19,11 +19,12 @@ import Testing
         return (process.terminationStatus, text)
     }
 
-    @Test func aCrashOfTheHarnessFailsTheScriptAndACleanRunPasses() throws {
-        let crashed = try fuzz(seconds: 2, environment: ["KEEL_FUZZ_CRASH": "1"])
+    @Test(arguments: ["csv", "parquet"])
+    func aCrashOfTheHarnessFailsTheScriptAndACleanRunPasses(target: String) throws {
+        let crashed = try fuzz(target, seconds: 2, environment: ["KEEL_FUZZ_CRASH": "1"])
         #expect(crashed.status != 0, "a crashing fuzzer exited 0")
-        #expect(crashed.stderr.contains("the fuzzer failed"), "\(crashed.stderr)")
-        let clean = try fuzz(seconds: 1, environment: ["KEEL_FUZZ_CRASH": "0"])
+        #expect(crashed.stderr.contains("the \(target) fuzzer failed"), "\(crashed.stderr)")
+        let clean = try fuzz(target, seconds: 1, environment: ["KEEL_FUZZ_CRASH": "0"])
         #expect(clean.status == 0, "\(clean.stderr)")
     }
 }
