@@ -1,14 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// One set of compiler settings for every target: Swift 6 language mode and explicit `any`.
+/// One set of compiler settings for every target: Swift 6 language mode and explicit `any`. No unsafe flags,
+/// so other packages can depend on Keel's libraries; the test command builds optimised (`-c release`
+/// with `-enable-testing`), since the learners' loops are 10–50x slower unoptimised.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The hot-path modules are optimised in debug builds too, so the test suite can train real models on
-/// real datasets in seconds (unoptimised Swift is 10–50x slower in these loops).
-let hotPathSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "Keel",
@@ -40,13 +39,13 @@ let package = Package(
         // Parquet pages: snappy (snappy-c.h) and zstd, from Debian's libsnappy-dev and libzstd-dev.
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
-        .target(name: "KeelData", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: hotPathSettings),
+        .target(name: "KeelData", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
         .target(name: "CKeelIntrinsics"),
-        .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: hotPathSettings),
+        .target(name: "KeelLearn", dependencies: ["KeelData", "CKeelIntrinsics"], swiftSettings: swiftSettings),
         .target(name: "KeelSearch", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
         .target(name: "KeelSynthetic", dependencies: ["KeelData"], swiftSettings: swiftSettings),
-        .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
-        .target(name: "KeelMonitor", dependencies: ["KeelData", "KeelLearn"], swiftSettings: hotPathSettings),
+        .target(name: "KeelExplain", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
+        .target(name: "KeelMonitor", dependencies: ["KeelData", "KeelLearn"], swiftSettings: swiftSettings),
         // The model file: format versions, manifest, payload, checksums, signatures, encryption.
         .target(
             name: "KeelArtifact",

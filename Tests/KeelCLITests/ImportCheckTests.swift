@@ -7,16 +7,7 @@ import Testing
 /// check sees only this package's targets).
 @Suite struct ImportCheckTests {
     private func check(_ folder: URL, script: String = "check-imports") throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/\(script)")
-        process.arguments = [folder.path]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ScriptRun.script(script, [folder.path])
     }
 
     @Test func keelPassesAndAnUndeclaredImportFails() throws {

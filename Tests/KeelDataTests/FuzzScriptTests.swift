@@ -6,17 +6,7 @@ import Testing
 /// filter after the fuzzer once hid its exit status). The harnesses crash on purpose when KEEL_FUZZ_CRASH=1.
 @Suite(.serialized) struct FuzzScriptTests {
     private func fuzz(_ target: String, seconds: Int, environment: [String: String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = Datasets.packageRoot.appendingPathComponent("scripts/fuzz")
-        process.arguments = [target, String(seconds)]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ScriptRun.script("fuzz", [target, String(seconds)], environment: environment)
     }
 
     @Test(arguments: ["csv", "parquet"])
