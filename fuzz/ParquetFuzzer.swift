@@ -1,7 +1,8 @@
 import Foundation
 /// libFuzzer entry point for the Parquet reader: any bytes must give a frame or a `DataError` naming the
 /// problem, never a crash, hang, memory error or an internal error type. Compiled together with KeelData's
-/// sources into one instrumented module by `scripts/fuzz parquet`.
+/// sources into one instrumented module by `scripts/fuzz parquet`, which seeds it with pyarrow's files
+/// (fuzz/seeds/parquet, from fuzz/make_parquet_seeds.py) and with Keel's own (below).
 /// The first byte picks a column projection so that the reader's skipping paths are covered too.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzParquet(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
