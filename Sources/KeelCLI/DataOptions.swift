@@ -224,6 +224,8 @@ extension CSVOptions {
         options.thousands = given.thousands ?? trainedWith.thousands
         options.encoding = given.encoding ?? trainedWith.encoding
         options.format = reading?.format
+        // A Parquet file is read for the columns the model knows only (CSV files are read whole).
+        options.columns = Set(trained.schema.columns.map(\.name))
         return options
     }
 }

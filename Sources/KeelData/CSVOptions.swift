@@ -47,7 +47,8 @@ public enum DataFormat: String, Sendable, CaseIterable {
 }
 
 extension CSVOptions {
-    func isParquet(_ path: String) -> Bool {
+    /// Whether `path` is read as Parquet: `format`, else the extension and the first bytes.
+    public func isParquet(_ path: String) -> Bool {
         switch format {
         case .parquet?: true
         case .csv?: false

@@ -109,6 +109,22 @@ print("ok", t.num_rows, f.metadata.num_row_groups)
         #expect(a.rowCount == 4000 && b.rowCount == 4000)
         #expect((0..<4000).allSatisfy { a["prediction"]!.displayValue(at: $0) == b["prediction"]!.displayValue(at: $0) })
 
+        // Only the model's columns are read; the others (a nested one too) are named, not decoded.
+        let wider = dir.appendingPathComponent("wider.parquet").path
+        _ = try ParquetReference.run("""
+            import sys, pyarrow as pa, pyarrow.csv as c, pyarrow.parquet as pq
+            t = c.read_csv(sys.argv[1])
+            t = t.append_column("unused_extra", pa.array(range(t.num_rows)))
+            t = t.append_column("tags", pa.array([[i % 3] for i in range(t.num_rows)], pa.list_(pa.int64())))
+            pq.write_table(t, sys.argv[2])
+            """, arguments: [source, wider])
+        let fromWider = dir.appendingPathComponent("c.csv").path
+        let projected = try KeelProcess.run(["predict", model, wider, "--out", fromWider])
+        #expect(projected.status == 0, "\(projected.stderr)")
+        #expect(projected.stderr.contains("not read from \(wider): 2 column(s) the model does not use: unused_extra, tags"), "\(projected.stderr)")
+        let c = try CSVReader.read(path: fromWider)
+        #expect((0..<4000).allSatisfy { a["prediction"]!.displayValue(at: $0) == c["prediction"]!.displayValue(at: $0) })
+
         let forced = try KeelProcess.run(["predict", model, source, "--format", "parquet"])
         #expect(forced.status != 0 && forced.stderr.contains(source) && forced.stderr.contains("PAR1"), "\(forced.stderr)")
         let train = try KeelProcess.run(["inspect", parquet, "--format", "parquet"])
