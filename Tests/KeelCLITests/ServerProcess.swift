@@ -9,6 +9,7 @@ final class ServerProcess: @unchecked Sendable {
     private let log = LogBuffer()
     private(set) var port = 0
     private(set) var scheme = "http"
+    private var reader: Thread?
 
     init(_ arguments: [String], in directory: URL = Datasets.packageRoot) throws {
         process.executableURL = KeelProcess.executable
@@ -18,11 +19,19 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         let log = self.log
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(String(decoding: data, as: UTF8.self)) }
+        // A thread of its own reads the pipe until end of file, blocking. Not `readabilityHandler`: its
+        // dispatch read source, torn down while the pipe closes, crashes libdispatch on Linux now and then
+        // (`_dispatch_event_loop_drain`, swift-corelibs-foundation#5507), and took a whole test run with it.
+        let handle = err.fileHandleForReading
+        reader = Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                log.append(String(decoding: data, as: UTF8.self))
+            }
         }
         try process.run()
+        reader?.start()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = stderr
