@@ -118,4 +118,19 @@ import Testing
         #expect(message?.contains(path) == true && message?.contains("row group 1") == true
                 && message?.contains("'s'") == true && message?.contains("out of range") == true, "\(message ?? "read")")
     }
+
+    /// A header's counts are checked against its page's bytes before anything is allocated for them: a
+    /// dictionary claiming more values than its bytes can hold is an error, not a large allocation.
+    @Test func aDictionaryClaimingMoreValuesThanItsBytes() throws {
+        var bytes = try Self.good()
+        var position = 4
+        var found: Int?
+        Self.walk(bytes, &position, find: [7, 1], found: &found)
+        let at = try #require(found, "no dictionary page header at byte 4")
+        #expect(bytes[at] == 4, "zigzag 2")
+        bytes[at] = 0x7E
+        let (path, message) = try Self.failure(bytes)
+        #expect(message?.contains(path) == true && message?.contains("'s'") == true
+                && message?.contains("claims 63 values in") == true, "\(message ?? "read")")
+    }
 }

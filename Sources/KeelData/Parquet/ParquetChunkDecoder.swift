@@ -68,6 +68,9 @@ struct ChunkDecoder {
         }
     }
 
+    /// The largest uncompressed page Keel reads (256 MB): a size beyond it is a corrupt header.
+    static let largestPage = 256 << 20
+
     /// `body` decompressed into `buffer` (or used in place when not compressed). Static, with the buffer moved
     /// out of `self`, so that `use` may mutate the decoder.
     private static func inflate(_ codec: ParquetCodec, _ body: UnsafeRawBufferPointer, size: Int, compressed: Bool = true,
@@ -77,6 +80,12 @@ struct ChunkDecoder {
             return try use(body)
         }
         guard size >= 0 else { throw EncodingError(message: "a page claims \(size) bytes") }
+        // A header's size is believed only within reason, so that a corrupt one cannot make Keel allocate
+        // gigabytes: writers keep pages near 1 MB, and no codec expands a page by more than about 1,000x
+        // (zlib's limit) beyond what a run of one value gives.
+        guard size <= Self.largestPage else {
+            throw EncodingError(message: "a page claims \(size) bytes uncompressed, more than Keel reads in one page (\(Self.largestPage >> 20) MB)")
+        }
         if buffer.count < size { buffer = [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size } }
         try buffer.withUnsafeMutableBytes { all in
             let out = UnsafeMutableRawBufferPointer(rebasing: all[0..<size])
@@ -98,6 +107,10 @@ struct ChunkDecoder {
     private mutating func dictionaryPage(_ header: PageHeader, _ body: UnsafeRawBufferPointer) throws {
         let count = Int(header.valueCount)
         guard count >= 0 else { throw EncodingError(message: "negative dictionary size") }
+        // Every PLAIN value of a dictionary takes at least a byte (strings four, for their length).
+        guard count <= max(Int(header.uncompressedSize), 0) else {
+            throw EncodingError(message: "the dictionary page claims \(count) values in \(header.uncompressedSize) bytes")
+        }
         guard header.encoding == ParquetEncoding.plain || header.encoding == ParquetEncoding.plainDictionary else {
             throw EncodingError(message: "dictionary page encoding \(header.encoding) is not PLAIN")
         }
