@@ -61,7 +61,9 @@ struct ExplainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
-        let frame = try CSVReader.read(path: file, options: try CSVOptions.scoring(trained))
+        let options = try CSVOptions.scoring(trained)
+        let frame = try CSVReader.read(path: file, options: options)
+        try options.noteUnreadColumns(of: file)
         let wanted = try Self.parseRows(rows)
         if let beyond = wanted.first(where: { $0 >= frame.rowCount }) {
             throw ValidationError("--rows asks for row \(beyond), but \(file) has \(frame.rowCount) rows (0-based)")

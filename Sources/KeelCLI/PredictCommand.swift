@@ -84,12 +84,7 @@ struct PredictCommand: AsyncParsableCommand {
                 if !check.ignoredColumns.isEmpty {
                     Terminal.progress("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
                 }
-                if file != "-", options.isParquet(file), let wanted = options.columns {
-                    let unread = try ParquetReader.columnNames(path: file).filter { !wanted.contains($0) }
-                    if !unread.isEmpty {
-                        Terminal.progress("note: not read from \(file): \(unread.count) column(s) the model does not use: \(unread.joined(separator: ", "))")
-                    }
-                }
+                try options.noteUnreadColumns(of: file)
                 var header = ids + ["prediction"]
                 if isClassifier { header += classes.map { "proba_\($0)" } }
                 if warningsColumn { header.append("warnings") }

@@ -26,18 +26,10 @@ enum EnsembleSelection {
     static func select(_ candidates: [(id: Int, margins: [Double])], truth: [Double], metric: Metric, task: TaskKind,
                        outputs: Int, classCount: Int, iterations: Int = 25, cost: [Int: Double] = [:],
                        budget: Double = .infinity) -> Choice? {
-        guard candidates.count >= 2 else { return nil }
-        let rows = (0..<truth.count).filter { !candidates[0].margins[$0 * outputs].isNaN }
-        guard rows.count >= 10 else { return nil }
-        let y = rows.map { truth[$0] }
-        func margins(_ c: Int) -> [Double] { rows.flatMap { row in (0..<outputs).map { candidates[c].margins[row * outputs + $0] } } }
-        let pool = candidates.indices.map(margins)
-        func score(_ blend: [Double]) -> Double? {
-            try? metric.evaluate(truth: y, predictions: ScoreLink.apply(blend, task: task, outputs: outputs), classCount: classCount)
-        }
-        func better(_ a: Double, _ b: Double) -> Bool { metric.higherIsBetter ? a > b + 1e-12 : a < b - 1e-12 }
-        let singles = pool.map { score($0) }
-        guard let first = singles.indices.filter({ singles[$0] != nil }).min(by: { better(singles[$0]!, singles[$1]!) }) else { return nil }
+        guard candidates.count >= 2,
+              let blends = Blends(candidates, truth: truth, metric: metric, task: task, outputs: outputs, classCount: classCount) else { return nil }
+        let (pool, singles, first) = (blends.pool, blends.singles, blends.first)
+        let score = blends.score, better = blends.better
         var sum = pool[first]
         var counts = [candidates[first].id: 1]
         var size = 1.0
@@ -49,8 +41,7 @@ enum EnsembleSelection {
             var bestNext: (index: Int, score: Double)?
             var bestUnaffordable: Double?
             for c in pool.indices {
-                let trial = zip(sum, pool[c]).map { ($0 + $1) / (size + 1) }
-                guard let s = score(trial) else { continue }
+                guard let s = score(Blends.adding(pool[c], to: sum, size: size)) else { continue }
                 if counts[candidates[c].id] == nil, spent + (cost[candidates[c].id] ?? 0) > budget {
                     if bestUnaffordable == nil || better(s, bestUnaffordable!) { bestUnaffordable = s }
                 } else if bestNext == nil || better(s, bestNext!.score) {
@@ -75,30 +66,52 @@ enum EnsembleSelection {
     /// without the budget, which can take another path. Nil when a pick has no candidate.
     static func replayed(_ picks: [Int], candidates: [(id: Int, margins: [Double])], truth: [Double], metric: Metric, task: TaskKind,
                          outputs: Int, classCount: Int) -> Choice? {
-        guard let firstPick = picks.first, !candidates.isEmpty else { return nil }
-        let rows = (0..<truth.count).filter { !candidates[0].margins[$0 * outputs].isNaN }
-        let y = rows.map { truth[$0] }
-        func margins(_ c: Int) -> [Double] { rows.flatMap { row in (0..<outputs).map { candidates[c].margins[row * outputs + $0] } } }
-        func score(_ blend: [Double]) -> Double? {
-            try? metric.evaluate(truth: y, predictions: ScoreLink.apply(blend, task: task, outputs: outputs), classCount: classCount)
-        }
-        func better(_ a: Double, _ b: Double) -> Bool { metric.higherIsBetter ? a > b + 1e-12 : a < b - 1e-12 }
-        let pool = candidates.indices.map(margins)
-        let singles = pool.map { score($0) }
-        guard let first = singles.indices.filter({ singles[$0] != nil }).min(by: { better(singles[$0]!, singles[$1]!) }),
-              let start = candidates.firstIndex(where: { $0.id == firstPick }), var blendScore = singles[start] else { return nil }
-        var sum = pool[start]
+        guard let firstPick = picks.first,
+              let blends = Blends(candidates, truth: truth, metric: metric, task: task, outputs: outputs, classCount: classCount),
+              let start = candidates.firstIndex(where: { $0.id == firstPick }), var blendScore = blends.singles[start] else { return nil }
+        var sum = blends.pool[start]
         var size = 1.0
         var counts = [firstPick: 1]
         for pick in picks.dropFirst() {
-            guard let c = candidates.firstIndex(where: { $0.id == pick }) else { return nil }
-            // The same sums and divisions as `select`, so the score is the same to the last bit.
-            guard let s = score(zip(sum, pool[c]).map { ($0 + $1) / (size + 1) }) else { return nil }
+            guard let c = candidates.firstIndex(where: { $0.id == pick }),
+                  let s = blends.score(Blends.adding(blends.pool[c], to: sum, size: size)) else { return nil }
             blendScore = s
-            for i in sum.indices { sum[i] += pool[c][i] }
+            for i in sum.indices { sum[i] += blends.pool[c][i] }
             size += 1
             counts[pick, default: 0] += 1
         }
-        return Choice(counts: counts, score: blendScore, bestSingleScore: singles[first]!, limited: false, picks: picks)
+        return Choice(counts: counts, score: blendScore, bestSingleScore: blends.singles[blends.first]!, limited: false, picks: picks)
+    }
+
+    /// The candidates' margins on the rows every one scored, each alone and scored, shared by `select` and
+    /// `replayed` so that both compute a blend's score with the same sums and divisions, to the last bit.
+    private struct Blends {
+        let pool: [[Double]]
+        let singles: [Double?]
+        /// The best single candidate.
+        let first: Int
+        let score: ([Double]) -> Double?
+        let better: (Double, Double) -> Bool
+
+        init?(_ candidates: [(id: Int, margins: [Double])], truth: [Double], metric: Metric, task: TaskKind, outputs: Int, classCount: Int) {
+            guard let head = candidates.first else { return nil }
+            let rows = (0..<truth.count).filter { !head.margins[$0 * outputs].isNaN }
+            guard rows.count >= 10 else { return nil }
+            let y = rows.map { truth[$0] }
+            pool = candidates.map { candidate in rows.flatMap { row in (0..<outputs).map { candidate.margins[row * outputs + $0] } } }
+            let score: ([Double]) -> Double? = { blend in
+                try? metric.evaluate(truth: y, predictions: ScoreLink.apply(blend, task: task, outputs: outputs), classCount: classCount)
+            }
+            let better: (Double, Double) -> Bool = { a, b in metric.higherIsBetter ? a > b + 1e-12 : a < b - 1e-12 }
+            singles = pool.map(score)
+            let scored = singles
+            guard let best = scored.indices.filter({ scored[$0] != nil }).min(by: { better(scored[$0]!, scored[$1]!) }) else { return nil }
+            (first, self.score, self.better) = (best, score, better)
+        }
+
+        /// The mean of a blend of `size` members, summed in `sum`, and one more member.
+        static func adding(_ member: [Double], to sum: [Double], size: Double) -> [Double] {
+            zip(sum, member).map { ($0 + $1) / (size + 1) }
+        }
     }
 }

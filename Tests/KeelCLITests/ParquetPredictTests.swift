@@ -124,6 +124,8 @@ print("ok", t.num_rows, f.metadata.num_row_groups)
         #expect(projected.stderr.contains("not read from \(wider): 2 column(s) the model does not use: unused_extra, tags"), "\(projected.stderr)")
         let c = try CSVReader.read(path: fromWider)
         #expect((0..<4000).allSatisfy { a["prediction"]!.displayValue(at: $0) == c["prediction"]!.displayValue(at: $0) })
+        let explained = try KeelProcess.run(["explain", model, wider, "--rows", "0"])
+        #expect(explained.status == 0 && explained.stderr.contains("not read from \(wider): 2 column(s)"), "\(explained.stderr)")
 
         let forced = try KeelProcess.run(["predict", model, source, "--format", "parquet"])
         #expect(forced.status != 0 && forced.stderr.contains(source) && forced.stderr.contains("PAR1"), "\(forced.stderr)")
