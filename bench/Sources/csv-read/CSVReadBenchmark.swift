@@ -1,17 +1,22 @@
 import Foundation
+#if canImport(KeelData)
 import KeelData
+#endif
 
-/// Reads one CSV file with Keel and prints one JSON line: wall seconds, peak RSS and RSS before reading.
+/// Reads one table file with Keel, CSV or Parquet as `keel` would decide, and prints one JSON line: wall
+/// seconds, peak RSS and RSS before reading. Built by the bench package for bench/csv_read.sh, and compiled
+/// with KeelData's sources into one module by bench/parquet_read.sh (hence the conditional import).
 @main
-enum CSVReadBenchmark {
+enum ReadBenchmark {
     static func main() throws {
         guard CommandLine.arguments.count == 2 else {
             FileHandle.standardError.write(Data("usage: csv-read FILE\n".utf8))
             exit(2)
         }
+        let path = CommandLine.arguments[1]
         let baseline = residentMegabytes()
         let started = ContinuousClock.now
-        let frame = try CSVReader.read(path: CommandLine.arguments[1])
+        let frame = CSVOptions().isParquet(path) ? try ParquetReader.read(path: path) : try CSVReader.read(path: path)
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
