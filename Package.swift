@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "KeelArtifactTests", dependencies: ["KeelArtifact", "KeelData", "KeelLearn", "KeelSynthetic", "KeelTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KeelLifecycleTests", dependencies: ["KeelLifecycle", "KeelRegistry", "KeelArtifact", "KeelSearch", "KeelData",
-                                                      "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
+                                                      "KeelLearn", "KeelSynthetic", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelArtifact", "KeelData", "KeelLearn", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),

@@ -14,8 +14,8 @@ struct RegistryOptions: ParsableArguments {
     var folder: String { Registry.folder(explicit: registry) }
 
     /// Opens the registry; commands that only read refuse to create an empty one.
-    func open(create: Bool = false) throws -> Registry {
-        try Registry(folder: folder, create: create)
+    func open(create: Bool = false) throws -> any RegistryStore {
+        try RegistryStores.open(folder, create: create)
     }
 
     /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`)
@@ -29,8 +29,8 @@ struct RegistryOptions: ParsableArguments {
     }
 
     /// The registry's `keel.yaml`, parsed, with its change audited; nil when there is none.
-    func configuration(_ registry: Registry) throws -> RegistryConfig? {
-        let path = registry.folder + "/keel.yaml"
+    func configuration(_ registry: any RegistryStore) throws -> RegistryConfig? {
+        let path = registry.location + "/keel.yaml"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         try registry.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)
         return try RegistryConfig.read(path, text: String(decoding: data, as: UTF8.self))

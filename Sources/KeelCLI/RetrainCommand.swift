@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import KeelArtifact
-import KeelData
 import KeelLifecycle
-import KeelLearn
-import KeelMonitor
 import KeelRegistry
 import KeelSearch
 
@@ -55,71 +51,28 @@ struct RetrainCommand: AsyncParsableCommand {
     func run() async throws {
         // The budget is the command's wall time: it counts from the process's start.
         let started = ProcessStart.instant
-        let startedAt = ISO8601DateFormatter().string(from: Date())
         let store = try registry.open()
         let config = try registry.configuration(store)
-        let policy = config?.retrain(for: name) ?? RetrainPolicy()
-        let actor = by ?? Registry.currentUser
-        let readOptions = try keys.readOptions()
-        let champion = try store.resolve(ModelReference(name: name))
-        let championModel = try Artifact.read(from: store.artifactPath(champion), options: readOptions).model
-        let window = since?.seconds ?? policy.window
-        let logged = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
-        let labelled = logged.filter { $0.label != nil }
-
-        let reasons = try Retraining.triggers(policy: policy, champion: champion, model: championModel, logged: logged)
-        if reasons.isEmpty && !force {
-            print("no retraining needed for \(champion.reference): " + (Retraining.hasConditions(policy) ? "no policy condition is met" : "models.\(name).retrain sets no condition (use --force)"))
-            return
-        }
-        for reason in reasons { Terminal.progress("retraining \(name): \(reason)") }
-
-        // Data: the champion's training data plus the older labelled predictions; the newest are kept back.
-        guard let runID = champion.run else { throw ValidationError("\(champion.reference) has no run in this registry (imported?), so there is no data to retrain on") }
-        let run = try store.run(runID)
-        let dataset = try store.dataset(run.dataset)
-        guard let snapshot = dataset.snapshot else {
-            throw ValidationError("\(champion.reference)'s dataset has no snapshot (trained with --no-snapshot); train again on the data with `keel train`")
-        }
-        let base = try store.loadSnapshot(snapshot)
-        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
-        let data = try Retraining.data(base: base, labelled: labelled, schema: schema, recent: recent)
-        let combined = data.combined
-        Terminal.progress("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(data.learnedFrom) labelled predictions; \(data.comparison.count) newer ones kept back for the comparison")
-
-        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
-        settings.timeBudget = time?.seconds ?? policy.time
-        if settings.trials == nil { settings.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - started).seconds) }
-        var search = try settings.searchSettings()
-        search.analyst = ExplainingAnalyst()
         let stop = StopRequest()
-        search.stop = stop
         InterruptHandling.install(stop)
-        let outcome = try Search.outcome(frame: combined, schema: schema, settings: search)
-        var model = outcome.model
-        model.textColumns = settings.textColumns
-        let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: actor,
-                                        writeOptions: Artifact.WriteOptions(name: name))
-        let challenger = try recorder.register(outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined),
-                                               settings: settings, seed: settings.seed, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
-                                               seconds: (ContinuousClock.now - started).seconds, status: stop.isRequested ? "stopped" : "completed")
-
-        // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
-        let (verdict, wins, contestData) = try Retraining.contest(champion: (champion, championModel), challenger: (challenger, model),
-                                                                  comparison: data.comparison, schema: schema, store: store, readOptions: readOptions)
-        try store.audit(actor: actor, action: "model.retrain", subject: challenger.reference, details: [
-            "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
-        ])
-        print("registered \(challenger.reference) (candidate), trained on \(combined.rowCount) rows")
-        print("\(verdict.detail) → \(wins ? "the challenger wins" : "the champion stays")")
-        guard promote else {
-            if wins { print("promote with `keel models promote \(name) \(challenger.version) --to production`") }
+        let request = Retraining.Request(
+            name: name, policy: config?.retrain(for: name) ?? RetrainPolicy(), window: since?.seconds, time: time?.seconds, recent: recent,
+            force: force, promote: promote, promotion: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
+            actor: by ?? Registry.currentUser, readOptions: try keys.readOptions(), started: started, stop: stop)
+        let outcome = try Retraining.run(request, store: store) { Terminal.progress($0) }
+        guard case .retrained(let result) = outcome else {
+            if case .notNeeded(let champion, let reason) = outcome { print("no retraining needed for \(champion.reference): \(reason)") }
             return
         }
-        guard wins else { throw CheckFailed(message: "not promoted: the challenger does not beat the champion on \(contestData)") }
-        let promotion = try PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: actor, store: store,
-                                                   policy: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
-                                                   extra: [verdict], readOptions: readOptions)
+        print("registered \(result.challenger.reference) (candidate), trained on \(result.trainedRows) rows")
+        print("\(result.verdict.detail) → \(result.challengerWins ? "the challenger wins" : "the champion stays")")
+        guard promote else {
+            if result.challengerWins { print("promote with `keel models promote \(name) \(result.challenger.version) --to production`") }
+            return
+        }
+        guard let promotion = result.promotion else {
+            throw CheckFailed(message: "not promoted: the challenger does not beat the champion on \(result.contestData)")
+        }
         for gate in promotion.gates { print("gate \(gate.gate): \(gate.passed ? "passed" : "FAILED") — \(gate.detail)") }
         print("\(promotion.version.reference) is now in production" + (promotion.replaced.map { "; \($0.reference) archived" } ?? ""))
     }

@@ -1,11 +1,6 @@
 import ArgumentParser
-import Foundation
-import KeelArtifact
-import KeelData
-import KeelLearn
 import KeelLifecycle
 import KeelRegistry
-import KeelSearch
 
 /// `keel runs …`: recorded training runs, and replaying one to prove it reproduces.
 struct RunsCommand: ParsableCommand {
@@ -73,71 +68,14 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var keys: ArtifactReadOptions
 
         func run() throws {
-            let store = try registry.open()
-            let record = try store.run(id)
-            let dataset = try store.dataset(record.dataset)
-            let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
-            var recorded = try JSONDecoder().decode(RunSettings.self, from: Data(record.settingsJSON.utf8))
-            let frame = try self.frame(dataset, schema: schema, textColumns: recorded.textColumns, store: store)
-            guard let version = try store.models().first(where: { $0.run == record.id }) else {
-                throw RegistryError.notFound("run \(record.id) registered no model")
-            }
-            let original = try Artifact.read(from: store.artifactPath(version), options: try keys.readOptions()).model
-            recorded.trials = record.trialCount
-            var settings = try recorded.searchSettings()
-            settings.analyst = ExplainingAnalyst()
-            settings.replay = try? JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
-            Terminal.progress("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
-            var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
-            replayed.textColumns = recorded.textColumns
-            var differences: [String] = []
-            if try Self.payload(replayed) != Self.payload(original) { differences.append("the model payload differs") }
-            if replayed.crossValidatedScore != original.crossValidatedScore {
-                differences.append("cross-validation \(original.crossValidatedScore) → \(replayed.crossValidatedScore)")
-            }
-            if replayed.holdoutScore != original.holdoutScore {
-                differences.append("holdout \(original.holdoutScore) → \(replayed.holdoutScore)")
-            }
-            if differences.isEmpty {
-                print("run \(record.id) reproduced: \(version.reference) has the same payload, cross-validation \(original.crossValidatedScore) and holdout \(original.holdoutScore)")
+            let result = try Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: try keys.readOptions()) { Terminal.progress($0) }
+            if result.reproduced {
+                let original = result.original
+                print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.crossValidatedScore) and holdout \(original.holdoutScore)")
                 return
             }
-            var message = "run \(record.id) did not reproduce: " + differences.joined(separator: "; ")
-            if settings.replay?.refitCutShort == true {
-                message += " (the original refit was cut short by the time budget at a round the run could not record)"
-            }
-            if settings.replay?.baselineCutShort == true {
-                message += " (no trial completed, and the original's fallback ridge model stopped at the time budget before it converged; the replay fits it to convergence)"
-            }
-            throw CheckFailed(message: message)
-        }
-
-        private func frame(_ dataset: DatasetRecord, schema: Schema, textColumns: [String], store: Registry) throws -> Frame {
-            if let snapshot = dataset.snapshot { return try store.loadSnapshot(snapshot) }
-            guard let data else {
-                throw ValidationError("run \(id)'s dataset has no snapshot in the registry (trained with --no-snapshot); give the original file with --data")
-            }
-            var options = CSVOptions()
-            options.stringColumns = Set(textColumns)
-            let frame = try CSVReader.read(path: data, options: options).conforming(to: schema)
-            guard frame.fingerprint == dataset.fingerprint else {
-                throw ValidationError("\(data) is not the run's data: its fingerprint is \(frame.fingerprint.prefix(16)), the run's \(dataset.fingerprint.prefix(16))")
-            }
-            return frame
-        }
-
-        /// The clock-dependent decisions a run's report recorded.
-        struct RecordedReplay: Decodable {
-            var replay: ReplaySchedule?
-        }
-
-        /// The model's canonical JSON without its creation time.
-        static func payload(_ model: TrainedModel) throws -> Data {
-            var model = model
-            model.createdAt = ""
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return try encoder.encode(model)
+            let because = result.explanations.map { " (\($0))" }.joined()
+            throw CheckFailed(message: "run \(result.run.id) did not reproduce: " + result.differences.joined(separator: "; ") + because)
         }
     }
 }

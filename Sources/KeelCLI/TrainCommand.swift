@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KeelArtifact
 import KeelData
 import KeelLearn
 import KeelLifecycle
@@ -140,57 +139,36 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         // The budget is the command's wall time: it counts from the process's start.
         let started = ProcessStart.instant
-        let startedAt = ISO8601DateFormatter().string(from: Date())
         let file = try config.map(TrainConfig.read)
         var options = data
         options.merge(file)
         let loaded = try options.load(self.file, quiet: quiet || json)
         let recorded = try runSettings(file, options: options)
-        var settings = try recorded.searchSettings()
-        settings.analyst = ExplainingAnalyst()
-        // Profiled before the search, so that the budget's end is not spent on it: the budget counts from the start.
         let profile = DataProfile(loaded)
-        // The dataset's snapshot too, for the same reason (a registry that cannot be opened says so after the search).
-        if !noRegistry, !noSnapshot { try? registryOptions.open(create: true).storeSnapshot(loaded.frame) }
-        settings.writesAfterSearch = noRegistry ? 1 : 2
-        settings.timeBudget = max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds)
-        let stop = StopRequest()
-        settings.stop = stop
-        InterruptHandling.install(stop)
-        let display = SearchProgress(metric: (recorded.metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
-                                     budget: recorded.trials == nil ? settings.timeBudget : nil)
-        let outcome = try Search.outcome(frame: loaded.frame, schema: loaded.schema, settings: settings) { event in
-            if !(quiet || json) { display.handle(event) }
-        }
-        display.finish()
-        var model = outcome.model
-        let searchReport = outcome.report
-        model.textColumns = recorded.textColumns
         let modelName = name ?? Self.stem(of: self.file)
         var overrides = options.given
         if let config { overrides.append("--config \(config)") }
         overrides += recorded.overrides
-        var registered: ModelVersion?
-        if noRegistry {
-            try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
-        } else {
-            do {
-                let registry = try registryOptions.open(create: true)
-                let recorder = TrainingRecorder(registry: registry, name: modelName, source: self.file, snapshot: !noSnapshot,
-                                                actor: by ?? Registry.currentUser, writeOptions: try protection.writeOptions(name: modelName))
-                let version = try recorder.register(outcome, model: model, frame: loaded.frame, schema: loaded.schema,
-                                                    profileJSON: try JSONOutput.compact(profile), settings: recorded, seed: recorded.seed, overrides: overrides,
-                                                    startedAt: startedAt, seconds: (ContinuousClock.now - started).seconds,
-                                                    status: stop.isRequested ? "stopped" : "completed")
-                try recorder.writeCopy(of: version, model: model, to: out)
-                registered = version
-            } catch {
-                // A registry that cannot be written must not cost the trained model: it goes to --out all the same.
-                try Artifact.write(model, to: out, options: try protection.writeOptions(name: modelName))
-                Terminal.progress("warning: the model was not registered (\(error)); it is in \(out) only")
-            }
+        let stop = StopRequest()
+        InterruptHandling.install(stop)
+        let registration = noRegistry ? nil : Training.Registration(open: { [registryOptions] in try registryOptions.open(create: true) },
+                                                                   snapshot: !noSnapshot, actor: by ?? Registry.currentUser)
+        let request = Training.Request(frame: loaded.frame, schema: loaded.schema, source: self.file, profileJSON: try JSONOutput.compact(profile),
+                                       settings: recorded, overrides: overrides, name: modelName, out: out,
+                                       writeOptions: try protection.writeOptions(name: modelName), registration: registration,
+                                       started: started, stop: stop)
+        let display = SearchProgress(metric: (recorded.metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
+                                     budget: recorded.trials == nil ? max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds) : nil)
+        let result = try Training.run(request) { event in
+            if !(quiet || json) { display.handle(event) }
         }
-        let seconds = (ContinuousClock.now - started).seconds
+        display.finish()
+        let searchReport = result.report
+        let registered = result.registered
+        if let reason = result.notRegistered {
+            Terminal.progress("warning: the model was not registered (\(reason)); it is in \(out) only")
+        }
+        let seconds = result.seconds
         if let report {
             try TrainingReport(data: profile, search: searchReport, overrides: overrides, modelFile: out, secondsUsed: seconds).write(to: report)
         }

@@ -56,6 +56,12 @@ extension CSVOptions {
         }
     }
 
+    /// The columns of a Parquet file that `columns` leaves unread (CSV files and standard input are read whole).
+    public func unreadColumns(of path: String) throws -> [String] {
+        guard path != "-", isParquet(path), let columns else { return [] }
+        return try ParquetReader.columnNames(path: path).filter { !columns.contains($0) }
+    }
+
     /// The same settings for a Parquet file. Missing markers apply to its strings only when they differ from
     /// the defaults (given with `--missing`): otherwise only Parquet's nulls are missing and "NA" is a string.
     public var parquet: ParquetOptions {

@@ -18,8 +18,8 @@ public struct RetrainJob: Sendable {
         Task.detached(priority: .background) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
-                guard !Task.isCancelled, let store = try? Registry(folder: registry, create: false),
-                      let names = try? Set(store.models().filter { $0.stage == .production }.map(\.name)) else { continue }
+                guard !Task.isCancelled, let store = try? RegistryStores.open(registry, create: false),
+                      let names = try? Set(store.allModels().filter { $0.stage == .production }.map(\.name)) else { continue }
                 for name in names.sorted() { run(name) }
             }
         }

@@ -9,6 +9,9 @@ import KeelLearn
 /// log with feedback, and garbage collection. Callers that need nothing backend-specific take
 /// `some RegistryStore`.
 public protocol RegistryStore: Sendable {
+    /// Where the store lives, as a person would name it (a folder today; a database URL with a second backend).
+    var location: String { get }
+
     // MARK: Training
     /// Records a finished search (dataset, run, trials, holdout) and stores its model as the next version.
     func registerTraining(_ registration: TrainingRegistration, model: TrainedModel,
@@ -62,4 +65,25 @@ public protocol RegistryStore: Sendable {
 }
 
 /// The embedded backend: SQLite and files in one folder.
-extension Registry: RegistryStore {}
+extension Registry: RegistryStore {
+    public var location: String { folder }
+}
+
+extension RegistryStore {
+    /// Every version of every model.
+    public func allModels() throws -> [ModelVersion] { try models(named: nil) }
+}
+
+/// Opens the store at a location, whichever backend it names: the one place that chooses, so commands and
+/// the server take `any RegistryStore` and never a backend's type.
+public enum RegistryStores {
+    /// The store at `location` (a registry folder). Commands that only read pass `create: false`, so that a
+    /// mistyped location is an error rather than a new empty registry.
+    public static func open(_ location: String, create: Bool) throws -> any RegistryStore {
+        if let scheme = location.split(separator: ":", maxSplits: 1).first, location.contains("://"),
+           ["postgres", "postgresql"].contains(scheme.lowercased()) {
+            throw RegistryError.invalid("\(scheme):// registries are not supported by this version of Keel; give a registry folder")
+        }
+        return try Registry(folder: location, create: create)
+    }
+}

@@ -10,7 +10,7 @@ extension ModelSlot {
     private static let log = Logger(label: "keel.server")
 
     /// Loads a registry version; an error names the version, and for a signature, what would change it.
-    func load(_ version: ModelVersion, from registry: Registry) throws -> LoadedModel {
+    func load(_ version: ModelVersion, from registry: any RegistryStore) throws -> LoadedModel {
         let model: LoadedModel
         do {
             model = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
@@ -33,9 +33,9 @@ extension ModelSlot {
             guard readOptions.verifyKey == nil else { return }
             Self.log.warning("""
                 models are not verified: the registry has no signing key, so any file in its artifacts folder is served as it is; \
-                set one up with `keel keys generate-signing --registry \(registry.folder)` (models registered after that are \
+                set one up with `keel keys generate-signing --registry \(registry.location)` (models registered after that are \
                 signed, and this server then refuses unsigned ones unless --allow-unsigned)
-                """, metadata: ["registry": .string(registry.folder)])
+                """, metadata: ["registry": .string(registry.location)])
         case .file:
             for model in models.values { noteSignature(of: model) }
         }

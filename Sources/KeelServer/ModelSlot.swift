@@ -12,7 +12,7 @@ import Synchronization
 final class ModelSlot: Sendable {
     enum Source: Sendable {
         case file
-        case registry(Registry)
+        case registry(any RegistryStore)
     }
 
     private struct State {
@@ -109,7 +109,7 @@ final class ModelSlot: Sendable {
     /// one bad promotion holds back nothing else, and does not fill the log at every poll.
     func sync(strict: Bool = true) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
-        let versions = try registry.models()
+        let versions = try registry.allModels()
         if shadowing { try syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
         let production = versions.filter { $0.stage == .production }
         let served = models
@@ -144,7 +144,7 @@ final class ModelSlot: Sendable {
 
     private static let syncLog = Logger(label: "keel.server")
 
-    private func syncShadows(_ staging: [ModelVersion], registry: Registry) throws {
+    private func syncShadows(_ staging: [ModelVersion], registry: any RegistryStore) throws {
         let current = state.withLock { $0.shadows }
         var next: [String: LoadedModel] = [:]
         for version in staging {

@@ -29,7 +29,7 @@ public struct PredictionLogSettings: Sendable {
 /// an append) and writes them to the registry in batches from a background task.
 final class PredictionLogger: Sendable {
     let settings: PredictionLogSettings
-    let registry: Registry
+    let registry: any RegistryStore
     private let queue = Mutex<[PredictionRecord]>([])
     private let sampler = Mutex(SeededGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max))))
 
@@ -38,7 +38,7 @@ final class PredictionLogger: Sendable {
             throw RegistryError.invalid("prediction_log.hash names fields but no hash key is configured (hash_key_file or KEEL_LOG_HASH_KEY)")
         }
         self.settings = settings
-        registry = try Registry(folder: settings.registryFolder, create: true)
+        registry = try RegistryStores.open(settings.registryFolder, create: true)
     }
 
     /// Whether this request is logged (sampling).

@@ -40,7 +40,7 @@ public enum PredictionServer {
         let slot: ModelSlot
         var follower: Task<Void, Never>?
         if let folder = settings.registryFolder {
-            let registry = try Registry(folder: folder, create: false)
+            let registry = try RegistryStores.open(folder, create: false)
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
                              keysPath: settings.keysPath, shadowing: settings.shadow)
             try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "start")
@@ -225,7 +225,7 @@ public enum PredictionServer {
     }
 
     /// Looks for promotions and rollbacks every `interval` seconds and swaps the changed models in.
-    private static func follow(_ registry: Registry, slot: ModelSlot, every interval: Double, logger: Logger) -> Task<Void, Never> {
+    private static func follow(_ registry: any RegistryStore, slot: ModelSlot, every interval: Double, logger: Logger) -> Task<Void, Never> {
         Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
@@ -240,7 +240,7 @@ public enum PredictionServer {
     }
 
     /// Logs each swap and appends it to the registry's audit log, so the log says what production served when.
-    private static func recordSwaps(_ changes: [(old: LoadedModel?, new: LoadedModel?)], registry: Registry, logger: Logger, trigger: String) throws {
+    private static func recordSwaps(_ changes: [(old: LoadedModel?, new: LoadedModel?)], registry: any RegistryStore, logger: Logger, trigger: String) throws {
         for change in changes {
             let name = change.new?.name ?? change.old?.name ?? "-"
             let subject = change.new.map { "\($0.name)@\($0.version)" } ?? name

@@ -1,35 +1,45 @@
-import ArgumentParser
+import Foundation
 import KeelLearn
 import KeelSearch
 
 /// A training run's settings after flags and the config file are merged: what the registry records, and
 /// what `keel runs reproduce` turns back into the same search.
-struct RunSettings: Codable, Equatable {
-    var timeBudget: Double
-    var trials: Int?
-    var metric: Metric?
-    var seed: UInt64
-    var learners: [String]?
-    var monotone: [String: Int]
-    var balanceClasses: Bool
-    var preferInterpretable: Double?
-    var maxPredictMs: Double?
-    var costs: [Double]?
-    var refitFull: Bool
-    var hyperparameters: [String: [String: Double]]
+public struct RunSettings: Codable, Equatable, Sendable {
+    public var timeBudget: Double
+    public var trials: Int?
+    public var metric: Metric?
+    public var seed: UInt64
+    public var learners: [String]?
+    public var monotone: [String: Int]
+    public var balanceClasses: Bool
+    public var preferInterpretable: Double?
+    public var maxPredictMs: Double?
+    public var costs: [Double]?
+    public var refitFull: Bool
+    public var hyperparameters: [String: [String: Double]]
     /// Columns read as text regardless of their content (`--categorical` and the config file).
-    var textColumns: [String]
+    public var textColumns: [String]
     /// Try a stacked second layer (`--stack`); nil in runs recorded before it existed.
-    var stack: Bool?
+    public var stack: Bool?
     /// The memory budget in bytes, resolved when the run started (so a replay on another machine keeps it).
-    var maxMemoryBytes: Int?
+    public var maxMemoryBytes: Int?
     /// Whether the column screen ran; nil (as false) in runs recorded before it existed.
-    var columnScreen: Bool?
+    public var columnScreen: Bool?
     /// Columns given as features by the user, which the screen never drops.
-    var keepColumns: [String]?
+    public var keepColumns: [String]?
+
+    public init(timeBudget: Double, trials: Int?, metric: Metric?, seed: UInt64, learners: [String]?, monotone: [String: Int],
+                balanceClasses: Bool, preferInterpretable: Double?, maxPredictMs: Double?, costs: [Double]?, refitFull: Bool,
+                hyperparameters: [String: [String: Double]], textColumns: [String], stack: Bool?, maxMemoryBytes: Int?,
+                columnScreen: Bool?, keepColumns: [String]?) {
+        (self.timeBudget, self.trials, self.metric, self.seed, self.learners, self.monotone) = (timeBudget, trials, metric, seed, learners, monotone)
+        (self.balanceClasses, self.preferInterpretable, self.maxPredictMs, self.costs, self.refitFull) = (balanceClasses, preferInterpretable, maxPredictMs, costs, refitFull)
+        (self.hyperparameters, self.textColumns, self.stack, self.maxMemoryBytes) = (hyperparameters, textColumns, stack, maxMemoryBytes)
+        (self.columnScreen, self.keepColumns) = (columnScreen, keepColumns)
+    }
 
     /// `512M`, `4G`, `2048K` or plain bytes.
-    static func bytes(_ text: String) -> Int? {
+    public static func bytes(_ text: String) -> Int? {
         let units: [Character: Double] = ["K": 1024, "M": 1_048_576, "G": 1_073_741_824, "T": 1_099_511_627_776]
         var number = text.trimmingCharacters(in: .whitespaces).uppercased()
         if number.hasSuffix("B") { number.removeLast() }
@@ -42,7 +52,7 @@ struct RunSettings: Codable, Equatable {
         return Int(value * scale)
     }
 
-    func searchSettings() throws -> SearchSettings {
+    public func searchSettings() throws -> SearchSettings {
         var settings = SearchSettings()
         settings.timeBudget = timeBudget
         settings.trials = trials
@@ -54,7 +64,7 @@ struct RunSettings: Codable, Equatable {
         settings.preferInterpretable = preferInterpretable
         settings.maxPredictMilliseconds = maxPredictMs
         if let costs {
-            guard costs.count == 2 else { throw ValidationError("costs takes [false_positive_cost, false_negative_cost]") }
+            guard costs.count == 2 else { throw LifecycleError.invalid("costs takes [false_positive_cost, false_negative_cost]") }
             settings.costs = (costs[0], costs[1])
         }
         settings.refitFull = refitFull
@@ -67,7 +77,7 @@ struct RunSettings: Codable, Equatable {
     }
 
     /// How the report lists what the user changed from the defaults.
-    var overrides: [String] {
+    public var overrides: [String] {
         var lines: [String] = []
         if let metric { lines.append("metric \(metric.rawValue)") }
         if let learners { lines.append("learners \(learners.sorted().joined(separator: ", "))") }
@@ -75,14 +85,20 @@ struct RunSettings: Codable, Equatable {
         if balanceClasses { lines.append("class weight balanced") }
         if let preferInterpretable { lines.append("prefer interpretable within \(preferInterpretable)") }
         if let maxPredictMs { lines.append("max predict \(maxPredictMs) ms") }
-        if let costs, costs.count == 2 { lines.append("costs FP=\(Format.number(costs[0])), FN=\(Format.number(costs[1]))") }
+        if let costs, costs.count == 2 { lines.append("costs FP=\(Self.number(costs[0])), FN=\(Self.number(costs[1]))") }
         if refitFull { lines.append("--refit-full") }
         if stack == true { lines.append("--stack") }
         if columnScreen == false { lines.append("--no-column-screen") }
         if let maxMemoryBytes, maxMemoryBytes != MemoryBudget.standard.bytes { lines.append("max memory \(maxMemoryBytes / 1_048_576) MB") }
         for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
-            lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Format.number($0.value))" }.joined(separator: ", "))
+            lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.number($0.value))" }.joined(separator: ", "))
         }
         return lines
+    }
+
+    /// Four significant digits, without trailing zeros (as the command line prints numbers).
+    private static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
+        return String(format: "%.4g", value)
     }
 }

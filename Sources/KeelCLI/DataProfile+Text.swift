@@ -1,55 +1,9 @@
 import KeelData
+import KeelLifecycle
 
-/// What `keel inspect` reports about a data file: the schema, a profile per column, the task and warnings.
-struct DataProfile: Encodable {
-    struct ColumnProfile: Encodable {
-        var name: String
-        var kind: ColumnKind
-        var role: ColumnRole
-        var nullable: Bool
-        var flags: [ColumnFlag]
-        var statistics: ColumnStatistics
-    }
-
-    struct ClassCount: Encodable {
-        var label: String
-        var count: Int
-    }
-
-    var file: String
-    var rows: Int
-    var columns: Int
-    var fingerprint: String
-    var target: String?
-    var task: LearningTask?
-    var classCounts: [ClassCount]?
-    var profile: [ColumnProfile]
-    var warnings: [String]
-    var schema: Schema
-
-    enum CodingKeys: String, CodingKey {
-        case file, rows, columns, fingerprint, target, task, profile, warnings, schema
-        case classCounts = "class_counts"
-    }
-
+extension DataProfile {
     init(_ data: LoadedData) {
-        let schema = data.schema
-        file = data.path
-        rows = data.frame.rowCount
-        columns = data.frame.columnCount
-        fingerprint = data.frame.fingerprint
-        target = schema.target
-        task = schema.task
-        profile = schema.columns.map { column in
-            ColumnProfile(name: column.name, kind: column.kind, role: column.role, nullable: column.nullable,
-                          flags: column.flags, statistics: ColumnStatistics(data.frame[column.name]!))
-        }
-        warnings = data.inference.warnings
-        self.schema = schema
-        if let target, let classes = task?.classes, let column = data.frame[target] {
-            let counts = SchemaInference.labelCounts(column)
-            classCounts = classes.map { ClassCount(label: $0, count: counts[$0] ?? 0) }
-        }
+        self.init(path: data.path, frame: data.frame, inference: data.inference)
     }
 
     /// The profile as a readable table with the task and warnings.

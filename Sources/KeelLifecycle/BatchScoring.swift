@@ -1,0 +1,170 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// Batch scoring of a data file in bounded memory, in input row order: `keel predict MODEL FILE`.
+///
+/// Output columns: the schema's id columns, then `prediction`, then for classifiers one `proba_<class>`
+/// column per class, then (when asked) `warnings`. CSV goes to `out` or, without it, to `lines`; an `out`
+/// ending in `.parquet` writes Parquet (one row group per batch). Files appear only when complete.
+public struct BatchScoring {
+    public enum OnError: String, Sendable, CaseIterable {
+        /// A value of the wrong kind stops the run, naming its file, line and column.
+        case fail
+        /// Such rows are set aside in the reject file, with their line, column, value and the error.
+        case skip
+    }
+
+    public var model: TrainedModel
+    /// How to read the file: `CSVOptions.scoring`-style, as training read its own.
+    public var options: CSVOptions
+    public var file: String
+    public var out: String?
+    public var onError: OnError
+    public var rejectPath: String
+    public var batchRows: Int
+    public var warningsColumn: Bool
+
+    public init(model: TrainedModel, options: CSVOptions, file: String, out: String?, onError: OnError = .fail, rejectPath: String? = nil,
+                batchRows: Int = 65_536, warningsColumn: Bool = false) {
+        (self.model, self.options, self.file, self.out, self.onError) = (model, options, file, out, onError)
+        self.rejectPath = rejectPath ?? "\(out ?? file).rejects.csv"
+        (self.batchRows, self.warningsColumn) = (batchRows, warningsColumn)
+    }
+
+    /// What a run did, for the caller to report.
+    public struct Summary: Sendable {
+        public var scored = 0
+        public var rejected = 0
+        /// Inputs training never saw, counted per kind, in words.
+        public var warnings: [String] = []
+    }
+
+    /// Scores the file. `lines` receives the CSV text when there is no `out`; `note` receives what the run
+    /// must say on its way (columns ignored or left unread).
+    public func run(lines: (String) -> Void, note: (String) -> Void) throws -> Summary {
+        let trained = model
+        let parquetOut = out.map { $0.lowercased().hasSuffix(".parquet") } ?? false
+        let sink = parquetOut ? nil : try out.map(AtomicFileWriter.init(path:))
+        var parquet: ParquetWriter?
+        var rejects: AtomicFileWriter?
+        let classes = trained.schema.task?.classes ?? []
+        let isClassifier = trained.schema.task?.kind != .regression
+        var ids: [String] = []
+        var summary = Summary()
+        let expectations = InputExpectations(trained)
+        var tally = InputWarning.Tally()
+        func emit(_ text: String) throws {
+            if let sink { try sink.append(text) } else { lines(text) }
+        }
+        try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
+            var frame = batch.frame
+            let check = try trained.checkInput(frame)
+            if batch.firstRow == 0 {
+                ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }
+                if !check.ignoredColumns.isEmpty {
+                    note("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
+                }
+                let unread = try options.unreadColumns(of: file)
+                if !unread.isEmpty {
+                    note("note: not read from \(file): \(unread.count) column(s) the model does not use: \(unread.joined(separator: ", "))")
+                }
+                let header = ids + outputColumns(classes: classes, isClassifier: isClassifier)
+                if parquetOut, let out {
+                    parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: ids.count, regression: !isClassifier))
+                } else {
+                    try emit(CSVLine.join(header) + "\n")
+                }
+            }
+            if let first = check.invalidCells.first {
+                guard onError == .skip else {
+                    let location = SourceLocation(file: file, line: batch.lines[first.row],
+                                                  column: (frame.index(of: first.column) ?? 0) + 1, columnName: first.column)
+                    throw DataError.invalidValue(location, "'\(first.value)' is not \(Self.describe(first.expected)) (use --on-error skip to set such rows aside)")
+                }
+                if rejects == nil {
+                    rejects = try AtomicFileWriter(path: rejectPath)
+                    try rejects?.append(CSVLine.join(["line", "column", "value", "error"]) + "\n")
+                }
+                var bad = Set<Int>()
+                for cell in check.invalidCells where bad.insert(cell.row).inserted {
+                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, "not \(Self.describe(cell.expected))"]) + "\n")
+                }
+                frame = frame.selecting(rows: (0..<frame.rowCount).filter { !bad.contains($0) })
+                summary.rejected += bad.count
+            }
+            guard frame.rowCount > 0 else { return }
+            let predictions = try trained.predict(frame)
+            let warnings = expectations.warnings(frame)
+            tally.add(warnings)
+            summary.scored += predictions.count
+            if let parquet {
+                var columns: [ParquetWriter.Values] = ids.map { id in .strings((0..<frame.rowCount).map { frame[id]!.displayValue(at: $0) }) }
+                columns.append(isClassifier ? .strings(predictions.map(\.label)) : .doubles(predictions.map { $0.value ?? Double($0.label) }))
+                if isClassifier {
+                    for k in classes.indices { columns.append(.doubles(predictions.map { $0.probabilities.indices.contains(k) ? $0.probabilities[k] : nil })) }
+                }
+                if warningsColumn { columns.append(.strings(warnings.map { $0.map(\.compact).joined(separator: "; ") })) }
+                try parquet.writeRowGroup(columns)
+                return
+            }
+            var text = ""
+            text.reserveCapacity(frame.rowCount * 48)
+            for (row, prediction) in predictions.enumerated() {
+                var fields = ids.map { frame[$0]!.displayValue(at: row) ?? "" }
+                fields.append(prediction.label)
+                if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
+                if warningsColumn { fields.append(warnings[row].map(\.compact).joined(separator: "; ")) }
+                text += CSVLine.join(fields)
+                text += "\n"
+            }
+            try emit(text)
+        }
+        if parquetOut, let out {
+            // No batch at all: the file still has its (id-less) columns.
+            if parquet == nil {
+                let header = outputColumns(classes: classes, isClassifier: isClassifier)
+                parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: 0, regression: !isClassifier))
+            }
+            try parquet?.commit()
+        }
+        try rejects?.commit()
+        try sink?.commit()
+        summary.warnings = tally.lines
+        return summary
+    }
+
+    private func outputColumns(classes: [String], isClassifier: Bool) -> [String] {
+        ["prediction"] + (isClassifier ? classes.map { "proba_\($0)" } : []) + (warningsColumn ? ["warnings"] : [])
+    }
+
+    /// The Parquet columns for `header`: ids and labels and warnings are strings, the regression value and
+    /// the probabilities doubles.
+    static func parquetColumns(_ header: [String], ids: Int, regression: Bool) -> [ParquetWriter.Column] {
+        header.enumerated().map { i, name in
+            let isDouble = i > ids ? name != "warnings" : (i == ids && regression)
+            return ParquetWriter.Column(name: name, type: isDouble ? .double : .string)
+        }
+    }
+
+    static func describe(_ kind: ColumnKind) -> String {
+        switch kind {
+        case .numeric: "a number"
+        case .datetime: "a date"
+        case .boolean: "true or false"
+        case .categorical, .text: "text"
+        }
+    }
+}
+
+/// One CSV line from fields, quoting those that need it (RFC 4180).
+public enum CSVLine {
+    public static func join(_ fields: [String]) -> String {
+        fields.map(quote).joined(separator: ",")
+    }
+
+    public static func quote(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

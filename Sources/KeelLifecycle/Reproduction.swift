@@ -1,0 +1,93 @@
+import Foundation
+import KeelArtifact
+import KeelData
+import KeelLearn
+import KeelRegistry
+import KeelSearch
+
+/// Replaying a recorded run on its data, settings and seed, and comparing what comes out with the model it
+/// registered: `keel runs reproduce`.
+///
+/// The run's trials and its clock-dependent decisions (trials cut short, an ensemble skipped for time, the
+/// refit on all rows) are replayed without the clock, so a time-limited run reproduces too; only a refit
+/// cut short mid-way, or a fallback ridge model stopped before converging, cannot be, and the result says so.
+public enum Reproduction {
+    public struct Result: Sendable {
+        public var run: RunRecord
+        public var version: ModelVersion
+        public var original: TrainedModel
+        public var replayed: TrainedModel
+        /// What differs, in words; empty when the run reproduced.
+        public var differences: [String]
+        /// Why it could not reproduce, when the record says the run depended on the clock mid-way.
+        public var explanations: [String]
+
+        public var reproduced: Bool { differences.isEmpty }
+    }
+
+    /// Replays run `id` from `store`. The data comes from the registry's snapshot, or, for a run that kept
+    /// none, from `dataFile`, which must have the run's fingerprint.
+    public static func run(_ id: Int, store: some RegistryStore, dataFile: String? = nil, readOptions: Artifact.ReadOptions = Artifact.ReadOptions(),
+                           note: (String) -> Void = { _ in }) throws -> Result {
+        let record = try store.run(id)
+        let dataset = try store.dataset(record.dataset)
+        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
+        var recorded = try JSONDecoder().decode(RunSettings.self, from: Data(record.settingsJSON.utf8))
+        let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile)
+        guard let version = try store.models(named: nil).first(where: { $0.run == record.id }) else {
+            throw RegistryError.notFound("run \(record.id) registered no model")
+        }
+        let original = try Artifact.read(from: store.artifactPath(version), options: readOptions).model
+        recorded.trials = record.trialCount
+        var settings = try Training.searchSettings(recorded)
+        settings.replay = try? JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
+        note("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
+        var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
+        replayed.textColumns = recorded.textColumns
+        var differences: [String] = []
+        if try payload(replayed) != payload(original) { differences.append("the model payload differs") }
+        if replayed.crossValidatedScore != original.crossValidatedScore {
+            differences.append("cross-validation \(original.crossValidatedScore) → \(replayed.crossValidatedScore)")
+        }
+        if replayed.holdoutScore != original.holdoutScore {
+            differences.append("holdout \(original.holdoutScore) → \(replayed.holdoutScore)")
+        }
+        var explanations: [String] = []
+        if settings.replay?.refitCutShort == true {
+            explanations.append("the original refit was cut short by the time budget at a round the run could not record")
+        }
+        if settings.replay?.baselineCutShort == true {
+            explanations.append("no trial completed, and the original's fallback ridge model stopped at the time budget before it converged; the replay fits it to convergence")
+        }
+        return Result(run: record, version: version, original: original, replayed: replayed, differences: differences, explanations: explanations)
+    }
+
+    private static func frame(of id: Int, dataset: DatasetRecord, schema: Schema, textColumns: [String], store: some RegistryStore,
+                              dataFile: String?) throws -> Frame {
+        if let snapshot = dataset.snapshot { return try store.loadSnapshot(snapshot) }
+        guard let dataFile else {
+            throw LifecycleError.invalid("run \(id)'s dataset has no snapshot in the registry (trained with --no-snapshot); give the original file with --data")
+        }
+        var options = CSVOptions()
+        options.stringColumns = Set(textColumns)
+        let frame = try CSVReader.read(path: dataFile, options: options).conforming(to: schema)
+        guard frame.fingerprint == dataset.fingerprint else {
+            throw LifecycleError.invalid("\(dataFile) is not the run's data: its fingerprint is \(frame.fingerprint.prefix(16)), the run's \(dataset.fingerprint.prefix(16))")
+        }
+        return frame
+    }
+
+    /// The clock-dependent decisions a run's report recorded.
+    struct RecordedReplay: Decodable {
+        var replay: ReplaySchedule?
+    }
+
+    /// The model's canonical JSON without its creation time.
+    public static func payload(_ model: TrainedModel) throws -> Data {
+        var model = model
+        model.createdAt = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(model)
+    }
+}

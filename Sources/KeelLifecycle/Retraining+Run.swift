@@ -1,0 +1,123 @@
+import Foundation
+import KeelArtifact
+import KeelData
+import KeelLearn
+import KeelRegistry
+import KeelSearch
+
+extension Retraining {
+    /// What one retraining is asked to do: `keel retrain NAME`, and the server's retrain job through it.
+    public struct Request {
+        public var name: String
+        public var policy: RetrainPolicy
+        /// The logged window to judge and learn from (default: the policy's).
+        public var window: Double?
+        /// The training budget (default: the policy's).
+        public var time: Double?
+        /// The share of the newest labelled predictions kept back for the contest.
+        public var recent: Double
+        public var force: Bool
+        /// Promote the challenger when it wins and passes `promotion` and `fairness`.
+        public var promote: Bool
+        public var promotion: PromotionPolicy
+        public var fairness: FairnessGate?
+        public var actor: String
+        public var readOptions: Artifact.ReadOptions
+        public var started: ContinuousClock.Instant
+        public var stop: StopRequest
+
+        public init(name: String, policy: RetrainPolicy, window: Double? = nil, time: Double? = nil, recent: Double = 0.3, force: Bool = false,
+                    promote: Bool = false, promotion: PromotionPolicy = PromotionPolicy(), fairness: FairnessGate? = nil, actor: String,
+                    readOptions: Artifact.ReadOptions = Artifact.ReadOptions(), started: ContinuousClock.Instant = .now, stop: StopRequest = StopRequest()) {
+            (self.name, self.policy, self.window, self.time, self.recent, self.force) = (name, policy, window, time, recent, force)
+            (self.promote, self.promotion, self.fairness, self.actor, self.readOptions) = (promote, promotion, fairness, actor, readOptions)
+            (self.started, self.stop) = (started, stop)
+        }
+    }
+
+    /// What a retraining did.
+    public enum Outcome {
+        /// No policy condition holds (and no `force`): nothing was trained. The text says why.
+        case notNeeded(champion: ModelVersion, reason: String)
+        case retrained(Retrained)
+    }
+
+    public struct Retrained {
+        public var champion: ModelVersion
+        public var challenger: ModelVersion
+        public var reasons: [String]
+        public var trainedRows: Int
+        /// The contest's verdict (recorded as a gate when promoting).
+        public var verdict: GateResult
+        public var challengerWins: Bool
+        /// The rows the contest was decided on, in words.
+        public var contestData: String
+        /// The promotion, when asked for and the challenger won (gates that fail throw instead).
+        public var promotion: Promotion?
+    }
+
+    /// Retrains `request.name` when its policy says so: a challenger trained on the champion's dataset
+    /// snapshot plus the older labelled predictions, compared with the champion on the newest ones, registered
+    /// as a candidate, audited, and promoted only through the gates. `note` receives progress in words.
+    public static func run(_ request: Request, store: some RegistryStore, note: (String) -> Void = { _ in }) throws -> Outcome {
+        let startedAt = ISO8601DateFormatter().string(from: Date())
+        let name = request.name
+        let champion = try store.resolve(ModelReference(name: name))
+        let championModel = try Artifact.read(from: store.artifactPath(champion), options: request.readOptions).model
+        let window = request.window ?? request.policy.window
+        let logged = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let labelled = logged.filter { $0.label != nil }
+
+        let reasons = try triggers(policy: request.policy, champion: champion, model: championModel, logged: logged)
+        if reasons.isEmpty && !request.force {
+            let why = hasConditions(request.policy) ? "no policy condition is met" : "models.\(name).retrain sets no condition (use --force)"
+            return .notNeeded(champion: champion, reason: why)
+        }
+        for reason in reasons { note("retraining \(name): \(reason)") }
+
+        // Data: the champion's training data plus the older labelled predictions; the newest are kept back.
+        guard let runID = champion.run else {
+            throw LifecycleError.invalid("\(champion.reference) has no run in this registry (imported?), so there is no data to retrain on")
+        }
+        let run = try store.run(runID)
+        let dataset = try store.dataset(run.dataset)
+        guard let snapshot = dataset.snapshot else {
+            throw LifecycleError.invalid("\(champion.reference)'s dataset has no snapshot (trained with --no-snapshot); train again on the data with `keel train`")
+        }
+        let base = try store.loadSnapshot(snapshot)
+        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
+        let data = try self.data(base: base, labelled: labelled, schema: schema, recent: request.recent)
+        let combined = data.combined
+        note("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(data.learnedFrom) labelled predictions; \(data.comparison.count) newer ones kept back for the comparison")
+
+        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
+        settings.timeBudget = request.time ?? request.policy.time
+        var search = try Training.searchSettings(settings)
+        if settings.trials == nil { search.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - request.started).seconds) }
+        search.stop = request.stop
+        let outcome = try Search.outcome(frame: combined, schema: schema, settings: search)
+        var model = outcome.model
+        model.textColumns = settings.textColumns
+        let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: request.actor,
+                                        writeOptions: Artifact.WriteOptions(name: name))
+        let challenger = try recorder.register(
+            outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined), settings: settings,
+            seed: settings.seed, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
+            seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed")
+
+        // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
+        let (verdict, wins, contestData) = try contest(champion: (champion, championModel), challenger: (challenger, model),
+                                                       comparison: data.comparison, schema: schema, store: store, readOptions: request.readOptions)
+        try store.audit(actor: request.actor, action: "model.retrain", subject: challenger.reference, details: [
+            "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
+        ])
+        var result = Retrained(champion: champion, challenger: challenger, reasons: reasons, trainedRows: combined.rowCount, verdict: verdict,
+                               challengerWins: wins, contestData: contestData, promotion: nil)
+        if request.promote, wins {
+            result.promotion = try PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: request.actor, store: store,
+                                                          policy: request.promotion, fairness: request.fairness, extra: [verdict],
+                                                          readOptions: request.readOptions)
+        }
+        return .retrained(result)
+    }
+}
