@@ -15,10 +15,10 @@ struct DriftCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("The reference data (CSV).", valueName: "file"))
+    @Option(help: ArgumentHelp("The reference data (CSV or Parquet).", valueName: "file"))
     var reference: String
 
-    @Option(help: ArgumentHelp("The current data (CSV).", valueName: "file"))
+    @Option(help: ArgumentHelp("The current data (CSV or Parquet).", valueName: "file"))
     var current: String
 
     @Option(help: ArgumentHelp("Only these columns (repeatable; default: every column of the reference).", valueName: "column"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KeelData
 import KeelSynthetic
 
@@ -23,6 +24,8 @@ struct ExampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = (out as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try AtomicFile.write(CustomerChurnData(rows: rows, seed: seed).csv(), to: out)
         Terminal.progress("wrote \(rows) rows to \(out)")
     }

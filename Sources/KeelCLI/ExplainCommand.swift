@@ -25,7 +25,7 @@ struct ExplainCommand: AsyncParsableCommand {
     @Argument(help: "A model file from `keel train`, or a registered model: NAME, NAME@VERSION or NAME@production.")
     var model: String
 
-    @Argument(help: "A CSV file with the rows to explain.")
+    @Argument(help: "A CSV (optionally .gz) or Parquet file with the rows to explain.")
     var file: String
 
     @Option(help: ArgumentHelp("0-based rows to explain, e.g. 0-9 or 3,7,12 (default 0-9).", valueName: "rows"))

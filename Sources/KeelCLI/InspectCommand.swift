@@ -15,7 +15,7 @@ struct InspectCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A CSV file (optionally .gz).")
+    @Argument(help: "A CSV (optionally .gz) or Parquet file.")
     var file: String
 
     @OptionGroup var data: DataOptions

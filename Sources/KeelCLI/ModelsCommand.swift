@@ -84,11 +84,11 @@ struct ModelsCommand: ParsableCommand {
 
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move a version to staging or production, through the gates.",
+            abstract: "Move a version to another stage (production through the gates).",
             discussion: "Gates come from the registry's keel.yaml: models.NAME.gates (max_metric_drop, required_approvals) and models.NAME.fairness (bias limits on the candidate's holdout).")
         @Argument(help: "The model name.") var name: String
         @Argument(help: "The version number.") var version: Int
-        @Option(help: "staging or production.") var to: Stage
+        @Option(help: "The stage: candidate, staging, production or archived.") var to: Stage
         @Option(help: ArgumentHelp("Who promotes, for the audit log (default: the user name).", valueName: "name")) var by: String?
         @Flag(help: "Promote even when a gate fails (the override is audited).") var force = false
         @Flag(help: "Print JSON.") var json = false

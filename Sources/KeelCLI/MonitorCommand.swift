@@ -23,7 +23,7 @@ struct MonitorCommand: AsyncParsableCommand {
     @Argument(help: "A model file, or a registered model: NAME, NAME@VERSION or NAME@production.")
     var model: String
 
-    @Option(help: ArgumentHelp("The current data (CSV, optionally .gz).", valueName: "file"))
+    @Option(help: ArgumentHelp("The current data (CSV, optionally .gz, or Parquet).", valueName: "file"))
     var current: String?
 
     @Flag(help: "Monitor the predictions the server logged for this registered model (with feedback labels as the target).")

@@ -10,7 +10,7 @@ import KeelRegistry
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Score a CSV file with a saved model.",
+        abstract: "Score a CSV or Parquet file with a saved model.",
         discussion: """
         Output columns: the schema's id columns, then `prediction` (the class label as spelled in training, or \
         the value), then for classifiers one `proba_<class>` column per class. Feature columns that had no missing \

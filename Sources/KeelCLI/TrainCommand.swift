@@ -18,7 +18,7 @@ struct TrainCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A CSV file (optionally .gz).")
+    @Argument(help: "A CSV (optionally .gz) or Parquet file.")
     var file: String
 
     @OptionGroup var data: DataOptions
@@ -80,7 +80,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write report.md and report.json into this folder.", valueName: "dir"))
     var report: String?
 
-    @Flag(help: "Print the report as one JSON document on standard output.")
+    @Flag(help: "Print the report as one JSON document on standard output (progress and warnings stay on standard error; --quiet silences them).")
     var json = false
 
     @Flag(help: "No progress on standard error.")
@@ -114,7 +114,7 @@ struct TrainCommand: AsyncParsableCommand {
     /// The data file's name without folders and extensions: the model's default name.
     static func stem(of path: String) -> String {
         var name = (path as NSString).lastPathComponent
-        for suffix in [".gz", ".csv", ".tsv", ".txt"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        for suffix in [".gz", ".csv", ".tsv", ".txt", ".parquet", ".pq"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
         return name
     }
 
@@ -142,7 +142,7 @@ struct TrainCommand: AsyncParsableCommand {
         let file = try config.map(TrainConfig.read)
         var options = data
         options.merge(file)
-        let loaded = try options.load(self.file, quiet: quiet || json)
+        let loaded = try options.load(self.file, quiet: quiet)
         let recorded = try runSettings(file, options: options)
         let profile = DataProfile(loaded)
         let modelName = name ?? Self.stem(of: self.file)
@@ -160,7 +160,7 @@ struct TrainCommand: AsyncParsableCommand {
         let display = SearchProgress(metric: (recorded.metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
                                      budget: recorded.trials == nil ? max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds) : nil)
         let result = try Training.run(request) { event in
-            if !(quiet || json) { display.handle(event) }
+            if !quiet { display.handle(event) }
         }
         display.finish()
         let searchReport = result.report

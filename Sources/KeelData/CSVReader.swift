@@ -37,7 +37,11 @@ public enum CSVReader {
     /// Reads `path`; a Parquet file (by its `.parquet` extension, its magic bytes or `options.format`) is read
     /// by `ParquetReader` into the same typed frame.
     public static func read(path: String, options: CSVOptions = CSVOptions()) throws -> Frame {
-        if options.isParquet(path) { return try ParquetReader.read(path: path, options: options.parquet) }
+        if options.isParquet(path) {
+            let frame = try ParquetReader.read(path: path, options: options.parquet)
+            guard frame.rowCount > 0 else { throw DataError.noRows(file: path) }
+            return frame
+        }
         try checkFormat(path)
         let source = try ByteSource(path: path)
         var tokenizer = try CSVTokenizer(source: source, options: options)

@@ -27,6 +27,8 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotOpen(file: String, reason: String)
     case emptyFile(file: String)
     case noDataRows(file: String)
+    /// A file with columns (a Parquet schema) but no rows.
+    case noRows(file: String)
     case malformed(SourceLocation, String)
     case invalidHeader(file: String, String)
     case unknownColumn(String, available: [String])
@@ -40,6 +42,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotOpen(let file, let reason): "cannot open \(file): \(reason)"
         case .emptyFile(let file): "\(file) is empty"
         case .noDataRows(let file): "\(file) has a header but no data rows"
+        case .noRows(let file): "\(file) has columns but no rows"
         case .malformed(let location, let message): "\(location): \(message)"
         case .invalidHeader(let file, let message): "\(file):1: \(message)"
         case .unknownColumn(let name, let available):

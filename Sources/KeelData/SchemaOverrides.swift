@@ -39,6 +39,11 @@ public struct SchemaOverrides: Sendable, Equatable {
         if let time, schema[time]?.kind != .datetime, schema[time]?.kind != .numeric {
             throw DataError.invalidSchema("time column '\(time)' must hold dates or numbers, not \(schema[time]!.kind.rawValue) values")
         }
+        // Weights of a few whole numbers (1, 2, 5) look like class codes to inference; a weight is a number.
+        if let weight, schema[weight]?.kind == .categorical, !categorical.contains(weight),
+           (try? frame[weight]!.converted(to: .numeric)) != nil {
+            try setKind(.numeric, of: weight, in: &schema, frame: frame)
+        }
         if let weight, schema[weight]?.kind != .numeric {
             throw DataError.invalidSchema("weight column '\(weight)' must be numeric")
         }

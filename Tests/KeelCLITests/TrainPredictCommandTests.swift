@@ -39,6 +39,7 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((report?["trials"] as? [Any])?.count == 1)
         #expect(report?["holdoutScore"] is Double)
+        #expect(json.stderr.contains("trial"), "--json keeps progress on standard error: \(json.stderr.prefix(300))")
     }
 
     @Test func integerCodesSpelledAsDecimalsPredictLikeTheyTrained() throws {

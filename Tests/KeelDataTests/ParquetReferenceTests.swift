@@ -176,6 +176,22 @@ print(json.dumps(manifest))
         #expect(parquet.fingerprint == csv.fingerprint)
     }
 
+    @Test("a file pyarrow writes with no rows reads as its columns, and training or inspecting it says there are no rows")
+    func anEmptyTableIsItsColumns() throws {
+        let path = Self.folder.appendingPathComponent("empty-\(UUID().uuidString).parquet").path
+        _ = try ParquetReference.run("""
+        import sys, pyarrow as pa, pyarrow.parquet as pq
+        pq.write_table(pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.string())}), sys.argv[1])
+        """, arguments: [path])
+        let frame = try ParquetReader.read(path: path)
+        #expect(frame.columnNames == ["a", "b"])
+        #expect(frame.rowCount == 0)
+        #expect(throws: DataError.noRows(file: path)) { try CSVReader.read(path: path) }
+        var batches = 0
+        try CSVReader.readBatches(path: path, rows: 100) { _ in batches += 1 }
+        #expect(batches <= 1, "at most one empty batch, which a scorer writes as a header")
+    }
+
     @Test("only the named columns are read")
     func projection() throws {
         _ = try Self.generated.get()

@@ -31,6 +31,23 @@ import Testing
         #expect(!schema.featureNames.contains("region"))
     }
 
+    @Test func aWeightOfAFewWholeNumbersIsANumberAndWordsAreStillRefused() throws {
+        let rows = (0..<40).map { "\($0 % 2 == 0 ? "a" : "b"),\([1, 2, 5][$0 % 3]),\($0 % 3 == 0 ? "w" : "v"),\($0)" }
+        let frame = try CSVFixtures.read("y,w,label,x\n" + rows.joined(separator: "\n"))
+        var schema = try SchemaInference.infer(frame, target: "y").schema
+        #expect(schema["w"]?.kind == .categorical, "three whole numbers read as codes by inference")
+        var overrides = SchemaOverrides()
+        overrides.weight = "w"
+        try overrides.apply(to: &schema, frame: frame)
+        #expect(schema["w"]?.kind == .numeric)
+        #expect(schema["w"]?.role == .weight)
+
+        var words = try SchemaInference.infer(frame, target: "y").schema
+        var wrong = SchemaOverrides()
+        wrong.weight = "label"
+        #expect(throws: DataError.invalidSchema("weight column 'label' must be numeric")) { try wrong.apply(to: &words, frame: frame) }
+    }
+
     @Test func taskAndPositiveClass() throws {
         let frame = try CSVFixtures.read("y,x\n" + (0..<30).map { "\($0 % 3),\($0)" }.joined(separator: "\n"))
         var schema = try SchemaInference.infer(frame, target: "y").schema

@@ -95,8 +95,10 @@ public enum ParquetReader {
         if !skipped.isEmpty {
             notes.append("skipped \(skipped.count) nested column(s) of \(file.name), which Keel does not read: \(skipped.joined(separator: ", "))")
         }
-        let rowCounts = groups.map { file.rows(inGroup: $0) }
-        var columns = try ParquetAssembly(file: file, fields: selected, groups: Array(groups), rowCounts: rowCounts,
+        // A row group of no rows has nothing to decode (writers give its chunks no data page at all).
+        let nonEmpty = groups.filter { file.rows(inGroup: $0) > 0 }
+        let rowCounts = nonEmpty.map { file.rows(inGroup: $0) }
+        var columns = try ParquetAssembly(file: file, fields: selected, groups: nonEmpty, rowCounts: rowCounts,
                                           threads: options.threads).run()
         for i in columns.indices { columns[i] = typed(columns[i], options: options) }
         var frame = try Frame(columns: columns)
