@@ -1,6 +1,7 @@
 import ArgumentParser
 import KeelLifecycle
 import KeelRegistry
+import KeelSearch
 
 /// `keel runs …`: recorded training runs, and replaying one to prove it reproduces.
 struct RunsCommand: ParsableCommand {
@@ -73,6 +74,9 @@ struct RunsCommand: ParsableCommand {
                 let original = result.original
                 print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.crossValidatedScore) and holdout \(original.holdoutScore)")
                 return
+            }
+            if let made = result.madeByOtherSearch {
+                throw CheckFailed(message: "run \(result.run.id) was not replayed: it was made by search version \(made) (Keel \(result.original.keelVersion)), and this Keel searches with version \(Search.semanticsVersion), which makes other models from the same data and seed; replay it with the Keel that made it")
             }
             let because = result.explanations.map { " (\($0))" }.joined()
             throw CheckFailed(message: "run \(result.run.id) did not reproduce: " + result.differences.joined(separator: "; ") + because)

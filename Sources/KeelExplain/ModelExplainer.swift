@@ -35,6 +35,8 @@ public enum ModelExplainer {
             return try self.linear(linear, matrix: matrix, names: names)
         case .explainableBoosting(let ebm):
             return try explainable(ebm, matrix: matrix, names: names)
+        case .external(let model):
+            throw LearnError.invalidData("a model of learner family '\(model.family)' (defined outside Keel) has no exact attributions")
         case .ensemble(let ensemble):
             var total: Attributions?
             for (member, weight) in zip(ensemble.members, ensemble.weights) {

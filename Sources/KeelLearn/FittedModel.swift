@@ -8,6 +8,8 @@ public enum FittedModel: Codable, Sendable, Equatable {
     case linear(LinearModel)
     case explainableBoosting(ExplainableBoostingModel)
     case ensemble(EnsembleModel)
+    /// A model of a family defined outside Keel (`ExternalLearner`): scored and ranked, never saved.
+    case external(ExternalModel)
 
     /// The encoding written today. Readers accept every version up to this one.
     public static let formatVersion = 1
@@ -20,6 +22,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .linear(let model): try model.predict(matrix)
         case .explainableBoosting(let model): try model.predict(matrix)
         case .ensemble(let model): try model.predict(matrix)
+        case .external(let model): ScoreLink.apply(try model.predictor.rawScores(matrix), task: model.task, outputs: model.outputs)
         }
     }
 
@@ -32,6 +35,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .linear(let model): model.coefficients.reduce(0) { $0 + $1.count } + model.intercepts.count
         case .explainableBoosting(let model): model.terms.reduce(0) { $0 + $1.scores.count }
         case .ensemble(let model): model.members.reduce(0) { $0 + $1.storedValues }
+        case .external(let model): model.predictor.storedValues
         }
     }
 
@@ -42,6 +46,7 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .linear: "linear"
         case .explainableBoosting: "explainable_boosting"
         case .ensemble: "ensemble"
+        case .external(let model): model.family
         }
     }
 
@@ -60,6 +65,9 @@ public enum FittedModel: Codable, Sendable, Equatable {
         case .linear(let model): try container.encode(model, forKey: .model)
         case .explainableBoosting(let model): try container.encode(model, forKey: .model)
         case .ensemble(let model): try container.encode(model, forKey: .model)
+        case .external(let model):
+            throw EncodingError.invalidValue(model.family, EncodingError.Context(codingPath: encoder.codingPath,
+                debugDescription: "a model of learner family '\(model.family)' is defined outside Keel and cannot be saved"))
         }
     }
 
@@ -82,26 +90,42 @@ public enum FittedModel: Codable, Sendable, Equatable {
 }
 
 /// An unfitted learner: only hyperparameters. `fit` returns a `FittedModel`, so an unfitted model cannot exist.
+/// The closed, versioned form model files and trial records hold; what to do with each is its family's
+/// (`family`, a `LearnerFamily`).
 public enum Learner: Codable, Sendable, Equatable {
     case gradientBoosting(GradientBoostingParameters)
     case randomForest(ForestParameters)
     case linear(LinearParameters)
     case explainableBoosting(ExplainableBoostingParameters)
+    /// A configuration of a family defined outside KeelLearn (tests, plug-ins): it cannot be saved.
+    case external(ExternalLearner)
 
-    /// - Parameter validation: held-out rows for early stopping (gradient boosting only).
+    /// - Parameter validation: held-out rows for early stopping (families that stop early).
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
                     validation: GradientBoosting.Validation? = nil, deadline: ContinuousClock.Instant? = nil) throws -> FittedModel {
+        try family.fit(self, data: TrainingData(features: features, target: target, weights: weights),
+                       context: FitContext(deadline: deadline, validation: validation))
+    }
+}
+
+extension FittedModel {
+    /// Boosting rounds the fit kept (the trees' own, on a linear base too), when the model boosts.
+    public var boostingRounds: Int? { boostedTrees?.rounds }
+
+    /// Whether the fit stopped at its deadline rather than by its own rule.
+    public var stoppedAtDeadline: Bool { boostedTrees?.stopReason == .deadline }
+
+    /// A linear model's coordinate-descent passes and whether they converged (nil for other models).
+    public var linearConvergence: (iterations: Int, converged: Bool)? {
+        if case .linear(let model) = self { (model.iterations, model.converged) } else { nil }
+    }
+
+    /// The boosted trees: alone, or the last member of boosting on a linear base.
+    var boostedTrees: GradientBoostedModel? {
         switch self {
-        case .gradientBoosting(let p) where p.linearBase != nil:
-            .ensemble(try ResidualBoosting(parameters: p).fit(features, target: target, weights: weights, validation: validation, deadline: deadline))
-        case .gradientBoosting(let p):
-            .gradientBoosting(try GradientBoosting(parameters: p).fit(features, target: target, weights: weights, validation: validation, deadline: deadline))
-        case .randomForest(let p):
-            .forest(try RandomForest(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
-        case .linear(let p):
-            .linear(try LinearLearner(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
-        case .explainableBoosting(let p):
-            .explainableBoosting(try ExplainableBoosting(parameters: p).fit(features, target: target, weights: weights, deadline: deadline))
+        case .gradientBoosting(let boosted): boosted
+        case .ensemble(let stack): stack.members.last?.boostedTrees
+        default: nil
         }
     }
 }

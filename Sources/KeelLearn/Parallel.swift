@@ -3,8 +3,15 @@ import Dispatch
 /// Runs independent pieces of work on all cores. Callers give each piece its own output slots, so results
 /// never depend on scheduling and are identical for any thread count.
 public enum Parallel {
-    /// The cores used: all online ones, or `KEEL_THREADS` when set (benchmarks compare at equal thread counts).
-    public static let coreCount: Int = {
+    /// The cores used: all online ones, or `KEEL_THREADS` when set (benchmarks compare at equal thread
+    /// counts), or `threadLimit` within a task that sets it.
+    public static var coreCount: Int { threadLimit.map { max(1, $0) } ?? configuredCores }
+
+    /// The thread count for work started from this task (work split from it on other threads uses the
+    /// configured count): how tests fit the same model on one thread and on several in one process.
+    @TaskLocal public static var threadLimit: Int?
+
+    private static let configuredCores: Int = {
         if let text = getenv("KEEL_THREADS").map({ String(cString: $0) }), let threads = Int(text), threads >= 1 { return threads }
         return max(1, System.activeProcessorCount)
     }()

@@ -16,13 +16,17 @@ public enum Reproduction {
         public var run: RunRecord
         public var version: ModelVersion
         public var original: TrainedModel
-        public var replayed: TrainedModel
+        /// The replayed model (nil when the run was made by other search semantics and was not replayed).
+        public var replayed: TrainedModel?
+        /// The search semantics version that made the run, when it is not this Keel's (`Search.semanticsVersion`):
+        /// the run was not replayed, since this Keel would make another model from the same data and seed.
+        public var madeByOtherSearch: Int?
         /// What differs, in words; empty when the run reproduced.
         public var differences: [String]
         /// Why it could not reproduce, when the record says the run depended on the clock mid-way.
         public var explanations: [String]
 
-        public var reproduced: Bool { differences.isEmpty }
+        public var reproduced: Bool { differences.isEmpty && madeByOtherSearch == nil }
     }
 
     /// Replays run `id` from `store`. The data comes from the registry's snapshot, or, for a run that kept
@@ -40,7 +44,16 @@ public enum Reproduction {
         let original = try Artifact.read(from: store.artifactPath(version), options: readOptions).model
         recorded.trials = record.trialCount
         var settings = try Training.searchSettings(recorded)
-        settings.replay = try? JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
+        do {
+            settings.replay = try JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
+        } catch {
+            note("warning: run \(record.id)'s report cannot be read (\(error)); replaying without its recorded clock decisions, so a run the clock shaped may differ")
+        }
+        if let replay = settings.replay, replay.madeBySearchVersion != Search.semanticsVersion {
+            note("run \(record.id) was made by search version \(replay.madeBySearchVersion); this Keel searches with version \(Search.semanticsVersion)")
+            return Result(run: record, version: version, original: original, replayed: nil, madeByOtherSearch: replay.madeBySearchVersion,
+                          differences: [], explanations: [])
+        }
         note("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
         var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
         replayed.textColumns = recorded.textColumns
@@ -59,7 +72,8 @@ public enum Reproduction {
         if settings.replay?.baselineCutShort == true {
             explanations.append("no trial completed, and the original's fallback ridge model stopped at the time budget before it converged; the replay fits it to convergence")
         }
-        return Result(run: record, version: version, original: original, replayed: replayed, differences: differences, explanations: explanations)
+        return Result(run: record, version: version, original: original, replayed: replayed, madeByOtherSearch: nil,
+                      differences: differences, explanations: explanations)
     }
 
     private static func frame(of id: Int, dataset: DatasetRecord, schema: Schema, textColumns: [String], store: some RegistryStore,

@@ -30,29 +30,9 @@ public struct MemoryBudget: Sendable, Equatable {
         (fold.train.values.count + fold.valid.values.count + fold.stopping.train.values.count + fold.stopping.validation.features.values.count) * 8
     }
 
-    /// The largest arrays `learner` allocates when fitting `rows` rows of `features` features.
+    /// The largest arrays `learner` allocates when fitting `rows` rows of `features` features (its family's estimate).
     static func trialBytes(_ learner: Learner, rows: Int, features: Int, outputs: Int) -> Int {
-        let binned = rows * features
-        switch learner {
-        case .gradientBoosting(let p):
-            // One histogram pool per tree grown at once (one per core with several classes).
-            let histograms = max(p.leafLimit, 2) * features * min(p.maxBins + 1, 256) * 24 * min(Parallel.coreCount, max(outputs, 1))
-            let perRow = rows * outputs * 8 * 4
-            // On a linear base, the linear fit's design matrix comes first, and its margins stay beside the trees.
-            let base = p.linearBase.map { trialBytes(.linear($0), rows: rows, features: features, outputs: outputs) } ?? 0
-            return binned + histograms + perRow + p.rounds * outputs * p.leafLimit * 48 + base
-        case .randomForest(let p):
-            // A full-depth tree has up to about 2 nodes per distinct training row (a bootstrap holds ~63%).
-            let rowsPerTree = p.bootstrap ? Int(Double(rows) * 0.64) : rows
-            let leafRows = max(p.minSamplesLeaf, 1)
-            let nodesPerTree = 2 * max(rowsPerTree / leafRows, 1)
-            return binned + rows * 16 + p.trees * nodesPerTree * (32 + 8 * outputs)
-        case .linear:
-            return rows * features * 8 * 2 + rows * outputs * 8 * 4
-        case .explainableBoosting(let p):
-            let pairs = p.interactions * 256 * 256 * 8 * outputs
-            return binned * 2 + rows * outputs * 8 * 3 * max(p.outerBags, 1) + pairs
-        }
+        learner.family.memoryEstimate(learner, shape: DataShape(rows: rows, features: features, task: outputs > 1 ? .multiclass : .binary, outputs: outputs))
     }
 
     /// Sizes as people read them: 512 KB, 3.4 MB, 1.2 GB.

@@ -19,6 +19,13 @@ public struct SearchOutcome: Sendable {
 /// that refitted model is the one shipped. With a time budget, trials stop before the search deadline,
 /// which leaves room for the refit; with `settings.trials`, exactly that many run, in a fixed order.
 public enum Search {
+    /// What makes the same data, settings and seed give the same model: bumped whenever a change makes them
+    /// give another (where seeds go, how a learner draws or computes). Recorded in every run's replay record,
+    /// so a replay under other semantics is refused by name rather than reported as "different".
+    /// 1: hand-offset seeds, portfolio learners on seed 0. 2: one seed stream by purpose (`SeedStream`),
+    /// reaching every learner.
+    public static let semanticsVersion = 2
+
     public static func run(frame: Frame, schema: Schema, settings: SearchSettings,
                            progress: (SearchEvent) -> Void = { _ in }) throws -> (TrainedModel, SearchReport) {
         let outcome = try outcome(frame: frame, schema: schema, settings: settings, progress: progress)
@@ -34,7 +41,7 @@ public enum Search {
         try search.screenValues(progress: progress)
         // Features as the model is trained on them (profiled before the trials, so the budget's end is not
         // spent on it); predictions on rows it never saw, as production's will be.
-        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seed &+ 41)
+        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seeds.seed("profile.features"))
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
         var (model, report) = try search.finish(choice, progress: progress)
@@ -42,7 +49,7 @@ public enum Search {
         if holdout.rowCount > 0 {
             let outputs = try search.holdoutOutputs ?? model.outputs(holdout)
             let scores = model.predictions(outputs).map(model.monitoredScore)
-            profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seed &+ 43)
+            profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seeds.seed("profile.predictions"))
         }
         model.referenceProfile = profile
         return SearchOutcome(model: model, report: report, holdout: holdout)
@@ -120,9 +127,11 @@ public enum Search {
         return featureNames.map { monotone[$0] ?? 0 }
     }
 
+    /// How the run's pipelines are fitted. Their seed is the run's "pipeline" stream, which the fold data's
+    /// own choices (the early-stopping split) draw from by purpose too.
     static func options(_ seed: UInt64) -> PipelineOptions {
         var options = PipelineOptions()
-        options.seed = seed
+        options.seed = SeedStream(seed).seed("pipeline")
         return options
     }
 
@@ -164,22 +173,17 @@ public enum Search {
     }
 
 
-    static func bestBoosting(_ trials: [TrialResult], metric: Metric) -> GradientBoostingParameters? {
-        let boosting = trials.filter { $0.status == .completed && $0.family == "gbdt" }
-        guard let best = boosting.min(by: { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }),
-              case .gradientBoosting(let p) = best.learner else { return nil }
-        return p
+    /// The best completed trial of a family that searches locally, among `families`: what the next
+    /// variation moves from.
+    static func bestToVary(_ trials: [TrialResult], families: [any LearnerFamily], metric: Metric) -> Learner? {
+        let varying = Set(families.filter(\.searchesLocally).map(\.name))
+        let eligible = trials.filter { $0.status == .completed && varying.contains($0.family) }
+        return eligible.min(by: { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean })?.learner
     }
 
-    /// Boosting is refitted with the rounds early stopping chose in the folds (a little more for the larger
-    /// training set) and no early stopping, since no rows are left to stop on. Without early stopping the
-    /// rounds were set, not found, and are kept as they are.
+    /// The configuration to refit on the search rows: its family's, given the rounds early stopping chose.
     static func refitLearner(_ trial: TrialResult) -> Learner {
-        guard case .gradientBoosting(var p) = trial.learner, p.earlyStoppingRounds > 0, !trial.bestRounds.isEmpty else { return trial.learner }
-        let mean = Double(trial.bestRounds.reduce(0, +)) / Double(trial.bestRounds.count)
-        p.rounds = max(1, Int((mean * 1.1).rounded()))
-        p.earlyStoppingRounds = 0
-        return .gradientBoosting(p)
+        trial.learner.family.refit(trial.learner, bestRounds: trial.bestRounds)
     }
 
     /// The JSON encoder an artefact's model goes through, for measuring what writing one costs.

@@ -12,30 +12,30 @@ extension SearchRun {
         let completed = trials.filter { $0.status == .completed }
         var best = leader(completed)
         var allowEnsemble = settings.maxPredictMilliseconds == nil
-        if let tolerance = settings.preferInterpretable, let top = best, !["linear", "ebm"].contains(top.family),
-           let glassbox = leader(completed.filter { ["linear", "ebm"].contains($0.family) }), abs(top.mean - glassbox.mean) <= tolerance {
+        if let tolerance = settings.preferInterpretable, let top = best, !top.learner.family.isInterpretable,
+           let glassbox = leader(completed.filter { $0.learner.family.isInterpretable }), abs(top.mean - glassbox.mean) <= tolerance {
             warnings.append("chose the interpretable \(glassbox.family) model (trial \(glassbox.id)), within \(Search.format(abs(top.mean - glassbox.mean))) of the best (--prefer-interpretable \(tolerance))")
             best = glassbox
         }
-        if settings.preferInterpretable != nil, let chosen = best, ["linear", "ebm"].contains(chosen.family) { allowEnsemble = false }
+        if settings.preferInterpretable != nil, let chosen = best, chosen.learner.family.isInterpretable { allowEnsemble = false }
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         // The refit may run until the model must be final, at the pace the machine has now.
         updateFinalDeadline(values: best?.storedValues ?? 0, predictMillisecondsPer1000: best?.predictMillisecondsPer1000 ?? 0, fresh: true)
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
         guard let chosen = best else {
-            if let asked = settings.learners, !asked.contains("linear") {
+            let baseline = LearnerFamilies.fallback
+            if let asked = settings.learners, !asked.contains(baseline.family.name) {
                 // The user asked for families the fallback is not of: say which and why, so the run can fail.
                 let why = trials.map { "trial \($0.id) \($0.family) \($0.status.rawValue)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
                 fallback = "no trial of \(asked.sorted().joined(separator: ", ")) (--learner) completed\(why.isEmpty ? "" : ": " + why); a ridge model was fitted instead"
             }
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
-            let baseline = Learner.linear(LinearParameters())
             // The ridge model improves with every pass and may stop after any: it gets half the time left, so
             // that a slow last pass and the steps after it still end within the budget.
             let deadline = finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
             let model = try baseline.fit(x, target: searchY, weights: searchWeights, deadline: deadline)
-            if case .linear(let linear) = model, !linear.converged, let deadline, ContinuousClock.now >= deadline {
-                warnings.append("the ridge model stopped at the deadline after \(linear.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
+            if let passes = model.linearConvergence, !passes.converged, let deadline, ContinuousClock.now >= deadline {
+                warnings.append("the ridge model stopped at the deadline after \(passes.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
                 baselineCutShort = true
             }
             return Choice(pipeline: pipeline, model: model, best: nil, ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])

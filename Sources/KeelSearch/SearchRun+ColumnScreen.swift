@@ -81,13 +81,12 @@ extension SearchRun {
         if !dropped.isEmpty { try apply(dropped, folds: kept) }
     }
 
-    /// The portfolio's first boosting configuration (the first of any family without boosting): cheap, early
-    /// stopped, and the kind of model most searches end with.
+    /// The portfolio's first configuration of a family that searches locally (the first of any family when
+    /// none does): cheap, early stopped, and the kind of model most searches end with.
     func probeCandidate() -> Portfolio.Candidate? {
-        let portfolio = Portfolio.initial(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind,
-                                          outputs: evaluator.outputs, families: families)
+        let portfolio = Portfolio.initial(shape: shape, families: families, seeds: settings.seeds)
         let usable = (portfolio.first + portfolio.later).compactMap { settings.fixed.apply($0).constrained(constraints) }
-        return usable.first { $0.family == "gbdt" } ?? usable.first
+        return usable.first { $0.learner.family.searchesLocally } ?? usable.first
     }
 
     /// The probe's scores on `folds`, or nil when the deadline stopped it.

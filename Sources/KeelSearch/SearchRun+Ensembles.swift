@@ -67,8 +67,7 @@ extension SearchRun {
     /// too) fit the time left.
     mutating func bag(_ choice: inout Choice, x: FeatureMatrix) throws {
         let sampled = Set(choice.shipped.indices.filter { i in
-            guard case .gradientBoosting(let p) = choice.shipped[i].learner else { return false }
-            return p.rowSubsample < 1 || p.columnSubsample < 1
+            choice.shipped[i].learner.family.benefitsFromSeedBagging(choice.shipped[i].learner)
         })
         guard !sampled.isEmpty else { return }
         // One member per shipped learner; a lone boosting model on a linear base is an ensemble too, but one member.
@@ -93,16 +92,16 @@ extension SearchRun {
         var fitted: [FittedModel] = []
         var seconds: [Double] = []
         for (i, member) in choice.shipped.enumerated() {
-            guard sampled.contains(i), case .gradientBoosting(let p) = member.learner else {
+            guard sampled.contains(i) else {
                 shipped.append(member)
                 fitted.append(members[i])
                 seconds.append(choice.memberSeconds[i])
                 continue
             }
-            for (bag, seeded) in SearchSpace.seedBag(p).enumerated() {
-                shipped.append((.gradientBoosting(seeded), member.weight / Double(Self.seedBags)))
+            for (bag, seeded) in SearchSpace.seedBag(member.learner, seeds: settings.seeds.substream("seed-bag", index: i)).enumerated() {
+                shipped.append((seeded, member.weight / Double(Self.seedBags)))
                 let (model, took) = bag == 0 ? (members[i], choice.memberSeconds[i])
-                    : try Search.timed { try Learner.gradientBoosting(seeded).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline) }
+                    : try Search.timed { try seeded.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline) }
                 fitted.append(model)
                 seconds.append(took)
             }
@@ -133,7 +132,7 @@ extension SearchRun {
         let truth = rows.map { searchY.values[$0] }
         let margins = columns.map { column in rows.map { column[$0] } }
         let binary = task.kind == .binary
-        let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: binary, seed: settings.seed &+ 31)
+        let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: binary, seed: settings.seeds.seed("stacking.folds"))
         let score = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: task.kind, outputs: 1), classCount: y.classCount)
         let currentScore = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(rows.map { current[$0] }, task: task.kind, outputs: 1),
                                                classCount: y.classCount)

@@ -15,9 +15,9 @@ extension SearchRun {
         let calibration: CalibrationChoice? = outOfFoldMargins(choice).flatMap { margins in
             switch task.kind {
             case .binary:
-                CalibrationChoice.decide(margins: margins, labels: searchY.values, metric: metric, costs: settings.costs, seed: settings.seed &+ 29)
+                CalibrationChoice.decide(margins: margins, labels: searchY.values, metric: metric, costs: settings.costs, seed: settings.seeds.seed("calibration"))
             case .multiclass:
-                CalibrationChoice.decideMulticlass(margins: margins, labels: searchY.values, classes: y.classCount, seed: settings.seed &+ 29)
+                CalibrationChoice.decideMulticlass(margins: margins, labels: searchY.values, classes: y.classCount, seed: settings.seeds.seed("calibration"))
             case .regression:
                 nil
             }
@@ -66,7 +66,7 @@ extension SearchRun {
         let available = analysisDeadline.map { ($0 - ContinuousClock.now).seconds * 0.4 } ?? .infinity
         var importanceRows = Array(0..<holdoutFrame.rowCount)
         if settings.analyst != nil, passes * scoringSeconds > available, holdoutFrame.rowCount > 200 {
-            var generator = SeededGenerator(seed: settings.seed &+ 5)
+            var generator = settings.seeds.generator("importance.rows")
             generator.shuffle(&importanceRows)
             let share = max(available, 0) / (passes * scoringSeconds)
             importanceRows = Array(importanceRows.prefix(max(200, Int(Double(importanceRows.count) * share)))).sorted()
@@ -74,7 +74,7 @@ extension SearchRun {
         }
         let importance = try settings.analyst?.permutationImportance(scored, frame: holdoutFrame.selecting(rows: importanceRows),
                                                                      truth: importanceRows.map { holdoutY[$0] }, repeats: 3,
-                                                                     seed: settings.seed &+ 3, deadline: analysisDeadline)
+                                                                     seed: settings.seeds.seed("importance.shuffles"), deadline: analysisDeadline)
         if settings.analyst != nil, importance == nil {
             // One verdict: a sample that was planned but never measured is not reported as measured.
             warnings.removeAll { $0.hasPrefix("feature importance was measured on") }
@@ -108,6 +108,7 @@ extension SearchRun {
         report.replay.shippedFoldModel = shippedFoldModel ? true : nil
         report.replay.ensemblePicks = ensemblePicks
         report.replay.baselineCutShort = baselineCutShort ? true : nil
+        report.replay.searchVersion = Search.semanticsVersion
         report.seedBags = seedBagged ? Self.seedBags : nil
         return (trained, report)
     }

@@ -32,7 +32,9 @@ struct SearchRun {
     let searchY: TargetEncoding
     let searchWeights: [Double]?
     var constraints: [Int]
-    let families: Set<String>
+    /// The families this search may use: the registered ones the user asked for that can honour the
+    /// constraints.
+    let families: [any LearnerFamily]
     var evaluator: TrialEvaluator
     /// How every pipeline of the run is fitted (the value screen may turn on `levelValues`).
     var pipelineOptions: PipelineOptions
@@ -143,11 +145,11 @@ struct SearchRun {
         self.plan = plan
         progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
-        var families = settings.learners ?? Set(SearchSettings.learnerFamilies)
+        var families = settings.families.filter { settings.learners?.contains($0.name) ?? true }
         if !settings.monotone.isEmpty {
-            let unable = families.intersection(["random_forest", "extra_trees"])
+            let unable = families.filter { !$0.acceptsMonotoneConstraints }.map(\.name)
             if !unable.isEmpty {
-                families.subtract(unable)
+                families.removeAll { !$0.acceptsMonotoneConstraints }
                 warnings.append("\(unable.sorted().joined(separator: " and ")) left out: they cannot honour monotonic constraints")
             }
         }
@@ -161,11 +163,10 @@ struct SearchRun {
     /// count, the search deadline (which keeps a reserve for the refit) or a stop request ends the search.
     /// When it ends by converging, the portfolio entries pruned on the way get every fold (`completePruned`).
     mutating func runTrials(progress: (SearchEvent) -> Void) {
-        let portfolio = Portfolio.initial(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind,
-                                          outputs: evaluator.outputs, families: families)
+        let portfolio = Portfolio.initial(shape: shape, families: families, seeds: settings.seeds)
         var first = portfolio.first.compactMap { settings.fixed.apply($0).constrained(constraints) }
         var later = portfolio.later.compactMap { settings.fixed.apply($0).constrained(constraints) }
-        var generator = SeededGenerator(seed: settings.seed &+ 17)
+        var generator = settings.seeds.generator("local-search")
         var variationsSinceLater = 0
         var portfolioTrials: [Int] = []
         while true {
@@ -179,7 +180,7 @@ struct SearchRun {
             guard canStartTrial(progress: progress) else { break }
             // After the cheap portfolio, variations of the best boosting configuration alternate with the
             // costly portfolio entries (two variations, then one entry), so neither starves the other.
-            let variation = families.contains("gbdt") ? Search.bestBoosting(trials, metric: metric) : nil
+            let variation = Search.bestToVary(trials, families: families, metric: metric)
             // Costly entries get half the usual share of the budget: they are the ones likely to need it all.
             let candidate: Portfolio.Candidate
             var share = Self.trialShare
@@ -191,7 +192,8 @@ struct SearchRun {
                 portfolioTrials.append(trials.count + 1)
                 variationsSinceLater = 0
                 share /= 2
-            } else if let base = variation, let next = settings.fixed.apply(Portfolio.perturb(base, &generator)).constrained(constraints) {
+            } else if let base = variation, let varied = Portfolio.variation(of: base, &generator),
+                      let next = settings.fixed.apply(varied).constrained(constraints) {
                 candidate = next
                 variationsSinceLater += 1
             } else if !later.isEmpty {
@@ -201,7 +203,9 @@ struct SearchRun {
             } else {
                 break
             }
-            runTrial(candidate, share: share, pruning: true, progress: progress)
+            // With --prefer-interpretable, glassbox trials run on every fold: the choice compares them with the best.
+            let prunable = settings.preferInterpretable == nil || !candidate.learner.family.isInterpretable
+            runTrial(candidate, share: share, pruning: prunable, progress: progress)
         }
     }
 
@@ -281,7 +285,7 @@ struct SearchRun {
             return
         }
         // Sized for the refit on every search row, the largest fit the trial may lead to.
-        let need = MemoryBudget.trialBytes(candidate.learner, rows: searchFrame.rowCount, features: evaluator.featureCount, outputs: evaluator.outputs)
+        let need = candidate.learner.family.memoryEstimate(candidate.learner, shape: shape)
         if memory.folds + need > memory.budget {
             trials.append(TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner,
                                       foldScores: [], mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
@@ -314,6 +318,11 @@ struct SearchRun {
             leaderFoldModel = (result.id, model)
         }
         progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
+    }
+
+    /// The search rows as the families see them: rows, features after preprocessing, task and outputs.
+    var shape: DataShape {
+        DataShape(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind, outputs: evaluator.outputs)
     }
 
     /// The most of the time budget one trial may take (half of it for the portfolio's costly entries).

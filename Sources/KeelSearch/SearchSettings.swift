@@ -12,8 +12,12 @@ public struct SearchSettings: Sendable {
     public var seed: UInt64 = 1
     /// Share of rows held out before the search and scored once at the end.
     public var holdoutFraction = 0.2
-    /// Learner families to consider (`gbdt`, `random_forest`, `extra_trees`, `linear`, `ebm`); nil: all.
+    /// Learner families to consider, by name (`gbdt`, `random_forest`, `extra_trees`, `linear`, `ebm`); nil: all
+    /// of `families`.
     public var learners: Set<String>?
+    /// The families the search knows: Keel's own, and any a caller registers (a family defined in a test
+    /// target is searched and ranked like the others, though its models cannot be saved).
+    public var families: [any LearnerFamily] = LearnerFamilies.standard
     /// Numeric feature columns the prediction must rise (+1) or fall (−1) with. Learners that cannot honour
     /// such constraints (forests) are left out.
     public var monotone: [String: Int] = [:]
@@ -52,7 +56,10 @@ public struct SearchSettings: Sendable {
 
     public init() {}
 
-    public static let learnerFamilies = ["linear", "gbdt", "random_forest", "extra_trees", "ebm"]
+    public static var learnerFamilies: [String] { LearnerFamilies.names }
+
+    /// Every random choice of the search draws from this stream, by purpose.
+    var seeds: SeedStream { SeedStream(seed) }
 }
 
 /// The decisions a time-limited search took because of the clock. With the same data, settings and seed,
@@ -95,6 +102,12 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// The value screen's verdict, which a replay applies without probing (nil: it did not run, or the
     /// record is from before it existed; either way the run had no values).
     public var valueScreen: ValueScreen?
+    /// The search semantics that made the run (`Search.semanticsVersion`; nil in records from before it was
+    /// kept, which are version 1). A replay under other semantics would not make the same model.
+    public var searchVersion: Int?
+
+    /// The semantics version of the run this records.
+    public var madeBySearchVersion: Int { searchVersion ?? 1 }
 
     public init(trialCount: Int, stoppedTrials: [Int], ensembleSkipped: Bool, ensembleMembers: [Int]? = nil, stackSkipped: Bool = false,
                 seedBagged: Bool = false, refitCutShort: Bool, refittedOnAllRows: Bool) {

@@ -27,31 +27,28 @@ public enum SearchSpace {
             seen.append(candidate.learner)
             result.append(Configuration(family: candidate.family, summary: candidate.summary, learner: candidate.learner))
         }
-        let families = Set(SearchSettings.learnerFamilies)
         for rows in regimes {
-            let (first, later) = Portfolio.initial(rows: rows, features: features, task: task, outputs: outputs, families: families)
+            let shape = DataShape(rows: rows, features: features, task: task, outputs: outputs)
+            let (first, later) = Portfolio.initial(shape: shape, families: LearnerFamilies.standard, seeds: SeedStream(1))
             for candidate in first + later {
                 add(candidate)
                 // Monotone constraints change how learners that take them fit.
                 if let constrained = candidate.constrained(constraints), constrained.learner != candidate.learner {
                     add(constrained)
                 }
-                // The local search's variations of each boosting entry.
-                if case .gradientBoosting(let p) = candidate.learner {
-                    var generator = SeededGenerator(seed: UInt64(rows))
-                    add(Portfolio.perturb(p, &generator))
-                }
+                // The local search's variations of each entry of a family that searches locally.
+                var generator = SeededGenerator(seed: UInt64(rows))
+                if let varied = Portfolio.variation(of: candidate.learner, &generator) { add(varied) }
             }
         }
         return result
     }
 
-    /// The members a seed bag of `parameters` averages (equal weights), as the search ships them.
-    public static func seedBag(_ parameters: GradientBoostingParameters) -> [GradientBoostingParameters] {
+    /// The members a seed bag of `learner` averages (equal weights), as the search ships them: the
+    /// configuration itself, then `learner` reseeded from `seeds` for each further bag.
+    public static func seedBag(_ learner: Learner, seeds: SeedStream) -> [Learner] {
         (0..<SearchRun.seedBags).map { bag in
-            var seeded = parameters
-            seeded.seed = parameters.seed &+ UInt64(bag) &* 0x9E37_79B9_7F4A_7C15
-            return seeded
+            bag == 0 ? learner : learner.family.seeded(learner, seeds.seed("bag", index: bag))
         }
     }
 }

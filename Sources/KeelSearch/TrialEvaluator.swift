@@ -28,7 +28,7 @@ struct FoldData {
         validY = fold.validation.map { target.values[$0] }
         validRows = fold.validation
         let labels: [UInt32]? = target.task.kind == .regression ? nil : trainTarget.values.map { UInt32($0) }
-        let inner = try Splits.holdout(rows: fold.train.count, fraction: 0.1, seed: options.seed &+ 5, stratifyBy: labels)
+        let inner = try Splits.holdout(rows: fold.train.count, fraction: 0.1, seed: SeedStream(options.seed).seed("early-stopping.split"), stratifyBy: labels)
         let innerY = TargetEncoding(task: target.task, values: inner.train.map { trainTarget.values[$0] })
         let stopY = TargetEncoding(task: target.task, values: inner.validation.map { trainTarget.values[$0] })
         stopping = (x.selecting(rows: inner.train), innerY, trainWeights.map { w in inner.train.map { w[$0] } },
@@ -159,15 +159,6 @@ struct TrialEvaluator {
         return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
     }
 
-    /// The boosted trees of a boosting trial's model: alone, or the second member on a linear base.
-    static func boostedTrees(_ model: FittedModel) -> GradientBoostedModel? {
-        switch model {
-        case .gradientBoosting(let boosted): boosted
-        case .ensemble(let stack): stack.members.last.flatMap { if case .gradientBoosting(let boosted) = $0 { boosted } else { nil } }
-        default: nil
-        }
-    }
-
     private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?, first: Bool, measureEncoding: Bool) -> FoldOutcome {
         var outcome = FoldOutcome()
         let start = ContinuousClock.now
@@ -175,17 +166,17 @@ struct TrialEvaluator {
             let model: FittedModel
             // Boosting that stops early does so on an inner split of the fold's training rows; with set
             // rounds it trains on all of them.
-            let earlyStopping = if case .gradientBoosting(let p) = candidate.learner { p.earlyStoppingRounds > 0 } else { false }
+            let family = candidate.learner.family
+            let earlyStopping = family.stopsEarly(candidate.learner)
             if earlyStopping {
-                model = try candidate.learner.fit(fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights,
-                                                  validation: fold.stopping.validation, deadline: deadline)
+                model = try family.fit(candidate.learner, data: TrainingData(features: fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights),
+                                       context: FitContext(deadline: deadline, validation: fold.stopping.validation))
             } else {
-                model = try candidate.learner.fit(fold.train, target: fold.trainY, weights: fold.trainWeights, deadline: deadline)
+                model = try family.fit(candidate.learner, data: TrainingData(features: fold.train, target: fold.trainY, weights: fold.trainWeights),
+                                       context: FitContext(deadline: deadline))
             }
-            if let boosted = Self.boostedTrees(model) {
-                if earlyStopping { outcome.rounds = boosted.rounds }
-                if boosted.stopReason == .deadline { outcome.stopped = true }
-            }
+            if earlyStopping { outcome.rounds = model.boostingRounds }
+            if model.stoppedAtDeadline { outcome.stopped = true }
             outcome.fitSeconds = (ContinuousClock.now - start).seconds
             if let deadline, ContinuousClock.now > deadline { outcome.stopped = true }
             if outcome.stopped { return outcome }

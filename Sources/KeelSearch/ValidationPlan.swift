@@ -27,12 +27,12 @@ struct ValidationPlan {
         }
         if let group = schema.columns(withRole: .group).first, let column = frame[group.name] {
             let groups = try Self.groups(column)
-            let outer = try Splits.groupKFold(groups: groups, k: max(2, Int((1 / settings.holdoutFraction).rounded())), seed: settings.seed)
+            let outer = try Splits.groupKFold(groups: groups, k: max(2, Int((1 / settings.holdoutFraction).rounded())), seed: settings.seeds.seed("validation.holdout"))
             let holdout = outer[0]
-            let inner = try Splits.groupKFold(groups: holdout.train.map { groups[$0] }, k: 5, seed: settings.seed &+ 1)
+            let inner = try Splits.groupKFold(groups: holdout.train.map { groups[$0] }, k: 5, seed: settings.seeds.seed("validation.folds"))
             return ValidationPlan(holdout: holdout, folds: inner, description: "grouped by '\(group.name)': 5 group folds, groups never split")
         }
-        let holdout = try Splits.holdout(rows: n, fraction: settings.holdoutFraction, seed: settings.seed, stratifyBy: labels)
+        let holdout = try Splits.holdout(rows: n, fraction: settings.holdoutFraction, seed: settings.seeds.seed("validation.holdout"), stratifyBy: labels)
         let searchRows = holdout.train.count
         let searchLabels = labels.map { l in holdout.train.map { l[$0] } }
         let stratified = labels == nil ? "" : "stratified "
@@ -44,15 +44,15 @@ struct ValidationPlan {
         if searchRows <= 2_000 || (searchRows <= 20_000 && rarest < 300) {
             let reason = searchRows > 2_000 ? ", the rarest class has \(rarest) of them" : ""
             let repeats = costly ? 1 : 2
-            let folds = try (0..<repeats).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1 &+ UInt64(repeat_), stratifyBy: searchLabels) }
+            let folds = try (0..<repeats).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seeds.seed("validation.folds", index: repeat_), stratifyBy: searchLabels) }
             return ValidationPlan(holdout: holdout, folds: folds,
                                   description: "\(stratified)5-fold cross-validation\(costly ? "" : " repeated twice") (\(searchRows) search rows\(reason)\(cost))")
         }
         if searchRows <= 20_000 && !costly {
-            let folds = try Splits.kFold(rows: searchRows, k: 5, seed: settings.seed &+ 1, stratifyBy: searchLabels)
+            let folds = try Splits.kFold(rows: searchRows, k: 5, seed: settings.seeds.seed("validation.folds"), stratifyBy: searchLabels)
             return ValidationPlan(holdout: holdout, folds: folds, description: "\(stratified)5-fold cross-validation (\(searchRows) search rows)")
         }
-        let split = try Splits.holdout(rows: searchRows, fraction: 0.2, seed: settings.seed &+ 1, stratifyBy: searchLabels)
+        let split = try Splits.holdout(rows: searchRows, fraction: 0.2, seed: settings.seeds.seed("validation.folds"), stratifyBy: searchLabels)
         return ValidationPlan(holdout: holdout, folds: [split], description: "one \(stratified)80/20 validation split (\(searchRows) search rows\(searchRows <= 20_000 ? cost : ""))")
     }
 

@@ -51,9 +51,8 @@ import Testing
         problems += ModelInvariants.violations(ModelInvariants.trained(stack, prepared: prepared), scoring: data.score, label: "\(task) stack")
 
         // A seed bag of a sampled boosting configuration, as the search averages it.
-        let sampled = fitted.first { if case .gradientBoosting(let p) = $0.learner { p.rowSubsample < 1 && p.linearBase == nil } else { false } }
-        let sampledParameters = try #require(sampled.flatMap { if case .gradientBoosting(let p) = $0.learner { p } else { nil } })
-        let bag = try SearchSpace.seedBag(sampledParameters).map { try Learner.gradientBoosting($0).fit(prepared.x, target: prepared.y) }
+        let sampled = try #require(fitted.first { if case .gradientBoosting(let p) = $0.learner { p.rowSubsample < 1 && p.linearBase == nil } else { false } })
+        let bag = try SearchSpace.seedBag(sampled.learner, seeds: SeedStream(7)).map { try $0.fit(prepared.x, target: prepared.y) }
         let bagged = FittedModel.ensemble(try EnsembleModel(task: task, outputs: outputs, members: bag, weights: bag.map { _ in 1 / Double(bag.count) }))
         problems += ModelInvariants.violations(ModelInvariants.trained(bagged, prepared: prepared), scoring: data.score, label: "\(task) seed bag")
 

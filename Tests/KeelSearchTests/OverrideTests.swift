@@ -24,7 +24,7 @@ import Testing
             case .gradientBoosting(let p): #expect(p.monotoneConstraints?.contains(1) == true)
             case .linear(let p): #expect(p.signConstraints?.contains(1) == true)
             case .explainableBoosting(let p): #expect(p.monotoneConstraints?.contains(1) == true)
-            case .randomForest: Issue.record("forests must be left out")
+            case .randomForest, .external: Issue.record("forests must be left out")
             }
         }
         // The shipped model's churn probability never falls as the fee rises.
@@ -74,9 +74,9 @@ extension OverrideTests {
         // The memory estimate counts the linear fit's design matrix as well.
         var boosting = GradientBoostingParameters()
         let plainBytes = MemoryBudget.trialBytes(.gradientBoosting(boosting), rows: 50_000, features: 20, outputs: 1)
-        boosting.linearBase = Portfolio.ridgeBase
+        boosting.linearBase = LinearFamily.ridgeBase
         let residualBytes = MemoryBudget.trialBytes(.gradientBoosting(boosting), rows: 50_000, features: 20, outputs: 1)
-        #expect(residualBytes >= plainBytes + MemoryBudget.trialBytes(.linear(Portfolio.ridgeBase), rows: 50_000, features: 20, outputs: 1))
+        #expect(residualBytes >= plainBytes + MemoryBudget.trialBytes(.linear(LinearFamily.ridgeBase), rows: 50_000, features: 20, outputs: 1))
         let (frame, schema) = try churn()
         var settings = SearchSettings()
         settings.trials = 3

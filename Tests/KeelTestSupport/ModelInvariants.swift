@@ -89,7 +89,7 @@ public enum ModelInvariants {
             p.outerBags = min(p.outerBags, 2)
             p.interactions = min(p.interactions, 3)
             return .explainableBoosting(p)
-        case .linear:
+        case .linear, .external:
             return learner
         }
     }
@@ -197,7 +197,7 @@ public enum ModelInvariants {
         case .gradientBoosting(let m): m.trees
         case .forest(let m): m.trees
         case .ensemble(let e): e.members.flatMap(treesOf)
-        case .linear, .explainableBoosting: []
+        case .linear, .explainableBoosting, .external: []
         }
     }
 

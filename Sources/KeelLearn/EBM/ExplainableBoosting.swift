@@ -172,7 +172,7 @@ public struct ExplainableBoosting: Sendable {
         guard n >= 10 else { throw LearnError.invalidData("an EBM needs at least 10 rows, not \(n)") }
         let objective: Objective = target.task.kind == .binary ? .binary : target.task.kind == .multiclass ? .multiclass : .l2
         let outputs = objective == .multiclass ? target.classCount : 1
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
+        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         let bins = EBMBins(features, mappers: binned.mappers)
         let intercepts = objective.initialScores(target.values, weights: weights, classCount: target.classCount)
         let context = EBMContext(bins: bins, kinds: features.kinds, y: target.values, weights: weights, objective: objective,

@@ -122,7 +122,7 @@ public struct RandomForest: Sendable {
         let n = features.rowCount
         let outputs = target.task.kind == .multiclass ? target.classCount : 1
         let channels = indicatorChannels(target, outputs: outputs, weights: weights)
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
+        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         var grower = TreeGrower.Parameters()
         grower.maxLeaves = Int.max
         grower.maxDepth = parameters.maxDepth
@@ -143,7 +143,7 @@ public struct RandomForest: Sendable {
                     let builder = TreeGrower(binned: binned, parameters: grower)
                     for t in stride(from: worker, to: parameters.trees, by: workers) {
                         if let deadline, ContinuousClock.now >= deadline { break }
-                        var generator = SeededGenerator(seed: parameters.seed &+ 0x9E37_79B9 &* UInt64(t + 1))
+                        var generator = SeedStream(parameters.seed).generator("tree", index: t)
                         let bag = parameters.bootstrap ? (0..<n).map { _ in Int32(generator.next(below: n)) }.sorted() : (0..<n).map(Int32.init)
                         bagOut[t] = bag
                         for k in 0..<outputs {

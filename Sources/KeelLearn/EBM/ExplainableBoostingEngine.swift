@@ -28,7 +28,7 @@ struct EBMContext: Sendable {
     /// class's exponential once. On 19-class soybean this is most of an EBM's time.
     func boostMains(bag: Int, intercepts: [Double], stratify: Bool) -> [[Double]] {
         let labels: [UInt32]? = stratify ? y.map { UInt32($0) } : nil
-        let seed = parameters.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(bag + 1)
+        let seed = SeedStream(parameters.seed).seed("bag", index: bag)
         guard let split = try? Splits.holdout(rows: n, fraction: parameters.validationFraction, seed: seed, stratifyBy: labels) else {
             return bins.binCounts.map { [Double](repeating: 0, count: $0 * outputs) }
         }
@@ -231,7 +231,7 @@ struct EBMContext: Sendable {
         var hessians = [Double](repeating: 0, count: n)
         var scratch = [0.0]
         for i in 0..<n { rowGradient(i, predictions, &gradients, &hessians, &scratch) }
-        var generator = SeededGenerator(seed: parameters.seed &+ 77)
+        var generator = SeedStream(parameters.seed).generator("pairs.sample")
         var sample = Array(0..<n)
         generator.shuffle(&sample)
         sample = Array(sample.prefix(20_000))
@@ -243,7 +243,7 @@ struct EBMContext: Sendable {
         }
         let chosen = ranked.sorted { $0.gain != $1.gain ? $0.gain > $1.gain : ($0.pair.0, $0.pair.1) < ($1.pair.0, $1.pair.1) }
             .prefix(parameters.interactions).filter { $0.gain > 0 }.map(\.pair)
-        guard !chosen.isEmpty, let split = try? Splits.holdout(rows: n, fraction: parameters.validationFraction, seed: parameters.seed &+ 99,
+        guard !chosen.isEmpty, let split = try? Splits.holdout(rows: n, fraction: parameters.validationFraction, seed: SeedStream(parameters.seed).seed("pairs.split"),
                                                               stratifyBy: objective == .binary ? y.map { UInt32($0) } : nil) else { return [] }
         var tables = chosen.map { [Double](repeating: 0, count: (coarse[$0.0].max()! + 1) * (coarse[$0.1].max()! + 1)) }
         var best = tables

@@ -59,7 +59,7 @@ public struct GradientBoosting: Sendable {
                 throw LearnError.invalidData("base margins must be finite, one per row and output of the training and validation data")
             }
         }
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: parameters.seed)
+        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         // A round's trees (one per class) depend only on that round's gradients, so with several classes they
         // grow in parallel, one grower per core; each tree is what a lone grower would make.
         let growers = (0..<min(Parallel.coreCount, outputs)).map { _ in TreeGrower(binned: binned, parameters: parameters.treeParameters) }
@@ -69,7 +69,7 @@ public struct GradientBoosting: Sendable {
         var validationScores = validation.map { v in base?.validation ?? (0..<(outputs * v.features.rowCount)).map { initial[$0 / v.features.rowCount] } }
         var gradients = [GradientValue](repeating: 0, count: n * outputs)
         var hessians = [GradientValue](repeating: 0, count: n * outputs)
-        var generator = SeededGenerator(seed: parameters.seed)
+        var generator = SeedStream(parameters.seed).generator("sampling")
         var trees: [Tree] = []
         let allRows = (0..<n).map(Int32.init)
         var best = (loss: Double.infinity, rounds: 0)

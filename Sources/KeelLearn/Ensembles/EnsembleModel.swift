@@ -64,6 +64,7 @@ extension FittedModel {
         case .linear(let model): return try model.rawScores(matrix)
         case .explainableBoosting(let model): return try model.rawScores(matrix)
         case .ensemble(let model): return try model.rawScores(matrix)
+        case .external(let model): return try model.predictor.rawScores(matrix)
         case .forest(let model):
             let p = try model.predict(matrix)
             switch task {

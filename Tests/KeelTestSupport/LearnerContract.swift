@@ -1,0 +1,178 @@
+import Foundation
+import KeelData
+import KeelLearn
+
+/// What every learner family must do, checked the same way for each (Keel's own and any a test defines):
+/// each check returns what it found wrong, so one run reports every broken promise of every family.
+///
+/// The configurations checked are the family's own portfolio entries for small data, seeded, and a heavy
+/// one for the deadline: each hyperparameter whose low-cost value lies below its default pinned at the top
+/// of its domain (more rounds, trees, leaves, bags).
+public enum LearnerContract {
+    /// The data the contract fits: `SyntheticTable` (numeric features, missing values whose missingness
+    /// carries signal, a 12-level categorical) plus a constant feature.
+    public struct Data: Sendable {
+        public let features: FeatureMatrix
+        public let target: TargetEncoding
+        public let task: TaskKind
+
+        public init(task: TaskKind, rows: Int = 600, seed: UInt64 = 11) {
+            let table = SyntheticTable(rows: rows, seed: seed)
+            var values = table.features.values
+            values += [Double](repeating: 3.5, count: rows)
+            features = FeatureMatrix(rowCount: rows, kinds: table.features.kinds + [.numeric], values: values)
+            target = switch task {
+            case .binary: table.binaryTarget(seed: seed &+ 1)
+            case .regression: table.regressionTarget(seed: seed &+ 1)
+            case .multiclass: table.multiclassTarget()
+            }
+            self.task = task
+        }
+
+        public var outputs: Int { task == .multiclass ? target.classCount : 1 }
+        public var shape: DataShape { DataShape(rows: features.rowCount, features: features.featureCount, task: task, outputs: outputs) }
+    }
+
+    /// The first and the last of the family's portfolio entries for `data` (its cheapest and, usually, its
+    /// most different), each seeded with `seed`. The invariant suite fits every entry; this checks promises
+    /// that hold per family.
+    public static func configurations(_ family: any LearnerFamily, data: Data, seed: UInt64 = 5) -> [Learner] {
+        let entries = family.portfolio(for: data.shape).map { family.seeded($0.learner, seed) }
+        guard let first = entries.first, let last = entries.last else { return [] }
+        return first == last ? [first] : [first, last]
+    }
+
+    /// A configuration that would take long without a deadline.
+    public static func heavy(_ family: any LearnerFamily, data: Data) -> Learner? {
+        guard let base = family.portfolio(for: data.shape).first?.learner else { return nil }
+        var pins: [String: Double] = [:]
+        for parameter in family.space where family.pinnableNames.contains(parameter.name) {
+            guard let cheap = parameter.lowCost, cheap < parameter.initial else { continue }
+            switch parameter.domain {
+            case .integer(_, let upper): pins[parameter.name] = Double(upper)
+            case .real(_, let upper, _): pins[parameter.name] = upper
+            case .choice(let values): pins[parameter.name] = values.max() ?? parameter.initial
+            }
+        }
+        return family.pinning(base, to: pins)
+    }
+
+    /// Every violation of the contract by `family` on `data`.
+    public static func violations(_ family: any LearnerFamily, data: Data) -> [String] {
+        var problems: [String] = []
+        let name = "\(family.name) (\(data.task))"
+        let configurations = configurations(family, data: data)
+        if configurations.isEmpty { problems.append("\(name): no portfolio entry for \(data.features.rowCount) rows") }
+        for learner in configurations {
+            problems += check(family, learner, data: data, label: "\(name) \(family.describe(learner))")
+        }
+        problems += deadline(family, data: data, label: name)
+        problems += space(family, data: data, label: name)
+        return problems
+    }
+
+    static func check(_ family: any LearnerFamily, _ learner: Learner, data: Data, label: String) -> [String] {
+        var problems: [String] = []
+        func fit(_ learner: Learner, weights: [Double]? = nil, threads: Int? = nil) throws -> FittedModel {
+            try Parallel.$threadLimit.withValue(threads) {
+                try family.fit(learner, data: TrainingData(features: data.features, target: data.target, weights: weights), context: FitContext())
+            }
+        }
+        do {
+            guard family.owns(learner) else { return ["\(label): the family does not own its own portfolio entry"] }
+            let model = try fit(learner)
+            let predictions = try model.predict(data.features)
+            let width = data.task == .regression ? 1 : data.target.classCount
+            if predictions.count != data.features.rowCount * width { problems.append("\(label): \(predictions.count) predictions for \(data.features.rowCount) rows × \(width)") }
+            if let bad = predictions.firstIndex(where: { !$0.isFinite }) { problems.append("\(label): prediction \(bad) is \(predictions[bad])") }
+            // Missing values and a categorical level never seen in training still score.
+            var unseen = data.features.selecting(rows: [0, 1])
+            for f in 0..<unseen.featureCount { unseen.values[f * 2] = .nan }
+            unseen.values[3 * 2 + 1] = 99
+            if try model.predict(unseen).contains(where: { !$0.isFinite }) { problems.append("\(label): a row of missing values or an unseen level scores non-finite") }
+            // Deterministic for a seed.
+            if try fit(learner).predict(data.features) != predictions { problems.append("\(label): two fits with one seed predict differently") }
+            // One thread or two: the same model.
+            if try fit(learner, threads: 1).predict(data.features) != predictions { problems.append("\(label): one thread predicts differently from the default") }
+            if try fit(learner, threads: 2).predict(data.features) != predictions { problems.append("\(label): two threads predict differently from the default") }
+            // Unit weights are no weights; other weights are honoured.
+            let ones = [Double](repeating: 1, count: data.features.rowCount)
+            if try fit(learner, weights: ones).predict(data.features) != predictions { problems.append("\(label): unit weights change the model") }
+            let skewed = (0..<data.features.rowCount).map { $0 % 3 == 0 ? 4.0 : 0.5 }
+            let weighted = try fit(learner, weights: skewed).predict(data.features)
+            if weighted == predictions { problems.append("\(label): weights are ignored") }
+            if weighted.contains(where: { !$0.isFinite }) { problems.append("\(label): weighted predictions are not finite") }
+            // Zero rows to score.
+            let none = try model.predict(data.features.selecting(rows: []))
+            if !none.isEmpty { problems.append("\(label): \(none.count) predictions for zero rows") }
+            // Saved and read back, the same predictions (families defined outside Keel cannot be saved).
+            if case .external = learner {} else {
+                let encoder = JSONEncoder()
+                encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                let decoder = JSONDecoder()
+                decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                let read = try decoder.decode(FittedModel.self, from: encoder.encode(model))
+                if try read.predict(data.features) != predictions { problems.append("\(label): the model read back predicts differently") }
+                let config = try decoder.decode(Learner.self, from: encoder.encode(learner))
+                if config != learner { problems.append("\(label): the configuration read back differs") }
+            }
+        } catch {
+            problems.append("\(label): \(error)")
+        }
+        // A class with one row: a model or a clear error, never a trap.
+        if data.task != .regression {
+            var values = data.target.values
+            let last = Double(data.target.classCount - 1)
+            for i in values.indices where values[i] == last { values[i] = 0 }
+            values[values.count - 1] = last
+            let rare = TargetEncoding(task: data.target.task, values: values)
+            do {
+                let model = try family.fit(learner, data: TrainingData(features: data.features, target: rare), context: FitContext())
+                if try model.predict(data.features).contains(where: { !$0.isFinite }) { problems.append("\(label): one row of a class gives non-finite predictions") }
+            } catch let error as LearnError {
+                if "\(error)".isEmpty { problems.append("\(label): one row of a class fails without a message") }
+            } catch {
+                problems.append("\(label): one row of a class fails with \(error), not a LearnError")
+            }
+        }
+        return problems
+    }
+
+    /// A heavy configuration given a deadline 0.2 s away returns soon after it, with a model that scores.
+    static func deadline(_ family: any LearnerFamily, data: Data, label: String) -> [String] {
+        guard let heavy = heavy(family, data: data) else { return [] }
+        let started = ContinuousClock.now
+        do {
+            let model = try family.fit(heavy, data: TrainingData(features: data.features, target: data.target),
+                                       context: FitContext(deadline: started + .milliseconds(200)))
+            let took = ContinuousClock.now - started
+            if took > .seconds(3) { return ["\(label): a fit with a deadline 0.2 s away took \(took)"] }
+            if try model.predict(data.features).contains(where: { !$0.isFinite }) { return ["\(label): the fit cut short by its deadline predicts non-finite values"] }
+        } catch {
+            return ["\(label): the fit cut short by its deadline failed: \(error)"]
+        }
+        return []
+    }
+
+    /// The declared space is consistent: defaults inside their domains, pinnable names unique, and a
+    /// family that searches locally gives variations of its own kind.
+    static func space(_ family: any LearnerFamily, data: Data, label: String) -> [String] {
+        var problems: [String] = []
+        for parameter in family.space where !parameter.domain.contains(parameter.initial) {
+            problems.append("\(label): \(parameter.name)'s default \(parameter.initial) is outside its domain")
+        }
+        if Set(family.pinnableNames).count != family.pinnableNames.count { problems.append("\(label): a pinnable name is listed twice") }
+        guard family.searchesLocally else { return problems }
+        var generator = SeededGenerator(seed: 3)
+        for entry in family.portfolio(for: data.shape) {
+            for _ in 0..<20 {
+                guard let varied = family.variation(of: entry.learner, &generator) else {
+                    problems.append("\(label): a family that searches locally gave no variation of \(entry.summary)")
+                    break
+                }
+                if !family.owns(varied) { problems.append("\(label): a variation left the family") }
+            }
+        }
+        return problems
+    }
+}
