@@ -25,9 +25,11 @@ public struct MemoryBudget: Sendable, Equatable {
         return physical
     }
 
-    /// What one fitted fold holds: train, validation, and the inner early-stopping split (features as Double).
+    /// What one fitted fold holds: train, validation, and the inner early-stopping split (features as Double),
+    /// and the training rows binned once for its trials.
     static func foldBytes(_ fold: FoldData) -> Int {
         (fold.train.values.count + fold.valid.values.count + fold.stopping.train.values.count + fold.stopping.validation.features.values.count) * 8
+            + FoldBins.bytes(trainCells: fold.train.values.count, stoppingCells: fold.stopping.train.values.count)
     }
 
     /// The largest arrays `learner` allocates when fitting `rows` rows of `features` features (its family's estimate).

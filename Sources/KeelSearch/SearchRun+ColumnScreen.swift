@@ -48,9 +48,11 @@ extension SearchRun {
             }
             var verdict = ColumnScreen(column: column, levels: searchFrame[column].map { ColumnStatistics($0).distinct } ?? 0,
                                        with: with, without: current, metric: metric)
-            // Signal, not noise: better on average and on most folds (a counter or a random code wins a
-            // few folds by chance).
-            verdict.dropped = !(metric.error(with.mean) < metric.error(current.mean) && verdict.foldsBetterWithout * 3 < verdict.folds)
+            // Signal, not noise: better on average, on most folds (a counter or a random code wins a few
+            // folds by chance), and by more than twice the standard error of the paired fold gains (a
+            // random code still wins most folds by a hair about one time in six).
+            verdict.dropped = !(metric.error(with.mean) < metric.error(current.mean) && verdict.foldsBetterWithout * 3 < verdict.folds
+                                && Self.gainIsBeyondNoise(with: with.foldScores, without: current.foldScores, metric: metric))
             identifierScreen.append(verdict)
             progress(.plan("identifier screen: " + verdict.identifierSummary(metric)))
             if !verdict.dropped {
@@ -79,6 +81,16 @@ extension SearchRun {
             }
         }
         if !dropped.isEmpty { try apply(dropped, folds: kept) }
+    }
+
+    /// Whether the probe's gain with a column, fold by fold on the same folds, is more than twice its
+    /// standard error: a paired comparison, so folds that are hard for both do not hide the difference.
+    static func gainIsBeyondNoise(with: [Double], without: [Double], metric: Metric) -> Bool {
+        let gains = zip(with, without).map { metric.error($1) - metric.error($0) }
+        guard gains.count >= 2 else { return false }
+        let mean = gains.reduce(0, +) / Double(gains.count)
+        let variance = gains.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(gains.count - 1)
+        return mean > 2 * (variance / Double(gains.count)).squareRoot()
     }
 
     /// The portfolio's first configuration of a family that searches locally (the first of any family when

@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 import KeelLearn
 
@@ -15,11 +16,14 @@ struct FoldData {
     let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
     /// The preprocessing fitted on the fold's training rows: with a fold's model, a complete model of its own.
     let pipeline: Pipeline
+    /// The training rows binned once per bin count, shared by every trial that bins.
+    let bins: FoldBins
 
     init(_ frame: Frame, schema: Schema, target: TargetEncoding, weights: [Double]?, fold: Fold, options: PipelineOptions) throws {
         let trainTarget = TargetEncoding(task: target.task, values: fold.train.map { target.values[$0] })
         let (pipeline, x) = try Pipeline.fit(frame.selecting(rows: fold.train), schema: schema, target: trainTarget, options: options)
         self.pipeline = pipeline
+        bins = FoldBins(seed: SeedStream(options.seed).seed("binning"))
         train = x
         featureNames = pipeline.featureNames
         trainY = trainTarget
@@ -34,6 +38,35 @@ struct FoldData {
         stopping = (x.selecting(rows: inner.train), innerY, trainWeights.map { w in inner.train.map { w[$0] } },
                     GradientBoosting.Validation(features: x.selecting(rows: inner.validation), target: stopY))
     }
+}
+
+/// A fold's training rows (all of them, or those left after the early-stopping split) binned on first use
+/// for a bin count and kept for the fold's later trials: as LightGBM constructs a `Dataset` once and trains
+/// many boosters on it, a fold is binned once, not once per trial.
+final class FoldBins: @unchecked Sendable {
+    enum Rows: Hashable { case all, stopping }
+    private struct Key: Hashable { var rows: Rows; var maxBins: Int }
+
+    /// Rows above `BinnedMatrix`'s sample size are sampled from this seed to place the bin bounds.
+    let seed: UInt64
+    private let lock = NSLock()
+    private var made: [Key: BinnedMatrix] = [:]
+
+    init(seed: UInt64) { self.seed = seed }
+
+    func binned(_ rows: Rows, of matrix: FeatureMatrix, maxBins: Int) -> BinnedMatrix {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = Key(rows: rows, maxBins: maxBins)
+        if let found = made[key] { return found }
+        let binned = BinnedMatrix(matrix, maxBins: maxBins, seed: seed)
+        made[key] = binned
+        return binned
+    }
+
+    /// Bytes the binned copies can take at most: two row sets, two bin counts (boosting's and forests'),
+    /// each stored row-major and column-major, one byte a cell.
+    static func bytes(trainCells: Int, stoppingCells: Int) -> Int { (trainCells + stoppingCells) * 2 * 2 }
 }
 
 /// Fits and scores one candidate on every fold, keeping its out-of-fold raw margins for ensemble selection.
@@ -168,11 +201,13 @@ struct TrialEvaluator {
             // rounds it trains on all of them.
             let family = candidate.learner.family
             let earlyStopping = family.stopsEarly(candidate.learner)
+            let rows = earlyStopping ? fold.stopping.train : fold.train
+            let binned = family.binCount(candidate.learner).map { fold.bins.binned(earlyStopping ? .stopping : .all, of: rows, maxBins: $0) }
             if earlyStopping {
-                model = try family.fit(candidate.learner, data: TrainingData(features: fold.stopping.train, target: fold.stopping.y, weights: fold.stopping.weights),
+                model = try family.fit(candidate.learner, data: TrainingData(features: rows, target: fold.stopping.y, weights: fold.stopping.weights, binned: binned),
                                        context: FitContext(deadline: deadline, validation: fold.stopping.validation))
             } else {
-                model = try family.fit(candidate.learner, data: TrainingData(features: fold.train, target: fold.trainY, weights: fold.trainWeights),
+                model = try family.fit(candidate.learner, data: TrainingData(features: rows, target: fold.trainY, weights: fold.trainWeights, binned: binned),
                                        context: FitContext(deadline: deadline))
             }
             if earlyStopping { outcome.rounds = model.boostingRounds }

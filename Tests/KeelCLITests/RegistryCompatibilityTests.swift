@@ -33,8 +33,12 @@ import Testing
         let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name)-predictions.csv"), encoding: .utf8)
         #expect(try String(contentsOfFile: predictions, encoding: .utf8) == expected, "the same predictions as when the registry was written")
 
+        // The run was made before search semantics were versioned (version 1): this Keel seeds and fits
+        // differently, so it says so by name rather than replaying it and calling the result different.
         let reproduce = try keel(["runs", "reproduce", "1"])
-        #expect(reproduce.status == 0 && reproduce.stdout.contains("reproduced"), "\(reproduce.stdout)\(reproduce.stderr)")
+        #expect(reproduce.status != 0 && reproduce.stderr.contains("made by search version 1") && reproduce.stderr.contains("searches with version 2"),
+                "\(reproduce.stdout)\(reproduce.stderr)")
+        #expect(!reproduce.stderr.contains("did not reproduce"))
 
         let train = try keel(["train", data, "--target", "churned", "--trials", "1", "--learner", "linear", "--name", "churn", "--quiet",
                               "--out", folder.appendingPathComponent("m.keel").path])

@@ -219,8 +219,10 @@ import Testing
         // Predictions apply the threshold: every row at or above it is labelled with the positive class.
         let out = dir.appendingPathComponent("p.csv").path
         #expect(try KeelProcess.run(["predict", model, data, "--out", out]).status == 0)
-        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
-        #expect(rows.allSatisfy { ($0[1] == "yes") == (Double($0[3])! >= threshold) })
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = try #require(lines.first)
+        let label = try #require(header.firstIndex(of: "prediction")), positive = try #require(header.firstIndex(of: "proba_yes"))
+        #expect(lines.dropFirst().allSatisfy { ($0[label] == "yes") == ((Double($0[positive]) ?? .nan) >= threshold) })
         let bad = try KeelProcess.run(["train", data, "--target", "churned", "--costs", "1"])
         #expect(bad.status == 2 && bad.stderr.contains("--costs takes two"))
     }

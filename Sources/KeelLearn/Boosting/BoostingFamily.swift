@@ -195,6 +195,10 @@ public struct BoostingFamily: LearnerFamily {
         return rows * features + histograms + perRow + p.rounds * outputs * p.leafLimit * 48 + base
     }
 
+    public func binCount(_ learner: Learner) -> Int? {
+        if case .gradientBoosting(let p) = learner { p.maxBins } else { nil }
+    }
+
     public func stopsEarly(_ learner: Learner) -> Bool {
         if case .gradientBoosting(let p) = learner { p.earlyStoppingRounds > 0 } else { false }
     }
@@ -217,9 +221,11 @@ public struct BoostingFamily: LearnerFamily {
         guard case .gradientBoosting(let p) = learner else { throw LearnError.invalidParameter("not a boosting configuration: \(learner.family.name)") }
         if p.linearBase != nil {
             return .ensemble(try ResidualBoosting(parameters: p).fit(data.features, target: data.target, weights: data.weights,
-                                                                     validation: context.validation, deadline: context.deadline))
+                                                                     validation: context.validation, deadline: context.deadline,
+                                                                     binned: data.binned))
         }
         return .gradientBoosting(try GradientBoosting(parameters: p).fit(data.features, target: data.target, weights: data.weights,
-                                                                         validation: context.validation, deadline: context.deadline))
+                                                                         validation: context.validation, deadline: context.deadline,
+                                                                         binned: data.binned))
     }
 }

@@ -47,7 +47,7 @@ public struct GradientBoosting: Sendable {
     ///   weights that are negative, not finite, or all zero.
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
                     validation: Validation? = nil, base: BaseMargins? = nil,
-                    deadline: ContinuousClock.Instant? = nil) throws -> GradientBoostedModel {
+                    deadline: ContinuousClock.Instant? = nil, binned prebinned: BinnedMatrix? = nil) throws -> GradientBoostedModel {
         try parameters.validate()
         let objective = try resolveObjective(target)
         try checkInputs(features, target: target, weights: weights, validation: validation)
@@ -59,7 +59,7 @@ public struct GradientBoosting: Sendable {
                 throw LearnError.invalidData("base margins must be finite, one per row and output of the training and validation data")
             }
         }
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
+        let binned = BinnedMatrix.reusing(prebinned, for: features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         // A round's trees (one per class) depend only on that round's gradients, so with several classes they
         // grow in parallel, one grower per core; each tree is what a lone grower would make.
         let growers = (0..<min(Parallel.coreCount, outputs)).map { _ in TreeGrower(binned: binned, parameters: parameters.treeParameters) }

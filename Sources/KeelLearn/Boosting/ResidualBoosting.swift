@@ -18,7 +18,8 @@ public struct ResidualBoosting: Sendable {
     /// Fits the linear model on the training rows, then the trees from its margins; early stopping (with
     /// `validation`) judges the sum of both on the held-out rows.
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
-                    validation: GradientBoosting.Validation? = nil, deadline: ContinuousClock.Instant? = nil) throws -> EnsembleModel {
+                    validation: GradientBoosting.Validation? = nil, deadline: ContinuousClock.Instant? = nil,
+                    binned: BinnedMatrix? = nil) throws -> EnsembleModel {
         guard let linearParameters = parameters.linearBase else {
             throw LearnError.invalidParameter("residual boosting needs linear base parameters")
         }
@@ -30,7 +31,7 @@ public struct ResidualBoosting: Sendable {
             train: Self.outputMajor(try linear.rawScores(features), outputs: outputs),
             validation: try validation.map { Self.outputMajor(try linear.rawScores($0.features), outputs: outputs) } ?? [])
         let trees = try GradientBoosting(parameters: parameters).fit(features, target: target, weights: weights, validation: validation,
-                                                                     base: base, deadline: deadline)
+                                                                     base: base, deadline: deadline, binned: binned)
         return try EnsembleModel(task: target.task.kind, outputs: outputs, members: [.linear(linear), .gradientBoosting(trees)],
                                  weights: [1, 1], intercepts: [Double](repeating: 0, count: outputs))
     }

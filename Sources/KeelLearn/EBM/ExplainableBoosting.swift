@@ -165,14 +165,14 @@ public struct ExplainableBoosting: Sendable {
     }
 
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
-                    deadline: ContinuousClock.Instant? = nil) throws -> ExplainableBoostingModel {
+                    deadline: ContinuousClock.Instant? = nil, binned prebinned: BinnedMatrix? = nil) throws -> ExplainableBoostingModel {
         try parameters.validate(features: features)
         try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
         guard n >= 10 else { throw LearnError.invalidData("an EBM needs at least 10 rows, not \(n)") }
         let objective: Objective = target.task.kind == .binary ? .binary : target.task.kind == .multiclass ? .multiclass : .l2
         let outputs = objective == .multiclass ? target.classCount : 1
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
+        let binned = BinnedMatrix.reusing(prebinned, for: features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         let bins = EBMBins(features, mappers: binned.mappers)
         let intercepts = objective.initialScores(target.values, weights: weights, classCount: target.classCount)
         let context = EBMContext(bins: bins, kinds: features.kinds, y: target.values, weights: weights, objective: objective,

@@ -70,6 +70,10 @@ public struct ExplainableBoostingFamily: LearnerFamily {
         return .explainableBoosting(p)
     }
 
+    public func binCount(_ learner: Learner) -> Int? {
+        if case .explainableBoosting(let p) = learner { p.maxBins } else { nil }
+    }
+
     public func memoryEstimate(_ learner: Learner, shape: DataShape) -> Int {
         guard case .explainableBoosting(let p) = learner else { return 0 }
         let pairs = p.interactions * 256 * 256 * 8 * shape.outputs
@@ -79,6 +83,6 @@ public struct ExplainableBoostingFamily: LearnerFamily {
     public func fit(_ learner: Learner, data: TrainingData, context: FitContext) throws -> FittedModel {
         guard case .explainableBoosting(let p) = learner else { throw LearnError.invalidParameter("not an EBM configuration: \(learner.family.name)") }
         return .explainableBoosting(try ExplainableBoosting(parameters: p).fit(data.features, target: data.target, weights: data.weights,
-                                                                             deadline: context.deadline))
+                                                                             deadline: context.deadline, binned: data.binned))
     }
 }

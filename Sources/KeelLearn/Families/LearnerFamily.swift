@@ -41,6 +41,9 @@ public protocol LearnerFamily: Sendable {
     func seeded(_ learner: Learner, _ seed: UInt64) -> Learner
     /// The largest arrays a fit on data of `shape` allocates, in bytes (an upper bound).
     func memoryEstimate(_ learner: Learner, shape: DataShape) -> Int
+    /// Value bins per feature when the family fits on binned features (nil: it reads the values): a search
+    /// bins each fold once per bin count and hands every such fit the same `TrainingData.binned`.
+    func binCount(_ learner: Learner) -> Int?
     /// Whether the fit stops early on `FitContext.validation` (then the search holds back rows for it).
     func stopsEarly(_ learner: Learner) -> Bool
     /// The configuration to refit on more rows, given the rounds early stopping chose in each fold.
@@ -63,6 +66,7 @@ extension LearnerFamily {
     }
     public func variation(of learner: Learner, _ generator: inout SeededGenerator) -> Learner? { nil }
     public func stopsEarly(_ learner: Learner) -> Bool { false }
+    public func binCount(_ learner: Learner) -> Int? { nil }
     public func refit(_ learner: Learner, bestRounds: [Int]) -> Learner { learner }
     public func benefitsFromSeedBagging(_ learner: Learner) -> Bool { false }
 }
@@ -134,9 +138,12 @@ public struct TrainingData: Sendable {
     public var features: FeatureMatrix
     public var target: TargetEncoding
     public var weights: [Double]?
+    /// `features` already binned (once per fold, shared by its trials); used when its bin count is the
+    /// configuration's, else the family bins the features itself.
+    public var binned: BinnedMatrix?
 
-    public init(features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil) {
-        (self.features, self.target, self.weights) = (features, target, weights)
+    public init(features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil, binned: BinnedMatrix? = nil) {
+        (self.features, self.target, self.weights, self.binned) = (features, target, weights, binned)
     }
 }
 

@@ -72,6 +72,10 @@ public struct ForestFamily: LearnerFamily {
         return .randomForest(p)
     }
 
+    public func binCount(_ learner: Learner) -> Int? {
+        if case .randomForest(let p) = learner { p.maxBins } else { nil }
+    }
+
     /// A full-depth tree has up to about 2 nodes per distinct training row (a bootstrap holds ~63%).
     public func memoryEstimate(_ learner: Learner, shape: DataShape) -> Int {
         guard case .randomForest(let p) = learner else { return 0 }
@@ -83,6 +87,7 @@ public struct ForestFamily: LearnerFamily {
 
     public func fit(_ learner: Learner, data: TrainingData, context: FitContext) throws -> FittedModel {
         guard case .randomForest(let p) = learner else { throw LearnError.invalidParameter("not a forest configuration: \(learner.family.name)") }
-        return .forest(try RandomForest(parameters: p).fit(data.features, target: data.target, weights: data.weights, deadline: context.deadline))
+        return .forest(try RandomForest(parameters: p).fit(data.features, target: data.target, weights: data.weights, deadline: context.deadline,
+                                                                 binned: data.binned))
     }
 }

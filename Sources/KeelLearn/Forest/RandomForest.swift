@@ -116,13 +116,13 @@ public struct RandomForest: Sendable {
     }
 
     public func fit(_ features: FeatureMatrix, target: TargetEncoding, weights: [Double]? = nil,
-                    deadline: ContinuousClock.Instant? = nil) throws -> ForestModel {
+                    deadline: ContinuousClock.Instant? = nil, binned prebinned: BinnedMatrix? = nil) throws -> ForestModel {
         try parameters.validate()
         try TrainingInput.check(features, target: target, weights: weights)
         let n = features.rowCount
         let outputs = target.task.kind == .multiclass ? target.classCount : 1
         let channels = indicatorChannels(target, outputs: outputs, weights: weights)
-        let binned = BinnedMatrix(features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
+        let binned = BinnedMatrix.reusing(prebinned, for: features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
         var grower = TreeGrower.Parameters()
         grower.maxLeaves = Int.max
         grower.maxDepth = parameters.maxDepth

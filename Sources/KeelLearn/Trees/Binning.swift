@@ -145,6 +145,8 @@ public struct BinnedMatrix: Sendable {
     public let columns: [Bin]
     /// `histogramOffsets[j]` is where feature `j`'s bins start; the last entry is the total bin count.
     public let histogramOffsets: [Int]
+    /// The most value bins a feature was given.
+    public let maxBins: Int
 
     /// Fits one mapper per feature on up to `sampleSize` seeded rows (features in parallel), then bins
     /// every row (row chunks in parallel).
@@ -196,6 +198,7 @@ public struct BinnedMatrix: Sendable {
             }
         }
         self.rowCount = rows
+        self.maxBins = maxBins
         self.mappers = mappers.map { $0! }
         self.bins = bins
         self.columns = columns
@@ -223,4 +226,13 @@ public struct BinnedMatrix: Sendable {
 
     public var featureCount: Int { mappers.count }
     public var totalBins: Int { histogramOffsets.last! }
+
+    /// `prebinned` when it bins `matrix`'s rows and features with `maxBins` (a fold binned once for every
+    /// trial, as LightGBM's `Dataset` is constructed once), else `matrix` binned now.
+    public static func reusing(_ prebinned: BinnedMatrix?, for matrix: FeatureMatrix, maxBins: Int, seed: UInt64) -> BinnedMatrix {
+        if let prebinned, prebinned.maxBins == maxBins, prebinned.rowCount == matrix.rowCount, prebinned.featureCount == matrix.featureCount {
+            return prebinned
+        }
+        return BinnedMatrix(matrix, maxBins: maxBins, seed: seed)
+    }
 }
