@@ -53,6 +53,17 @@ import Testing
         #expect(CSVFixtures.errorMessage { _ = try JSONEncoder().encode(alone.model) }?.contains("defined outside Keel") == true)
     }
 
+    /// Pinnable names come from the families: EBMs take theirs now, and a typo is still an error naming them.
+    @Test func pinnedSettingsAreTheFamilies() throws {
+        let fixed = try FixedHyperparameters(["ebm": ["interactions": 0, "outer_bags": 2]])
+        let entry = try #require(Portfolio.initial(rows: 500, features: 5, task: .binary, outputs: 1, families: ["ebm"]).first.first)
+        guard case .explainableBoosting(let p) = fixed.apply(entry).learner else { Issue.record("an EBM"); return }
+        #expect(p.interactions == 0 && p.outerBags == 2)
+        #expect(fixed.apply(entry).summary.contains("(fixed: interactions, outer_bags)"))
+        #expect(CSVFixtures.errorMessage { _ = try FixedHyperparameters(["ebm": ["pairs": 1]]) }?.contains("it takes learning_rate, max_rounds") == true)
+        #expect(Set(FixedHyperparameters.names.keys) == Set(LearnerFamilies.names))
+    }
+
     @Test func oneSeedReachesEveryRandomLearner() throws {
         let data = LearnerContract.Data(task: .binary)
         func portfolio(_ seed: UInt64) -> [Learner] {
@@ -74,6 +85,23 @@ import Testing
             let fit = { (learner: Learner) in try learner.fit(data.features, target: data.target).predict(data.features) }
             #expect(try fit(a) == fit(a))
             #expect(try fit(a) != fit(b))
+        }
+    }
+
+    /// Configurations that draw nothing at random give the same model for any seed: linear models, and
+    /// boosting without row or column sampling (on fewer rows than binning samples). Their fits are what
+    /// they were before the seed stream; the others' changed with it.
+    @Test func configurationsWithoutRandomnessIgnoreTheSeed() throws {
+        let data = LearnerContract.Data(task: .binary)
+        let shape = data.shape
+        var fixed = LinearFamily().portfolio(for: shape).map(\.learner)
+        fixed += BoostingFamily().portfolio(for: shape).map(\.learner).filter { !BoostingFamily().benefitsFromSeedBagging($0) }
+        #expect(fixed.count >= 5)
+        for learner in fixed {
+            let family = learner.family
+            let one = try family.seeded(learner, 1).fit(data.features, target: data.target).predict(data.features)
+            let other = try family.seeded(learner, 99).fit(data.features, target: data.target).predict(data.features)
+            #expect(one == other, "\(family.describe(learner))")
         }
     }
 

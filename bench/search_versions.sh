@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Keel alone, two builds on one host in one run: each dataset's test score, wall time and the search's pace
+# (trials started per minute of search) before and after a change to the search or its learners.
+# Usage: bench/search_versions.sh BEFORE_BIN AFTER_BIN [DATASETS] [SECONDS]
+#   BEFORE_BIN, AFTER_BIN: two release keel binaries (name their commits where you quote the numbers);
+#   DATASETS: space-separated names from the shared suite (default: all); SECONDS: the time budget (default 60).
+# Uses the AutoML benchmark's split (bench/automl_peers.py: 75/25, random_state 42); both builds get
+# KEEL_THREADS=2 and the same flags as bench/automl.sh (--refit-full). Results: bench/out/search_versions/results.jsonl.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+before=${1:?the keel binary before the change}
+after=${2:?the keel binary after the change}
+venv="$root/.venv-bench"
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check pandas scikit-learn numpy
+py="$venv/bin/python"
+names=${3:-$("$py" "$here/automl_peers.py" names)}
+budget=${4:-60}
+out="$here/out/search_versions"
+mkdir -p "$out"
+: > "$out/results.jsonl"
+export KEEL_THREADS=2
+for name in $names; do
+  "$py" "$here/automl_peers.py" split "$name"
+  dir="$here/out/automl/$name"
+  target=$("$py" -c "import json,sys; print({d['name']: d for d in json.load(open(sys.argv[1]))['datasets']}[sys.argv[2]]['target'])" \
+    "${KEEL_DATASETS:-$root/../shared/datasets}/manifest.json" "$name")
+  for build in before after; do
+    bin=$([ "$build" = before ] && echo "$before" || echo "$after")
+    start=$(date +%s.%N)
+    "$bin" train "$dir/train.csv" --target "$target" --time "${budget}s" --refit-full --no-registry --out "$dir/$build.keel" --json \
+      > "$dir/$build-report.json" 2> /dev/null
+    end=$(date +%s.%N)
+    "$bin" predict "$dir/$build.keel" "$dir/test.csv" --out "$dir/$build-predictions.csv" 2> /dev/null
+    score=$("$py" "$here/automl_peers.py" score "$name" "$dir/$build-predictions.csv" "$("$py" -c "print($end - $start)")")
+    "$py" - "$build" "$dir/$build-report.json" "$score" >> "$out/results.jsonl" <<'PY'
+import json, sys
+build, report, score = sys.argv[1], json.load(open(sys.argv[2])), json.loads(sys.argv[3])
+trials = report["trials"]
+ran = [t for t in trials if t["status"] != "failed"]
+score.update(build=build, trials=len(trials), completed=sum(t["status"] == "completed" for t in trials),
+             searchSeconds=report["secondsUsed"], foldFitSeconds=sum(t["fitSeconds"] * len(t["foldScores"]) for t in ran))
+print(json.dumps(score))
+PY
+    tail -1 "$out/results.jsonl" >&2
+  done
+done
+"$py" - "$out/results.jsonl" <<'PY'
+import json, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = collections.defaultdict(dict)
+for r in rows: by[r["name"]][r["build"]] = r
+print(f"{'dataset':<28} {'metric':<8} {'before':>9} {'after':>9} {'trials/min before':>18} {'after':>7} {'wall s before':>14} {'after':>6}")
+better = worse = 0
+ratios = []
+for name, e in by.items():
+    if "before" not in e or "after" not in e: continue
+    b, a = e["before"], e["after"]
+    higher = b["metric"] == "roc_auc"
+    pace = [60 * x["trials"] / x["seconds"] for x in (b, a)]
+    ratios.append(pace[1] / pace[0])
+    if a["score"] != b["score"]:
+        if (a["score"] > b["score"]) == higher: better += 1
+        else: worse += 1
+    print(f"{name:<28} {b['metric']:<8} {b['score']:>9.4f} {a['score']:>9.4f} {pace[0]:>18.1f} {pace[1]:>7.1f} {b['seconds']:>14.1f} {a['seconds']:>6.1f}")
+geo = 1.0
+for r in ratios: geo *= r
+print(f"after better on {better}, worse on {worse} of {len(ratios)} datasets; trials per minute after/before, geometric mean {geo ** (1 / max(len(ratios), 1)):.2f}")
+PY
