@@ -125,25 +125,34 @@ public struct ExplainableBoostingModel: Codable, Sendable, Equatable {
 /// Bins of a matrix by fitted mappers, column-major, as `Int` for indexing.
 struct EBMBins {
     let rows: Int
-    let values: [Int32]
+    /// Column-major, one `Bin` a cell: feature `f`'s bins are `values[f * rows ..< (f + 1) * rows]`.
+    let values: [Bin]
     let binCounts: [Int]
 
+    /// The training rows' bins: the shared binned matrix's own column-major copy, not another one.
+    init(_ binned: BinnedMatrix) {
+        rows = binned.rowCount
+        values = binned.columns
+        binCounts = binned.mappers.map(\.totalBins)
+    }
+
+    /// Rows to score, binned by the model's mappers as training binned its rows.
     init(_ matrix: FeatureMatrix, mappers: [BinMapper]) {
         let rows = matrix.rowCount
         self.rows = rows
-        var values = [Int32](repeating: 0, count: rows * mappers.count)
+        var values = [Bin](repeating: 0, count: rows * mappers.count)
         for (f, mapper) in mappers.enumerated() {
             switch mapper.kind {
             case .numeric(let bounds):
                 bounds.withUnsafeBufferPointer { b in
-                    for i in 0..<rows { values[f * rows + i] = Int32(BinMapper.numericBin(matrix.value(row: i, feature: f), bounds: b, missingBin: mapper.missingBin)) }
+                    for i in 0..<rows { values[f * rows + i] = BinMapper.numericBin(matrix.value(row: i, feature: f), bounds: b, missingBin: mapper.missingBin) }
                 }
             case .categorical:
                 let table = mapper.codeToBin(levelCount: 0)
                 for i in 0..<rows {
                     let v = matrix.value(row: i, feature: f)
                     let code = v.isNaN ? -1 : Int(v)
-                    values[f * rows + i] = Int32(code >= 0 && code < table.count ? Int(table[code]) : mapper.missingBin)
+                    values[f * rows + i] = code >= 0 && code < table.count ? table[code] : Bin(mapper.missingBin)
                 }
             }
         }
@@ -173,7 +182,7 @@ public struct ExplainableBoosting: Sendable {
         let objective: Objective = target.task.kind == .binary ? .binary : target.task.kind == .multiclass ? .multiclass : .l2
         let outputs = objective == .multiclass ? target.classCount : 1
         let binned = BinnedMatrix.reusing(prebinned, for: features, maxBins: parameters.maxBins, seed: SeedStream(parameters.seed).seed("binning"))
-        let bins = EBMBins(features, mappers: binned.mappers)
+        let bins = EBMBins(binned)
         let intercepts = objective.initialScores(target.values, weights: weights, classCount: target.classCount)
         let context = EBMContext(bins: bins, kinds: features.kinds, y: target.values, weights: weights, objective: objective,
                                  outputs: outputs, parameters: parameters, deadline: deadline)
