@@ -232,9 +232,6 @@ extension CSVOptions {
     /// Says which columns of a Parquet file `columns` left unread (the model does not use them): a column is
     /// never left out without a word. CSV files and standard input are read whole.
     func noteUnreadColumns(of file: String) throws {
-        let unread = try unreadColumns(of: file)
-        if !unread.isEmpty {
-            Terminal.progress("note: not read from \(file): \(unread.count) column(s) the model does not use: \(unread.joined(separator: ", "))")
-        }
+        if let unread = try unreadColumnsNote(of: file) { Terminal.progress(unread) }
     }
 }

@@ -62,6 +62,13 @@ extension CSVOptions {
         return try ParquetReader.columnNames(path: path).filter { !columns.contains($0) }
     }
 
+    /// What `unreadColumns(of:)` found, as the note a command prints (nil when every column is read).
+    public func unreadColumnsNote(of path: String) throws -> String? {
+        let unread = try unreadColumns(of: path)
+        guard !unread.isEmpty else { return nil }
+        return "note: not read from \(path): \(unread.count) column(s) the model does not use: \(unread.joined(separator: ", "))"
+    }
+
     /// The same settings for a Parquet file. Missing markers apply to its strings only when they differ from
     /// the defaults (given with `--missing`): otherwise only Parquet's nulls are missing and "NA" is a string.
     public var parquet: ParquetOptions {

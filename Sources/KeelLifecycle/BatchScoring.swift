@@ -65,10 +65,7 @@ public struct BatchScoring {
                 if !check.ignoredColumns.isEmpty {
                     note("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
                 }
-                let unread = try options.unreadColumns(of: file)
-                if !unread.isEmpty {
-                    note("note: not read from \(file): \(unread.count) column(s) the model does not use: \(unread.joined(separator: ", "))")
-                }
+                if let unread = try options.unreadColumnsNote(of: file) { note(unread) }
                 let header = ids + outputColumns(classes: classes, isClassifier: isClassifier)
                 if parquetOut, let out {
                     parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: ids.count, regression: !isClassifier))

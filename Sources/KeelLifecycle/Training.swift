@@ -80,7 +80,9 @@ public enum Training {
         var store: Swift.Result<any RegistryStore, any Error>?
         if let registration = request.registration {
             store = Swift.Result { try registration.open() }
-            // The snapshot before the search: its time is then inside the budget, not taken from its end.
+            // The snapshot before the search: its time is then inside the budget, not taken from its end. A
+            // failure here is not lost: registering stores the snapshot again, and its error becomes the
+            // result's `notRegistered` (the model still goes to `out`).
             if registration.snapshot, case .success(let opened) = store { try? opened.storeSnapshot(request.frame) }
         }
         settings.writesAfterSearch = request.registration == nil ? 1 : 2

@@ -23,7 +23,7 @@ public enum Search {
     /// give another (where seeds go, how a learner draws or computes). Recorded in every run's replay record,
     /// so a replay under other semantics is refused by name rather than reported as "different".
     /// 1: hand-offset seeds, portfolio learners on seed 0. 2: one seed stream by purpose (`SeedStream`),
-    /// reaching every learner.
+    /// reaching every learner; bins built once per fold and bin count; the EBM's gradients in `Float`.
     public static let semanticsVersion = 2
 
     public static func run(frame: Frame, schema: Schema, settings: SearchSettings,

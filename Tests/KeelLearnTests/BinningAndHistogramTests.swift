@@ -66,4 +66,44 @@ import Testing
             #expect(zip(fast, naive).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($1)) })
         }
     }
+
+    /// The one-feature histogram the EBM builds from column-major bins, with one or several outputs, sums
+    /// what the row-major histogram sums for that feature (output by output).
+    @Test(arguments: [1, 3])
+    func columnHistogramMatchesTheRowHistogram(outputs: Int) {
+        let rows = 3000
+        let table = SyntheticTable(rows: rows, seed: 4)
+        let binned = BinnedMatrix(table.features, maxBins: 31)
+        var g = SeededGenerator(seed: 8)
+        let gradients = (0..<(rows * outputs)).map { _ in GradientValue(g.nextUnit() - 0.5) }
+        let hessians = (0..<(rows * outputs)).map { _ in GradientValue(g.nextUnit()) }
+        let subset = (0..<rows).filter { $0 % 4 != 2 }.map(Int32.init)
+        for feature in 0..<binned.featureCount {
+            let binCount = binned.mappers[feature].totalBins
+            var column = [HistogramSum](repeating: .nan, count: binCount * outputs * Histogram.stride)
+            binned.columns.withUnsafeBufferPointer { bins in
+                subset.withUnsafeBufferPointer { r in
+                    gradients.withUnsafeBufferPointer { gp in
+                        hessians.withUnsafeBufferPointer { hp in
+                            column.withUnsafeMutableBufferPointer {
+                                Histogram.column(bins.baseAddress! + feature * rows, rows: r, gradients: gp.baseAddress!,
+                                                 hessians: hp.baseAddress!, outputs: outputs, into: $0)
+                            }
+                        }
+                    }
+                }
+            }
+            for c in 0..<outputs {
+                let gc = (0..<rows).map { gradients[$0 * outputs + c] }
+                let hc = (0..<rows).map { hessians[$0 * outputs + c] }
+                let naive = Histogram.naive(binned: binned, rows: subset, gradients: gc, hessians: hc, features: [feature])
+                let offset = binned.histogramOffsets[feature] * Histogram.stride
+                for b in 0..<binCount {
+                    let mine = column[(b * outputs + c) * Histogram.stride ..< (b * outputs + c + 1) * Histogram.stride]
+                    let theirs = naive[offset + b * Histogram.stride ..< offset + (b + 1) * Histogram.stride]
+                    #expect(zip(mine, theirs).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($1)) }, "feature \(feature) bin \(b) output \(c)")
+                }
+            }
+        }
+    }
 }

@@ -177,6 +177,8 @@ struct StumpFamily: LearnerFamily {
         func target(_ i: Int, _ k: Int) -> Double { task == .regression ? data.target.values[i] : (Int(data.target.values[i]) == k ? 1 : 0) }
         var generator = SeededGenerator(seed: unseeded ? UInt64(Date().timeIntervalSince1970 * 1e9) & 0xFFFF_FFFF : e.seed)
         let count = Int(e.settings["thresholds"] ?? 16)
+        // One shift per quantile, the same for every feature, so the column order does not change the model.
+        let shifts = (1..<count).map { _ in generator.nextUnit() }
         var best = (error: Double.infinity, feature: 0, threshold: Double.nan)
         for f in 0..<x.featureCount {
             if let deadline = context.deadline, ContinuousClock.now >= deadline, best.error.isFinite { break }
@@ -184,7 +186,7 @@ struct StumpFamily: LearnerFamily {
             guard !column.isEmpty else { continue }
             // Quantile thresholds, each moved by the seed within half its gap to the next.
             for q in 1..<count {
-                let shift = generator.next(below: max(1, column.count / (2 * count)))
+                let shift = Int(shifts[q - 1] * Double(max(1, column.count / (2 * count))))
                 let threshold = column[min(column.count - 1, (q * column.count) / count + shift)]
                 var sums = [[Double]](repeating: [Double](repeating: 0, count: channels), count: 2)
                 var squares = [Double](repeating: 0, count: 2)

@@ -133,14 +133,16 @@ import Testing
 extension TrialScheduleTests {
     /// On small data the variations stop paying long before a generous budget ends: the search says it
     /// converged and returns early instead of fitting noise in the folds for the rest of the budget.
-    @Test(.timeLimit(.minutes(2))) func aConvergedSearchEndsBeforeItsBudget() throws {
+    /// Convergence counts trials, not seconds: the budget is far longer than the search needs even when the
+    /// suite's other tests share the cores (CI once ran out of a 90 s budget two trials after a new leader).
+    @Test(.timeLimit(.minutes(5))) func aConvergedSearchEndsBeforeItsBudget() throws {
         let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: 400))
         let schema = try SchemaInference.infer(frame, target: "churned").schema
         var settings = SearchSettings()
-        settings.timeBudget = 90
+        settings.timeBudget = 600
         let started = ContinuousClock.now
         let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
-        #expect((ContinuousClock.now - started).seconds < 60)
+        #expect((ContinuousClock.now - started).seconds < 240, "ended long before its budget")
         #expect(report.warnings.contains { $0.contains("the search converged") }, "\(report.warnings)")
         // The search proper ends `patience` trials after its leader; then pruned portfolio entries run again.
         let searched = report.trials.prefix { $0.completes == nil }

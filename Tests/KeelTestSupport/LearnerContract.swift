@@ -102,6 +102,13 @@ public enum LearnerContract {
             let weighted = try fit(learner, weights: skewed).predict(data.features)
             if weighted == predictions { problems.append("\(label): weights are ignored") }
             if weighted.contains(where: { !$0.isFinite }) { problems.append("\(label): weighted predictions are not finite") }
+            // Each row scores alone as it does in a batch: no prediction depends on the other rows scored.
+            for row in [0, 7, data.features.rowCount - 1] {
+                let alone = try model.predict(data.features.selecting(rows: [row]))
+                let inBatch = (0..<width).map { predictions[row * width + $0] }
+                if alone != inBatch { problems.append("\(label): row \(row) scores \(alone) alone and \(inBatch) in a batch") }
+            }
+            problems += columnOrder(family, learner, data: data, predictions: predictions, label: label)
             // Zero rows to score.
             let none = try model.predict(data.features.selecting(rows: []))
             if !none.isEmpty { problems.append("\(label): \(none.count) predictions for zero rows") }
@@ -136,6 +143,40 @@ public enum LearnerContract {
             }
         }
         return problems
+    }
+
+    /// Column order does not matter: fitted on the columns reversed (and scored so), the model says nearly
+    /// what it said before. Not identical for every family: column sampling draws other columns, ties between
+    /// equal gains go to the lower index and an EBM boosts its features in turn; so the predictions may move
+    /// by a tenth of their own spread, or by twice what another seed moves them (a learner that misreads a
+    /// column's kind or drops a position moves them by far more).
+    static func columnOrder(_ family: any LearnerFamily, _ learner: Learner, data: Data, predictions: [Double], label: String) -> [String] {
+        let features = data.features
+        let n = features.rowCount
+        let order = Array((0..<features.featureCount).reversed())
+        var values: [Double] = []
+        values.reserveCapacity(features.values.count)
+        for f in order { values += features.values[f * n ..< (f + 1) * n] }
+        let reversed = FeatureMatrix(rowCount: n, kinds: order.map { features.kinds[$0] }, values: values)
+        do {
+            let model = try family.fit(learner, data: TrainingData(features: reversed, target: data.target), context: FitContext())
+            let other = try model.predict(reversed)
+            guard other.count == predictions.count else { return ["\(label): \(other.count) predictions with the columns reversed, \(predictions.count) before"] }
+            func rms(_ a: [Double], _ b: [Double]) -> Double {
+                (zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(max(a.count, 1))).squareRoot()
+            }
+            let mean = predictions.reduce(0, +) / Double(predictions.count)
+            let spread = rms(predictions, [Double](repeating: mean, count: predictions.count))
+            let reseeded = try family.fit(family.seeded(learner, 99), data: TrainingData(features: features, target: data.target), context: FitContext())
+            let bySeed = rms(predictions, try reseeded.predict(features))
+            let moved = rms(predictions, other)
+            if !(moved <= max(0.1 * spread, 2 * bySeed)) {
+                return ["\(label): with the columns reversed the predictions move by \(moved) (root mean square); their spread is \(spread), another seed moves them by \(bySeed)"]
+            }
+        } catch {
+            return ["\(label): with the columns reversed the fit failed: \(error)"]
+        }
+        return []
     }
 
     /// A heavy configuration given a deadline 0.2 s away returns soon after it, with a model that scores.

@@ -42,11 +42,13 @@ struct EBMContext: Sendable {
         }
         var inTraining = [Bool](repeating: false, count: n)
         for i in split.train { inTraining[i] = true }
-        var gradients = [Double](repeating: 0, count: n * k)
-        var hessians = [Double](repeating: 0, count: n * k)
+        let trainRows = split.train.map(Int32.init)
+        var gradients = [GradientValue](repeating: 0, count: n * k)
+        var hessians = [GradientValue](repeating: 0, count: n * k)
         var scratch = [Double](repeating: 0, count: k)
         for i in split.train { rowGradient(i, predictions, &gradients, &hessians, &scratch) }
         let widest = (bins.binCounts.max() ?? 0) * k
+        var sums = [HistogramSum](repeating: 0, count: widest * Histogram.stride)
         var g = [Double](repeating: 0, count: widest)
         var h = [Double](repeating: 0, count: widest)
         var bestLoss = Double.infinity
@@ -54,7 +56,7 @@ struct EBMContext: Sendable {
         for round in 0..<parameters.maxRounds {
             if let deadline, ContinuousClock.now >= deadline { break }
             for f in 0..<featureCount {
-                histogram(feature: f, rows: split.train, gradients: gradients, hessians: hessians, g: &g, h: &h)
+                histogram(feature: f, rows: trainRows, gradients: gradients, hessians: hessians, sums: &sums, g: &g, h: &h)
                 let change = step(feature: f, shape: &shapes[f], g: g, h: h, counts: counts[f])
                 applyChange(change, feature: f, predictions: &predictions, inTraining: inTraining,
                             gradients: &gradients, hessians: &hessians, scratch: &scratch)
@@ -69,35 +71,32 @@ struct EBMContext: Sendable {
         return best
     }
 
-    /// Sums the training rows' gradients and hessians per bin and output of feature `f` (bins × outputs).
-    private func histogram(feature f: Int, rows: [Int], gradients: [Double], hessians: [Double], g: inout [Double], h: inout [Double]) {
-        let k = outputs
-        let width = bins.binCounts[f] * k
-        for j in 0..<width { g[j] = 0; h[j] = 0 }
+    /// Sums the training rows' gradients and hessians per bin and output of feature `f` (bins × outputs) with
+    /// the trees' histogram (`Float` gradients, `Double` sums), then lays them out as the step reads them.
+    private func histogram(feature f: Int, rows: [Int32], gradients: [GradientValue], hessians: [GradientValue],
+                           sums: inout [HistogramSum], g: inout [Double], h: inout [Double]) {
+        let width = bins.binCounts[f] * outputs
         bins.values.withUnsafeBufferPointer { values in
-            let column = values.baseAddress! + f * n
-            g.withUnsafeMutableBufferPointer { g in
-                h.withUnsafeMutableBufferPointer { h in
-                    gradients.withUnsafeBufferPointer { gr in
-                        hessians.withUnsafeBufferPointer { he in
-                            for i in rows {
-                                let base = Int(column[i]) &* k
-                                let row = i &* k
-                                for c in 0..<k {
-                                    g[base &+ c] += gr[row &+ c]
-                                    h[base &+ c] += he[row &+ c]
-                                }
-                            }
+            rows.withUnsafeBufferPointer { rows in
+                gradients.withUnsafeBufferPointer { gr in
+                    hessians.withUnsafeBufferPointer { he in
+                        sums.withUnsafeMutableBufferPointer { out in
+                            Histogram.column(values.baseAddress! + f * n, rows: rows, gradients: gr.baseAddress!, hessians: he.baseAddress!,
+                                             outputs: outputs, into: UnsafeMutableBufferPointer(rebasing: out[0..<(width * Histogram.stride)]))
                         }
                     }
                 }
             }
         }
+        for j in 0..<width {
+            g[j] = sums[j * Histogram.stride]
+            h[j] = sums[j * Histogram.stride + 1]
+        }
     }
 
     /// Adds a term's change to every row's margins and refreshes the training rows' gradients, in one pass.
     private func applyChange(_ change: [Double], feature f: Int, predictions: inout [Double], inTraining: [Bool],
-                             gradients: inout [Double], hessians: inout [Double], scratch: inout [Double]) {
+                             gradients: inout [GradientValue], hessians: inout [GradientValue], scratch: inout [Double]) {
         let k = outputs
         bins.values.withUnsafeBufferPointer { values in
             let column = values.baseAddress! + f * n
@@ -114,17 +113,18 @@ struct EBMContext: Sendable {
         for i in 0..<n where inTraining[i] { rowGradient(i, predictions, &gradients, &hessians, &scratch) }
     }
 
-    /// One row's gradients and hessians from its margins (row-major), weighted.
+    /// One row's gradients and hessians from its margins (row-major), weighted; computed in `Double`, kept as
+    /// `GradientValue`s like the trees' (they are only summed, into `Double`s).
     @inline(__always)
-    private func rowGradient(_ i: Int, _ predictions: [Double], _ gradients: inout [Double], _ hessians: inout [Double], _ scratch: inout [Double]) {
+    private func rowGradient(_ i: Int, _ predictions: [Double], _ gradients: inout [GradientValue], _ hessians: inout [GradientValue], _ scratch: inout [Double]) {
         let w = weights?[i] ?? 1
         let k = outputs
         let row = i &* k
         switch objective {
         case .binary:
             let p = 1 / (1 + exp(-predictions[i]))
-            gradients[i] = (p - y[i]) * w
-            hessians[i] = max(p * (1 - p), 1e-16) * w
+            gradients[i] = GradientValue((p - y[i]) * w)
+            hessians[i] = GradientValue(max(p * (1 - p), 1e-16) * w)
         case .multiclass:
             var m = -Double.infinity
             for c in 0..<k { m = max(m, predictions[row + c]) }
@@ -136,12 +136,12 @@ struct EBMContext: Sendable {
             let label = Int(y[i])
             for c in 0..<k {
                 let p = scratch[c] / sum
-                gradients[row + c] = (p - (label == c ? 1 : 0)) * w
-                hessians[row + c] = max(p * (1 - p), 1e-16) * w
+                gradients[row + c] = GradientValue((p - (label == c ? 1 : 0)) * w)
+                hessians[row + c] = GradientValue(max(p * (1 - p), 1e-16) * w)
             }
         default:
-            gradients[i] = (predictions[i] - y[i]) * w
-            hessians[i] = w
+            gradients[i] = GradientValue((predictions[i] - y[i]) * w)
+            hessians[i] = GradientValue(w)
         }
     }
 
@@ -227,8 +227,8 @@ struct EBMContext: Sendable {
         var predictions = [Double](repeating: intercepts[0], count: n)
         for f in 0..<featureCount { for i in 0..<n { predictions[i] += mains[f][bins[f, i]] } }
         let coarse = (0..<featureCount).map { coarseBins($0) }
-        var gradients = [Double](repeating: 0, count: n)
-        var hessians = [Double](repeating: 0, count: n)
+        var gradients = [GradientValue](repeating: 0, count: n)
+        var hessians = [GradientValue](repeating: 0, count: n)
         var scratch = [0.0]
         for i in 0..<n { rowGradient(i, predictions, &gradients, &hessians, &scratch) }
         var generator = SeedStream(parameters.seed).generator("pairs.sample")
@@ -257,7 +257,7 @@ struct EBMContext: Sendable {
                 var g = [Double](repeating: 0, count: tables[t].count), h = g, c = g
                 for i in split.train {
                     let cell = coarse[a][bins[a, i]] * width + coarse[b][bins[b, i]]
-                    g[cell] += gradients[i]; h[cell] += hessians[i]; c[cell] += 1
+                    g[cell] += HistogramSum(gradients[i]); h[cell] += HistogramSum(hessians[i]); c[cell] += 1
                 }
                 let change = g.indices.map { c[$0] >= Double(parameters.minSamplesLeaf) ? -g[$0] / (h[$0] + parameters.l2) * parameters.learningRate : 0 }
                 for cell in change.indices { tables[t][cell] += change[cell] }
@@ -289,13 +289,13 @@ struct EBMContext: Sendable {
         return map
     }
 
-    private func fastGain(_ a: Int, _ b: Int, coarse: [[Int]], rows: [Int], gradients: [Double], hessians: [Double]) -> Double {
+    private func fastGain(_ a: Int, _ b: Int, coarse: [[Int]], rows: [Int], gradients: [GradientValue], hessians: [GradientValue]) -> Double {
         let (wa, wb) = (coarse[a].max()! + 1, coarse[b].max()! + 1)
         var g = [Double](repeating: 0, count: wa * wb), h = g
         for i in rows {
             let cell = coarse[a][bins[a, i]] * wb + coarse[b][bins[b, i]]
-            g[cell] += gradients[i]
-            h[cell] += hessians[i]
+            g[cell] += HistogramSum(gradients[i])
+            h[cell] += HistogramSum(hessians[i])
         }
         // Prefix sums over (≤ ta, ≤ tb); cuts between value groups, missing groups on the high side.
         var pg = [Double](repeating: 0, count: (wa + 1) * (wb + 1)), ph = pg

@@ -120,6 +120,35 @@ enum Histogram {
         }
     }
 
+    /// One feature's histogram from its column-major bins, for a learner that boosts one feature at a time
+    /// (the EBM): `outputs` sums per bin, gradients row-major (row i's output c at i × outputs + c), slot
+    /// (bin × outputs + c) × `stride`. `histogram` holds exactly the feature's bins × outputs × `stride` sums.
+    static func column(
+        _ bins: UnsafePointer<Bin>, rows: UnsafeBufferPointer<Int32>, gradients: UnsafePointer<GradientValue>,
+        hessians: UnsafePointer<GradientValue>, outputs: Int, into histogram: UnsafeMutableBufferPointer<HistogramSum>
+    ) {
+        let sums = histogram.baseAddress!
+        sums.update(repeating: 0, count: histogram.count)
+        if outputs == 1 {
+            for i in 0..<rows.count {
+                let row = Int(rows[i])
+                let slot = sums + Int(bins[row]) &* stride
+                slot[0] += HistogramSum(gradients[row])
+                slot[1] += HistogramSum(hessians[row])
+            }
+            return
+        }
+        for i in 0..<rows.count {
+            let row = Int(rows[i])
+            let slot = sums + Int(bins[row]) &* outputs &* stride
+            let source = row &* outputs
+            for c in 0..<outputs {
+                slot[c &* stride] += HistogramSum(gradients[source &+ c])
+                slot[c &* stride &+ 1] += HistogramSum(hessians[source &+ c])
+            }
+        }
+    }
+
     /// The naive twin of `build`, for tests: no chunks, no pointers, features one by one.
     static func naive(binned: BinnedMatrix, rows: [Int32], gradients: [GradientValue], hessians: [GradientValue], features: [Int]) -> [HistogramSum] {
         var histogram = [HistogramSum](repeating: 0, count: binned.totalBins * stride)
