@@ -1,76 +1,123 @@
 #!/usr/bin/env bash
-# Keel's search against peers on every dataset of the shared suite, with the datasets README's split.
-# Usage: bench/automl.sh [SYSTEMS] [DATASETS]
-#   SYSTEMS: comma-separated from keel,lightgbm,hgb,flaml,autogluon (default all five); DATASETS: names (default all).
-# Keel runs `keel train --time 60s` on the training part and `keel predict` on the test part; the wall time of
-# training is measured around the command. Each system's results go to bench/out/automl/results-SYSTEM.jsonl
-# (a run replaces the files of the systems it runs); the table, each system's mean rank (lower is better) and
-# the issue's goals are printed from every results file there.
+# Keel's search against peers on the datasets of the shared suite, each system run as its users would run it
+# (bench/automl_peers.py says how each peer gets its data), all pinned to the same thread count.
+# Usage: bench/automl.sh [--repeat N] [--threads T] [--seconds S] [--keel BIN] [SYSTEMS] [DATASETS]
+#   SYSTEMS: comma-separated from keel,autogluon,autogluon_best,flaml,lightgbm,hgb (default all six);
+#   DATASETS: names (default all); --repeat N: each system N times (run r uses seed r), the table gives the
+#   median and the range; --threads T (default 2): KEEL_THREADS, OMP_NUM_THREADS and each peer's own setting;
+#   --seconds S (default 60): the time budget of Keel, FLAML and AutoGluon; --keel BIN: a keel binary (default:
+#   this checkout built in release).
+# Wall time is measured around each system's whole work, reading included: `keel train` plus `keel predict`,
+# or the peer's one Python process (read, train, predict the test part). Results: bench/out/automl/results.jsonl
+# (replaced by each run) with bench/out/automl/provenance.json (commit, command, versions); the table, mean
+# ranks (of the medians), the Keel >= FLAML count and every system's longest wall time are printed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-systems=${1:-keel,autogluon,flaml,lightgbm,hgb}
+repeat=1
+threads=2
+seconds=60
+keel=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repeat) repeat=$2; shift 2;;
+    --threads) threads=$2; shift 2;;
+    --seconds) seconds=$2; shift 2;;
+    --keel) keel=$2; shift 2;;
+    --*) echo "unknown option $1" >&2; exit 2;;
+    *) break;;
+  esac
+done
+systems=${1:-keel,autogluon,autogluon_best,flaml,lightgbm,hgb}
 venv="$root/.venv-bench"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-packages="pandas scikit-learn lightgbm numpy"
-case ",$systems," in *,flaml,*) packages="$packages flaml";; esac
-# AutoGluon as the issue installs it: its tree learners (LightGBM, CatBoost, XGBoost), no GPU libraries.
-case ",$systems," in *,autogluon,*) packages="$packages autogluon.tabular[lightgbm,catboost,xgboost]";; esac
+packages="pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1 lightgbm==4.7.0"
+case ",$systems," in *,flaml,*) packages="$packages flaml==2.8.0";; esac
+# AutoGluon with its tree learners (LightGBM, CatBoost, XGBoost), no GPU libraries.
+case ",$systems," in *,autogluon*) packages="$packages autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3";; esac
 "$venv/bin/pip" install --quiet --disable-pip-version-check $packages
 py="$venv/bin/python"
 names=${2:-$("$py" "$here/automl_peers.py" names)}
-swift build -c release --package-path "$root" --product keel >&2
-keel="$root/.build/release/keel"
-mkdir -p "$here/out/automl"
-for system in ${systems//,/ }; do : > "$here/out/automl/results-$system.jsonl"; done
+if [ -z "$keel" ]; then
+  swift build -c release --package-path "$root" --product keel >&2
+  keel="$root/.build/release/keel"
+fi
+export KEEL_THREADS=$threads OMP_NUM_THREADS=$threads BENCH_THREADS=$threads BENCH_SECONDS=$seconds
+out="$here/out/automl"
+mkdir -p "$out"
+: > "$out/results.jsonl"
+"$py" - "$out/provenance.json" "$root" "$keel" "$repeat" "$threads" "$seconds" "$systems" "$names" <<'PY'
+import json, subprocess, sys, datetime, importlib.metadata as md
+path, root, keel, repeat, threads, seconds, systems, names = sys.argv[1:]
+git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
+versions = {}
+for p in ["pandas", "numpy", "scikit-learn", "lightgbm", "flaml", "autogluon.tabular"]:
+    try: versions[p] = md.version(p)
+    except md.PackageNotFoundError: pass
+json.dump({"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+           "keel": subprocess.run([keel, "--version"], capture_output=True, text=True).stdout.strip(),
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "command": f"bench/automl.sh --repeat {repeat} --threads {threads} --seconds {seconds} {systems} '{names}'",
+           "versions": versions}, open(path, "w"), indent=2)
+PY
+now() { date +%s.%N; }
 for name in $names; do
   "$py" "$here/automl_peers.py" split "$name"
-  dir="$here/out/automl/$name"
+  dir="$out/$name"
   target=$("$py" -c "import json,sys; print({d['name']: d for d in json.load(open(sys.argv[1]))['datasets']}[sys.argv[2]]['target'])" \
     "${KEEL_DATASETS:-$root/../shared/datasets}/manifest.json" "$name")
-  for system in ${systems//,/ }; do
-    if [ "$system" = keel ]; then
-      start=$(date +%s.%N)
-      "$keel" train "$dir/train.csv" --target "$target" --time 60s --refit-full --no-registry --out "$dir/model.keel" --quiet > "$dir/keel-train.txt"
-      end=$(date +%s.%N)
-      "$keel" predict "$dir/model.keel" "$dir/test.csv" --out "$dir/predictions.csv" 2>/dev/null
-      "$py" "$here/automl_peers.py" score "$name" "$dir/predictions.csv" "$("$py" -c "print($end - $start)")" | tee -a "$here/out/automl/results-keel.jsonl"
-    else
-      "$py" "$here/automl_peers.py" run "$system" "$name" | tee -a "$here/out/automl/results-$system.jsonl"
-    fi
+  for run in $(seq 1 "$repeat"); do
+    for system in ${systems//,/ }; do
+      predictions="$dir/$system-$run.csv"
+      start=$(now)
+      if [ "$system" = keel ]; then
+        "$keel" train "$dir/train.csv" --target "$target" --time "${seconds}s" --seed "$run" --refit-full --no-registry \
+          --out "$dir/model.keel" --quiet > "$dir/keel-train-$run.txt"
+        "$keel" predict "$dir/model.keel" "$dir/test.csv" --out "$predictions" 2> /dev/null
+      else
+        "$py" "$here/automl_peers.py" run "$system" "$name" "$predictions" "$run" 2> "$dir/$system-$run.log"
+      fi
+      end=$(now)
+      "$py" "$here/automl_peers.py" score "$name" "$system" "$predictions" "$("$py" -c "print($end - $start)")" "$run" \
+        | tee -a "$out/results.jsonl"
+    done
   done
 done
-"$py" - "$here"/out/automl/results-*.jsonl <<'PY'
-import json, sys, collections
-rows = [json.loads(l) for path in sys.argv[1:] for l in open(path) if l.strip()]
-by = collections.defaultdict(dict)
-for r in rows: by[r["name"]][r["system"]] = r
-order = ["keel", "autogluon", "flaml", "lightgbm", "hgb"]
-systems = [s for s in order if any(s in e for e in by.values())] + sorted({r["system"] for r in rows} - set(order))
-print(f"{'dataset':<28} {'metric':<8} " + " ".join(f"{s:>18}" for s in systems))
+"$py" - "$out/results.jsonl" "$seconds" <<'PY'
+import json, sys, collections, statistics
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+budget = float(sys.argv[2])
+runs = collections.defaultdict(lambda: collections.defaultdict(list))
+for r in rows: runs[r["name"]][r["system"]].append(r)
+order = ["keel", "autogluon", "autogluon_best", "flaml", "lightgbm", "hgb"]
+systems = [s for s in order if any(s in e for e in runs.values())]
+repeats = max(len(v) for e in runs.values() for v in e.values())
+print(f"median of {repeats} run(s) per system; [min–max] of the score where a system ran more than once; seconds: median wall time")
+print(f"{'dataset':<28} {'metric':<8} " + " ".join(f"{s:>30}" for s in systems))
 ranks = collections.defaultdict(list)
-for name, entries in by.items():
-    metric = next(iter(entries.values()))["metric"]
+medians = {}
+for name, entries in runs.items():
+    metric = next(iter(entries.values()))[0]["metric"]
     higher = metric == "roc_auc"
-    cells = [f"{entries[s]['score']:>10.4f} ({entries[s]['seconds']:>3.0f}s)" if s in entries else f"{'':>18}" for s in systems]
+    med = {s: statistics.median(r["score"] for r in v) for s, v in entries.items()}
+    medians[name] = (med, higher)
+    cells = []
+    for s in systems:
+        if s not in entries: cells.append(f"{'':>30}"); continue
+        scores = [r["score"] for r in entries[s]]
+        spread = f" [{min(scores):.4f}–{max(scores):.4f}]" if len(scores) > 1 else ""
+        cells.append(f"{med[s]:.4f}{spread} ({statistics.median(r['seconds'] for r in entries[s]):.0f}s)".rjust(30))
     print(f"{name:<28} {metric:<8} " + " ".join(cells))
-    ordered = sorted(entries, key=lambda s: -entries[s]["score"] if higher else entries[s]["score"])
+    ordered = sorted(med, key=lambda s: -med[s] if higher else med[s])
     for rank, s in enumerate(ordered, 1): ranks[s].append(rank)
-print("mean rank: " + ", ".join(f"{s} {sum(v) / len(v):.2f}" for s, v in sorted(ranks.items(), key=lambda kv: sum(kv[1]) / len(kv[1]))))
-def better_or_equal(a, b, higher): return a >= b if higher else a <= b
-if "keel" in systems:
-    keel = {n: e["keel"] for n, e in by.items() if "keel" in e}
-    if "flaml" in systems:
-        pairs = [(n, e) for n, e in by.items() if "keel" in e and "flaml" in e]
-        wins = sum(better_or_equal(e["keel"]["score"], e["flaml"]["score"], e["keel"]["metric"] == "roc_auc") for n, e in pairs)
-        print(f"keel >= flaml on {wins} of {len(pairs)} datasets ({100 * wins / max(len(pairs), 1):.0f}%)")
-    if "lightgbm" in systems:
-        worse = []
-        for n, e in by.items():
-            if "keel" not in e or "lightgbm" not in e: continue
-            k, l, metric = e["keel"]["score"], e["lightgbm"]["score"], e["keel"]["metric"]
-            if (metric == "roc_auc" and k < l - 0.01) or (metric != "roc_auc" and k > l * 1.05): worse.append(f"{n} ({k:.4f} vs {l:.4f})")
-        print("keel worse than lightgbm defaults by more than 0.01 AUC / 5%: " + (", ".join(worse) if worse else "none"))
-    longest = max(keel.values(), key=lambda r: r["seconds"])
-    print(f"keel wall time: at most {longest['seconds']:.1f} s of the 60 s budget ({longest['name']}), {100 * (longest['seconds'] / 60 - 1):+.1f}%")
+print("mean rank (of the medians, lower is better): " + ", ".join(
+    f"{s} {sum(v) / len(v):.2f}" for s, v in sorted(ranks.items(), key=lambda kv: sum(kv[1]) / len(kv[1]))))
+pairs = [(m, h) for m, h in medians.values() if "keel" in m and "flaml" in m]
+if pairs:
+    wins = sum((m["keel"] >= m["flaml"]) if h else (m["keel"] <= m["flaml"]) for m, h in pairs)
+    print(f"keel >= flaml (medians) on {wins} of {len(pairs)} datasets")
+for s in systems:
+    if s in ("lightgbm", "hgb"): continue
+    longest = max((r for e in runs.values() for r in e.get(s, [])), key=lambda r: r["seconds"])
+    print(f"{s}: longest wall time {longest['seconds']:.1f} s for a {budget:.0f} s budget ({longest['name']}), {100 * (longest['seconds'] / budget - 1):+.1f}%")
 PY

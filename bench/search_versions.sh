@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keel alone, two builds on one host in one run: each dataset's test score, wall time and the search's pace
-# (trials started per minute of search) before and after a change to the search or its learners.
+# (trials started per minute of the training command's wall time) before and after a change to the search or its learners.
 # Usage: bench/search_versions.sh BEFORE_BIN AFTER_BIN [DATASETS] [SECONDS]
 #   BEFORE_BIN, AFTER_BIN: two release keel binaries (name their commits where you quote the numbers);
 #   DATASETS: space-separated names from the shared suite (default: all); SECONDS: the time budget (default 60).
@@ -33,7 +33,7 @@ for name in $names; do
       > "$dir/$build-report.json" 2> /dev/null
     end=$(date +%s.%N)
     "$bin" predict "$dir/$build.keel" "$dir/test.csv" --out "$dir/$build-predictions.csv" 2> /dev/null
-    score=$("$py" "$here/automl_peers.py" score "$name" "$dir/$build-predictions.csv" "$("$py" -c "print($end - $start)")")
+    score=$("$py" "$here/automl_peers.py" score "$name" "keel-$build" "$dir/$build-predictions.csv" "$("$py" -c "print($end - $start)")" 1)
     "$py" - "$build" "$dir/$build-report.json" "$score" >> "$out/results.jsonl" <<'PY'
 import json, sys
 build, report, score = sys.argv[1], json.load(open(sys.argv[2])), json.loads(sys.argv[3])
