@@ -22,7 +22,7 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
         var columns: [ReferenceColumn] = []
         for (index, name) in features.enumerated() {
             guard let column = frame[name] else { continue }
-            columns.append(ReferenceColumn(column, sampleSize: sampleSize, seed: seed &+ UInt64(index)))
+            columns.append(ReferenceColumn(column, sampleSize: sampleSize, seed: SeedStream(seed).seed("column", index: index)))
         }
         return ReferenceProfile(rows: frame.rowCount, columns: columns, predictions: nil)
     }

@@ -97,7 +97,8 @@ public enum Learner: Codable, Sendable, Equatable {
     case randomForest(ForestParameters)
     case linear(LinearParameters)
     case explainableBoosting(ExplainableBoostingParameters)
-    /// A configuration of a family defined outside KeelLearn (tests, plug-ins): it cannot be saved.
+    /// A configuration of a family defined outside KeelLearn (tests, plug-ins): saved as its family's name,
+    /// settings and seed, and read back as a configuration that cannot fit (`UnavailableFamily`).
     case external(ExternalLearner)
 
     /// - Parameter validation: held-out rows for early stopping (families that stop early).

@@ -44,14 +44,20 @@ public enum Reproduction {
         let original = try Artifact.read(from: store.artifactPath(version), options: readOptions).model
         recorded.trials = record.trialCount
         var settings = try Training.searchSettings(recorded)
+        // The search version that made the run: its replay record's, version 1 for runs from before replay
+        // records (or versions) were kept; from the version field alone when the rest cannot be read.
+        let report = Data(record.reportJSON.utf8)
+        var madeBy: Int?
         do {
-            settings.replay = try JSONDecoder().decode(RecordedReplay.self, from: Data(record.reportJSON.utf8)).replay
+            settings.replay = try JSONDecoder().decode(RecordedReplay.self, from: report).replay
+            madeBy = settings.replay?.madeBySearchVersion ?? 1
         } catch {
+            madeBy = (try? JSONDecoder().decode(RecordedVersion.self, from: report)).map { $0.replay?.searchVersion ?? 1 }
             note("warning: run \(record.id)'s report cannot be read (\(error)); replaying without its recorded clock decisions, so a run the clock shaped may differ")
         }
-        if let replay = settings.replay, replay.madeBySearchVersion != Search.semanticsVersion {
-            note("run \(record.id) was made by search version \(replay.madeBySearchVersion); this Keel searches with version \(Search.semanticsVersion)")
-            return Result(run: record, version: version, original: original, replayed: nil, madeByOtherSearch: replay.madeBySearchVersion,
+        if let madeBy, madeBy != Search.semanticsVersion {
+            note("run \(record.id) was made by search version \(madeBy); this Keel searches with version \(Search.semanticsVersion)")
+            return Result(run: record, version: version, original: original, replayed: nil, madeByOtherSearch: madeBy,
                           differences: [], explanations: [])
         }
         note("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
@@ -94,6 +100,12 @@ public enum Reproduction {
     /// The clock-dependent decisions a run's report recorded.
     struct RecordedReplay: Decodable {
         var replay: ReplaySchedule?
+    }
+
+    /// Only the search version of a report whose replay record cannot be read whole.
+    struct RecordedVersion: Decodable {
+        struct Replay: Decodable { var searchVersion: Int? }
+        var replay: Replay?
     }
 
     /// The model's canonical JSON without its creation time.

@@ -72,12 +72,12 @@ public enum DataDrift {
         var features: [FeatureDrift] = []
         for (index, column) in reference.columns.enumerated() {
             let values = current[column.name]
-            features.append(compare(column, values, thresholds: thresholds, seed: seed &+ UInt64(index)))
+            features.append(compare(column, values, thresholds: thresholds, seed: SeedStream(seed).seed("feature", index: index)))
         }
         var predictionDrift: FeatureDrift?
         if let predictions, let profile = reference.predictions {
             let column = Column(name: "prediction", values: .numeric(predictions))
-            predictionDrift = compare(profile, column, thresholds: thresholds, seed: seed &+ 999)
+            predictionDrift = compare(profile, column, thresholds: thresholds, seed: SeedStream(seed).seed("predictions"))
         }
         // One correction over every test run, predictions included.
         var all = features + (predictionDrift.map { [$0] } ?? [])

@@ -96,7 +96,7 @@ public enum Monitor {
         var drifted = [[Bool]](repeating: [], count: reference.columns.count)
         for window in windows {
             let report = DataDrift.analyse(reference: reference, current: data.selecting(rows: rows[window]!), thresholds: settings.thresholds,
-                                           seed: settings.seed &+ UInt64(window))
+                                           seed: SeedStream(settings.seed).seed("window", index: window))
             for (f, feature) in report.features.enumerated() {
                 psi[f].append(feature.psi)
                 drifted[f].append(feature.drifted)

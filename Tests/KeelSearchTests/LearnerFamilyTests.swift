@@ -45,6 +45,16 @@ import Testing
         #expect(report.trials.contains { $0.family == "linear" })
         #expect(!report.leaderboard.isEmpty)
         #expect(try model.predict(frame.selecting(rows: [0, 1, 2])).count == 3)
+        // A trial schedule that lists the outside family's tries (as a saved model's does when that family
+        // did not win) can be saved; read back, the tries name the family and refuse to fit.
+        let schedule = report.trials.map(\.learner)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let read = try decoder.decode([Learner].self, from: Search.modelEncoder().encode(schedule))
+        let tried = try #require(read.first { $0.family.name == "stump" })
+        #expect(read == schedule, "names, settings and seeds are kept")
+        let data = LearnerContract.Data(task: .binary)
+        #expect(CSVFixtures.errorMessage { _ = try tried.fit(data.features, target: data.target) }?.contains("not available here") == true)
 
         // Alone, it is what ships: it scores through every path, and saving it says why it cannot be saved.
         settings.learners = ["stump"]

@@ -94,7 +94,13 @@ public enum LearnerContract {
             if try fit(learner).predict(data.features) != predictions { problems.append("\(label): two fits with one seed predict differently") }
             // One thread or two: the same model.
             if try fit(learner, threads: 1).predict(data.features) != predictions { problems.append("\(label): one thread predicts differently from the default") }
-            if try fit(learner, threads: 2).predict(data.features) != predictions { problems.append("\(label): two threads predict differently from the default") }
+            if try fit(learner, threads: 3).predict(data.features) != predictions { problems.append("\(label): three threads predict differently from the default") }
+            // Bins made beforehand (as the search makes them once per fold) give the model binning itself gives.
+            if let bins = family.binCount(learner) {
+                let binned = BinnedMatrix(data.features, maxBins: bins)
+                let prebinned = try family.fit(learner, data: TrainingData(features: data.features, target: data.target, binned: binned), context: FitContext())
+                if try prebinned.predict(data.features) != predictions { problems.append("\(label): a fit on bins made beforehand predicts differently") }
+            }
             // Unit weights are no weights; other weights are honoured.
             let ones = [Double](repeating: 1, count: data.features.rowCount)
             if try fit(learner, weights: ones).predict(data.features) != predictions { problems.append("\(label): unit weights change the model") }
@@ -137,7 +143,7 @@ public enum LearnerContract {
                 let model = try family.fit(learner, data: TrainingData(features: data.features, target: rare), context: FitContext())
                 if try model.predict(data.features).contains(where: { !$0.isFinite }) { problems.append("\(label): one row of a class gives non-finite predictions") }
             } catch let error as LearnError {
-                if "\(error)".isEmpty { problems.append("\(label): one row of a class fails without a message") }
+                if "\(error)".count < 20 { problems.append("\(label): one row of a class fails without a message that says why: \(error)") }
             } catch {
                 problems.append("\(label): one row of a class fails with \(error), not a LearnError")
             }
@@ -199,8 +205,10 @@ public enum LearnerContract {
     /// family that searches locally gives variations of its own kind.
     static func space(_ family: any LearnerFamily, data: Data, label: String) -> [String] {
         var problems: [String] = []
-        for parameter in family.space where !parameter.domain.contains(parameter.initial) {
-            problems.append("\(label): \(parameter.name)'s default \(parameter.initial) is outside its domain")
+        for parameter in family.space {
+            if !parameter.domain.contains(parameter.initial) { problems.append("\(label): \(parameter.name)'s default \(parameter.initial) is outside its domain") }
+            if let cheap = parameter.lowCost, !parameter.domain.contains(cheap) { problems.append("\(label): \(parameter.name)'s low-cost value \(cheap) is outside its domain") }
+            if case .real(let lower, _, true) = parameter.domain, !(lower > 0) { problems.append("\(label): \(parameter.name) is searched on a log scale from \(lower)") }
         }
         if Set(family.pinnableNames).count != family.pinnableNames.count { problems.append("\(label): a pinnable name is listed twice") }
         guard family.searchesLocally else { return problems }

@@ -15,7 +15,7 @@ public struct BoostingFamily: LearnerFamily {
             Hyperparameter("rounds", .integer(lower: 1, upper: 10_000), initial: 100, lowCost: 20),
             Hyperparameter("learning_rate", .real(lower: 0.01, upper: 0.3, logScale: true), initial: 0.1),
             Hyperparameter("max_leaves", .integer(lower: 4, upper: 255), initial: 31, lowCost: 4),
-            Hyperparameter("min_child_samples", .integer(lower: 2, upper: 200), initial: 20),
+            Hyperparameter("min_child_samples", .integer(lower: 1, upper: 200), initial: 20),
             Hyperparameter("lambda_l2", .choice([0, 0.1, 1, 3, 5, 10]), initial: 0),
             Hyperparameter("column_subsample", .choice([0.5, 0.7, 0.8, 0.85, 1]), initial: 1),
             Hyperparameter("row_subsample", .choice([0.7, 0.8, 0.85, 1]), initial: 1),

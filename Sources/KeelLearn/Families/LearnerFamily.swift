@@ -205,14 +205,48 @@ public struct ExternalLearner: Sendable, Equatable, Codable {
         a.family.name == b.family.name && a.settings == b.settings && a.seed == b.seed
     }
 
+    private enum CodingKeys: String, CodingKey { case family, settings, seed }
+
+    /// A configuration of a family defined outside Keel is recorded by name, settings and seed, so a model
+    /// whose search merely tried one can still be saved (its trial schedule lists it); read back, it names
+    /// the family but cannot fit (`UnavailableFamily`). A model *fitted* by such a family cannot be saved.
     public func encode(to encoder: any Encoder) throws {
-        throw EncodingError.invalidValue(family.name, EncodingError.Context(codingPath: encoder.codingPath,
-            debugDescription: "learner family '\(family.name)' is defined outside Keel; its configurations cannot be saved"))
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(family.name, forKey: .family)
+        try container.encode(settings, forKey: .settings)
+        try container.encode(seed, forKey: .seed)
     }
 
     public init(from decoder: any Decoder) throws {
-        throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath,
-            debugDescription: "the record holds a learner family defined outside Keel, which this Keel cannot read"))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        family = UnavailableFamily(name: try container.decode(String.self, forKey: .family))
+        settings = try container.decode([String: Double].self, forKey: .settings)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+    }
+}
+
+/// A family read back from a record that named one defined outside Keel: it describes its configurations
+/// and refuses to fit them.
+public struct UnavailableFamily: LearnerFamily {
+    public let name: String
+    public var space: [Hyperparameter] { [] }
+
+    public func owns(_ learner: Learner) -> Bool {
+        if case .external(let e) = learner { e.family.name == name } else { false }
+    }
+    public func portfolio(for shape: DataShape) -> [PortfolioEntry] { [] }
+    public func describe(_ learner: Learner) -> String {
+        guard case .external(let e) = learner else { return name }
+        return e.settings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+    public func seeded(_ learner: Learner, _ seed: UInt64) -> Learner {
+        guard case .external(var e) = learner else { return learner }
+        e.seed = seed
+        return .external(e)
+    }
+    public func memoryEstimate(_ learner: Learner, shape: DataShape) -> Int { 0 }
+    public func fit(_ learner: Learner, data: TrainingData, context: FitContext) throws -> FittedModel {
+        throw LearnError.invalidParameter("learner family '\(name)' was defined outside Keel by the program that recorded it; it is not available here")
     }
 }
 

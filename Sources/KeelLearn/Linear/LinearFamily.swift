@@ -13,7 +13,7 @@ public struct LinearFamily: LearnerFamily {
 
     public var space: [Hyperparameter] {
         [
-            Hyperparameter("lambda", .real(lower: 0, upper: 10, logScale: true), initial: 1e-4),
+            Hyperparameter("lambda", .real(lower: 1e-6, upper: 10, logScale: true), initial: 1e-4),
             Hyperparameter("l1_ratio", .real(lower: 0, upper: 1, logScale: false), initial: 0),
             Hyperparameter("max_iterations", .integer(lower: 1, upper: 100_000), initial: 1000, lowCost: 100),
         ]

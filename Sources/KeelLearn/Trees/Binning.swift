@@ -230,7 +230,10 @@ public struct BinnedMatrix: Sendable {
     /// `prebinned` when it bins `matrix`'s rows and features with `maxBins` (a fold binned once for every
     /// trial, as LightGBM's `Dataset` is constructed once), else `matrix` binned now.
     public static func reusing(_ prebinned: BinnedMatrix?, for matrix: FeatureMatrix, maxBins: Int, seed: UInt64) -> BinnedMatrix {
-        if let prebinned, prebinned.maxBins == maxBins, prebinned.rowCount == matrix.rowCount, prebinned.featureCount == matrix.featureCount {
+        if let prebinned, prebinned.maxBins == maxBins, prebinned.rowCount == matrix.rowCount, prebinned.featureCount == matrix.featureCount,
+           zip(prebinned.mappers, matrix.kinds).allSatisfy({ mapper, kind in
+               if case .categorical = mapper.kind { kind == .categorical } else { kind != .categorical }
+           }) {
             return prebinned
         }
         return BinnedMatrix(matrix, maxBins: maxBins, seed: seed)
