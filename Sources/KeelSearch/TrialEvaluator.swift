@@ -60,13 +60,21 @@ final class FoldBins: @unchecked Sendable {
         let key = Key(rows: rows, maxBins: maxBins)
         if let found = made[key] { return found }
         let binned = BinnedMatrix(matrix, maxBins: maxBins, seed: seed)
-        made[key] = binned
+        // Kept for later trials only while the row set has fewer than `keptBinCounts` bin counts, the bound
+        // the memory budget counts; a further count (pinned `max_bins`) bins per trial as before.
+        if made.keys.filter({ $0.rows == rows }).count < Self.keptBinCounts { made[key] = binned }
         return binned
     }
 
-    /// Bytes the binned copies can take at most: two row sets, two bin counts (boosting's and forests'),
-    /// each stored row-major and column-major, one byte a cell.
-    static func bytes(trainCells: Int, stoppingCells: Int) -> Int { (trainCells + stoppingCells) * 2 * 2 }
+    /// How many binned matrices are kept (for tests).
+    var keptCount: Int { lock.withLock { made.count } }
+
+    /// Bin counts kept per row set: boosting's and forests' defaults.
+    static let keptBinCounts = 2
+
+    /// Bytes the binned copies can take at most: two row sets, `keptBinCounts` bin counts each, each stored
+    /// row-major and column-major, one byte a cell.
+    static func bytes(trainCells: Int, stoppingCells: Int) -> Int { (trainCells + stoppingCells) * keptBinCounts * 2 }
 }
 
 /// Fits and scores one candidate on every fold, keeping its out-of-fold raw margins for ensemble selection.

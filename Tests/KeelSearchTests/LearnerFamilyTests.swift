@@ -135,6 +135,23 @@ import Testing
     }
 }
 
+extension LearnerFamilyTests {
+    /// A fold is binned once per bin count and row set, as binning it for the trial would bin it; a third bin
+    /// count (a pinned `max_bins`) is binned for its trial but not kept, so memory stays what the budget counts.
+    @Test func foldBinsAreMadeOnceAndBounded() {
+        let table = SyntheticTable(rows: 500, seed: 2)
+        let bins = FoldBins(seed: 7)
+        let first = bins.binned(.all, of: table.features, maxBins: 255)
+        #expect(first.bins == BinnedMatrix(table.features, maxBins: 255, seed: 7).bins)
+        #expect(bins.binned(.all, of: table.features, maxBins: 255).bins == first.bins && bins.keptCount == 1)
+        _ = bins.binned(.all, of: table.features, maxBins: 63)
+        let third = bins.binned(.all, of: table.features, maxBins: 15)
+        #expect(bins.keptCount == FoldBins.keptBinCounts && third.maxBins == 15)
+        _ = bins.binned(.stopping, of: table.features.selecting(rows: Array(0..<400)), maxBins: 255)
+        #expect(bins.keptCount == FoldBins.keptBinCounts + 1)
+    }
+}
+
 /// A learner family only this test target knows: one split on the feature and threshold (of 16 quantiles)
 /// (moved by the seed) with the least weighted squared error of the target's classes or values; scores are the two sides'
 /// smoothed class frequencies (log-odds or logs) or means. Missing values go left.
