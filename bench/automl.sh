@@ -64,8 +64,7 @@ now() { date +%s.%N; }
 for name in $names; do
   "$py" "$here/automl_peers.py" split "$name"
   dir="$out/$name"
-  target=$("$py" -c "import json,sys; print({d['name']: d for d in json.load(open(sys.argv[1]))['datasets']}[sys.argv[2]]['target'])" \
-    "${KEEL_DATASETS:-$root/../shared/datasets}/manifest.json" "$name")
+  target=$("$py" "$here/automl_peers.py" target "$name")
   for run in $(seq 1 "$repeat"); do
     for system in ${systems//,/ }; do
       predictions="$dir/$system-$run.csv"

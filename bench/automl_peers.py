@@ -9,6 +9,7 @@
                                   score any system's predictions against the test part with the manifest's
                                   metric; prints one JSON line {"name", "system", "run", "metric", "score", "seconds"}
   names                           the suite's dataset names
+  target NAME                     the dataset's target column
 
 Each peer gets the data as its users would give it (bench/automl.sh measures the wall time around the whole
 process, reading included, the same way for every system):
@@ -193,5 +194,7 @@ if __name__ == "__main__":
         run(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif command == "names":
         print(" ".join(manifest))
+    elif command == "target":
+        print(manifest[sys.argv[2]]["target"])
     else:
         raise SystemExit(f"unknown command {command}")

@@ -57,8 +57,7 @@ export KEEL_THREADS=2
 for name in $names; do
   "$py" "$here/automl_peers.py" split "$name"
   dir="$here/out/automl/$name"
-  target=$("$py" -c "import json,sys; print({d['name']: d for d in json.load(open(sys.argv[1]))['datasets']}[sys.argv[2]]['target'])" \
-    "${KEEL_DATASETS:-$root/../shared/datasets}/manifest.json" "$name")
+  target=$("$py" "$here/automl_peers.py" target "$name")
   for seed in $seeds; do
   for build in before after; do
     bin=$([ "$build" = before ] && echo "$before" || echo "$after")
