@@ -33,7 +33,7 @@ struct KeysCommand: AsyncParsableCommand {
             discussion: "The predict role may call predict, explain and feedback; metrics may read /metrics only (for a Prometheus scraper, when server.metrics_auth is key); admin may call everything. Any key may read /openapi.json and /docs."
         )
 
-        @Option(help: "predict, metrics or admin.")
+        @Option(help: "predict, metrics, reviewer (lists and decides the review queue only) or admin.")
         var role: APIKeyRole
 
         @Option(help: "A label for the key (who or what uses it).")

@@ -14,7 +14,7 @@ struct ModelsCommand: ParsableCommand {
         archives the version it replaces and must pass the gates in the registry's keel.yaml (models.NAME.gates). \
         Every move is recorded with its actor in the audit log.
         """,
-        subcommands: [List.self, Show.self, Promote.self, Approve.self, Rollback.self, History.self, Compare.self, Shadow.self, Export.self, Import.self]
+        subcommands: [List.self, Show.self, Promote.self, Approve.self, Rollback.self, History.self, Compare.self, Shadow.self, Humility.self, Export.self, Import.self]
     )
 
     struct List: ParsableCommand {

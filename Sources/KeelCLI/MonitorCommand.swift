@@ -32,6 +32,9 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --from-log: how far back, e.g. 24h, 7d (default 24h).", valueName: "duration"))
     var since: DurationArgument?
 
+    @Flag(help: "With --from-log: count labels made by reviewing flagged predictions too (by default only observed outcomes; review labels are a biased sample).")
+    var useReviewLabels = false
+
     @Option(help: ArgumentHelp("Leave a feature out of the drift analysis (repeatable), e.g. one the log stores hashed.", valueName: "column"))
     var ignore: [String] = []
 
@@ -103,12 +106,17 @@ struct MonitorCommand: AsyncParsableCommand {
         guard let reference = ModelReference(model) else { throw ValidationError("--from-log needs a registered model name, not '\(model)'") }
         let store = try registry.open()
         let window = since?.seconds ?? 86_400
-        let logged = try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)
+        let everything = try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)
+        let logged = everything.labels(includingReview: useReviewLabels)
         guard !logged.isEmpty else {
             throw ValidationError("no predictions of \(reference.name) were logged in the last \(since?.description ?? "24h") (serve with --log-predictions)")
         }
         let labelled = logged.filter { $0.label != nil }.count
-        Terminal.progress("\(logged.count) logged predictions of \(reference.name), \(labelled) with feedback labels")
+        let sources = everything.labelCounts
+        let reviews = (sources[.reviewConfirm] ?? 0) + (sources[.reviewOverride] ?? 0)
+        Terminal.progress("\(logged.count) logged predictions of \(reference.name), \(labelled) with feedback labels (\(sources[.observed] ?? 0) observed"
+            + (useReviewLabels ? ", \(reviews) from reviews)" : reviews > 0 ? "; \(reviews) from reviews left out: --use-review-labels)" : ")"))
+        if useReviewLabels, reviews > 0 { Terminal.progress("caveat: \(Retraining.selectiveLabelsCaveat)") }
         return (try LoggedFrame.make(logged, schema: schema), "prediction log of \(reference.name), last \(since?.description ?? "24h")")
     }
 

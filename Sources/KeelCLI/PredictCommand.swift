@@ -46,6 +46,9 @@ struct PredictCommand: AsyncParsableCommand {
     @Flag(help: "Add a `warnings` column: where a prediction rests on an input training never saw (unseen_level, out_of_range, unexpected_missing).")
     var warningsColumn = false
 
+    @Option(help: ArgumentHelp("keel.yaml whose `humility:` section holds rules for this model: a `flags` column, overrides, refusals (a registered model uses models.NAME.humility from the registry's keel.yaml).", valueName: "file"))
+    var config: String?
+
     @OptionGroup var keys: ArtifactReadOptions
 
     @OptionGroup var registry: RegistryOptions
@@ -58,13 +61,53 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
+        let path = try registry.modelPath(model)
+        let trained = try Artifact.read(from: path, options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
-        let scoring = BatchScoring(model: trained, options: try CSVOptions.scoring(trained, reading: reading), file: file, out: out,
+        var scoring = BatchScoring(model: trained, options: try CSVOptions.scoring(trained, reading: reading), file: file, out: out,
                                    onError: onError, rejectPath: rejectFile, batchRows: batchRows, warningsColumn: warningsColumn)
+        // Humility rules: --config's humility section, else the registry's for a registered model.
+        let reference = path != model ? ModelReference(model) : nil
+        var rules: [HumilityRule] = []
+        var origin = ""
+        if let config, let section = try ServeConfig.humility(config) {
+            (rules, origin) = (section, "\(config) (humility:)")
+        } else if let reference {
+            let store = try registry.open()
+            (rules, origin) = (try registry.configuration(store)?.humility(for: reference.name) ?? [], "\(store.location)/keel.yaml (models.\(reference.name).humility)")
+        }
+        if !rules.isEmpty {
+            do {
+                scoring.humility = try HumilityGuard(model: trained, rules: rules)
+            } catch let error as HumilityError {
+                throw DataError.invalidSchema("\(origin): \(error)")
+            }
+            for note in scoring.humility?.notes ?? [] { Terminal.progress("note: \(note)") }
+            if let reference, rules.contains(where: { $0.action == .review }) {
+                let store = try registry.open()
+                let version = try store.resolve(reference)
+                scoring.queue = { items in
+                    _ = try store.queueReview(items.map { item in
+                        var item = item
+                        (item.model, item.version) = (version.name, String(version.version))
+                        return item
+                    })
+                }
+            }
+        }
         let summary = try scoring.run(lines: { print($0, terminator: "") }, note: { Terminal.progress($0) })
         if let out { Terminal.progress("wrote \(summary.scored) predictions to \(out)") }
         if summary.rejected > 0 { Terminal.progress("set aside \(summary.rejected) row(s) with invalid values in \(scoring.rejectPath)") }
+        if let humility = scoring.humility {
+            for rule in humility.rules {
+                let count = summary.flags[rule.name] ?? 0
+                Terminal.progress("humility: rule \(rule.name) (\(rule.trigger.rawValue), \(rule.action.rawValue)) fired on \(count) of \(summary.scored) rows")
+            }
+            if summary.refused > 0 { Terminal.progress("humility: \(summary.refused) row(s) refused by an error rule have no prediction (the flags column names the rule)") }
+            if summary.queued > 0 { Terminal.progress("humility: queued \(summary.queued) row(s) for review (keel review list)") }
+            let unqueued = humility.rules.filter { $0.action == .review }.reduce(0) { $0 + (summary.flags[$1.name] ?? 0) } - summary.queued
+            if unqueued > 0 { Terminal.progress("humility: \(unqueued) row(s) flagged for review were not queued: only a registered model (NAME@STAGE) has a registry to queue into") }
+        }
         for line in summary.warnings {
             Terminal.progress("warning: \(line)\(warningsColumn ? "" : " (--warnings-column marks the rows)")")
         }

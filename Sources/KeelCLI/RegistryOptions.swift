@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import KeelData
+import KeelLearn
 import KeelLifecycle
 import KeelMonitor
 import KeelRegistry
+import KeelServer
 import Yams
 
 /// `--registry PATH` for every command that reads or writes the registry.
@@ -54,6 +56,9 @@ struct RegistryOptions: ParsableArguments {
 ///       performance_drop: 0.05
 ///       every: 30d
 ///       window: 7d
+///     humility:                   # guards on every prediction (see HumilityRule)
+///       - {trigger: uncertain, max_probability_below: 0.6, action: review}
+///       - {trigger: outlying, action: flag}
 /// ```
 struct RegistryConfig: Decodable {
     var models: [String: ModelPolicy]
@@ -62,16 +67,22 @@ struct RegistryConfig: Decodable {
         var gates: PromotionPolicy
         var fairness: FairnessGate?
         var retrain: RetrainPolicy?
+        var humility: [HumilityRule]?
 
         init(from decoder: any Decoder) throws {
-            try StrictKeys.check(decoder, allowed: ["gates", "fairness", "retrain"])
+            try StrictKeys.check(decoder, allowed: ["gates", "fairness", "retrain", "humility"])
             let c = try decoder.container(keyedBy: CodingKeys.self)
             gates = try c.decodeIfPresent(Gates.self, forKey: .gates)?.policy ?? PromotionPolicy()
             fairness = try c.decodeIfPresent(FairnessEntry.self, forKey: .fairness)?.gate
             retrain = try c.decodeIfPresent(RetrainEntry.self, forKey: .retrain)?.policy
+            do {
+                humility = try c.decodeIfPresent([HumilityRule].self, forKey: .humility).map(HumilityRule.named)
+            } catch HumilityError.invalid(let key, let message) {
+                throw ValidationError((decoder.codingPath.map(\.stringValue) + [key]).joined(separator: ".") + ": " + message)
+            }
         }
 
-        enum CodingKeys: String, CodingKey { case gates, fairness, retrain }
+        enum CodingKeys: String, CodingKey { case gates, fairness, retrain, humility }
     }
 
     /// `models.NAME.fairness`, read into KeelLifecycle's `FairnessGate`.
@@ -168,4 +179,10 @@ struct RegistryConfig: Decodable {
 
     func fairness(for name: String) -> FairnessGate? { models[name]?.fairness }
     func retrain(for name: String) -> RetrainPolicy? { models[name]?.retrain }
+    func humility(for name: String) -> [HumilityRule]? { models[name]?.humility }
+
+    /// Every model's humility rules, for a server following the registry.
+    var humilityTable: HumilitySource.Table {
+        HumilitySource.Table(byName: models.compactMapValues(\.humility))
+    }
 }

@@ -41,11 +41,21 @@ struct RetrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Who retrains, for the audit log (default: the user name).", valueName: "name"))
     var by: String?
 
+    @Flag(help: "Learn from labels made by reviewing flagged predictions too (by default only observed outcomes): they are a biased sample, said in the output.")
+    var useReviewLabels = false
+
+    @Option(help: ArgumentHelp("With --use-review-labels: the weight of a review label's row beside an observed one's (default 1).", valueName: "w"))
+    var reviewWeight: Double?
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var keys: ArtifactReadOptions
 
     func validate() throws {
         guard recent > 0 && recent < 1 else { throw ValidationError("--recent must be between 0 and 1") }
+        if let reviewWeight {
+            guard useReviewLabels else { throw ValidationError("--review-weight needs --use-review-labels") }
+            guard reviewWeight > 0, reviewWeight.isFinite else { throw ValidationError("--review-weight must be a positive number") }
+        }
     }
 
     func run() async throws {
@@ -59,12 +69,18 @@ struct RetrainCommand: AsyncParsableCommand {
             name: name, policy: config?.retrain(for: name) ?? RetrainPolicy(), window: since?.seconds, time: time?.seconds, recent: recent,
             force: force, promote: promote, promotion: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
             actor: by ?? Registry.currentUser, readOptions: try keys.readOptions(), started: started, stop: stop)
-        let outcome = try Retraining.run(request, store: store) { Terminal.progress($0) }
+        var labelled = request
+        labelled.reviewLabels = useReviewLabels
+        labelled.reviewWeight = reviewWeight ?? 1
+        let outcome = try Retraining.run(labelled, store: store) { Terminal.progress($0) }
         guard case .retrained(let result) = outcome else {
             if case .notNeeded(let champion, let reason) = outcome { print("no retraining needed for \(champion.reference): \(reason)") }
             return
         }
         print("registered \(result.challenger.reference) (candidate), trained on \(result.trainedRows) rows")
+        let sources = LabelSource.allCases.map { "\(result.labelSources[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+        print("labels in the window: \(sources); \(result.usedReviewLabels ? "review labels used" : "review labels not used")")
+        if result.usedReviewLabels { print("caveat: \(Retraining.selectiveLabelsCaveat)") }
         print("\(result.verdict.detail) → \(result.challengerWins ? "the challenger wins" : "the champion stays")")
         guard promote else {
             if result.challengerWins { print("promote with `keel models promote \(name) \(result.challenger.version) --to production`") }

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
 
-    @Option(help: ArgumentHelp("keel.yaml with a `server:` section.", valueName: "file"))
+    @Option(help: ArgumentHelp("keel.yaml with a `server:` section, and a `humility:` section of rules for the model served (a registry's models come with models.NAME.humility from its keel.yaml).", valueName: "file"))
     var config: String?
 
     @Option(help: ArgumentHelp("API keys file (default $KEEL_HOME/api-keys.json, else .keel/api-keys.json).", valueName: "file"))
@@ -157,11 +157,37 @@ struct ServeCommand: AsyncParsableCommand {
         if registryVerifies { readOptions.verifyKey = try Registry.verifyKey(folder: registry.folder) }
         readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
         if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }
+        settings.humility = try humilitySource(registry: registry, modelPath: modelPath)
+        settings.reviewRegistryFolder = registry.folder
         let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds, report: { Terminal.progress($0) }).start() }
         defer { retrainer?.cancel() }
         try await PredictionServer.run(settings: settings, readOptions: readOptions) { url in
             Terminal.progress("listening on \(url)")
         }
+    }
+
+    /// Where the humility rules come from: the `humility:` section of --config for the one model served;
+    /// else the registry's keel.yaml (`models.NAME.humility`) when following the registry or serving a
+    /// registered model by reference. Read once here, so that a bad file stops the server at start.
+    private func humilitySource(registry: RegistryOptions, modelPath: String?) throws -> HumilitySource? {
+        if let config, try ServeConfig.humility(config) != nil {
+            return .file(config, origin: "\(config) (humility:)") { path, bytes in
+                HumilitySource.Table(anyModel: try ServeConfig.humility(path, bytes: bytes) ?? [])
+            }
+        }
+        let yaml = registry.folder + "/keel.yaml"
+        if fromRegistry {
+            return .file(yaml, origin: "\(yaml) (models.NAME.humility)") { path, bytes in
+                try RegistryConfig.read(path, text: String(decoding: bytes, as: UTF8.self)).humilityTable
+            }
+        }
+        if let model, let modelPath, modelPath != model, let reference = ModelReference(model) {
+            let name = reference.name
+            return .file(yaml, origin: "\(yaml) (models.\(name).humility)") { path, bytes in
+                HumilitySource.Table(anyModel: try RegistryConfig.read(path, text: String(decoding: bytes, as: UTF8.self)).humility(for: name) ?? [])
+            }
+        }
+        return nil
     }
 
     /// A registered model served by reference: a refused signature names the reference and the flag.

@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelLearn
 import KeelServer
 import Yams
 
@@ -159,6 +160,32 @@ struct ServeConfig: Decodable {
 
     private struct File: Decodable {
         var server: ServeConfig?
+    }
+
+    /// The top-level `humility:` section: rules for the one model a `keel serve FILE` or `keel predict FILE`
+    /// scores. Nil when the file has no such section.
+    private struct HumilitySection: Decodable {
+        var humility: [HumilityRule]?
+    }
+
+    static func humility(_ path: String, bytes: [UInt8]) throws -> [HumilityRule]? {
+        do {
+            let data = Data(bytes)
+            let section = path.lowercased().hasSuffix(".json") ? try JSONDecoder().decode(HumilitySection.self, from: data)
+                                                                : try YAMLDecoder().decode(HumilitySection.self, from: data)
+            return try section.humility.map(HumilityRule.named)
+        } catch let error as DecodingError {
+            throw DataError.invalidSchema("\(path): \(SchemaFile.describe(error))")
+        } catch let error as HumilityError {
+            throw DataError.invalidSchema("\(path): \(error)")
+        }
+    }
+
+    static func humility(_ path: String) throws -> [HumilityRule]? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.cannotOpen(file: path, reason: "no such file or not readable")
+        }
+        return try humility(path, bytes: Array(data))
     }
 
     static func read(_ path: String) throws -> ServeConfig {

@@ -9,6 +9,9 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
     /// The predictions' distribution on held-out rows (the positive-class probability for binary models,
     /// the top probability for multiclass ones, the value for regression).
     public var predictions: ReferenceColumn?
+    /// The outlier scores of held-out rows under `TrainingDensity` (humility's `outlying` trigger fires
+    /// above their 99.5th percentile); nil in profiles from before they were kept.
+    public var outlierScores: ReferenceColumn?
 
     public init(rows: Int, columns: [ReferenceColumn], predictions: ReferenceColumn?) {
         self.rows = rows

@@ -1,6 +1,8 @@
 import Foundation
 import KeelData
+import KeelExplain
 import KeelLearn
+import KeelRegistry
 
 /// Batch scoring of a data file in bounded memory, in input row order: `keel predict MODEL FILE`.
 ///
@@ -24,6 +26,11 @@ public struct BatchScoring {
     public var rejectPath: String
     public var batchRows: Int
     public var warningsColumn: Bool
+    /// The model's humility rules: a `flags` column, overrides in place of the model's answer, rows an
+    /// `error` rule refuses left without a prediction, rows a `review` rule fires on handed to `queue`.
+    public var humility: HumilityGuard?
+    /// Where rows for review go (a registry's queue); nil: they are flagged and counted, not queued.
+    public var queue: (([ReviewItem]) throws -> Void)?
 
     public init(model: TrainedModel, options: CSVOptions, file: String, out: String?, onError: OnError = .fail, rejectPath: String? = nil,
                 batchRows: Int = 65_536, warningsColumn: Bool = false) {
@@ -38,6 +45,10 @@ public struct BatchScoring {
         public var rejected = 0
         /// Inputs training never saw, counted per kind, in words.
         public var warnings: [String] = []
+        /// Humility flags per rule name, rows refused by an error rule, rows queued for review.
+        public var flags: [String: Int] = [:]
+        public var refused = 0
+        public var queued = 0
     }
 
     /// Scores the file. `lines` receives the CSV text when there is no `out`; `note` receives what the run
@@ -91,17 +102,36 @@ public struct BatchScoring {
                 summary.rejected += bad.count
             }
             guard frame.rowCount > 0 else { return }
-            let predictions = try trained.predict(frame)
+            var predictions = try trained.predict(frame)
             let warnings = expectations.warnings(frame)
             tally.add(warnings)
             summary.scored += predictions.count
+            var outcomes: [HumilityGuard.Outcome] = []
+            if let humility {
+                outcomes = humility.evaluate(frame, predictions: predictions, warnings: warnings)
+                for outcome in outcomes { for flag in outcome.flags { summary.flags[flag.rule, default: 0] += 1 } }
+                summary.refused += outcomes.filter { $0.error != nil }.count
+                let reviewed = outcomes.indices.filter { outcomes[$0].review }
+                if let queue, !reviewed.isEmpty {
+                    try queue(Self.reviewItems(trained, frame: frame, rows: reviewed, lines: batch.lines, predictions: humility.applying(outcomes, to: predictions),
+                                               outcomes: outcomes, file: file))
+                    summary.queued += reviewed.count
+                }
+                predictions = humility.applying(outcomes, to: predictions)
+            }
+            func refused(_ row: Int) -> Bool { !outcomes.isEmpty && outcomes[row].error != nil }
+            func flags(_ row: Int) -> String { outcomes.isEmpty ? "" : outcomes[row].flags.map(\.compact).joined(separator: "; ") }
             if let parquet {
                 var columns: [ParquetWriter.Values] = ids.map { id in .strings((0..<frame.rowCount).map { frame[id]!.displayValue(at: $0) }) }
-                columns.append(isClassifier ? .strings(predictions.map(\.label)) : .doubles(predictions.map { $0.value ?? Double($0.label) }))
+                columns.append(isClassifier ? .strings(predictions.indices.map { refused($0) ? nil : predictions[$0].label })
+                                            : .doubles(predictions.indices.map { refused($0) ? nil : predictions[$0].value ?? Double(predictions[$0].label) }))
                 if isClassifier {
-                    for k in classes.indices { columns.append(.doubles(predictions.map { $0.probabilities.indices.contains(k) ? $0.probabilities[k] : nil })) }
+                    for k in classes.indices {
+                        columns.append(.doubles(predictions.indices.map { refused($0) || !predictions[$0].probabilities.indices.contains(k) ? nil : predictions[$0].probabilities[k] }))
+                    }
                 }
                 if warningsColumn { columns.append(.strings(warnings.map { $0.map(\.compact).joined(separator: "; ") })) }
+                if humility != nil { columns.append(.strings(predictions.indices.map(flags))) }
                 try parquet.writeRowGroup(columns)
                 return
             }
@@ -109,9 +139,14 @@ public struct BatchScoring {
             text.reserveCapacity(frame.rowCount * 48)
             for (row, prediction) in predictions.enumerated() {
                 var fields = ids.map { frame[$0]!.displayValue(at: row) ?? "" }
-                fields.append(prediction.label)
-                if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
+                if refused(row) {
+                    fields += [String](repeating: "", count: 1 + (isClassifier ? classes.count : 0))
+                } else {
+                    fields.append(prediction.label)
+                    if isClassifier { fields += prediction.probabilities.map { String(format: "%.6g", $0) } }
+                }
                 if warningsColumn { fields.append(warnings[row].map(\.compact).joined(separator: "; ")) }
+                if humility != nil { fields.append(flags(row)) }
                 text += CSVLine.join(fields)
                 text += "\n"
             }
@@ -132,15 +167,39 @@ public struct BatchScoring {
     }
 
     private func outputColumns(classes: [String], isClassifier: Bool) -> [String] {
-        ["prediction"] + (isClassifier ? classes.map { "proba_\($0)" } : []) + (warningsColumn ? ["warnings"] : [])
+        ["prediction"] + (isClassifier ? classes.map { "proba_\($0)" } : []) + (warningsColumn ? ["warnings"] : []) + (humility != nil ? ["flags"] : [])
     }
 
     /// The Parquet columns for `header`: ids and labels and warnings are strings, the regression value and
     /// the probabilities doubles.
     static func parquetColumns(_ header: [String], ids: Int, regression: Bool) -> [ParquetWriter.Column] {
         header.enumerated().map { i, name in
-            let isDouble = i > ids ? name != "warnings" : (i == ids && regression)
+            let isDouble = i > ids ? name != "warnings" && name != "flags" : (i == ids && regression)
             return ParquetWriter.Column(name: name, type: isDouble ? .double : .string)
+        }
+    }
+
+    /// Review items for rows of a batch: the request id names the file, the row is the data line.
+    static func reviewItems(_ model: TrainedModel, frame: Frame, rows: [Int], lines: [Int], predictions: [TrainedModel.Prediction],
+                            outcomes: [HumilityGuard.Outcome], file: String) throws -> [ReviewItem] {
+        let reasons = (try? Explainer.reasonCodes(model, frame: frame, rows: rows, topK: 3)) ?? []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let classes = model.schema.task?.classes ?? []
+        let isClassifier = model.schema.task?.kind != .regression
+        let features = model.schema.columns.filter { $0.role == .feature || $0.role == .id }.map(\.name)
+        let now = Date().timeIntervalSince1970
+        let requestID = "keel-predict " + (file as NSString).lastPathComponent
+        return try rows.enumerated().map { index, row in
+            var inputs: [String: String] = [:]
+            for name in features { if let value = frame[name]?.displayValue(at: row) { inputs[name] = value } }
+            let probabilities = isClassifier
+                ? String(decoding: try encoder.encode(Dictionary(uniqueKeysWithValues: zip(classes, predictions[row].probabilities))), as: UTF8.self) : nil
+            let reason = reasons.indices.contains(index) ? try String(decoding: encoder.encode(["up": reasons[index].up, "down": reasons[index].down]), as: UTF8.self) : "{}"
+            return ReviewItem(model: "", version: "", requestID: requestID, row: lines[row], createdAt: now,
+                              inputs: String(decoding: try encoder.encode(inputs), as: UTF8.self), prediction: predictions[row].label,
+                              probabilities: probabilities, confidence: isClassifier ? predictions[row].probabilities.max() : nil,
+                              reasons: reason, flags: String(decoding: try encoder.encode(outcomes[row].flags), as: UTF8.self))
         }
     }
 

@@ -25,6 +25,10 @@ extension Retraining {
         public var readOptions: Artifact.ReadOptions
         public var started: ContinuousClock.Instant
         public var stop: StopRequest
+        /// Learn from labels that reviews of flagged predictions made too (default: observed labels only).
+        public var reviewLabels = false
+        /// The weight of a review label's row beside an observed one's (with `reviewLabels`).
+        public var reviewWeight = 1.0
 
         public init(name: String, policy: RetrainPolicy, window: Double? = nil, time: Double? = nil, recent: Double = 0.3, force: Bool = false,
                     promote: Bool = false, promotion: PromotionPolicy = PromotionPolicy(), fairness: FairnessGate? = nil, actor: String,
@@ -54,6 +58,10 @@ extension Retraining {
         public var contestData: String
         /// The promotion, when asked for and the challenger won (gates that fail throw instead).
         public var promotion: Promotion?
+        /// The labels in the window by source (observed, review-confirm, review-override) and whether
+        /// review labels were used.
+        public var labelSources: [LabelSource: Int] = [:]
+        public var usedReviewLabels = false
     }
 
     /// Retrains `request.name` when its policy says so: a challenger trained on the champion's dataset
@@ -65,8 +73,17 @@ extension Retraining {
         let champion = try store.resolve(ModelReference(name: name))
         let championModel = try Artifact.read(from: store.artifactPath(champion), options: request.readOptions).model
         let window = request.window ?? request.policy.window
-        let logged = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let everything = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let sources = everything.labelCounts
+        let logged = everything.labels(includingReview: request.reviewLabels)
         let labelled = logged.filter { $0.label != nil }
+        let reviewCount = sources.filter { $0.key.isReview }.values.reduce(0, +)
+        if request.reviewLabels, reviewCount > 0 {
+            note("labels: \(sources[.observed] ?? 0) observed and \(reviewCount) from reviews (\(sources[.reviewConfirm] ?? 0) confirmed, \(sources[.reviewOverride] ?? 0) overridden), review rows weighted \(NumberFormatting.canonical(request.reviewWeight)); "
+                 + Retraining.selectiveLabelsCaveat)
+        } else {
+            note("labels: \(sources[.observed] ?? 0) observed" + (reviewCount > 0 ? "; \(reviewCount) from reviews left out (--use-review-labels uses them)" : ""))
+        }
 
         let reasons = try triggers(policy: request.policy, champion: champion, model: championModel, logged: logged)
         if reasons.isEmpty && !request.force {
@@ -85,8 +102,13 @@ extension Retraining {
             throw LifecycleError.invalid("\(champion.reference)'s dataset has no snapshot (trained with --no-snapshot); train again on the data with `keel train`")
         }
         let base = try store.loadSnapshot(snapshot)
-        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
-        let data = try self.data(base: base, labelled: labelled, schema: schema, recent: request.recent)
+        let savedSchema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
+        var data = try self.data(base: base, labelled: labelled, schema: savedSchema, recent: request.recent)
+        var schema = savedSchema
+        if request.reviewLabels, request.reviewWeight != 1, reviewCount > 0 {
+            (data.combined, schema) = try Self.weightingReviews(data.combined, schema: schema, baseRows: base.rowCount,
+                                                               learnedFrom: labelled.dropLast(data.comparison.count), weight: request.reviewWeight)
+        }
         let combined = data.combined
         note("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(data.learnedFrom) labelled predictions; \(data.comparison.count) newer ones kept back for the comparison")
 
@@ -107,17 +129,43 @@ extension Retraining {
 
         // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
         let (verdict, wins, contestData) = try contest(champion: (champion, championModel), challenger: (challenger, model),
-                                                       comparison: data.comparison, schema: schema, store: store, readOptions: request.readOptions)
+                                                       comparison: data.comparison, schema: savedSchema, store: store, readOptions: request.readOptions)
         try store.audit(actor: request.actor, action: "model.retrain", subject: challenger.reference, details: [
             "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
         ])
         var result = Retrained(champion: champion, challenger: challenger, reasons: reasons, trainedRows: combined.rowCount, verdict: verdict,
                                challengerWins: wins, contestData: contestData, promotion: nil)
+        result.labelSources = sources
+        result.usedReviewLabels = request.reviewLabels && reviewCount > 0
         if request.promote, wins {
             result.promotion = try PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: request.actor, store: store,
                                                           policy: request.promotion, fairness: request.fairness, extra: [verdict],
                                                           readOptions: request.readOptions)
         }
         return .retrained(result)
+    }
+
+    /// Said wherever review labels are used: they are not a random sample of outcomes.
+    public static let selectiveLabelsCaveat = "review labels exist only for predictions a humility rule flagged, so they over-represent the model's hard cases and say nothing about the rest (selective labels); a model trained or judged on them can look better or worse than it is"
+
+    /// The training rows with a weight column in which rows labelled by a review weigh `weight` (the
+    /// schema's weight column when it has one, multiplied; else a new `_keel_label_weight` column).
+    static func weightingReviews(_ frame: Frame, schema: Schema, baseRows: Int, learnedFrom: ArraySlice<LoggedPrediction>,
+                                 weight: Double) throws -> (Frame, Schema) {
+        var schema = schema
+        let existing = schema.columns(withRole: .weight).first?.name
+        let name = existing ?? "_keel_label_weight"
+        var weights = existing.flatMap { frame[$0]?.numbers } ?? [Double](repeating: 1, count: frame.rowCount)
+        for (offset, item) in learnedFrom.enumerated() where item.source?.isReview == true && baseRows + offset < weights.count {
+            weights[baseRows + offset] *= weight
+        }
+        let column = Column(name: name, values: .numeric(weights))
+        if existing != nil {
+            var frame = frame
+            try frame.replace(column)
+            return (frame, schema)
+        }
+        schema.columns.append(ColumnSchema(name: name, kind: .numeric, role: .weight, nullable: false))
+        return (try Frame(columns: frame.columns + [column]), schema)
     }
 }

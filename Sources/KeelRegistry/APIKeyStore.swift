@@ -6,8 +6,8 @@ import KeelData
 /// What an API key may do. `predict` covers scoring, explanations and feedback; `admin` covers everything.
 public enum APIKeyRole: String, Codable, Sendable, CaseIterable {
     /// Scoring, explaining and feedback; `metrics` reads `/metrics` only (for a Prometheus scraper);
-    /// `admin` may call everything.
-    case predict, metrics, admin
+    /// `reviewer` lists and decides the review queue only; `admin` may call everything.
+    case predict, metrics, reviewer, admin
 
     public func allows(_ needed: APIKeyRole) -> Bool { self == .admin || self == needed }
 }
@@ -81,6 +81,14 @@ public struct APIKeyStore: Sendable {
         var difference: UInt8 = 0
         for i in x.indices { difference |= x[i] ^ y[i] }
         return difference == 0
+    }
+
+    /// The record of a presented secret (its name and id name the caller in the audit log), or nil.
+    public func key(of secret: String) -> APIKeyRecord? {
+        let digest = Self.hash(secret)
+        var found: APIKeyRecord?
+        for key in keys where Self.equalInConstantTime(key.sha256, digest) { found = key }
+        return found
     }
 
     public var isEmpty: Bool { keys.isEmpty }

@@ -32,6 +32,28 @@ public struct PredictionRecord: Codable, Sendable, Equatable {
 public struct LoggedPrediction: Sendable, Equatable {
     public var record: PredictionRecord
     public var label: String?
+    /// Where the label came from (nil without a label).
+    public var source: LabelSource?
+
+    public init(record: PredictionRecord, label: String?, source: LabelSource? = nil) {
+        (self.record, self.label) = (record, label)
+        self.source = label == nil ? nil : source ?? .observed
+    }
+}
+
+extension [LoggedPrediction] {
+    /// The log with review labels removed unless `includingReview`: observed outcomes are the default
+    /// ground truth, since labels made by reviewing flagged predictions are a biased sample.
+    public func labels(includingReview: Bool) -> [LoggedPrediction] {
+        includingReview ? self : map { $0.source?.isReview == true ? LoggedPrediction(record: $0.record, label: nil) : $0 }
+    }
+
+    /// Labels per source: "12 observed, 3 review-override".
+    public var labelCounts: [LabelSource: Int] {
+        var counts: [LabelSource: Int] = [:]
+        for item in self { if let source = item.source { counts[source, default: 0] += 1 } }
+        return counts
+    }
 }
 
 extension Registry {
@@ -84,7 +106,8 @@ extension Registry {
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM predictions WHERE request_id = ? AND row = ?", arguments: [requestID, row]) != nil else {
                 return false
             }
-            try db.execute(sql: "INSERT INTO feedback (request_id, row, label, time) VALUES (?, ?, ?, ?) ON CONFLICT(request_id, row) DO UPDATE SET label = excluded.label, time = excluded.time",
+            // An observed label replaces a reviewer's: the world's answer is the better ground truth.
+            try db.execute(sql: "INSERT INTO feedback (request_id, row, label, time, source) VALUES (?, ?, ?, ?, 'observed') ON CONFLICT(request_id, row) DO UPDATE SET label = excluded.label, time = excluded.time, source = 'observed'",
                            arguments: [requestID, row, label, time])
             return true
         }
@@ -94,12 +117,13 @@ extension Registry {
     public func predictionLog(model: String, since: Double) throws -> [LoggedPrediction] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT p.*, f.label FROM predictions p LEFT JOIN feedback f ON f.request_id = p.request_id AND f.row = p.row
+                SELECT p.*, f.label, f.source FROM predictions p LEFT JOIN feedback f ON f.request_id = p.request_id AND f.row = p.row
                 WHERE p.model = ? AND p.time >= ? ORDER BY p.time, p.id
                 """, arguments: [model, since]).map { row in
                 LoggedPrediction(record: PredictionRecord(
                     model: row["model"], version: row["version"], requestID: row["request_id"], row: row["row"], time: row["time"],
-                    inputs: row["inputs"], prediction: row["prediction"], score: row["score"] ?? .nan, subject: row["subject"]), label: row["label"])
+                    inputs: row["inputs"], prediction: row["prediction"], score: row["score"] ?? .nan, subject: row["subject"]), label: row["label"],
+                    source: (row["source"] as String?).flatMap(LabelSource.init(rawValue:)))
             }
         }
     }

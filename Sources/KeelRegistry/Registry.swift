@@ -141,6 +141,7 @@ public final class Registry: Sendable {
             try db.execute(sql: AuditLog.createSQL)
         }
         migrator.registerMigration("v2-prediction-log") { db in try createPredictionLog(db) }
+        migrator.registerMigration("v3-review-queue") { db in try createReviewQueue(db) }
         return migrator
     }
 

@@ -58,6 +58,16 @@ public protocol RegistryStore: Sendable {
     func purgePredictions(subject: String, actor: String) throws -> Int
     func expirePredictions(before: Double) throws -> Int
 
+    // MARK: Review queue
+    /// Queues items synchronously in one transaction; returns their ids.
+    func queueReview(_ items: [ReviewItem]) throws -> [Int]
+    /// Items least confident first; nil filters match everything.
+    func reviewItems(model: String?, status: ReviewItem.Status?, limit: Int) throws -> [ReviewItem]
+    func reviewItem(_ id: Int) throws -> ReviewItem?
+    /// Records a decision, its feedback label (with its source) and its audit entry in one transaction;
+    /// `conflict` when the item was decided already, `notFound` for an unknown id.
+    func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String, time: Double) throws -> ReviewItem
+
     // MARK: Transfer and housekeeping
     func exportBundle(_ reference: ModelReference, actor: String) throws -> ModelBundle
     func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey?) throws -> ModelVersion
@@ -72,6 +82,10 @@ extension Registry: RegistryStore {
 extension RegistryStore {
     /// Every version of every model.
     public func allModels() throws -> [ModelVersion] { try models(named: nil) }
+
+    public func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String) throws -> ReviewItem {
+        try decideReview(id: id, decision: decision, label: label, comment: comment, actor: actor, time: Date().timeIntervalSince1970)
+    }
 }
 
 /// Opens the store at a location, whichever backend it names: the one place that chooses, so commands and

@@ -50,6 +50,10 @@ public enum Search {
             let outputs = try search.holdoutOutputs ?? model.outputs(holdout)
             let scores = model.predictions(outputs).map(model.monitoredScore)
             profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seeds.seed("profile.predictions"))
+            // How unusual held-out rows look next to the training rows the profile describes: humility's
+            // `outlying` rule fires on live rows more unusual than nearly all of them.
+            let outliers = TrainingDensity(profile: profile, schema: model.schema).outlierScores(holdout)
+            profile.outlierScores = ReferenceColumn(name: "outlier_score", values: outliers, seed: settings.seeds.seed("profile.outliers"))
         }
         model.referenceProfile = profile
         return SearchOutcome(model: model, report: report, holdout: holdout)

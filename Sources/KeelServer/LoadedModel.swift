@@ -23,29 +23,53 @@ final class LoadedModel: Sendable {
 
     /// The SHA-256 of the whole file when it came from a registry (its content address), to notice changes.
     let checksumOfFile: String?
+    /// The model's humility rules, checked against it; nil when it has none.
+    let humility: HumilityGuard?
+    /// Where training data was dense, for the rules (made once per model file, kept across rule changes).
+    let density: TrainingDensity?
 
     /// `identity` overrides the name and version of the manifest (a registry's own name and version number).
-    init(path: String, options: Artifact.ReadOptions, limits: ServerLimits, identity: (name: String, version: String)? = nil,
-         checksumOfFile: String? = nil) throws {
-        self.path = path
-        self.checksumOfFile = checksumOfFile
-        artifact = try Artifact.read(from: path, options: options)
+    /// `rules` are the model's humility rules; rules that do not fit the model are the error.
+    convenience init(path: String, options: Artifact.ReadOptions, limits: ServerLimits, identity: (name: String, version: String)? = nil,
+                     checksumOfFile: String? = nil, rules: [HumilityRule] = []) throws {
+        let artifact = try Artifact.read(from: path, options: options)
         let manifest = artifact.manifest
         var stem = (path as NSString).lastPathComponent
         if stem.hasSuffix(".keel") { stem.removeLast(5) }
-        name = identity?.name ?? manifest.name ?? stem
-        version = identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12))
-        decoder = RowDecoder(schema: manifest.schema, limits: limits)
-        expectations = InputExpectations(artifact.model)
-        classes = manifest.schema.task?.classes ?? []
-        isClassifier = manifest.schema.task?.kind != .regression
-        idColumn = manifest.schema.columns(withRole: .id).first?.name
+        let density = TrainingDensity(artifact.model)
+        try self.init(path: path, artifact: artifact, name: identity?.name ?? manifest.name ?? stem,
+                      version: identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12)),
+                      decoder: RowDecoder(schema: manifest.schema, limits: limits), expectations: InputExpectations(artifact.model),
+                      checksumOfFile: checksumOfFile, density: density, rules: rules)
+    }
+
+    private init(path: String, artifact: Artifact, name: String, version: String, decoder: RowDecoder, expectations: InputExpectations,
+                 checksumOfFile: String?, density: TrainingDensity?, rules: [HumilityRule]) throws {
+        self.path = path
+        self.checksumOfFile = checksumOfFile
+        self.artifact = artifact
+        self.name = name
+        self.version = version
+        self.decoder = decoder
+        self.expectations = expectations
+        self.density = density
+        humility = rules.isEmpty ? nil : try HumilityGuard(model: artifact.model, rules: rules, density: density)
+        let schema = artifact.manifest.schema
+        classes = schema.task?.classes ?? []
+        isClassifier = schema.task?.kind != .regression
+        idColumn = schema.columns(withRole: .id).first?.name
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("name"); writer.string(name)
         writer.key("version"); writer.string(version)
         writer.endObject()
         identityJSON = writer.text
+    }
+
+    /// The same model under other humility rules (the file is not read again).
+    func with(rules: [HumilityRule]) throws -> LoadedModel {
+        try LoadedModel(path: path, artifact: artifact, name: name, version: version, decoder: decoder, expectations: expectations,
+                        checksumOfFile: checksumOfFile, density: density, rules: rules)
     }
 
     /// `GET /v1/model`: the manifest (schema included), the identity and the container facts.

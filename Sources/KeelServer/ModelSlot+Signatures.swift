@@ -1,4 +1,5 @@
 import KeelArtifact
+import KeelLearn
 import KeelRegistry
 import Logging
 
@@ -14,9 +15,12 @@ extension ModelSlot {
         let model: LoadedModel
         do {
             model = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
-                                    identity: (version.name, String(version.version)), checksumOfFile: version.artifact)
+                                    identity: (version.name, String(version.version)), checksumOfFile: version.artifact,
+                                    rules: rules(for: version.name))
         } catch let error as ArtifactError {
             throw RefusedVersion(version: version, error: error)
+        } catch let error as HumilityError {
+            throw RegistryError.invalid("\(version.stage.rawValue) model \(version.reference): its humility rules in \(humility?.origin ?? "the settings") do not fit it: \(error)")
         }
         if readOptions.verifyKey != nil && model.artifact.info.signer == nil {
             Self.log.warning("serving an unsigned model (--allow-unsigned): nothing shows it is the file that was registered", metadata: [

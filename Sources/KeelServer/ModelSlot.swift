@@ -1,5 +1,6 @@
 import Foundation
 import KeelArtifact
+import KeelLearn
 import KeelRegistry
 import Logging
 import Synchronization
@@ -22,6 +23,11 @@ final class ModelSlot: Sendable {
         var keys: APIKeyStore?
         /// Versions (name and artefact checksum) a follow-up sync refused and said so once.
         var refused: Set<String> = []
+        /// The humility rules in force and the fingerprint of the source they were read from.
+        var rules = HumilitySource.Table()
+        var rulesFingerprint: [UInt8]?
+        /// A source fingerprint whose rules were refused and said so once.
+        var refusedRules: [UInt8]?
     }
 
     private let state: Mutex<State>
@@ -32,11 +38,17 @@ final class ModelSlot: Sendable {
 
     /// Whether staging versions shadow the production ones (registry mode).
     let shadowing: Bool
+    /// Where the humility rules come from (nil: none).
+    let humility: HumilitySource?
 
+    /// `rules` were read from `humility` before the models were loaded with them (`readRules`).
     init(models: [LoadedModel], source: Source, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?,
-         shadowing: Bool = false) {
+         shadowing: Bool = false, humility: HumilitySource? = nil, rules: (table: HumilitySource.Table, fingerprint: [UInt8]?)? = nil) {
         self.shadowing = shadowing
-        state = Mutex(State(models: Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }), keys: keys))
+        self.humility = humility
+        var initial = State(models: Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }), keys: keys)
+        if let rules { (initial.rules, initial.rulesFingerprint) = (rules.table, rules.fingerprint) }
+        state = Mutex(initial)
         self.source = source
         self.readOptions = readOptions
         self.limits = limits
@@ -45,6 +57,58 @@ final class ModelSlot: Sendable {
     }
 
     var models: [String: LoadedModel] { state.withLock { $0.models } }
+
+    /// The rules in force for a model name.
+    func rules(for name: String) -> [HumilityRule] { state.withLock { $0.rules.rules(for: name) } }
+
+    /// Reads the rules from `source`; an error names the source and says the rules in force stay.
+    static func readRules(_ source: HumilitySource?) throws -> (table: HumilitySource.Table, fingerprint: [UInt8]?) {
+        guard let source else { return (HumilitySource.Table(), nil) }
+        let fingerprint = source.fingerprint()
+        do {
+            return (try source.read(), fingerprint)
+        } catch {
+            throw APIError(.unprocessableContent, "reload_failed", "the humility rules in \(source.origin) could not be read: \(error)")
+        }
+    }
+
+    /// The served models under `table`'s rules, all or none: a rule that does not fit one model is the error.
+    private func rebuilt(_ models: [String: LoadedModel], under table: HumilitySource.Table) throws -> [String: LoadedModel] {
+        var result: [String: LoadedModel] = [:]
+        for (name, model) in models {
+            do {
+                result[name] = try model.with(rules: table.rules(for: name))
+            } catch let error as HumilityError {
+                throw APIError(.unprocessableContent, "reload_failed", "the humility rules in \(humility?.origin ?? "the settings") do not fit \(name): \(error)")
+            }
+        }
+        return result
+    }
+
+    /// Registry mode, at every poll: when the rules' source changed, reads it and swaps every served model
+    /// onto the new rules; a source that does not parse or fit keeps the rules in force and is logged once.
+    func refreshRules() {
+        guard let humility, let fingerprint = humility.fingerprint(), state.withLock({ $0.rulesFingerprint != fingerprint }) else { return }
+        do {
+            let (table, _) = try Self.readRules(humility)
+            let swapped = try rebuilt(models, under: table)
+            state.withLock { state in
+                for (name, model) in swapped where state.models[name] != nil { state.models[name] = model }
+                (state.rules, state.rulesFingerprint, state.refusedRules) = (table, fingerprint, nil)
+            }
+            Self.rulesLog.info("humility rules reloaded", metadata: ["source": .string(humility.origin),
+                                                                     "models": .string(swapped.keys.sorted().joined(separator: ","))])
+        } catch {
+            if state.withLock({ state in
+                defer { state.refusedRules = fingerprint }
+                return state.refusedRules != fingerprint
+            }) {
+                Self.rulesLog.error("humility rules not reloaded; the previous rules stay in force", metadata: ["error": .string(String(describing: error))])
+            }
+        }
+    }
+
+    private static let rulesLog = Logger(label: "keel.server")
     var keys: APIKeyStore? { state.withLock { $0.keys } }
 
     func shadow(of name: String) -> LoadedModel? { state.withLock { $0.shadows[name] } }
@@ -78,7 +142,14 @@ final class ModelSlot: Sendable {
                 throw APIError(.unprocessableContent, "invalid_body", "a server following a registry loads production versions; promote instead of naming a file", field: "model")
             }
             let keys = try keysPath.map(APIKeyStore.init(path:))
-            state.withLock { $0.keys = keys }
+            // The rules are read again first: if they do not parse or fit, nothing changes.
+            let rules = try Self.readRules(humility)
+            let swapped = try rebuilt(models, under: rules.table)
+            state.withLock { state in
+                state.keys = keys
+                for (name, model) in swapped where state.models[name] != nil { state.models[name] = model }
+                (state.rules, state.rulesFingerprint, state.refusedRules) = (rules.table, rules.fingerprint, nil)
+            }
             return try sync()
         case .file:
             if let path {
@@ -89,11 +160,13 @@ final class ModelSlot: Sendable {
                 }
             }
             let current = try primary()
-            let fresh = try LoadedModel(path: path ?? current.path, options: readOptions, limits: limits)
+            let rules = try Self.readRules(humility)
+            let loaded = try LoadedModel(path: path ?? current.path, options: readOptions, limits: limits)
+            let fresh = try rebuilt([loaded.name: loaded], under: rules.table)[loaded.name]!
             let keys = try keysPath.map(APIKeyStore.init(path:))
             let old = state.withLock { state in
                 let old = state.models.values.first
-                state = State(models: [fresh.name: fresh], keys: keys)
+                state = State(models: [fresh.name: fresh], keys: keys, rules: rules.table, rulesFingerprint: rules.fingerprint)
                 return old
             }
             noteSignature(of: fresh)
@@ -109,6 +182,7 @@ final class ModelSlot: Sendable {
     /// one bad promotion holds back nothing else, and does not fill the log at every poll.
     func sync(strict: Bool = true) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
+        if !strict { refreshRules() }
         let versions = try registry.allModels()
         if shadowing { try syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
         let production = versions.filter { $0.stage == .production }

@@ -55,6 +55,10 @@ extension OpenAPIDocument {
             return feedback()
         case "POST /v1/admin/reload":
             return reload()
+        case "GET /v1/review":
+            return reviewList()
+        case "POST /v1/review/{id}":
+            return reviewDecision()
         case "GET /metrics":
             return Operation(id: "metrics", success: ("Prometheus text exposition format", "text/plain", ["type": "string"]))
         case "GET /openapi.json":
@@ -86,6 +90,9 @@ extension OpenAPIDocument {
                 : ("one prediction per row, in order, each with its input warnings", json, ref("PredictResponse", model)),
             errors: Self.bodyErrors)
         operation.errors[422] = Self.rowErrors + (explain ? ["invalid_parameter"] : limits.strictLevels ? ["unseen_level"] : [])
+        let rules = explain ? [] : model.humility?.rules ?? []
+        if rules.contains(where: { $0.action == .error }) { operation.errors[422]?.append("humility_error") }
+        if rules.contains(where: { $0.action == .review }) { operation.errors[503] = ["review_unavailable"] }
         let overflow = " Values so far outside the training range that the model's result is not a finite number (a linear model's margin"
             + " can overflow) answer 422 not_finite_result: no schema can say where that starts."
         if explain {
@@ -159,6 +166,50 @@ extension OpenAPIDocument {
         operation.errors[404] = ["unknown_prediction"]
         operation.errors[422] = ["invalid_field", "unknown_field", "missing_field", "non_finite_number"]
         operation.errors[503] = ["store_unavailable"]
+        return operation
+    }
+
+    static var reviewItem: [String: Any] {
+        let json: [String: Any] = ["type": "object"]
+        return closed(required: ["id", "model", "version", "created_at", "request_id", "row", "prediction", "probabilities", "reasons", "flags", "status"], [
+            "id": ["type": "integer", "minimum": 1], "model": ["type": "string"], "version": ["type": "string"],
+            "created_at": ["type": "string", "format": "date-time"], "request_id": ["type": "string"],
+            "row": ["type": "object", "description": "the row's fields as the client sent them"],
+            "prediction": ["type": "string", "description": "what the server answered"],
+            "probabilities": ["oneOf": [["type": "object", "additionalProperties": ["type": "number"]], ["type": "null"]]],
+            "reasons": json, "flags": ["type": "array", "items": ["$ref": "#/components/schemas/HumilityFlag"]],
+            "status": ["type": "string", "enum": ["open", "decided"]],
+            "decision": ["type": "string", "enum": ["confirm", "override"]], "label": ["type": "string"], "comment": ["type": "string"],
+            "decided_by": ["type": "string"], "decided_at": ["type": "string", "format": "date-time"],
+        ])
+    }
+
+    private func reviewList() -> Operation {
+        var operation = Operation(id: "reviewList", success: ("the items, least confident first", json,
+                                  closed(required: ["items"], ["items": ["type": "array", "items": Self.reviewItem]])))
+        operation.description = "Predictions a humility rule with action review queued, with the row, the prediction, its reason codes and the rules that fired."
+        operation.parameters = [
+            ["name": "model", "in": "query", "required": false, "schema": ["type": "string"], "description": "only this model's items"],
+            ["name": "status", "in": "query", "required": false, "schema": ["type": "string", "enum": ["open", "decided", "all"], "default": "open"]],
+            ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 50]],
+        ]
+        operation.errors = [404: ["review_disabled"], 422: ["unknown_parameter", "invalid_parameter"]]
+        return operation
+    }
+
+    private func reviewDecision() -> Operation {
+        let body = closed(required: ["decision"], [
+            "decision": ["type": "string", "enum": ["confirm", "override"]],
+            "label": ["type": ["string", "number", "boolean"], "description": "override: the right label (a class of the model, or a number)"],
+            "comment": ["type": "string", "maxLength": 10_000],
+        ])
+        var operation = Operation(id: "reviewDecide", body: body, success: ("the decided item", json, Self.reviewItem))
+        operation.description = "Records the decision once (audited, with the key that made it) and keeps it as a feedback label with its source: review-confirm or review-override."
+        operation.parameters = [["name": "id", "in": "path", "required": true, "schema": ["type": "integer", "minimum": 1]]]
+        operation.errors = Self.bodyErrors
+        operation.errors[404] = ["review_disabled", "unknown_review"]
+        operation.errors[409] = ["already_decided"]
+        operation.errors[422] = ["invalid_field", "unknown_field", "missing_field", "invalid_label", "non_finite_number"]
         return operation
     }
 

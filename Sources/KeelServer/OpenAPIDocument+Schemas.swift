@@ -60,6 +60,12 @@ extension OpenAPIDocument {
                 "probability_change": ["type": "number"],
                 "text": ["type": "string"],
             ]),
+            "HumilityFlag": closed(required: ["rule", "trigger", "action", "reason"], [
+                "rule": ["type": "string", "description": "the rule's name (keel.yaml `name:`, else TRIGGER#N)"],
+                "trigger": ["type": "string", "enum": HumilityRule.Trigger.allCases.map(\.rawValue)],
+                "action": ["type": "string", "enum": HumilityRule.Action.allCases.map(\.rawValue)],
+                "reason": ["type": "string"],
+            ]),
             "InputWarning": closed(required: ["code", "field", "value", "message"], [
                 "code": ["type": "string", "enum": InputWarning.Code.allCases.map(\.rawValue)],
                 "field": ["type": "string"], "value": ["type": "string"], "message": ["type": "string"],
@@ -78,14 +84,23 @@ extension OpenAPIDocument {
     private func predictionSchema(_ model: LoadedModel) -> [String: Any] {
         let warnings: [String: Any] = ["type": "array", "items": ["$ref": "#/components/schemas/InputWarning"],
                                        "description": "where the prediction rests on an input training never saw (empty when none)"]
+        let flags: [String: Any] = ["type": "array", "items": ["$ref": "#/components/schemas/HumilityFlag"],
+                                    "description": "the model's humility rules that fired on the row (empty when none)"]
+        let review: [String: Any] = ["type": "integer", "minimum": 1, "description": "the review queue item, when a review rule queued the row"]
         guard model.isClassifier else {
-            return closed(required: ["prediction", "warnings"], ["prediction": ["type": "number"], "warnings": warnings])
+            return closed(required: ["prediction", "warnings", "flags"], [
+                "prediction": ["type": "number"], "warnings": warnings, "flags": flags, "review_id": review,
+                "model_prediction": ["type": "number", "description": "what the model predicted, when an override rule replaced it"],
+            ])
         }
         let probability: [String: Any] = ["type": "number", "minimum": 0, "maximum": 1]
-        return closed(required: ["prediction", "probabilities", "warnings"], [
+        return closed(required: ["prediction", "probabilities", "warnings", "flags"], [
             "prediction": ["type": "string", "enum": model.classes],
             "probabilities": closed(required: model.classes, Dictionary(uniqueKeysWithValues: model.classes.map { ($0, probability) })),
             "warnings": warnings,
+            "flags": flags,
+            "review_id": review,
+            "model_prediction": ["type": "string", "enum": model.classes, "description": "what the model predicted, when an override rule replaced it"],
         ])
     }
 

@@ -84,6 +84,7 @@ struct OpenAPIDocument {
         case .anyKey: return (true, "Any valid key.")
         case .predict: return (true, "A predict or admin key.")
         case .metrics: return metricsNeedKey ? (true, "A metrics or admin key.") : (false, "Open on this server (server.metrics_auth), which listens on loopback.")
+        case .review: return (true, "A reviewer or admin key.")
         case .admin: return (true, "An admin key.")
         }
     }
@@ -133,6 +134,7 @@ struct OpenAPIDocument {
         case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
+        case 409: "Conflict"
         case 413: "Content Too Large"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"

@@ -20,7 +20,7 @@ import Glibc
 extension PredictionServer {
     /// The caller takes the model once: a reload during this request does not change what answers it.
     static func predict(_ request: Request, context: KeelRequestContext, model: LoadedModel, limits: ServerLimits,
-                        log: PredictionLogger? = nil, shadow: LoadedModel? = nil) async throws -> Response {
+                        log: PredictionLogger? = nil, shadow: LoadedModel? = nil, reviews: ReviewQueue? = nil) async throws -> Response {
         var request = request
         let body = try await collect(&request, limit: limits.maxBodyBytes)
         let rows = try model.decoder.rows(of: try parse(body))
@@ -46,6 +46,31 @@ extension PredictionServer {
                            row: predictions.count > 1 ? row : nil)
         }
         ServerMetrics.shared.inputWarnings(warnings)
+        // Humility rules: flags on every prediction, overrides in place of the model's answer, a refusal
+        // naming the rule, and rows queued for review (written before the answer, never dropped).
+        var outcomes: [HumilityGuard.Outcome] = []
+        var answered = predictions
+        var reviewIDs: [Int: Int] = [:]
+        if let guardian = model.humility {
+            outcomes = guardian.evaluate(frame, predictions: predictions, warnings: warnings)
+            ServerMetrics.shared.humility(model: model.name, outcomes)
+            if let row = outcomes.firstIndex(where: { $0.error != nil }), let flag = outcomes[row].error {
+                throw APIError(.unprocessableContent, "humility_error", "humility rule '\(flag.rule)' refuses the row: \(flag.reason)",
+                               row: predictions.count > 1 ? row : nil)
+            }
+            answered = guardian.applying(outcomes, to: predictions)
+            if outcomes.contains(where: \.review) {
+                let (requestID, answers, found) = (context.requestID, answered, outcomes)
+                do {
+                    reviewIDs = try await offLoop {
+                        guard let store = try reviews?.forQueueing() else { throw RegistryError.invalid("this server has no review queue") }
+                        return try queueReviews(model: model, store: store, requestID: requestID, rows: rows, frame: frame, answered: answers, outcomes: found)
+                    }
+                } catch {
+                    throw APIError(.serviceUnavailable, "review_unavailable", "a review rule fired, and the row could not be queued for review, so no answer is given: \(error)")
+                }
+            }
+        }
         var writer = JSONWriter(capacity: 128 + predictions.count * (40 + 32 * model.classes.count))
         writer.beginObject()
         writer.key("model"); writer.raw(model.identityJSON)
@@ -55,7 +80,7 @@ extension PredictionServer {
         var counts: [String: Int] = [:]
         var confidences: [Double] = []
         var values: [Double] = []
-        for (index, prediction) in predictions.enumerated() {
+        for (index, prediction) in answered.enumerated() {
             writer.beginObject()
             writer.key("warnings")
             writer.beginArray()
@@ -68,6 +93,24 @@ extension PredictionServer {
                 writer.endObject()
             }
             writer.endArray()
+            writer.key("flags")
+            writer.beginArray()
+            if !outcomes.isEmpty {
+                for flag in outcomes[index].flags {
+                    writer.beginObject()
+                    writer.key("rule"); writer.string(flag.rule)
+                    writer.key("trigger"); writer.string(flag.trigger.rawValue)
+                    writer.key("action"); writer.string(flag.action.rawValue)
+                    writer.key("reason"); writer.string(flag.reason)
+                    writer.endObject()
+                }
+            }
+            writer.endArray()
+            if !outcomes.isEmpty, outcomes[index].override != nil {
+                writer.key("model_prediction")
+                if model.isClassifier { writer.string(predictions[index].label) } else { writer.number(predictions[index].value ?? .nan) }
+            }
+            if let id = reviewIDs[index] { writer.key("review_id"); writer.number(Double(id)) }
             writer.key("prediction")
             if model.isClassifier {
                 writer.string(prediction.label)

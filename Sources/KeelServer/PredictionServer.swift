@@ -38,23 +38,47 @@ public enum PredictionServer {
         let logger = configured
         let keys = try settings.keysPath.map(APIKeyStore.init(path:))
         let slot: ModelSlot
+        let reviews: ReviewQueue
         var follower: Task<Void, Never>?
+        // Rules that do not parse or do not fit their model stop the server here, named.
+        let rules: (table: HumilitySource.Table, fingerprint: [UInt8]?)
+        do {
+            rules = try ModelSlot.readRules(settings.humility)
+        } catch let error as APIError {
+            throw HumilityStartError(message: error.message)
+        }
+        let reviewing = (rules.table.byName.values.flatMap { $0 } + rules.table.anyModel).contains { $0.action == .review }
         if let folder = settings.registryFolder {
             let registry = try RegistryStores.open(folder, create: false)
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
-                             keysPath: settings.keysPath, shadowing: settings.shadow)
+                             keysPath: settings.keysPath, shadowing: settings.shadow, humility: settings.humility, rules: rules)
+            reviews = ReviewQueue(store: registry, folder: nil)
             try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "start")
             follower = follow(registry, slot: slot, every: settings.registryPollSeconds, logger: logger)
         } else {
-            let model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
-            slot = ModelSlot(models: [model], source: .file, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath)
+            var model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
+            do {
+                model = try model.with(rules: rules.table.rules(for: model.name))
+            } catch let error as HumilityError {
+                throw HumilityStartError(message: "the humility rules in \(settings.humility?.origin ?? "the settings") do not fit \(model.name): \(error)")
+            }
+            slot = ModelSlot(models: [model], source: .file, keys: keys, readOptions: readOptions, limits: settings.limits, keysPath: settings.keysPath,
+                             humility: settings.humility, rules: rules)
+            reviews = ReviewQueue(store: nil, folder: settings.reviewRegistryFolder)
+            if reviewing {
+                do {
+                    _ = try reviews.forQueueing()
+                } catch {
+                    throw HumilityStartError(message: "a humility rule has action review, and the review queue's registry could not be opened: \(error)")
+                }
+            }
         }
         defer { follower?.cancel() }
         let predictionLogger = try settings.predictionLog.map(PredictionLogger.init(settings:))
         let logWriter = predictionLogger.map { writer in Task { await writer.run(logger: logger) } }
         let explanations = ExplanationPool(settings.explanations)
         let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger,
-                                authorization: Authorization(metricsNeedKey: settings.metricsNeedKey), explanations: explanations)
+                                authorization: Authorization(metricsNeedKey: settings.metricsNeedKey), explanations: explanations, reviews: reviews)
         if keys?.isEmpty ?? true {
             logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
         }
@@ -103,10 +127,11 @@ public enum PredictionServer {
     /// a path no route has answers the same 404 to everyone.
     static func makeRouter(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger? = nil,
                            authorization: Authorization = Authorization(metricsNeedKey: false),
-                           explanations: ExplanationPool = ExplanationPool()) -> Router<KeelRequestContext> {
+                           explanations: ExplanationPool = ExplanationPool(), reviews: ReviewQueue = ReviewQueue(store: nil, folder: nil)) -> Router<KeelRequestContext> {
         let router = Router(context: KeelRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestHandlingMiddleware(logger: logger))
-        let handlers = self.handlers(slot: slot, logger: logger, predictionLog: predictionLog, authorization: authorization, explanations: explanations)
+        let handlers = self.handlers(slot: slot, logger: logger, predictionLog: predictionLog, authorization: authorization, explanations: explanations,
+                                     reviews: reviews)
         for route in Routes.all {
             guard let handler = handlers[route.method.rawValue + " " + route.path] else {
                 preconditionFailure("no handler for \(route.method.rawValue) \(route.path)")
@@ -121,7 +146,7 @@ public enum PredictionServer {
 
     /// The handlers, keyed by "METHOD path" as `Routes.all` spells them.
     private static func handlers(slot: ModelSlot, logger: Logger, predictionLog: PredictionLogger?, authorization: Authorization,
-                                 explanations: ExplanationPool) -> [String: Handler] {
+                                 explanations: ExplanationPool, reviews: ReviewQueue) -> [String: Handler] {
         let document: @Sendable () -> OpenAPIDocument = {
             OpenAPIDocument(slot: slot, authorization: authorization, explanations: explanations.settings, feedbackEnabled: predictionLog != nil)
         }
@@ -137,7 +162,8 @@ public enum PredictionServer {
             },
             "POST /v1/predict": { request, context in
                 let model = try slot.primary()
-                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
+                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name),
+                                         reviews: reviews)
             },
             "POST /v1/explain": { request, context in
                 try await explain(request, context: context, model: try slot.primary(), limits: slot.limits, pool: explanations)
@@ -152,11 +178,16 @@ public enum PredictionServer {
             "GET /v1/models/{name}": { _, context in json(try slot.model(named: context.parameters.require("name")).manifestJSON()) },
             "POST /v1/models/{name}/predict": { request, context in
                 let model = try slot.model(named: context.parameters.require("name"))
-                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name))
+                return try await predict(request, context: context, model: model, limits: slot.limits, log: predictionLog, shadow: slot.shadow(of: model.name),
+                                         reviews: reviews)
             },
             "POST /v1/models/{name}/explain": { request, context in
                 try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits,
                                   pool: explanations)
+            },
+            "GET /v1/review": { request, _ in try await listReviews(request, store: reviews.forReading()) },
+            "POST /v1/review/{id}": { request, context in
+                try await decideReview(request, context: context, slot: slot, store: reviews.forReading())
             },
             "POST /v1/admin/reload": { request, context in
                 var request = request
@@ -280,4 +311,10 @@ public enum PredictionServer {
         return source
     }
 
+}
+
+/// Humility rules that stop a server at start: the message names the source and the key.
+struct HumilityStartError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -12,6 +12,8 @@ enum Access: String, Sendable, CaseIterable {
     case predict
     /// `/metrics`: open or a metrics (or admin) key, as `server.metrics_auth` says.
     case metrics
+    /// The review queue: reviewer or admin keys.
+    case review
     /// Everything else: admin keys only.
     case admin
 }
@@ -60,6 +62,8 @@ enum Routes {
         Route(.get, "/v1/models/{name}", .admin, "One served model's manifest"),
         Route(.post, "/v1/models/{name}/predict", .predict, "Predictions from the named model"),
         Route(.post, "/v1/models/{name}/explain", .predict, "Explanations from the named model"),
+        Route(.get, "/v1/review", .review, "Predictions queued for review, least confident first"),
+        Route(.post, "/v1/review/{id}", .review, "Decide a queued prediction: confirm it or override it with a label"),
         Route(.post, "/v1/admin/reload", .admin, "Reload the model and the keys"),
         Route(.get, "/metrics", .metrics, "Prometheus metrics"),
         Route(.get, "/openapi.json", .anyKey, "This API, as an OpenAPI 3.1 document"),
@@ -93,10 +97,16 @@ struct Authorization: Sendable {
         case .open, .anyKey: true
         case .predict: role.allows(.predict)
         case .metrics: role.allows(.metrics)
+        case .review: role.allows(.reviewer)
         case .admin: role == .admin
         }
         guard allowed else {
-            let needed = route.access == .metrics ? "a metrics or admin key" : route.access == .predict ? "a predict or admin key" : "an admin key"
+            let needed = switch route.access {
+            case .metrics: "a metrics or admin key"
+            case .predict: "a predict or admin key"
+            case .review: "a reviewer or admin key"
+            default: "an admin key"
+            }
             throw APIError(.forbidden, "forbidden", "a \(role.rawValue) key may not call \(route.method.rawValue) \(route.path); it needs \(needed)")
         }
     }

@@ -86,6 +86,23 @@ final class ServerMetrics: Sendable {
         Counter(label: "keel_explanations_total", dimensions: [("result", result)]).increment()
     }
 
+    /// Humility rules that fired, by model, rule, trigger and action (`keel_humility_flags_total`).
+    func humility(model: String, _ outcomes: [HumilityGuard.Outcome]) {
+        var counts: [[String]: Int] = [:]
+        for outcome in outcomes {
+            for flag in outcome.flags { counts[[flag.rule, flag.trigger.rawValue, flag.action.rawValue], default: 0] += 1 }
+        }
+        for (key, count) in counts {
+            Counter(label: "keel_humility_flags_total", dimensions: [("model", model), ("rule", key[0]), ("trigger", key[1]), ("action", key[2])])
+                .increment(by: count)
+        }
+    }
+
+    /// Review decisions by kind (`keel_review_decisions_total{decision}`).
+    func reviewDecision(_ decision: String) {
+        Counter(label: "keel_review_decisions_total", dimensions: [("decision", decision)]).increment()
+    }
+
     func reload(succeeded: Bool) {
         Counter(label: "keel_model_reloads_total", dimensions: [("result", succeeded ? "ok" : "error")]).increment()
     }

@@ -46,6 +46,11 @@ public struct ServerSettings: Sendable {
     public var metricsAuth: MetricsAuth?
     /// After SIGTERM, how long in-flight requests may take before the server exits regardless.
     public var drainTimeoutSeconds = 30.0
+    /// Where the models' humility rules come from; nil: no rules.
+    public var humility: HumilitySource?
+    /// File mode: the registry folder the review queue lives in (created when a rule with action review
+    /// needs it). Registry mode uses its registry.
+    public var reviewRegistryFolder: String?
 
     public enum MetricsAuth: String, Sendable, CaseIterable { case open, key }
 

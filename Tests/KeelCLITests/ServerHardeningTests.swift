@@ -21,11 +21,13 @@ struct ServerHardeningTests {
         "POST /v1/models/{name}/predict": .predict, "POST /v1/models/{name}/explain": .predict,
         "GET /v1/model": .admin, "GET /v1/models": .admin, "GET /v1/models/{name}": .admin, "POST /v1/admin/reload": .admin,
         "GET /metrics": .metrics, "GET /openapi.json": .anyKey, "GET /docs": .anyKey,
+        "GET /v1/review": .review, "POST /v1/review/{id}": .review,
     ]
 
     struct Keys {
         var predict: String
         var metrics: String
+        var reviewer: String
         var admin: String
         var file: String
     }
@@ -37,7 +39,7 @@ struct ServerHardeningTests {
             #expect(result.status == 0, "\(result.stderr)")
             return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return Keys(predict: try create("predict"), metrics: try create("metrics"), admin: try create("admin"), file: file)
+        return Keys(predict: try create("predict"), metrics: try create("metrics"), reviewer: try create("reviewer"), admin: try create("admin"), file: file)
     }
 
     static func bearer(_ secret: String?) -> [String: String] { secret.map { ["Authorization": "Bearer \($0)"] } ?? [:] }
@@ -49,6 +51,7 @@ struct ServerHardeningTests {
         case .anyKey: role != nil
         case .predict: role == "predict" || role == "admin"
         case .metrics: role == "metrics" || role == "admin"
+        case .review: role == "reviewer" || role == "admin"
         case .admin: role == "admin"
         }
     }
@@ -64,8 +67,8 @@ struct ServerHardeningTests {
         for (line, access) in Self.expected.sorted(by: { $0.key < $1.key }) {
             let parts = line.split(separator: " ")
             let method = String(parts[0])
-            let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "churn")
-            for (role, secret) in [(nil, nil), ("predict", keys.predict), ("metrics", keys.metrics), ("admin", keys.admin)] as [(String?, String?)] {
+            let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "churn").replacingOccurrences(of: "{id}", with: "1")
+            for (role, secret) in [(nil, nil), ("predict", keys.predict), ("metrics", keys.metrics), ("reviewer", keys.reviewer), ("admin", keys.admin)] as [(String?, String?)] {
                 let body = method == "POST" && path != "/v1/admin/reload" ? Array(row.utf8) : []
                 let response = try client.send(method, path, body: body, headers: Self.bearer(secret))
                 if Self.allowed(access, role) {

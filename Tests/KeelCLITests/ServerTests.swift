@@ -186,7 +186,8 @@ import Testing
         let paths = try #require(document["paths"] as? [String: Any])
         // Every route (OpenAPIContractTests checks the methods against Routes.all), feedback and models included.
         #expect(Set(paths.keys) == ["/v1/predict", "/v1/explain", "/v1/feedback", "/v1/model", "/v1/models", "/v1/models/{name}", "/v1/models/{name}/predict",
-                                    "/v1/models/{name}/explain", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"])
+                                    "/v1/models/{name}/explain", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
+                                    "/v1/review", "/v1/review/{id}"])
         let rowSchema = try #require(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?["Row"] as? [String: Any])
         let properties = try #require(rowSchema["properties"] as? [String: Any])
         #expect(Set(properties.keys) == Set(expectedSchema.columns.map(\.name)))
