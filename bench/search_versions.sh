@@ -63,18 +63,21 @@ for name in $names; do
     bin=$([ "$build" = before ] && echo "$before" || echo "$after")
     start=$(date +%s.%N)
     "$bin" train "$dir/train.csv" --target "$target" --time "${budget}s" --seed "$seed" --refit-full --no-registry --out "$dir/$build.keel" --json \
-      > "$dir/$build-report.json" 2> /dev/null
+      > "$dir/$build-$seed-report.json" 2> /dev/null
     end=$(date +%s.%N)
     "$bin" predict "$dir/$build.keel" "$dir/test.csv" --out "$dir/$build-predictions.csv" 2> /dev/null
     score=$("$py" "$here/automl_peers.py" score "$name" "keel-$build" "$dir/$build-predictions.csv" "$("$py" -c "print($end - $start)")" 1)
-    "$py" - "$build" "$dir/$build-report.json" "$score" "$seed" >> "$out/results.jsonl" <<'PY'
+    "$py" - "$build" "$dir/$build-$seed-report.json" "$score" "$seed" >> "$out/results.jsonl" <<'PY'
 import json, sys
 build, report, score = sys.argv[1], json.load(open(sys.argv[2])), json.loads(sys.argv[3])
 score["seed"] = int(sys.argv[4])
 trials = report["trials"]
 ran = [t for t in trials if t["status"] != "failed"]
 score.update(build=build, trials=len(trials), completed=sum(t["status"] == "completed" for t in trials),
-             searchSeconds=report["secondsUsed"], foldFitSeconds=sum(t["fitSeconds"] * len(t["foldScores"]) for t in ran))
+             searchSeconds=report["secondsUsed"], foldFitSeconds=sum(t["fitSeconds"] * len(t["foldScores"]) for t in ran),
+             cv=report["crossValidatedScore"], holdout=report["holdoutScore"],
+             shipped=sorted({t["family"] for t in trials if t["id"] in (report["ensemble"]["members"] if report.get("ensemble") else [report["bestTrial"]])}),
+             calibration=(report.get("calibration") or {}).get("method"))
 print(json.dumps(score))
 PY
     tail -1 "$out/results.jsonl" >&2
