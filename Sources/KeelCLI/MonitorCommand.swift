@@ -117,7 +117,9 @@ struct MonitorCommand: AsyncParsableCommand {
         Terminal.progress("\(logged.count) logged predictions of \(reference.name), \(labelled) with feedback labels (\(sources[.observed] ?? 0) observed"
             + (useReviewLabels ? ", \(reviews) from reviews)" : reviews > 0 ? "; \(reviews) from reviews left out: --use-review-labels)" : ")"))
         if useReviewLabels, reviews > 0 { Terminal.progress("caveat: \(Retraining.selectiveLabelsCaveat)") }
-        return (try LoggedFrame.make(logged, schema: schema), "prediction log of \(reference.name), last \(since?.description ?? "24h")")
+        let labels = "labels: \(sources[.observed] ?? 0) observed" + (useReviewLabels ? " and \(reviews) from reviews (selective labels: they exist only where a humility rule flagged the model)"
+                                                                   : reviews > 0 ? ", \(reviews) from reviews left out" : "")
+        return (try LoggedFrame.make(logged, schema: schema), "prediction log of \(reference.name), last \(since?.description ?? "24h"); \(labels)")
     }
 
     /// The model's schema restricted to the columns the current file has (monitoring data may lack some).

@@ -34,7 +34,7 @@ struct ReviewCommand: ParsableCommand {
 
         func run() throws {
             let items = try registry.open().reviewItems(model: model, status: ReviewItem.Status(rawValue: status), limit: limit)
-            if json { return print(try JSONOutput.string(["items": items])) }
+            if json { return print(ReviewItem.jsonText(["items": items.map(\.json)])) }
             guard !items.isEmpty else { return print("no \(status == "all" ? "" : status + " ")review items\(model.map { " of \($0)" } ?? "") in \(registry.folder)") }
             print(TextTable.render(
                 header: ["id", "model", "prediction", "confidence", "status", "rules", "created"],
@@ -54,7 +54,7 @@ struct ReviewCommand: ParsableCommand {
 
         func run() throws {
             guard let item = try registry.open().reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
-            if json { return print(try JSONOutput.string(item)) }
+            if json { return print(ReviewItem.jsonText(item.json)) }
             var lines = ["review item \(item.id): \(item.model)@\(item.version), request \(item.requestID) row \(item.row), queued \(ReviewCommand.time(item.createdAt))",
                          "  row: \(item.inputs)",
                          "  prediction: \(item.prediction)\(item.probabilities.map { " \($0)" } ?? "")"]
@@ -101,7 +101,7 @@ struct ReviewCommand: ParsableCommand {
                 }
             }
             let decided = try store.decideReview(id: id, decision: decision, label: label, comment: comment, actor: by)
-            if json { return print(try JSONOutput.string(decided)) }
+            if json { return print(ReviewItem.jsonText(decided.json)) }
             print("review item \(id): \(decision.rawValue) → '\(decided.label ?? "")', recorded as a \(decision == .confirm ? "review-confirm" : "review-override") label and in the audit log")
         }
     }

@@ -65,6 +65,8 @@ public struct BatchScoring {
         var summary = Summary()
         let expectations = InputExpectations(trained)
         var tally = InputWarning.Tally()
+        // Rows queued for review are keyed by this run and their line, so scoring a file twice queues twice.
+        let runID = "keel-predict \((file as NSString).lastPathComponent) \(UUID().uuidString.prefix(8).lowercased())"
         func emit(_ text: String) throws {
             if let sink { try sink.append(text) } else { lines(text) }
         }
@@ -114,7 +116,7 @@ public struct BatchScoring {
                 let reviewed = outcomes.indices.filter { outcomes[$0].review }
                 if let queue, !reviewed.isEmpty {
                     try queue(Self.reviewItems(trained, frame: frame, rows: reviewed, lines: batch.lines, predictions: humility.applying(outcomes, to: predictions),
-                                               outcomes: outcomes, file: file))
+                                               outcomes: outcomes, requestID: runID))
                     summary.queued += reviewed.count
                 }
                 predictions = humility.applying(outcomes, to: predictions)
@@ -179,9 +181,10 @@ public struct BatchScoring {
         }
     }
 
-    /// Review items for rows of a batch: the request id names the file, the row is the data line.
+    /// Review items for rows of a batch: the request id names the file and the run, the row is the data line;
+    /// the caller names the model and version.
     static func reviewItems(_ model: TrainedModel, frame: Frame, rows: [Int], lines: [Int], predictions: [TrainedModel.Prediction],
-                            outcomes: [HumilityGuard.Outcome], file: String) throws -> [ReviewItem] {
+                            outcomes: [HumilityGuard.Outcome], requestID: String) throws -> [ReviewItem] {
         let reasons = (try? Explainer.reasonCodes(model, frame: frame, rows: rows, topK: 3)) ?? []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -189,7 +192,6 @@ public struct BatchScoring {
         let isClassifier = model.schema.task?.kind != .regression
         let features = model.schema.columns.filter { $0.role == .feature || $0.role == .id }.map(\.name)
         let now = Date().timeIntervalSince1970
-        let requestID = "keel-predict " + (file as NSString).lastPathComponent
         return try rows.enumerated().map { index, row in
             var inputs: [String: String] = [:]
             for name in features { if let value = frame[name]?.displayValue(at: row) { inputs[name] = value } }

@@ -132,6 +132,8 @@ extension Retraining {
                                                        comparison: data.comparison, schema: savedSchema, store: store, readOptions: request.readOptions)
         try store.audit(actor: request.actor, action: "model.retrain", subject: challenger.reference, details: [
             "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
+            "labels": LabelSource.allCases.map { "\(sources[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", "),
+            "review_labels": request.reviewLabels && reviewCount > 0 ? "used, weight \(NumberFormatting.canonical(request.reviewWeight))" : "not used",
         ])
         var result = Retrained(champion: champion, challenger: challenger, reasons: reasons, trainedRows: combined.rowCount, verdict: verdict,
                                challengerWins: wins, contestData: contestData, promotion: nil)

@@ -68,6 +68,37 @@ public struct ReviewItem: Codable, Sendable, Equatable {
     }
 }
 
+extension ReviewItem {
+    /// The item as `GET /v1/review` and `keel review … --json` show it: the row, probabilities, reasons and
+    /// flags as JSON values, times as ISO 8601; the decision fields once decided.
+    public var json: [String: Any] {
+        func value(_ text: String?) -> Any {
+            guard let text, let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return NSNull() }
+            return parsed
+        }
+        let time = ISO8601DateFormatter()
+        var object: [String: Any] = [
+            "id": id, "model": model, "version": version, "created_at": time.string(from: Date(timeIntervalSince1970: createdAt)),
+            "request_id": requestID, "row": value(inputs), "prediction": prediction, "probabilities": value(probabilities),
+            "reasons": value(reasons), "flags": value(flags), "status": status.rawValue,
+        ]
+        if status == .decided {
+            object["decision"] = decision?.rawValue ?? ""
+            object["label"] = label ?? ""
+            object["comment"] = comment ?? ""
+            object["decided_by"] = decidedBy ?? ""
+            object["decided_at"] = time.string(from: Date(timeIntervalSince1970: decidedAt ?? 0))
+        }
+        return object
+    }
+
+    /// `json` as text, keys sorted.
+    public static func jsonText(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
 /// Where a feedback label came from: observed in the world, or a person's review of a flagged prediction
 /// (biased toward what the rules flag: the selective-labels problem).
 public enum LabelSource: String, Codable, Sendable, CaseIterable {

@@ -161,31 +161,8 @@ extension PredictionServer {
         return "api-key \(key.name) (\(key.id), \(key.role.rawValue))"
     }
 
-    /// One item as the API answers it: the row and the probabilities, reasons and flags as JSON values.
-    static func itemJSON(_ item: ReviewItem) -> String {
-        var writer = JSONWriter(capacity: 512)
-        writer.beginObject()
-        writer.key("id"); writer.number(Double(item.id))
-        writer.key("model"); writer.string(item.model)
-        writer.key("version"); writer.string(item.version)
-        writer.key("created_at"); writer.string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: item.createdAt)))
-        writer.key("request_id"); writer.string(item.requestID)
-        writer.key("row"); writer.raw(item.inputs)
-        writer.key("prediction"); writer.string(item.prediction)
-        writer.key("probabilities"); if let p = item.probabilities { writer.raw(p) } else { writer.null() }
-        writer.key("reasons"); writer.raw(item.reasons)
-        writer.key("flags"); writer.raw(item.flags)
-        writer.key("status"); writer.string(item.status.rawValue)
-        if item.status == .decided {
-            writer.key("decision"); writer.string(item.decision?.rawValue ?? "")
-            writer.key("label"); writer.string(item.label ?? "")
-            writer.key("comment"); writer.string(item.comment ?? "")
-            writer.key("decided_by"); writer.string(item.decidedBy ?? "")
-            writer.key("decided_at"); writer.string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: item.decidedAt ?? 0)))
-        }
-        writer.endObject()
-        return writer.text
-    }
+    /// One item as the API answers it (the same form `keel review … --json` prints).
+    static func itemJSON(_ item: ReviewItem) -> String { ReviewItem.jsonText(item.json) }
 }
 
 /// Where review items go: the registry a server follows, or, for a server of one model file, the registry
