@@ -103,7 +103,8 @@ final class ModelSlot: Sendable {
                 defer { state.refusedRules = fingerprint }
                 return state.refusedRules != fingerprint
             }) {
-                Self.rulesLog.error("humility rules not reloaded; the previous rules stay in force", metadata: ["error": .string(String(describing: error))])
+                let message = (error as? APIError)?.message ?? String(describing: error)
+                Self.rulesLog.error("humility rules not reloaded; the previous rules stay in force", metadata: ["error": .string(message)])
             }
         }
     }

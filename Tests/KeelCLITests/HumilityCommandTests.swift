@@ -119,6 +119,45 @@ import Testing
         #expect((check["rules"] as? [Any])?.count == 3)
     }
 
+    @Test func aServerFollowingTheRegistryPicksUpRuleChangesAndKeepsItsRulesWhenAChangeIsBad() throws {
+        let w = try RegistryCommandTests.workspace()
+        #expect(try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        #expect(try w.keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        let yaml = w.registry + "/keel.yaml"
+        try "models:\n  churn:\n    humility:\n      - {name: first, trigger: uncertain, max_probability_below: 0.99, action: flag}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["--registry", "--registry-path", w.registry, "--poll", "100ms", "--keys-file", w.folder.appendingPathComponent("none.json").path],
+                                       in: w.folder)
+        defer { server.stop() }
+        let rows = try ServedModels.jsonRows(csv: w.data, model: w.folder.appendingPathComponent("m.keel").path)
+        let body = "{\"rows\":[\(rows.prefix(40).joined(separator: ","))]}"
+        func rules() throws -> Set<String> {
+            let response = try server.client.post("/v1/models/churn/predict", body)
+            #expect(response.status == 200, "\(response.body)")
+            return Set(try #require(response.json?["predictions"] as? [[String: Any]]).flatMap { item in
+                (item["flags"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+            })
+        }
+        func settles(_ expected: Set<String>) throws -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if try rules() == expected { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+        #expect(try rules() == ["first"])
+        // A change that does not parse: the rules in force stay, and the log says why.
+        try "models:\n  churn:\n    humility:\n      - {name: second, trigger: unsure, action: flag}\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try rules() == ["first"])
+        #expect(server.stderr.contains("humility rules not reloaded") && server.stderr.contains("unknown trigger 'unsure'"), "\(server.stderr.suffix(800))")
+        // A good change is served within a poll or two, without a restart.
+        try "models:\n  churn:\n    humility:\n      - {name: second, trigger: uncertain, max_probability_below: 0.99, action: flag}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        #expect(try settles(["second"]), "the new rule is in force")
+    }
+
     @Test func aServedFileRefusesRowsByRuleAndBatchScoringFlagsThemAndBadRulesStopTheServer() throws {
         let w = try RegistryCommandTests.workspace()
         let model = w.folder.appendingPathComponent("m.keel").path
