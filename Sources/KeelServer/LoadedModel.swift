@@ -36,11 +36,11 @@ final class LoadedModel: Sendable {
         let manifest = artifact.manifest
         var stem = (path as NSString).lastPathComponent
         if stem.hasSuffix(".keel") { stem.removeLast(5) }
-        let density = TrainingDensity(artifact.model)
+        // The training density is made only for a model with rules (it sorts the profile's samples).
         try self.init(path: path, artifact: artifact, name: identity?.name ?? manifest.name ?? stem,
                       version: identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12)),
                       decoder: RowDecoder(schema: manifest.schema, limits: limits), expectations: InputExpectations(artifact.model),
-                      checksumOfFile: checksumOfFile, density: density, rules: rules)
+                      checksumOfFile: checksumOfFile, density: nil, rules: rules)
     }
 
     private init(path: String, artifact: Artifact, name: String, version: String, decoder: RowDecoder, expectations: InputExpectations,
@@ -52,6 +52,7 @@ final class LoadedModel: Sendable {
         self.version = version
         self.decoder = decoder
         self.expectations = expectations
+        let density = density ?? (rules.isEmpty ? nil : TrainingDensity(artifact.model))
         self.density = density
         humility = rules.isEmpty ? nil : try HumilityGuard(model: artifact.model, rules: rules, density: density)
         let schema = artifact.manifest.schema
