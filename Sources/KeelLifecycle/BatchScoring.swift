@@ -72,6 +72,7 @@ public struct BatchScoring {
         }
         try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
             var frame = batch.frame
+            var lines = batch.lines
             let check = try trained.checkInput(frame)
             if batch.firstRow == 0 {
                 ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }
@@ -100,7 +101,9 @@ public struct BatchScoring {
                 for cell in check.invalidCells where bad.insert(cell.row).inserted {
                     try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, "not \(Self.describe(cell.expected))"]) + "\n")
                 }
-                frame = frame.selecting(rows: (0..<frame.rowCount).filter { !bad.contains($0) })
+                let kept = (0..<frame.rowCount).filter { !bad.contains($0) }
+                frame = frame.selecting(rows: kept)
+                lines = kept.map { batch.lines[$0] }
                 summary.rejected += bad.count
             }
             guard frame.rowCount > 0 else { return }
@@ -113,13 +116,13 @@ public struct BatchScoring {
                 outcomes = humility.evaluate(frame, predictions: predictions, warnings: warnings)
                 for outcome in outcomes { for flag in outcome.flags { summary.flags[flag.rule, default: 0] += 1 } }
                 summary.refused += outcomes.filter { $0.error != nil }.count
+                predictions = humility.applying(outcomes, to: predictions)
                 let reviewed = outcomes.indices.filter { outcomes[$0].review }
                 if let queue, !reviewed.isEmpty {
-                    try queue(Self.reviewItems(trained, frame: frame, rows: reviewed, lines: batch.lines, predictions: humility.applying(outcomes, to: predictions),
+                    try queue(Self.reviewItems(trained, frame: frame, rows: reviewed, lines: lines, predictions: predictions,
                                                outcomes: outcomes, requestID: runID))
                     summary.queued += reviewed.count
                 }
-                predictions = humility.applying(outcomes, to: predictions)
             }
             func refused(_ row: Int) -> Bool { !outcomes.isEmpty && outcomes[row].error != nil }
             func flags(_ row: Int) -> String { outcomes.isEmpty ? "" : outcomes[row].flags.map(\.compact).joined(separator: "; ") }
@@ -185,7 +188,7 @@ public struct BatchScoring {
     /// the caller names the model and version.
     static func reviewItems(_ model: TrainedModel, frame: Frame, rows: [Int], lines: [Int], predictions: [TrainedModel.Prediction],
                             outcomes: [HumilityGuard.Outcome], requestID: String) throws -> [ReviewItem] {
-        let reasons = (try? Explainer.reasonCodes(model, frame: frame, rows: rows, topK: 3)) ?? []
+        let (reasons, unexplained) = ReviewReasons.make(model, frame: frame, rows: rows)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let classes = model.schema.task?.classes ?? []
@@ -197,7 +200,7 @@ public struct BatchScoring {
             for name in features { if let value = frame[name]?.displayValue(at: row) { inputs[name] = value } }
             let probabilities = isClassifier
                 ? String(decoding: try encoder.encode(Dictionary(uniqueKeysWithValues: zip(classes, predictions[row].probabilities))), as: UTF8.self) : nil
-            let reason = reasons.indices.contains(index) ? try String(decoding: encoder.encode(["up": reasons[index].up, "down": reasons[index].down]), as: UTF8.self) : "{}"
+            let reason = try ReviewReasons.json(reasons, index, unexplained: unexplained)
             return ReviewItem(model: "", version: "", requestID: requestID, row: lines[row], createdAt: now,
                               inputs: String(decoding: try encoder.encode(inputs), as: UTF8.self), prediction: predictions[row].label,
                               probabilities: probabilities, confidence: isClassifier ? predictions[row].probabilities.max() : nil,

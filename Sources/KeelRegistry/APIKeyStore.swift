@@ -67,13 +67,7 @@ public struct APIKeyStore: Sendable {
     }
 
     /// The role of a presented secret, or nil when it is not a key of this store.
-    public func role(of secret: String) -> APIKeyRole? {
-        let digest = Self.hash(secret)
-        // Every stored hash is compared in full, so the time taken does not reveal how close a guess came.
-        var found: APIKeyRole?
-        for key in keys where Self.equalInConstantTime(key.sha256, digest) { found = key.role }
-        return found
-    }
+    public func role(of secret: String) -> APIKeyRole? { key(of: secret)?.role }
 
     private static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
@@ -86,6 +80,7 @@ public struct APIKeyStore: Sendable {
     /// The record of a presented secret (its name and id name the caller in the audit log), or nil.
     public func key(of secret: String) -> APIKeyRecord? {
         let digest = Self.hash(secret)
+        // Every stored hash is compared in full, so the time taken does not reveal how close a guess came.
         var found: APIKeyRecord?
         for key in keys where Self.equalInConstantTime(key.sha256, digest) { found = key }
         return found

@@ -15,8 +15,8 @@ extension PredictionServer {
                              frame: Frame, answered: [TrainedModel.Prediction], outcomes: [HumilityGuard.Outcome]) throws -> [Int: Int] {
         let queued = outcomes.indices.filter { outcomes[$0].review }
         guard !queued.isEmpty else { return [:] }
-        // Reason codes for what the model itself said; a model that cannot be explained queues without them.
-        let reasons = (try? Explainer.reasonCodes(model.artifact.model, frame: frame, rows: queued, topK: 3)) ?? []
+        // Reason codes for what the model itself said; when they cannot be made, the item says why.
+        let (reasons, unexplained) = ReviewReasons.make(model.artifact.model, frame: frame, rows: queued)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let now = Date().timeIntervalSince1970
@@ -30,8 +30,7 @@ extension PredictionServer {
                 writer.endObject()
                 probabilities = writer.text
             }
-            let reason = reasons.indices.contains(index) ? reasons[index] : nil
-            let reasonJSON = try reason.map { String(decoding: try encoder.encode(["up": $0.up, "down": $0.down]), as: UTF8.self) } ?? "{}"
+            let reasonJSON = try ReviewReasons.json(reasons, index, unexplained: unexplained)
             return ReviewItem(model: model.name, version: model.version, requestID: requestID, row: row, createdAt: now,
                               inputs: rawJSON(rows[row]), prediction: prediction.label, probabilities: probabilities,
                               confidence: model.isClassifier ? prediction.probabilities.max() : nil, reasons: reasonJSON,

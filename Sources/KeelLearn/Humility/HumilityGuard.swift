@@ -94,8 +94,9 @@ public struct HumilityGuard: Sendable {
         let scores = needsDensity && rules.contains(where: { $0.trigger == .outlying }) ? density!.outlierScores(nearRows: near, rowCount: n) : []
         for row in 0..<n {
             for rule in rules {
-                guard let reason = reason(rule, row: row, frame: frame, prediction: predictions[row], warnings: warnings[row],
+                guard var reason = reason(rule, row: row, frame: frame, prediction: predictions[row], warnings: warnings[row],
                                           near: near, k: k, scores: scores) else { continue }
+                if rule.action == .override { reason += Self.overridden(predictions[row], rule) }
                 let flag = HumilityFlag(rule: rule.name, trigger: rule.trigger, action: rule.action, reason: reason)
                 outcomes[row].flags.append(flag)
                 if rule.action == .override, outcomes[row].override == nil { outcomes[row].override = rule.value }
@@ -111,26 +112,22 @@ public struct HumilityGuard: Sendable {
         switch rule.trigger {
         case .uncertain:
             guard let t = rule.maxProbabilityBelow, let top = prediction.probabilities.max(), top < t else { return nil }
-            let verdict = "the top probability \(Self.shown(top)) (class '\(prediction.label)') is below \(NumberFormatting.canonical(t))"
-            return rule.action == .override ? verdict + Self.overridden(prediction, rule) : verdict
+            return "the top probability \(Self.shown(top)) (class '\(prediction.label)') is below \(NumberFormatting.canonical(t))"
         case .outlying:
-            var verdict: String?
-            if let warning = warnings.first(where: { $0.code == .unseenLevel || $0.code == .outOfRange }) {
-                verdict = warning.message
-            } else if !scores.isEmpty, let threshold = rule.outlierScoreAbove ?? holdoutOutlierThreshold, scores[row] > threshold {
-                let rarest = (0..<k).min { near[row * k + $0] < near[row * k + $1] }
-                let detail = rarest.flatMap { f in density.map { "; its rarest value: " + Self.describe($0.describe(frame, row: row, feature: f)) } } ?? ""
-                let source = rule.outlierScoreAbove == nil ? " (the holdout's 99.5th percentile)" : ""
-                verdict = "the row's outlier score \(Self.shown(scores[row])) is above \(Self.shown(threshold))\(source)\(detail)"
-            }
-            return verdict.map { rule.action == .override ? $0 + Self.overridden(prediction, rule) : $0 }
+            if let warning = warnings.first(where: { $0.code == .unseenLevel || $0.code == .outOfRange }) { return warning.message }
+            guard !scores.isEmpty, let threshold = rule.outlierScoreAbove ?? holdoutOutlierThreshold, scores[row] > threshold else { return nil }
+            let detail = sparsest(row, near: near, k: k).flatMap { f in density.map { "; its rarest value: " + Self.describe($0.describe(frame, row: row, feature: f)) } } ?? ""
+            let source = rule.outlierScoreAbove == nil ? " (the holdout's 99.5th percentile)" : ""
+            return "the row's outlier score \(Self.shown(scores[row])) is above \(Self.shown(threshold))\(source)\(detail)"
         case .lowDensity:
-            guard let m = rule.minTrainingRows, k > 0, let density else { return nil }
-            let sparsest = (0..<k).min { near[row * k + $0] < near[row * k + $1] }!
-            guard near[row * k + sparsest] < m else { return nil }
-            let verdict = Self.describe(density.describe(frame, row: row, feature: sparsest)) + " (the rule asks for at least \(NumberFormatting.canonical(m)))"
-            return rule.action == .override ? verdict + Self.overridden(prediction, rule) : verdict
+            guard let m = rule.minTrainingRows, let density, let f = sparsest(row, near: near, k: k), near[row * k + f] < m else { return nil }
+            return Self.describe(density.describe(frame, row: row, feature: f)) + " (the rule asks for at least \(NumberFormatting.canonical(m)))"
         }
+    }
+
+    /// The feature with the fewest training rows near the row's value (nil without features).
+    private func sparsest(_ row: Int, near: [Double], k: Int) -> Int? {
+        (0..<k).min { near[row * k + $0] < near[row * k + $1] }
     }
 
     /// What an override did, in words.

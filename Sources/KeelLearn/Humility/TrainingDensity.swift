@@ -93,9 +93,19 @@ public struct TrainingDensity: Sendable {
         let k = features.count
         var near = [Double](repeating: 0, count: frame.rowCount * k)
         for (f, feature) in features.enumerated() {
-            let column = frame[feature.name]?.readingWordsAsMissing(feature.missingWords)
-            for row in 0..<frame.rowCount {
-                near[row * k + f] = column.map { lookup(feature, $0, row).rows } ?? Double(feature.missing)
+            guard let column = frame[feature.name]?.readingWordsAsMissing(feature.missingWords) else {
+                for row in 0..<frame.rowCount { near[row * k + f] = Double(feature.missing) }
+                continue
+            }
+            switch column.values {
+            case .categorical(let strings), .text(let strings):
+                // Each distinct value is looked up once, not once per row.
+                let byCode = strings.levels.map { levelRows(feature, $0) }
+                for (row, code) in strings.codes.enumerated() {
+                    near[row * k + f] = code == EncodedStrings.missing ? Double(feature.missing) : byCode[Int(code)]
+                }
+            default:
+                for row in 0..<frame.rowCount { near[row * k + f] = lookup(feature, column, row).rows }
             }
         }
         return near
@@ -137,13 +147,24 @@ public struct TrainingDensity: Sendable {
             let code = strings.codes[row]
             if code == EncodedStrings.missing { return missing }
             let text = strings.levels[Int(code)]
-            guard feature.isNumeric else { return (Double(feature.levels[text] ?? 0), text, false) }
-            guard let x = Double(text.trimmingCharacters(in: .whitespaces)) else { return (0, text, false) }
-            number = x
+            return (levelRows(feature, text), feature.isNumeric && Double(text.trimmingCharacters(in: .whitespaces)) != nil ? nil : text, false)
         }
-        let low = Self.firstIndex(feature.sorted, notBelow: number - feature.bandwidth)
-        let high = Self.firstIndex(feature.sorted, above: number + feature.bandwidth)
-        return (Double(high - low) * feature.rowsPerSample, nil, false)
+        return (numberRows(feature, number), nil, false)
+    }
+
+    /// The rows near a value written as text: a level's count, or, for a numeric feature, the rows near the
+    /// number it spells (none when it spells no number).
+    private func levelRows(_ feature: Feature, _ text: String) -> Double {
+        guard feature.isNumeric else { return Double(feature.levels[text] ?? 0) }
+        guard let x = Double(text.trimmingCharacters(in: .whitespaces)) else { return 0 }
+        return numberRows(feature, x)
+    }
+
+    /// The sampled training values within the bandwidth of `x`, scaled to all rows.
+    private func numberRows(_ feature: Feature, _ x: Double) -> Double {
+        let low = ReferenceColumn.bin(of: x - feature.bandwidth, edges: feature.sorted)
+        let high = Self.firstIndex(feature.sorted, above: x + feature.bandwidth)
+        return Double(high - low) * feature.rowsPerSample
     }
 
     /// The outlier score of each row: Σ over features of −log((rows near + 1) / (rows + 1)).
@@ -159,15 +180,6 @@ public struct TrainingDensity: Sendable {
             for f in 0..<k { score += logTotals[f] - log(near[row * k + f] + 1) }
             return score
         }
-    }
-
-    private static func firstIndex(_ sorted: [Double], notBelow x: Double) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] < x { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     private static func firstIndex(_ sorted: [Double], above x: Double) -> Int {
