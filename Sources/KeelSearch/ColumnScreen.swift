@@ -37,8 +37,6 @@ public struct ColumnScreen: Codable, Sendable, Equatable {
 
     /// At most this many columns are screened, those with the most levels first: each costs a probe.
     static let maximumColumns = 4
-    /// The screen's share of the time budget; columns it has not reached by then are kept.
-    static let budgetShare = 0.15
 
     /// Categorical features with enough levels to be target-encoded, most levels first, leaving out the
     /// columns the user asked to keep.

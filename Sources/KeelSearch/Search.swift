@@ -160,23 +160,6 @@ public enum Search {
         return values
     }
 
-    /// Time kept back for refitting the winner on all search rows.
-    /// Sized by the trials an ensemble would likely refit (the best and up to four more within 2% of its
-    /// error), each on `rowsRatio` times the rows its fold fits saw with a tenth more rounds and a 15% margin,
-    /// and with `refitFull` on all rows too (the members again, on a quarter more rows, and the writes between).
-    /// At least a tenth of the budget, a quarter with `refitFull` (the ensemble is refitted twice). The
-    /// measured part is scaled by `slowdown`, how much slower the machine runs now than when it was measured.
-    static func refitReserve(_ trials: [TrialResult], metric: Metric, budget: Double, refitFull: Bool = false,
-                             rowsRatio: Double = 1.4, slowdown: Double = 1) -> Double {
-        let floor = budget * (refitFull ? 0.25 : 0.1)
-        let ranked = trials.filter { $0.status == .completed }.sorted { metric.error($0.mean) < metric.error($1.mean) }
-        guard let best = ranked.first else { return floor }
-        let contenders = ranked.prefix(5).filter { metric.error($0.mean) <= metric.error(best.mean) * 1.02 + 1e-12 }
-        let once = rowsRatio * 1.1 * 1.15
-        return max(floor, (contenders.map(\.fitSeconds).reduce(0, +) * once * (refitFull ? 3.3 : 1) + 0.5) * slowdown)
-    }
-
-
     /// The best completed trial of a family that searches locally, among `families`: what the next
     /// variation moves from.
     static func bestToVary(_ trials: [TrialResult], families: [any LearnerFamily], metric: Metric) -> Learner? {

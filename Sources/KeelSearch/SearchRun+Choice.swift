@@ -20,7 +20,7 @@ extension SearchRun {
         if settings.preferInterpretable != nil, let chosen = best, chosen.learner.family.isInterpretable { allowEnsemble = false }
         progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         // The refit may run until the model must be final, at the pace the machine has now.
-        updateFinalDeadline(values: best?.storedValues ?? 0, predictMillisecondsPer1000: best?.predictMillisecondsPer1000 ?? 0, fresh: true)
+        budget.settleFinalDeadline(values: best?.storedValues ?? 0, predictMillisecondsPer1000: best?.predictMillisecondsPer1000 ?? 0, fresh: true)
         let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
         guard let chosen = best else {
             let baseline = LearnerFamilies.fallback
@@ -32,7 +32,7 @@ extension SearchRun {
             warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
             // The ridge model improves with every pass and may stop after any: it gets half the time left, so
             // that a slow last pass and the steps after it still end within the budget.
-            let deadline = finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
+            let deadline = budget.finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
             let model = try baseline.fit(x, target: searchY, weights: searchWeights, deadline: deadline)
             if let passes = model.linearConvergence, !passes.converged, let deadline, ContinuousClock.now >= deadline {
                 warnings.append("the ridge model stopped at the deadline after \(passes.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
@@ -40,13 +40,12 @@ extension SearchRun {
             }
             return Choice(pipeline: pipeline, model: model, best: nil, ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
         }
-        let refitDeadline = finalDeadline
         let foldModel = leaderFoldModel.flatMap { $0.trial == chosen.id ? $0.model : nil }
         let replayedFold = settings.replay?.shippedFoldModel == true && foldModel != nil
         let (model, seconds) = replayedFold ? (foldModel!, 0) : try Search.timed { try fit(chosen, x) }
         var choice = Choice(pipeline: pipeline, model: model, best: chosen, ensemble: nil,
                             shipped: [(Search.refitLearner(chosen), 1)], memberSeconds: [seconds])
-        if replayedFold || (refitDeadline.map { ContinuousClock.now >= $0 } ?? false) {
+        if replayedFold || budget.isPastFinal {
             if let foldModel {
                 // The cut-short refit is a lesser model: ship the complete one the trial validated instead.
                 let rows = evaluator.folds[0].train.rowCount
@@ -65,12 +64,12 @@ extension SearchRun {
         choice.writeSeconds = (ContinuousClock.now - encodeStarted).seconds
         choice.writeSecondsPerValue = choice.writeSeconds / Double(max(choice.model.storedValues, 1))
         if choice.model.storedValues >= TrialEvaluator.encodingProbeValues {
-            encodeSecondsPerValue = choice.writeSecondsPerValue / pace.slowdown()
+            budget.measuredEncoding(seconds: choice.writeSeconds, values: choice.model.storedValues)
         }
-        updateFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
+        budget.settleFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
         // Ensembles only while there is time to refit their members: selection alone takes seconds on large data.
         // (A replay follows the recorded flags, which say what this run skipped.)
-        if settings.replay == nil, allowEnsemble, let finalDeadline, refitCutShort || shippedFoldModel || ContinuousClock.now >= finalDeadline {
+        if settings.replay == nil, allowEnsemble, budget.seconds != nil, refitCutShort || shippedFoldModel || budget.isPastFinal {
             allowEnsemble = false
             (ensembleSkipped, stackSkipped) = (true, true)
         }
@@ -84,6 +83,6 @@ extension SearchRun {
     }
 
     func fit(_ trial: TrialResult, _ x: FeatureMatrix) throws -> FittedModel {
-        try Search.refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline)
+        try Search.refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: budget.finalDeadline)
     }
 }

@@ -31,7 +31,7 @@ extension SearchRun {
             warnings.append("the column screen was skipped: three copies of the folds would take over half of the memory budget")
             return
         }
-        let deadline = finalDeadline.map { min($0, started + .seconds(settings.timeBudget * ColumnScreen.budgetShare)) }
+        let deadline = budget.screenDeadline(share: Budget.columnScreenShare, from: budget.started)
         guard var current = probeScores(probe, folds: evaluator.folds, deadline: deadline) else {
             warnings.append("the column screen found no time for its probe; every column was kept")
             return

@@ -24,14 +24,13 @@ extension SearchRun {
         }
         let picks = settings.replay?.ensemblePicks
         let replayed = picks == nil ? settings.replay?.ensembleMembers.map(Set.init) : nil
-        let budget = replayed != nil || settings.replay?.ensembleSkipped == false ? .infinity
-            : finalDeadline.map { ($0 - ContinuousClock.now).seconds } ?? .infinity
+        let seconds = budget.ensembleSeconds
         guard settings.replay?.ensembleSkipped != true, picks?.isEmpty != true else { return }
         let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
-                                          cost: cost, budget: budget, allowed: replayed, picks: picks)
+                                          cost: cost, budget: seconds, allowed: replayed, picks: picks)
         // Under a clock, the blend (or none) is recorded as picked: the budget can steer selection onto
         // another path than a replay without it would take, even when no better blend was kept out.
-        if settings.replay == nil, budget.isFinite {
+        if settings.replay == nil, seconds.isFinite {
             ensemblePicks = found.flatMap { $0.counts.count > 1 ? $0.picks : nil } ?? []
         }
         guard let selection = found else { return }
@@ -83,11 +82,7 @@ extension SearchRun {
         let writes = sampled.reduce(0) { $0 + choice.writeEstimate(members[$1]) } * extra
         let cost = sampled.reduce(0) { $0 + choice.memberSeconds[$1] } * extra * (1 + fullRefit) + writes
             + choice.refitSeconds * fullRefit + choice.writeEstimate(choice.model)
-        if let replay = settings.replay {
-            guard replay.seedBagged == true else { return }
-        } else if let finalDeadline, ContinuousClock.now + .seconds(cost) > finalDeadline {
-            return
-        }
+        guard budget.allows(.seedBag, cost: cost) else { return }
         var shipped: [(learner: Learner, weight: Double)] = []
         var fitted: [FittedModel] = []
         var seconds: [Double] = []
@@ -101,13 +96,13 @@ extension SearchRun {
             for (bag, seeded) in SearchSpace.seedBag(member.learner, seeds: settings.seeds.substream("seed-bag", index: i)).enumerated() {
                 shipped.append((seeded, member.weight / Double(Self.seedBags)))
                 let (model, took) = bag == 0 ? (members[i], choice.memberSeconds[i])
-                    : try Search.timed { try seeded.fit(x, target: searchY, weights: searchWeights, deadline: finalDeadline) }
+                    : try Search.timed { try seeded.fit(x, target: searchY, weights: searchWeights, deadline: budget.finalDeadline) }
                 fitted.append(model)
                 seconds.append(took)
             }
         }
         // A bag the deadline cut short would ship a lesser model than the one chosen: keep that one.
-        if settings.replay == nil, let finalDeadline, ContinuousClock.now >= finalDeadline { return }
+        if budget.isPastFinal { return }
         choice.memberSeconds = seconds
         choice.shipped = shipped
         choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
@@ -145,7 +140,7 @@ extension SearchRun {
         guard !kept.isEmpty else { return }
         let members = kept.map { top[$0] }
         let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5 + choice.writeSeconds * Double(members.count) * 2
-        if settings.replay?.stackSkipped ?? finalDeadline.map({ ContinuousClock.now + .seconds(cost) > $0 }) ?? false {
+        if !budget.allows(.stack, cost: cost) {
             warnings.append("a stacked second layer scored better out of fold, but there was no time left to refit its members")
             stackSkipped = true
             return

@@ -10,7 +10,7 @@ extension SearchRun {
         let holdoutFrame = typed.selecting(rows: plan.holdout.validation)
         let holdoutY = plan.holdout.validation.map { y.values[$0] }
         // The time left is sized again for the model as shipped, at the pace the machine has now.
-        updateFinalDeadline(values: choice.model.storedValues,
+        budget.settleFinalDeadline(values: choice.model.storedValues,
                             predictMillisecondsPer1000: (choice.best?.predictMillisecondsPer1000 ?? 0) * Double(choice.shipped.count), fresh: true)
         let calibration: CalibrationChoice? = outOfFoldMargins(choice).flatMap { margins in
             switch task.kind {
@@ -59,30 +59,27 @@ extension SearchRun {
         let scored = trained
         let refitted = settings.refitFull ? try refitOnAllRows(&trained, choice, progress: progress) : false
         holdoutOutputs = refitted ? nil : scoredOutputs
-        // The final deadline keeps back the time the writes after the search take.
-        let analysisDeadline = finalDeadline
-        // Three shuffles of every column, on as many holdout rows as fit in 40% of the time left (at least 200).
+        // Three shuffles of every column, on as many holdout rows as fit in the budget's share of the time left.
         let passes = Double(3 * schema.featureNames.count)
-        let available = analysisDeadline.map { ($0 - ContinuousClock.now).seconds * 0.4 } ?? .infinity
         var importanceRows = Array(0..<holdoutFrame.rowCount)
-        if settings.analyst != nil, passes * scoringSeconds > available, holdoutFrame.rowCount > 200 {
+        let affordable = budget.importanceRows(holdoutFrame.rowCount, passes: passes, secondsPerPass: scoringSeconds)
+        if settings.analyst != nil, affordable < holdoutFrame.rowCount {
             var generator = settings.seeds.generator("importance.rows")
             generator.shuffle(&importanceRows)
-            let share = max(available, 0) / (passes * scoringSeconds)
-            importanceRows = Array(importanceRows.prefix(max(200, Int(Double(importanceRows.count) * share)))).sorted()
+            importanceRows = Array(importanceRows.prefix(affordable)).sorted()
             warnings.append("feature importance was measured on \(importanceRows.count) of the \(holdoutFrame.rowCount) holdout rows, to keep within the budget")
         }
         let importance = try settings.analyst?.permutationImportance(scored, frame: holdoutFrame.selecting(rows: importanceRows),
                                                                      truth: importanceRows.map { holdoutY[$0] }, repeats: 3,
-                                                                     seed: settings.seeds.seed("importance.shuffles"), deadline: analysisDeadline)
+                                                                     seed: settings.seeds.seed("importance.shuffles"), deadline: budget.finalDeadline)
         if settings.analyst != nil, importance == nil {
             // One verdict: a sample that was planned but never measured is not reported as measured.
             warnings.removeAll { $0.hasPrefix("feature importance was measured on") }
             warnings.append("no time was left to measure feature importance")
         }
-        // Attributions cost about as much as a few predictions per row; 200 rows when a tenth of the budget is left.
+        // Attributions cost about as much as a few predictions per row: 200 rows, when the budget's share is left.
         var attribution: [ColumnAttribution] = []
-        if let analyst = settings.analyst, analysisDeadline.map({ ContinuousClock.now + .seconds(settings.timeBudget * 0.1) < $0 }) ?? true {
+        if let analyst = settings.analyst, budget.allowsAttributions {
             let rows = Array(0..<min(200, holdoutFrame.rowCount))
             attribution = try analyst.attributionRanking(scored, frame: holdoutFrame.selecting(rows: rows))
         }
@@ -91,7 +88,7 @@ extension SearchRun {
             holdoutRows: holdoutFrame.rowCount, droppedRows: dropped, trials: trials, bestTrial: choice.best?.id ?? 0,
             crossValidatedScore: cv, crossValidatedStd: spread, holdoutScore: holdoutScore, gap: gap, ensemble: choice.ensemble,
             importance: importance ?? [], attributionImportance: attribution, calibration: calibration, refittedOnAllRows: refitted, warnings: warnings,
-            secondsUsed: (ContinuousClock.now - started).seconds, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
+            secondsUsed: budget.elapsed, budgetSeconds: settings.trials == nil ? settings.timeBudget : nil,
             seed: settings.seed, memory: memory,
             replay: ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
                                    ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
@@ -132,19 +129,15 @@ extension SearchRun {
 
     private mutating func refitOnAllRows(_ trained: inout TrainedModel, _ choice: Choice, progress: (SearchEvent) -> Void) throws -> Bool {
         let estimate = choice.refitSeconds * fullRefitScale + choice.writeEstimate(choice.model)
-        if let replay = settings.replay, !replay.refittedOnAllRows {
-            warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored (replayed)")
-            return false
-        }
-        if let finalDeadline, ContinuousClock.now + .seconds(estimate) > finalDeadline {
-            warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored")
+        guard budget.allows(.refitFull, cost: estimate) else {
+            warnings.append("no time was left to refit on all rows (--refit-full); shipping the model the holdout scored\(budget.replay == nil ? "" : " (replayed)")")
             return false
         }
         progress(.refitting("refitting on all \(typed.rowCount) rows (--refit-full)"))
         let (pipeline, model) = try Search.refitAll(choice.shipped, intercepts: choice.ensemble?.intercepts, frame: typed, schema: schema, target: y, weights: weights,
-                                                    task: task.kind, outputs: evaluator.outputs, options: pipelineOptions, deadline: finalDeadline)
+                                                    task: task.kind, outputs: evaluator.outputs, options: pipelineOptions, deadline: budget.finalDeadline)
         // A refit the deadline cut short is a lesser model than the one the holdout scored: never ship it.
-        if let finalDeadline, ContinuousClock.now >= finalDeadline {
+        if budget.isPastFinal {
             warnings.append("the refit on all rows (--refit-full) ran out of time; shipping the model the holdout scored")
             return false
         }

@@ -18,8 +18,7 @@ extension SearchRun {
             warnings.append("the value screen was skipped: two copies of the folds would take over half of the memory budget")
             return
         }
-        let share = ContinuousClock.now + .seconds(settings.timeBudget * ValueScreen.budgetShare)
-        let deadline = finalDeadline.map { min($0, share) }
+        let deadline = budget.screenDeadline(share: Budget.valueScreenShare, from: .now)
         let withValues = try foldsWithValues()
         guard let without = probeScores(probe, folds: evaluator.folds, deadline: deadline),
               let with = probeScores(probe, folds: withValues, deadline: deadline) else {

@@ -6,18 +6,8 @@ import KeelLearn
 /// holdout and write the report. `Search.run` drives the steps; the state they share lives here.
 struct SearchRun {
     let settings: SearchSettings
-    let started = ContinuousClock.now
-    /// When the whole budget runs out (nil with a fixed trial count).
-    let end: ContinuousClock.Instant?
-    /// When the shipped model must be final: the end less the time the steps after it take at the current
-    /// pace (scoring the holdout, encoding and writing the artefact). Moved as the pace and the chosen
-    /// model's size become known (`updateFinalDeadline`).
-    var finalDeadline: ContinuousClock.Instant?
-    /// How much slower the machine runs now than when the search began.
-    var pace = Pace()
-    /// Seconds to encode one stored value of a model, at the pace the search began, measured on the first
-    /// sizeable model a trial fitted (nil until then: small models encode in no time).
-    var encodeSecondsPerValue: Double?
+    /// The clock, every share of the budget, and what the clock (or the replay record) decides.
+    var budget: Budget
     let frame: Frame
     /// The data's schema, less the columns the column screen dropped.
     var schema: Schema
@@ -95,8 +85,8 @@ struct SearchRun {
         self.settings = settings
         self.frame = frame
         self.schema = schema
-        end = settings.trials == nil ? started + .seconds(settings.timeBudget) : nil
-        finalDeadline = end.map { $0 - .seconds(settings.timeBudget * Self.minimumTailShare) }
+        budget = Budget(seconds: settings.timeBudget, clocked: settings.trials == nil, replay: settings.replay)
+        budget.writesAfterSearch = settings.writesAfterSearch
         guard let targetName = schema.target, let task = schema.task else {
             throw SearchError.invalidInput("a search needs a target column (--target)")
         }
@@ -128,21 +118,22 @@ struct SearchRun {
         pipelineOptions = options
         // Folds are built one at a time so the first one's size can veto the rest: with too little memory for
         // every fold, the search validates on one split instead of dying of out-of-memory.
-        let budget = settings.memory ?? .standard
+        let memoryBudget = settings.memory ?? .standard
         var folds = [try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: plan.folds[0], options: options)]
         let perFold = MemoryBudget.foldBytes(folds[0])
-        if perFold > budget.bytes / 2 {
-            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
+        if perFold > memoryBudget.bytes / 2 {
+            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(memoryBudget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
         }
-        if perFold * plan.folds.count > budget.bytes / 2 {
-            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes))): validating on one split of them instead")
+        if perFold * plan.folds.count > memoryBudget.bytes / 2 {
+            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(memoryBudget.bytes))): validating on one split of them instead")
             plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
         }
         for fold in plan.folds.dropFirst() {
             folds.append(try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, options: options))
         }
-        memory = MemoryUse(budget: budget.bytes, folds: perFold * folds.count, largestTrial: 0)
+        memory = MemoryUse(budget: memoryBudget.bytes, folds: perFold * folds.count, largestTrial: 0)
         self.plan = plan
+        budget.holdoutRows = plan.holdout.validation.count
         progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
         var families = settings.families.filter { settings.learners?.contains($0.name) ?? true }
@@ -183,7 +174,7 @@ struct SearchRun {
             let variation = Search.bestToVary(trials, families: families, metric: metric)
             // Costly entries get half the usual share of the budget: they are the ones likely to need it all.
             let candidate: Portfolio.Candidate
-            var share = Self.trialShare
+            var share = Budget.trialShare
             if !first.isEmpty {
                 candidate = first.removeFirst()
                 portfolioTrials.append(trials.count + 1)
@@ -191,7 +182,7 @@ struct SearchRun {
                 candidate = later.removeFirst()
                 portfolioTrials.append(trials.count + 1)
                 variationsSinceLater = 0
-                share /= 2
+                share = Budget.costlyTrialShare
             } else if let base = variation, let varied = Portfolio.variation(of: base, &generator),
                       let next = settings.fixed.apply(varied).constrained(constraints) {
                 candidate = next
@@ -199,7 +190,7 @@ struct SearchRun {
             } else if !later.isEmpty {
                 candidate = later.removeFirst()
                 portfolioTrials.append(trials.count + 1)
-                share /= 2
+                share = Budget.costlyTrialShare
             } else {
                 break
             }
@@ -220,19 +211,19 @@ struct SearchRun {
             if let limit = settings.trials, trials.count >= limit { return }
             guard canStartTrial(progress: progress) else { return }
             let candidate = Portfolio.Candidate(family: trial.family, summary: trial.summary, learner: trial.learner)
-            runTrial(candidate, share: Self.trialShare, pruning: false, progress: progress, completes: trial.id)
+            runTrial(candidate, share: Budget.trialShare, pruning: false, progress: progress, completes: trial.id)
         }
     }
 
     /// The search deadline: the final one less the reserve for refitting the choice, both at the current
     /// pace (the trials' fit times were measured at an earlier one).
     private mutating func searchDeadline() -> ContinuousClock.Instant? {
-        guard end != nil else { return nil }
+        guard budget.seconds != nil else { return nil }
         let leader = leader(trials.filter { $0.status == .completed })
-        updateFinalDeadline(values: leader?.storedValues ?? 0, predictMillisecondsPer1000: leader?.predictMillisecondsPer1000 ?? 0)
-        let reserve = Search.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull,
-                                          rowsRatio: refitRowsRatio, slowdown: pace.slowdown(threads: Parallel.coreCount))
-        return finalDeadline.map { $0 - .seconds(reserve) }
+        budget.settleFinalDeadline(values: leader?.storedValues ?? 0, predictMillisecondsPer1000: leader?.predictMillisecondsPer1000 ?? 0)
+        let reserve = Budget.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull,
+                                          rowsRatio: refitRowsRatio, slowdown: budget.slowdown(threads: Parallel.coreCount))
+        return budget.searchDeadline(reserve: reserve)
     }
 
     /// How many times the rows a trial's fit saw a refit on the search rows sees: a fold's training rows,
@@ -241,36 +232,15 @@ struct SearchRun {
         Double(searchFrame.rowCount) / (0.9 * Double(max(evaluator.folds[0].train.rowCount, 1)))
     }
 
-    /// The least share of the budget kept for the steps after the model is final.
-    static let minimumTailShare = 0.02
-
-    /// Seconds, at the pace the search began, of the steps after the model is final: encoding it once to
-    /// measure the write, scoring the holdout twice (its score, then the monitoring profile's predictions),
-    /// and the caller's writes (each an encoding, a checksum and a write: about twice the encoding).
-    func tailSeconds(values: Int, predictMillisecondsPer1000: Double) -> Double {
-        let encode = Double(values) * (encodeSecondsPerValue ?? 0)
-        let scoring = predictMillisecondsPer1000 / 1e6 * Double(plan.holdout.validation.count)
-        return encode * Double(1 + 2 * settings.writesAfterSearch) + scoring * 2
-    }
-
-    /// Sets the final deadline from the tail a model of `values` stored values predicting at that cost
-    /// takes at the current pace (mostly one thread), with 15% more.
-    mutating func updateFinalDeadline(values: Int, predictMillisecondsPer1000: Double, fresh: Bool = false) {
-        guard let end else { return }
-        let tail = tailSeconds(values: values, predictMillisecondsPer1000: predictMillisecondsPer1000) * pace.slowdown(fresh: fresh) * 1.15
-        finalDeadline = end - .seconds(max(settings.timeBudget * Self.minimumTailShare, tail))
-    }
-
     /// Whether another trial may start: no stop request, and a useful slice of time left before the search
-    /// deadline (every learner stops at the deadline, so a trial may start whenever that much is left).
+    /// deadline.
     private mutating func canStartTrial(progress: (SearchEvent) -> Void) -> Bool {
         if settings.stop?.isRequested == true {
             warnings.append("the search was stopped early on request after \(trials.count) trials")
             progress(.stopping(reason: "stop requested"))
             return false
         }
-        if let deadline = searchDeadline(), !trials.isEmpty, ContinuousClock.now + .seconds(max(1, settings.timeBudget * 0.02)) > deadline { return false }
-        return true
+        return budget.mayStartTrial(before: searchDeadline(), first: trials.isEmpty)
     }
 
     /// Evaluates one candidate within its share of the budget and the memory budget, and records it.
@@ -290,26 +260,32 @@ struct SearchRun {
             trials.append(TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner,
                                       foldScores: [], mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
                                       status: .failed, message: "left out: would need about \(MemoryBudget.megabytes(need)) beside the folds' \(MemoryBudget.megabytes(memory.folds)), over the memory budget of \(MemoryBudget.megabytes(memory.budget)) (--max-memory)"))
-            progress(.trialFinished(trials[trials.count - 1], best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
+            progress(.trialFinished(trials[trials.count - 1], best: leader(trials.filter { $0.status == .completed }), elapsed: budget.elapsed))
             return
         }
         // Two folds at once when there are cores for it and two fits fit in memory beside the folds.
         evaluator.parallelFolds = Parallel.coreCount > 1 && evaluator.folds.count > 1 && memory.folds + 2 * need <= memory.budget ? 2 : 1
         memory.largestTrial = max(memory.largestTrial, need * evaluator.parallelFolds)
-        // No trial may take more than a share of the budget: one slow configuration cannot starve the rest.
-        let searchDeadline = searchDeadline()
-        let cap = ContinuousClock.now + .seconds(settings.timeBudget * share)
-        let trialDeadline = searchDeadline.map { min($0, cap) }
-        let evaluation = evaluator.evaluate(candidate, id: id, deadline: trialDeadline,
-                                            leader: pruning ? leader(trials.filter { $0.status == .completed }) : nil,
-                                            measureEncoding: encodeSecondsPerValue == nil)
+        // No trial may take more than a share of the budget, and once a model leads, none may run into the
+        // time its own refit would need.
+        let leading = leader(trials.filter { $0.status == .completed })
+        let batches = (evaluator.folds.count + evaluator.parallelFolds - 1) / evaluator.parallelFolds
+        let limit = budget.trialDeadline(before: searchDeadline(), share: share, ownRefit: leading == nil ? nil
+            : (Budget.refitPerFoldFit(rowsRatio: refitRowsRatio, refitFull: settings.refitFull), batches))
+        let evaluation = evaluator.evaluate(candidate, id: id, deadline: limit?.deadline,
+                                            leader: pruning ? leading : nil,
+                                            measureEncoding: budget.encodeSecondsPerValue == nil)
         if let encodeSeconds = evaluation.encodeSeconds, let values = evaluation.result.storedValues {
-            encodeSecondsPerValue = encodeSeconds / Double(values) / pace.slowdown()
+            budget.measuredEncoding(seconds: encodeSeconds, values: values)
         }
         let margins = evaluation.outOfFold
         var result = evaluation.result
-        if result.status == .stopped, let searchDeadline, cap < searchDeadline {
-            result.message = "stopped at its share of the budget (\(Int(share * 100))%, \(Search.format(settings.timeBudget * share)) s)"
+        if result.status == .stopped, let limit {
+            switch limit.limit {
+            case .share: result.message = "stopped at its share of the budget (\(Int(share * 100))%, \(Search.format(settings.timeBudget * share)) s)"
+            case .ownRefit: result.message = "stopped where its own refit\(settings.refitFull ? " (on the search rows, then all rows: --refit-full)" : "") would no longer fit in the time left"
+            case .searchDeadline: break
+            }
         }
         result.completes = completes
         trials.append(result)
@@ -317,7 +293,7 @@ struct SearchRun {
         if result.status == .completed, let model = evaluation.firstFoldModel, leader(trials.filter { $0.status == .completed })?.id == result.id {
             leaderFoldModel = (result.id, model)
         }
-        progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: (ContinuousClock.now - started).seconds))
+        progress(.trialFinished(result, best: leader(trials.filter { $0.status == .completed }), elapsed: budget.elapsed))
     }
 
     /// The search rows as the families see them: rows, features after preprocessing, task and outputs.
@@ -325,8 +301,6 @@ struct SearchRun {
         DataShape(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind, outputs: evaluator.outputs)
     }
 
-    /// The most of the time budget one trial may take (half of it for the portfolio's costly entries).
-    static let trialShare = 0.3
     /// Trials without a new leader after which the search ends: past that point, more variations mostly
     /// find configurations that look better by chance on the same folds.
     static let patience = 60

@@ -26,7 +26,4 @@ public struct ValueScreen: Codable, Sendable, Equatable {
     func summary(_ metric: Metric) -> String {
         "\(kept ? "added" : "left out") the values of \(columns.count) categorical column\(columns.count == 1 ? "" : "s") whose levels are numbers (probe \(metric.rawValue) \(Search.format(scoreWith)) with them, \(Search.format(scoreWithout)) without)"
     }
-
-    /// The screen's share of the budget, from when it starts; past it, the values are left out.
-    static let budgetShare = 0.1
 }

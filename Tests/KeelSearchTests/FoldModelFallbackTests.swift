@@ -23,7 +23,7 @@ import Testing
         run.runTrials { _ in }
         let trial = try #require(run.trials.first { $0.status == .completed })
         // The deadline has passed before the refit starts: the refit stops at once.
-        run.finalDeadline = .now
+        run.budget.runOut(at: .now)
         let choice = try run.choose { _ in }
         #expect(run.shippedFoldModel && !run.refitCutShort)
         // The shipped model is the first fold's: on that fold's validation rows it gives exactly the

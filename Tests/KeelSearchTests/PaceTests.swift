@@ -27,12 +27,12 @@ struct PaceTests {
     func reserveScales() {
         let trial = TrialResult(id: 1, family: "gbdt", summary: "", learner: .linear(LinearParameters()), foldScores: [0.8], mean: 0.8, std: 0,
                                 fitSeconds: 4, predictMillisecondsPer1000: 1, bestRounds: [], status: .completed)
-        let idle = Search.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 1.4, slowdown: 1)
-        let loaded = Search.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 1.4, slowdown: 2.5)
+        let idle = Budget.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 1.4, slowdown: 1)
+        let loaded = Budget.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 1.4, slowdown: 2.5)
         #expect(idle > 4 * 1.4)
         #expect(abs(loaded - idle * 2.5) < 1e-9)
-        #expect(Search.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 2, slowdown: 1) > idle)
+        #expect(Budget.refitReserve([trial], metric: .rocAUC, budget: 10, rowsRatio: 2, slowdown: 1) > idle)
         // With nothing measured, a tenth of the budget.
-        #expect(Search.refitReserve([], metric: .rocAUC, budget: 10) == 1)
+        #expect(Budget.refitReserve([], metric: .rocAUC, budget: 10) == 1)
     }
 }

@@ -126,7 +126,7 @@ import Testing
         let capped = report.trials.filter { $0.message?.contains("share of the budget") == true }
         #expect(!capped.isEmpty, "26-class multinomial models on 6,400 rows take far longer than 3 s: \(report.trials.map(\.message))")
         #expect(report.trials.count >= 2, "the search moved on after the capped trial")
-        #expect(took.values.allSatisfy { $0 <= 10 * SearchRun.trialShare + 1 }, "\(took)")
+        #expect(took.values.allSatisfy { $0 <= 10 * Budget.trialShare + 1 }, "\(took)")
     }
 }
 

@@ -1,0 +1,97 @@
+import Foundation
+import KeelLearn
+@testable import KeelSearch
+import Testing
+
+/// The budget answers every "may this step run, until when?" of the search: from the clock, from a replay's
+/// record, or always yes with a fixed trial count; a trial never runs into the time its own refit needs.
+struct BudgetTests {
+    private func clocked(seconds: Double = 60, finalIn: Double) -> Budget {
+        var budget = Budget(seconds: seconds, clocked: true, replay: nil)
+        budget.runOut(at: .now + .seconds(finalIn))
+        return budget
+    }
+
+    @Test func aTrialAfterTheFirstLeaderEndsWhereItsOwnRefitStillFits() throws {
+        let budget = clocked(finalIn: 30)
+        let now = ContinuousClock.now
+        // A refit takes twice a fold's fit and the trial fits its folds in one batch: ending at t leaves
+        // 30 − t for a refit of 2t, so t = 10.
+        let limit = try #require(budget.trialDeadline(before: now + .seconds(25), share: 0.3, ownRefit: (perFoldFit: 2, batches: 1)))
+        #expect(limit.limit == .ownRefit)
+        let trial = (limit.deadline - now).seconds
+        #expect(abs(trial - 10) < 0.05, "\(trial)")
+        #expect(abs(trial * 2 - (30 - trial)) < 0.15, "the refit of a trial ending there fills the time left exactly")
+        // Eight folds two at a time are four batches: a fold's fit is a quarter of the trial, so its own refit
+        // allows 20 s, and its share of the budget (18 s) decides.
+        let batched = try #require(budget.trialDeadline(before: now + .seconds(25), share: 0.3, ownRefit: (perFoldFit: 2, batches: 4)))
+        #expect(abs((batched.deadline - now).seconds - 18) < 0.05 && batched.limit == .share)
+        // Without a leader, the search deadline and the trial's share decide.
+        let first = try #require(budget.trialDeadline(before: now + .seconds(25), share: 0.3, ownRefit: nil))
+        #expect(first.limit == .share && abs((first.deadline - now).seconds - 18) < 0.05)
+        let late = try #require(budget.trialDeadline(before: now + .seconds(5), share: 0.3, ownRefit: nil))
+        #expect(late.limit == .searchDeadline)
+    }
+
+    @Test func theRefitPerFoldFitCountsTheRowsTheRoundsAndTheRefitOnAllRows() {
+        let once = Budget.refitPerFoldFit(rowsRatio: 1.4, refitFull: false)
+        #expect(abs(once - 1.4 * 1.1 * 1.15) < 1e-12)
+        #expect(abs(Budget.refitPerFoldFit(rowsRatio: 1.4, refitFull: true) - once * 3.3) < 1e-12)
+    }
+
+    @Test func withoutAClockEveryStepRunsAndNoDeadlineIsSet() {
+        let budget = Budget(seconds: 60, clocked: false, replay: nil)
+        #expect(budget.finalDeadline == nil && budget.searchDeadline(reserve: 10) == nil)
+        #expect(budget.trialDeadline(before: nil, share: 0.3, ownRefit: (2, 1)) == nil)
+        #expect(budget.mayStartTrial(before: nil, first: false))
+        #expect(budget.fits(1e9) && !budget.isPastFinal && budget.allowsAttributions)
+        for step in [Budget.Step.seedBag, .stack, .refitFull] { #expect(budget.allows(step, cost: 1e9)) }
+        #expect(budget.importanceRows(10_000, passes: 30, secondsPerPass: 100) == 10_000)
+        #expect(budget.screenDeadline(share: 0.15, from: .now) == nil)
+    }
+
+    @Test func aReplayAnswersFromItsRecordWhateverTheCost() {
+        var record = ReplaySchedule(trialCount: 5, stoppedTrials: [], ensembleSkipped: false, stackSkipped: true,
+                                    seedBagged: true, refitCutShort: false, refittedOnAllRows: false)
+        var budget = Budget(seconds: 60, clocked: false, replay: record)
+        #expect(budget.allows(.seedBag, cost: 1e9))
+        #expect(!budget.allows(.stack, cost: 0))
+        #expect(!budget.allows(.refitFull, cost: 0))
+        #expect(budget.ensembleSeconds == .infinity)
+        (record.seedBagged, record.stackSkipped, record.refittedOnAllRows) = (nil, nil, true)
+        budget = Budget(seconds: 60, clocked: false, replay: record)
+        // Records from before seed bagging and stacking had neither.
+        #expect(!budget.allows(.seedBag, cost: 0) && budget.allows(.stack, cost: 1e9) && budget.allows(.refitFull, cost: 1e9))
+    }
+
+    @Test func underAClockAStepRunsOnlyWhenItsCostFitsBeforeTheModelMustBeFinal() {
+        let budget = clocked(finalIn: 10)
+        #expect(budget.fits(5) && !budget.fits(15))
+        #expect(budget.allows(.refitFull, cost: 5) && !budget.allows(.seedBag, cost: 15))
+        #expect(budget.secondsLeft > 9 && budget.secondsLeft <= 10 && budget.ensembleSeconds <= 10)
+        // A trial may start with 2% of the budget (1.2 s) left before the search deadline, not with less.
+        #expect(budget.mayStartTrial(before: .now + .seconds(2), first: false))
+        #expect(!budget.mayStartTrial(before: .now + .seconds(1), first: false))
+        #expect(budget.mayStartTrial(before: .now, first: true), "the first trial always starts")
+        // Importance: 30 passes of a second each with 4 s (40% of 10) to spend measure on about 4/30 of the rows.
+        let rows = budget.importanceRows(10_000, passes: 30, secondsPerPass: 1)
+        #expect(rows > 1_200 && rows < 1_340, "\(rows)")
+        #expect(budget.importanceRows(300, passes: 30, secondsPerPass: 100) == 200, "never fewer than 200 rows")
+        #expect(budget.allowsAttributions, "6 s (10% of 60) fit in the 10 s left")
+        #expect(!clocked(finalIn: 5).allowsAttributions)
+        let screen = budget.screenDeadline(share: 0.1, from: .now)!
+        #expect((screen - .now).seconds <= 6 && (screen - .now).seconds > 5.9)
+        #expect(clocked(finalIn: 2).screenDeadline(share: 0.1, from: .now)! <= .now + .seconds(2), "never past the final deadline")
+    }
+
+    @Test func theFinalDeadlineKeepsTheTailOfScoringAndWritingTheModel() throws {
+        var budget = Budget(seconds: 100, clocked: true, replay: nil)
+        let end = try #require(budget.end)
+        // Nothing measured: the least tail, 2% of the budget.
+        #expect(abs((end - budget.finalDeadline!).seconds - 2) < 1e-9)
+        budget.holdoutRows = 1_000_000
+        budget.settleFinalDeadline(values: 0, predictMillisecondsPer1000: 5)
+        // Scoring a million rows twice at 5 ms per thousand: 10 s, with 15% more (and any slowdown).
+        #expect((end - budget.finalDeadline!).seconds >= 11.5 - 1e-9)
+    }
+}
