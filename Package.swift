@@ -114,7 +114,7 @@ let package = Package(
                                                       "KeelLearn", "KeelSynthetic", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelArtifact", "KeelData", "KeelLearn", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
                                                      .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
-        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),
         // The server's router in-process (HummingbirdTesting's .router setup): no process, no port.
         .testTarget(name: "KeelServerTests", dependencies: ["KeelServer", "KeelArtifact", "KeelRegistry", "KeelData", "KeelLearn", "KeelSynthetic",
                                                    "KeelTestSupport",

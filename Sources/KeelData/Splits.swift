@@ -1,6 +1,6 @@
 /// Row index sets for validation. All splits are seeded and deterministic: the same inputs and seed give
 /// the same indices on every machine. Indices within each part are sorted ascending.
-public struct Fold: Sendable, Equatable {
+public struct Fold: Codable, Sendable, Equatable {
     public var train: [Int]
     public var validation: [Int]
 }

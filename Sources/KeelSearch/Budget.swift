@@ -132,9 +132,17 @@ struct Budget {
     }
 
     /// Seconds of refitting (on the search rows; with `refitFull`, on all rows too) per second one fold's fit
-    /// took, for a refit that sees `rowsRatio` times the rows a fold's fit saw.
+    /// took, for a refit that sees `rowsRatio` times the rows a fold's fit saw: the reserve's rule, which
+    /// also allows for an ensemble's members refitted twice.
     static func refitPerFoldFit(rowsRatio: Double, refitFull: Bool) -> Double {
         rowsRatio * refitRounds * refitMargin * (refitFull ? refitFullFactor : 1)
+    }
+
+    /// Seconds one model's own refits take per second one fold's fit took: on the search rows (`rowsRatio`
+    /// times a fold's rows), then, with `fullRefitScale` (`--refit-full`), on all rows, which takes that
+    /// many times the first refit.
+    static func ownRefitPerFoldFit(rowsRatio: Double, fullRefitScale: Double?) -> Double {
+        rowsRatio * refitRounds * refitMargin * (1 + (fullRefitScale ?? 0))
     }
 
     /// The search deadline: the final one less `reserve` seconds (nil without a clock).
@@ -198,8 +206,13 @@ struct Budget {
     }
 
     /// Seconds the selection of an ensemble may plan refits for: unlimited when replaying (the record names
-    /// the members) or without a clock, the time left otherwise.
-    var ensembleSeconds: Double { replay == nil ? secondsLeft : .infinity }
+    /// the members) or without a clock, the time left otherwise. When the refit on all rows must follow
+    /// (`refitFull`), the plan keeps `refitMargin` of it back: members' refit times are estimated from their
+    /// fold fits, and an estimate a little short would cost the refit the user asked for.
+    func ensembleSeconds(refitFull: Bool) -> Double {
+        guard replay == nil else { return .infinity }
+        return refitFull ? secondsLeft / Self.refitMargin : secondsLeft
+    }
 
     /// Of `rows` holdout rows, how many `passes` scorings taking `secondsPerPass` each may use within
     /// `importanceShare` of the time left (all of them without a clock; at least 200).

@@ -11,13 +11,20 @@ enum Portfolio {
         var family: String
         var summary: String
         var learner: Learner
+        /// The purpose in the search's seed stream the learner's seed was drawn from.
+        var seedPurpose: String
 
-        init(family: String, summary: String, learner: Learner) {
-            (self.family, self.summary, self.learner) = (family, summary, learner)
+        init(family: String, summary: String, learner: Learner, seedPurpose: String) {
+            (self.family, self.summary, self.learner, self.seedPurpose) = (family, summary, learner, seedPurpose)
         }
 
-        init(_ learner: Learner, summary: String) {
-            self.init(family: learner.family.name, summary: summary, learner: learner)
+        init(_ learner: Learner, summary: String, seedPurpose: String) {
+            self.init(family: learner.family.name, summary: summary, learner: learner, seedPurpose: seedPurpose)
+        }
+
+        /// The candidate as trial `id` of a search, pruned against `leader` when given.
+        func trial(_ id: Int, pruneAgainst leader: TrialResult? = nil) -> TrialSpec.Trial {
+            TrialSpec.Trial(id: id, family: family, summary: summary, learner: learner, seedPurpose: seedPurpose, pruneAgainst: leader)
         }
 
         /// The candidate with per-feature monotonic constraints; nil for a configuration that cannot honour them.
@@ -40,11 +47,11 @@ enum Portfolio {
             family.portfolio(for: shape).map { entry in
                 var seeded = entry
                 seeded.learner = family.seeded(entry.learner, seeds.seed("portfolio." + family.name, index: entry.rank))
-                return seeded
+                return (entry: seeded, purpose: "portfolio.\(family.name)#\(entry.rank)")
             }
         }
-        let ordered = entries.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element)
-        let candidates = ordered.map { (Candidate($0.learner, summary: $0.summary), $0.costly) }
+        let ordered = entries.enumerated().sorted { ($0.element.entry.rank, $0.offset) < ($1.element.entry.rank, $1.offset) }.map(\.element)
+        let candidates = ordered.map { (Candidate($0.entry.learner, summary: $0.entry.summary, seedPurpose: $0.purpose), $0.entry.costly) }
         return (candidates.filter { !$0.1 }.map(\.0), candidates.filter(\.1).map(\.0))
     }
 
@@ -58,6 +65,6 @@ enum Portfolio {
     /// A seeded variation of `base` by its family (nil when the family does not vary).
     static func variation(of base: Learner, _ generator: inout SeededGenerator) -> Candidate? {
         let family = base.family
-        return family.variation(of: base, &generator).map { Candidate($0, summary: family.describe($0)) }
+        return family.variation(of: base, &generator).map { Candidate($0, summary: family.describe($0), seedPurpose: "local-search") }
     }
 }

@@ -105,7 +105,7 @@ extension SearchRun {
     func probeScores(_ probe: Portfolio.Candidate, folds: [FoldData], deadline: ContinuousClock.Instant?) -> TrialResult? {
         var probing = evaluator(for: folds)
         probing.parallelFolds = Parallel.coreCount > 1 && folds.count > 1 ? 2 : 1
-        let result = probing.evaluate(probe, id: 0, deadline: deadline, leader: nil).result
+        let result = probing.evaluate(probe.trial(0), deadline: deadline).result
         return result.status == .completed ? result : nil
     }
 

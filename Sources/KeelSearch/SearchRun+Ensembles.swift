@@ -24,7 +24,7 @@ extension SearchRun {
         }
         let picks = settings.replay?.ensemblePicks
         let replayed = picks == nil ? settings.replay?.ensembleMembers.map(Set.init) : nil
-        let seconds = budget.ensembleSeconds
+        let seconds = budget.ensembleSeconds(refitFull: settings.refitFull)
         guard settings.replay?.ensembleSkipped != true, picks?.isEmpty != true else { return }
         let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
                                           cost: cost, budget: seconds, allowed: replayed, picks: picks)

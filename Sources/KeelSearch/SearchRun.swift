@@ -210,7 +210,8 @@ struct SearchRun {
         for trial in pruned {
             if let limit = settings.trials, trials.count >= limit { return }
             guard canStartTrial(progress: progress) else { return }
-            let candidate = Portfolio.Candidate(family: trial.family, summary: trial.summary, learner: trial.learner)
+            let candidate = Portfolio.Candidate(family: trial.family, summary: trial.summary, learner: trial.learner,
+                                                seedPurpose: trial.seedPurpose ?? "portfolio")
             runTrial(candidate, share: Budget.trialShare, pruning: false, progress: progress, completes: trial.id)
         }
     }
@@ -271,9 +272,8 @@ struct SearchRun {
         let leading = leader(trials.filter { $0.status == .completed })
         let batches = (evaluator.folds.count + evaluator.parallelFolds - 1) / evaluator.parallelFolds
         let limit = budget.trialDeadline(before: searchDeadline(), share: share, ownRefit: leading == nil ? nil
-            : (Budget.refitPerFoldFit(rowsRatio: refitRowsRatio, refitFull: settings.refitFull), batches))
-        let evaluation = evaluator.evaluate(candidate, id: id, deadline: limit?.deadline,
-                                            leader: pruning ? leading : nil,
+            : (Budget.ownRefitPerFoldFit(rowsRatio: refitRowsRatio, fullRefitScale: settings.refitFull ? fullRefitScale : nil), batches))
+        let evaluation = evaluator.evaluate(candidate.trial(id, pruneAgainst: pruning ? leading : nil), deadline: limit?.deadline,
                                             measureEncoding: budget.encodeSecondsPerValue == nil)
         if let encodeSeconds = evaluation.encodeSeconds, let values = evaluation.result.storedValues {
             budget.measuredEncoding(seconds: encodeSeconds, values: values)

@@ -133,11 +133,12 @@ struct TrialEvaluator {
 
     /// The trial's result, its out-of-fold margins, its first fold's model, and with `measureEncoding` the
     /// seconds that model took to encode (when it stores at least `encodingProbeValues` numbers).
-    func evaluate(_ candidate: Portfolio.Candidate, id: Int, deadline: ContinuousClock.Instant?,
-                  leader: TrialResult? = nil, measureEncoding: Bool = false) -> Evaluation {
+    func evaluate(_ trial: TrialSpec.Trial, deadline: ContinuousClock.Instant?, measureEncoding: Bool = false) -> Evaluation {
         var outcomes: [FoldOutcome] = []
-        var result = TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner, foldScores: [],
+        var result = TrialResult(id: trial.id, family: trial.family, summary: trial.summary, learner: trial.learner, foldScores: [],
                                  mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [], status: .completed)
+        result.seedPurpose = trial.seedPurpose
+        let leader = trial.pruneAgainst
         var next = 0
         while next < folds.count {
             let batch = Array(next..<min(next + parallelFolds, folds.count))
@@ -145,7 +146,7 @@ struct TrialEvaluator {
             done.withUnsafeMutableBufferPointer { slots in
                 let shared = SharedBuffer(base: slots.baseAddress!)
                 Parallel.forEach(batch.count) { i in
-                    shared[i] = fit(candidate, fold: folds[batch[i]], deadline: deadline, first: batch[i] == 0, measureEncoding: measureEncoding)
+                    shared[i] = fit(trial.learner, fold: folds[batch[i]], deadline: deadline, first: batch[i] == 0, measureEncoding: measureEncoding)
                 }
             }
             outcomes += done
@@ -200,22 +201,22 @@ struct TrialEvaluator {
         return "pruned after \(scores.count) of \(folds.count) folds: \(metric.rawValue) \(Search.format(mine)) against \(Search.format(theirs)) for trial \(leader.id) on the same folds"
     }
 
-    private func fit(_ candidate: Portfolio.Candidate, fold: FoldData, deadline: ContinuousClock.Instant?, first: Bool, measureEncoding: Bool) -> FoldOutcome {
+    private func fit(_ learner: Learner, fold: FoldData, deadline: ContinuousClock.Instant?, first: Bool, measureEncoding: Bool) -> FoldOutcome {
         var outcome = FoldOutcome()
         let start = ContinuousClock.now
         do {
             let model: FittedModel
             // Boosting that stops early does so on an inner split of the fold's training rows; with set
             // rounds it trains on all of them.
-            let family = candidate.learner.family
-            let earlyStopping = family.stopsEarly(candidate.learner)
+            let family = learner.family
+            let earlyStopping = family.stopsEarly(learner)
             let rows = earlyStopping ? fold.stopping.train : fold.train
-            let binned = family.binCount(candidate.learner).map { fold.bins.binned(earlyStopping ? .stopping : .all, of: rows, maxBins: $0) }
+            let binned = family.binCount(learner).map { fold.bins.binned(earlyStopping ? .stopping : .all, of: rows, maxBins: $0) }
             if earlyStopping {
-                model = try family.fit(candidate.learner, data: TrainingData(features: rows, target: fold.stopping.y, weights: fold.stopping.weights, binned: binned),
+                model = try family.fit(learner, data: TrainingData(features: rows, target: fold.stopping.y, weights: fold.stopping.weights, binned: binned),
                                        context: FitContext(deadline: deadline, validation: fold.stopping.validation))
             } else {
-                model = try family.fit(candidate.learner, data: TrainingData(features: rows, target: fold.trainY, weights: fold.trainWeights, binned: binned),
+                model = try family.fit(learner, data: TrainingData(features: rows, target: fold.trainY, weights: fold.trainWeights, binned: binned),
                                        context: FitContext(deadline: deadline))
             }
             if earlyStopping { outcome.rounds = model.boostingRounds }

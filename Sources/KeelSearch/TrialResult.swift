@@ -26,4 +26,7 @@ public struct TrialResult: Codable, Sendable {
     public var message: String?
     /// The pruned portfolio trial this one ran again on every fold, after the search converged.
     public var completes: Int?
+    /// The purpose in the search's seed stream its learner's seed was drawn from (nil in reports from
+    /// before it was kept).
+    public var seedPurpose: String?
 }

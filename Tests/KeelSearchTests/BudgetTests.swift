@@ -37,6 +37,9 @@ struct BudgetTests {
         let once = Budget.refitPerFoldFit(rowsRatio: 1.4, refitFull: false)
         #expect(abs(once - 1.4 * 1.1 * 1.15) < 1e-12)
         #expect(abs(Budget.refitPerFoldFit(rowsRatio: 1.4, refitFull: true) - once * 3.3) < 1e-12)
+        // One model's own refits: on the search rows, then on all rows at the given scale of the first.
+        #expect(abs(Budget.ownRefitPerFoldFit(rowsRatio: 1.4, fullRefitScale: nil) - once) < 1e-12)
+        #expect(abs(Budget.ownRefitPerFoldFit(rowsRatio: 1.4, fullRefitScale: 1.625) - once * 2.625) < 1e-12)
     }
 
     @Test func withoutAClockEveryStepRunsAndNoDeadlineIsSet() {
@@ -57,7 +60,7 @@ struct BudgetTests {
         #expect(budget.allows(.seedBag, cost: 1e9))
         #expect(!budget.allows(.stack, cost: 0))
         #expect(!budget.allows(.refitFull, cost: 0))
-        #expect(budget.ensembleSeconds == .infinity)
+        #expect(budget.ensembleSeconds(refitFull: true) == .infinity)
         (record.seedBagged, record.stackSkipped, record.refittedOnAllRows) = (nil, nil, true)
         budget = Budget(seconds: 60, clocked: false, replay: record)
         // Records from before seed bagging and stacking had neither.
@@ -68,7 +71,8 @@ struct BudgetTests {
         let budget = clocked(finalIn: 10)
         #expect(budget.fits(5) && !budget.fits(15))
         #expect(budget.allows(.refitFull, cost: 5) && !budget.allows(.seedBag, cost: 15))
-        #expect(budget.secondsLeft > 9 && budget.secondsLeft <= 10 && budget.ensembleSeconds <= 10)
+        #expect(budget.secondsLeft > 9 && budget.secondsLeft <= 10 && budget.ensembleSeconds(refitFull: false) <= 10)
+        #expect(budget.ensembleSeconds(refitFull: true) < 10 / 1.15 + 1e-9, "a plan that a refit on all rows follows keeps a margin")
         // A trial may start with 2% of the budget (1.2 s) left before the search deadline, not with less.
         #expect(budget.mayStartTrial(before: .now + .seconds(2), first: false))
         #expect(!budget.mayStartTrial(before: .now + .seconds(1), first: false))

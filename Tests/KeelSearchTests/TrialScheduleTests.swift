@@ -32,9 +32,9 @@ import Testing
         var forest = ForestParameters()
         forest.trees = 20
         for learner in [Learner.gradientBoosting(boosting), .randomForest(forest), .linear(LinearParameters())] {
-            let candidate = Portfolio.Candidate(family: "x", summary: "", learner: learner)
-            let (a, marginsA) = { let e = sequential.evaluate(candidate, id: 1, deadline: nil); return (e.result, e.outOfFold) }()
-            let (b, marginsB) = { let e = parallel.evaluate(candidate, id: 1, deadline: nil); return (e.result, e.outOfFold) }()
+            let trial = TrialSpec.Trial(id: 1, family: "x", summary: "", learner: learner, seedPurpose: "test")
+            let (a, marginsA) = { let e = sequential.evaluate(trial, deadline: nil); return (e.result, e.outOfFold) }()
+            let (b, marginsB) = { let e = parallel.evaluate(trial, deadline: nil); return (e.result, e.outOfFold) }()
             #expect(a.status == .completed && b.status == .completed)
             #expect(a.foldScores == b.foldScores && a.foldScores.count == sequential.folds.count)
             #expect(a.bestRounds == b.bestRounds)
