@@ -61,8 +61,7 @@ public enum Reproduction {
                           differences: [], explanations: [])
         }
         note("replaying run \(record.id): \(record.trialCount) trials, seed \(record.seed), \(frame.rowCount) rows")
-        var replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
-        replayed.textColumns = recorded.textColumns
+        let replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
         var differences: [String] = []
         if try payload(replayed) != payload(original) { differences.append("the model payload differs") }
         if replayed.crossValidatedScore != original.crossValidatedScore {

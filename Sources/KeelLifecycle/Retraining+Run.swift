@@ -118,14 +118,13 @@ extension Retraining {
         if settings.trials == nil { search.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - request.started).seconds) }
         search.stop = request.stop
         let outcome = try Search.outcome(frame: combined, schema: schema, settings: search)
-        var model = outcome.model
-        model.textColumns = settings.textColumns
+        let model = outcome.model
         let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: request.actor,
                                         writeOptions: Artifact.WriteOptions(name: name))
         let challenger = try recorder.register(
             outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined), settings: settings,
             seed: settings.seed, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
-            seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed")
+            seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed").version
 
         // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
         let (verdict, wins, contestData) = try contest(champion: (champion, championModel), challenger: (challenger, model),

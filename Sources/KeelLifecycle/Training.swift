@@ -91,20 +91,19 @@ public enum Training {
         }
         settings.stop = request.stop
         let outcome = try Search.outcome(frame: request.frame, schema: request.schema, settings: settings, progress: progress)
-        var model = outcome.model
-        model.textColumns = request.settings.textColumns
+        let model = outcome.model
         var registered: ModelVersion?
         var notRegistered: String?
         if let registration = request.registration, let store {
             do {
                 let recorder = TrainingRecorder(registry: try store.get(), name: request.name, source: request.source,
                                                 snapshot: registration.snapshot, actor: registration.actor, writeOptions: request.writeOptions)
-                let version = try recorder.register(
+                let stored = try recorder.register(
                     outcome, model: model, frame: request.frame, schema: request.schema, profileJSON: request.profileJSON,
                     settings: request.settings, seed: request.settings.seed, overrides: request.overrides, startedAt: startedAt,
                     seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed")
-                try recorder.writeCopy(of: version, model: model, to: request.out)
-                registered = version
+                try recorder.writeCopy(of: stored, model: model, to: request.out)
+                registered = stored.version
             } catch {
                 notRegistered = "\(error)"
             }

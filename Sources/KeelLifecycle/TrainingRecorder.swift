@@ -22,9 +22,11 @@ public struct TrainingRecorder {
     /// A registry with a signing key signs what it stores with that key, whatever `writeOptions` says: a
     /// server following the registry verifies against it.
     /// `settings` is the run's settings as the caller records them (the command line's, with its flags).
+    /// Returns the version with the artefact's bytes as stored: encoded once, inside the registration (the
+    /// version number is in its manifest), and the same bytes go to any copy (`writeCopy`).
     public func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String,
                          settings: some Encodable, seed: UInt64, overrides: [String], startedAt: String, seconds: Double,
-                         status: String) throws -> ModelVersion {
+                         status: String) throws -> Registered {
         let report = outcome.report
         let registration = TrainingRegistration(
             name: name, dataset: frame, datasetSource: source, schemaJSON: try JSONOutput.compact(schema), profileJSON: profileJSON,
@@ -36,25 +38,34 @@ public struct TrainingRecorder {
             },
             holdout: outcome.holdout, actor: actor)
         let registryKey = try registry.signingKey()
-        return try registry.registerTraining(registration, model: model) { number in
+        var encoded: [UInt8] = []
+        let version = try registry.registerTraining(registration, model: model) { number in
             var options = writeOptions
             if let registryKey { options.signingKey = registryKey }
             options.name = name
             options.version = String(number)
-            return try Artifact.encode(model, options: options).bytes
+            encoded = try Artifact.encode(model, options: options).bytes
+            return encoded
         }.model
+        return Registered(version: version, artifact: encoded)
     }
 
-    /// The `--out` copy of a registered version: the registry's own file, unless `writeOptions` signs with
-    /// a key other than the registry's (`--sign-key-file`), which then signs this copy instead.
-    public func writeCopy(of version: ModelVersion, model: TrainedModel, to path: String) throws {
+    /// A registered version and its artefact's bytes, as the registry stored them.
+    public struct Registered: Sendable {
+        public var version: ModelVersion
+        public var artifact: [UInt8]
+    }
+
+    /// The `--out` copy of a registered version: the bytes the registry stored, unless `writeOptions` signs
+    /// with a key other than the registry's (`--sign-key-file`), which then signs this copy instead.
+    public func writeCopy(of registered: Registered, model: TrainedModel, to path: String) throws {
         if let own = writeOptions.signingKey, let registryKey = try registry.signingKey(), own.verifyKey != registryKey.verifyKey {
             var options = writeOptions
             options.name = name
-            options.version = String(version.version)
+            options.version = String(registered.version.version)
             try Artifact.write(model, to: path, options: options)
         } else {
-            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(version)))), to: path)
+            try AtomicFile.write(registered.artifact, to: path)
         }
     }
 

@@ -41,11 +41,11 @@ public enum Search {
         try search.screenValues(progress: progress)
         // Features as the model is trained on them (profiled before the trials, so the budget's end is not
         // spent on it); predictions on rows it never saw, as production's will be.
-        var profile = ReferenceProfile.make(frame: search.searchFrame, features: search.schema.featureNames, seed: settings.seeds.seed("profile.features"))
+        var profile = ReferenceProfile.make(frame: search.data.searchFrame, features: search.schema.featureNames, seed: settings.seeds.seed("profile.features"))
         search.runTrials(progress: progress)
         let choice = try search.choose(progress: progress)
         var (model, report) = try search.finish(choice, progress: progress)
-        let holdout = search.typed.selecting(rows: search.plan.holdout.validation)
+        let holdout = search.data.typed.selecting(rows: search.data.plan.holdout.validation)
         if holdout.rowCount > 0 {
             let outputs = try search.holdoutOutputs ?? model.outputs(holdout)
             let scores = model.predictions(outputs).map(model.monitoredScore)
@@ -56,6 +56,7 @@ public enum Search {
             profile.outlierScores = ReferenceColumn(name: "outlier_score", values: outliers, seed: settings.seeds.seed("profile.outliers"))
         }
         model.referenceProfile = profile
+        model.textColumns = settings.textColumns
         return SearchOutcome(model: model, report: report, holdout: holdout)
     }
 

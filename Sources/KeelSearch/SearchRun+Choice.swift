@@ -18,28 +18,11 @@ extension SearchRun {
             best = glassbox
         }
         if settings.preferInterpretable != nil, let chosen = best, chosen.learner.family.isInterpretable { allowEnsemble = false }
-        progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
+        progress(.refitting(best.map { "refitting trial \($0.id) (\($0.family)) on \(data.searchFrame.rowCount) search rows" } ?? "fitting the baseline"))
         // The refit may run until the model must be final, at the pace the machine has now.
         budget.settleFinalDeadline(values: best?.storedValues ?? 0, predictMillisecondsPer1000: best?.predictMillisecondsPer1000 ?? 0, fresh: true)
-        let (pipeline, x) = try Pipeline.fit(searchFrame, schema: schema, target: searchY, options: pipelineOptions)
-        guard let chosen = best else {
-            let baseline = LearnerFamilies.fallback
-            if let asked = settings.learners, !asked.contains(baseline.family.name) {
-                // The user asked for families the fallback is not of: say which and why, so the run can fail.
-                let why = trials.map { "trial \($0.id) \($0.family) \($0.status.rawValue)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
-                fallback = "no trial of \(asked.sorted().joined(separator: ", ")) (--learner) completed\(why.isEmpty ? "" : ": " + why); a ridge model was fitted instead"
-            }
-            warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
-            // The ridge model improves with every pass and may stop after any: it gets half the time left, so
-            // that a slow last pass and the steps after it still end within the budget.
-            let deadline = budget.finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
-            let model = try baseline.fit(x, target: searchY, weights: searchWeights, deadline: deadline)
-            if let passes = model.linearConvergence, !passes.converged, let deadline, ContinuousClock.now >= deadline {
-                warnings.append("the ridge model stopped at the deadline after \(passes.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
-                baselineCutShort = true
-            }
-            return Choice(pipeline: pipeline, model: model, best: nil, ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
-        }
+        let (pipeline, x) = try Pipeline.fit(data.searchFrame, schema: schema, target: data.searchY, options: pipelineOptions)
+        guard let chosen = best else { return try fitBaseline(pipeline: pipeline, x: x) }
         let foldModel = leaderFoldModel.flatMap { $0.trial == chosen.id ? $0.model : nil }
         let replayedFold = settings.replay?.shippedFoldModel == true && foldModel != nil
         let (model, seconds) = replayedFold ? (foldModel!, 0) : try Search.timed { try fit(chosen, x) }
@@ -49,14 +32,14 @@ extension SearchRun {
             if let foldModel {
                 // The cut-short refit is a lesser model: ship the complete one the trial validated instead.
                 let rows = evaluator.folds[0].train.rowCount
-                warnings.append("the refit of trial \(chosen.id) on all \(searchFrame.rowCount) search rows was cut short by the time budget; shipping its complete model from the first fold instead (fitted on \(rows) rows, the model cross-validation scored)")
+                warnings.append("the refit of trial \(chosen.id) on all \(data.searchFrame.rowCount) search rows was cut short by the time budget; shipping its complete model from the first fold instead (fitted on \(rows) rows, the model cross-validation scored)")
                 choice.pipeline = evaluator.folds[0].pipeline
                 choice.model = foldModel
                 choice.shipped = [(chosen.learner, 1)]
-                shippedFoldModel = true
+                decisions.shippedFoldModel = true
             } else {
                 warnings.append("the refit of the chosen model was cut short by the time budget; its holdout score below shows what that cost")
-                refitCutShort = true
+                decisions.refitCutShort = true
             }
         }
         let encodeStarted = ContinuousClock.now
@@ -69,20 +52,41 @@ extension SearchRun {
         budget.settleFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
         // Ensembles only while there is time to refit their members: selection alone takes seconds on large data.
         // (A replay follows the recorded flags, which say what this run skipped.)
-        if settings.replay == nil, allowEnsemble, budget.seconds != nil, refitCutShort || shippedFoldModel || budget.isPastFinal {
+        if settings.replay == nil, allowEnsemble, budget.seconds != nil, decisions.refitCutShort || decisions.shippedFoldModel || budget.isPastFinal {
             allowEnsemble = false
-            (ensembleSkipped, stackSkipped) = (true, true)
+            (decisions.ensembleSkipped, decisions.stackSkipped) = (true, true)
         }
-        if settings.replay != nil, shippedFoldModel || refitCutShort { allowEnsemble = false }
+        if settings.replay != nil, decisions.shippedFoldModel || decisions.refitCutShort { allowEnsemble = false }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
         if allowEnsemble { try bag(&choice, x: x) }
         // (The fold model has its own pipeline, so the search rows' features do not fit it.)
-        if let limit = settings.maxPredictMilliseconds, !shippedFoldModel { try keepWithin(limit, &choice, completed: completed, x: x) }
+        if let limit = settings.maxPredictMilliseconds, !decisions.shippedFoldModel { try keepWithin(limit, &choice, completed: completed, x: x) }
         return choice
     }
 
+    /// No trial completed: the fallback family's model (a ridge model), given half the time left, so that a
+    /// slow last pass and the steps after it still end within the budget. Says why, and whether it converged.
+    private mutating func fitBaseline(pipeline: Pipeline, x: FeatureMatrix) throws -> Choice {
+        let baseline = LearnerFamilies.fallback
+        if let asked = settings.learners, !asked.contains(baseline.family.name) {
+            // The user asked for families the fallback is not of: say which and why, so the run can fail.
+            let why = trials.map { "trial \($0.id) \($0.family) \($0.status.rawValue)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
+            decisions.fallback = "no trial of \(asked.sorted().joined(separator: ", ")) (--learner) completed\(why.isEmpty ? "" : ": " + why); a ridge model was fitted instead"
+        }
+        warnings.append("the budget was too small for a single complete trial; shipping the fastest baseline (a ridge model)")
+        // The ridge model improves with every pass and may stop after any: it gets half the time left, so
+        // that a slow last pass and the steps after it still end within the budget.
+        let deadline = budget.finalDeadline.map { ContinuousClock.now + ($0 - ContinuousClock.now) / 2 }
+        let model = try baseline.fit(x, target: data.searchY, weights: data.searchWeights, deadline: deadline)
+        if let passes = model.linearConvergence, !passes.converged, let deadline, ContinuousClock.now >= deadline {
+            warnings.append("the ridge model stopped at the deadline after \(passes.iterations) coordinate-descent passes, before it converged; give more --time for a converged fit")
+            decisions.baselineCutShort = true
+        }
+        return Choice(pipeline: pipeline, model: model, best: nil, ensemble: nil, shipped: [(baseline, 1)], memberSeconds: [0])
+    }
+
     func fit(_ trial: TrialResult, _ x: FeatureMatrix) throws -> FittedModel {
-        try Search.refitLearner(trial).fit(x, target: searchY, weights: searchWeights, deadline: budget.finalDeadline)
+        try Search.refitLearner(trial).fit(x, target: data.searchY, weights: data.searchWeights, deadline: budget.finalDeadline)
     }
 }

@@ -8,22 +8,9 @@ extension SearchRun {
     /// with the columns dropped so far. A replay applies the recorded verdicts instead of probing.
     mutating func screenColumns(progress: (SearchEvent) -> Void) throws {
         guard settings.screenColumns else { return }
-        if let replay = settings.replay {
-            // Identifiers the recorded probe kept as features become features again, before anything else.
-            if let verdicts = replay.identifierScreen {
-                identifierScreen = verdicts
-                let kept = verdicts.filter { !$0.dropped }.map(\.column)
-                if !kept.isEmpty { try adopt(kept, folds: try folds(adding: kept)) }
-            }
-            // Runs recorded before the screen existed have none to apply.
-            guard let recorded = replay.columnScreen else { return }
-            columnScreen = recorded
-            let dropped = recorded.filter(\.dropped).map(\.column)
-            if !dropped.isEmpty { try apply(dropped, folds: try folds(dropping: dropped)) }
-            return
-        }
+        if let replay = settings.replay { return try applyRecordedScreens(replay) }
         let identifiers = ColumnScreen.identifierCandidates(schema, keep: settings.keepColumns)
-        let candidates = ColumnScreen.candidates(searchFrame, schema: schema, keep: settings.keepColumns,
+        let candidates = ColumnScreen.candidates(data.searchFrame, schema: schema, keep: settings.keepColumns,
                                                  encodingAbove: PipelineOptions().targetEncodingAbove)
         guard !candidates.isEmpty || !identifiers.isEmpty, let probe = probeCandidate() else { return }
         // Up to three sets of folds live at once: the search's, the best without columns so far, the next probe's.
@@ -36,31 +23,7 @@ extension SearchRun {
             warnings.append("the column screen found no time for its probe; every column was kept")
             return
         }
-        // Inferred identifiers first: one stays out unless the probe scores better with it as a feature, on
-        // average and on more than two folds in three (a predictive number named like an id, a counter that
-        // follows a trend).
-        var added: [String] = []
-        for column in identifiers {
-            let folds = try folds(adding: added + [column])
-            guard let with = probeScores(probe, folds: folds, deadline: deadline) else {
-                warnings.append("the identifier screen ran out of its share of the budget; '\(column)' stayed out of the model")
-                break
-            }
-            var verdict = ColumnScreen(column: column, levels: searchFrame[column].map { ColumnStatistics($0).distinct } ?? 0,
-                                       with: with, without: current, metric: metric)
-            // Signal, not noise: better on average, on most folds (a counter or a random code wins a few
-            // folds by chance), and by more than twice the standard error of the paired fold gains (a
-            // random code still wins most folds by a hair about one time in six).
-            verdict.dropped = !(metric.error(with.mean) < metric.error(current.mean) && verdict.foldsBetterWithout * 3 < verdict.folds
-                                && Self.gainIsBeyondNoise(with: with.foldScores, without: current.foldScores, metric: metric))
-            identifierScreen.append(verdict)
-            progress(.plan("identifier screen: " + verdict.identifierSummary(metric)))
-            if !verdict.dropped {
-                added.append(column)
-                current = with
-                try adopt([column], folds: folds)
-            }
-        }
+        current = try screenIdentifiers(identifiers, probe: probe, current: current, deadline: deadline, progress: progress)
         var dropped: [String] = []
         var kept = evaluator.folds
         for (column, levels) in candidates {
@@ -68,12 +31,12 @@ extension SearchRun {
             guard schema.columns(withRole: .feature).count - dropped.count > 1 else { break }
             let folds = try folds(dropping: dropped + [column])
             guard let without = probeScores(probe, folds: folds, deadline: deadline) else {
-                warnings.append("the column screen ran out of its share of the budget after \(columnScreen.count) of \(candidates.count) columns; the others were kept")
+                warnings.append("the column screen ran out of its share of the budget after \(decisions.columnScreen.count) of \(candidates.count) columns; the others were kept")
                 break
             }
-            let verdict = ColumnScreen(column: column, levels: levels, with: current, without: without, metric: metric)
-            columnScreen.append(verdict)
-            progress(.plan("column screen: " + verdict.summary(metric)))
+            let verdict = ColumnScreen(column: column, levels: levels, with: current, without: without, metric: data.metric)
+            decisions.columnScreen.append(verdict)
+            progress(.plan("column screen: " + verdict.summary(data.metric)))
             if verdict.dropped {
                 dropped.append(column)
                 current = without
@@ -81,6 +44,51 @@ extension SearchRun {
             }
         }
         if !dropped.isEmpty { try apply(dropped, folds: kept) }
+    }
+
+    /// Inferred identifiers first: one stays out unless the probe scores better with it as a feature, on
+    /// average and on more than two folds in three (a predictive number named like an id, a counter that
+    /// follows a trend). Returns the probe's scores with the identifiers kept.
+    private mutating func screenIdentifiers(_ identifiers: [String], probe: Portfolio.Candidate, current start: TrialResult,
+                                            deadline: ContinuousClock.Instant?, progress: (SearchEvent) -> Void) throws -> TrialResult {
+        var current = start
+        var added: [String] = []
+        for column in identifiers {
+            let folds = try folds(adding: added + [column])
+            guard let with = probeScores(probe, folds: folds, deadline: deadline) else {
+                warnings.append("the identifier screen ran out of its share of the budget; '\(column)' stayed out of the model")
+                break
+            }
+            var verdict = ColumnScreen(column: column, levels: data.searchFrame[column].map { ColumnStatistics($0).distinct } ?? 0,
+                                       with: with, without: current, metric: data.metric)
+            // Signal, not noise: better on average, on most folds (a counter or a random code wins a few
+            // folds by chance), and by more than twice the standard error of the paired fold gains (a
+            // random code still wins most folds by a hair about one time in six).
+            verdict.dropped = !(data.metric.error(with.mean) < data.metric.error(current.mean) && verdict.foldsBetterWithout * 3 < verdict.folds
+                                && Self.gainIsBeyondNoise(with: with.foldScores, without: current.foldScores, metric: data.metric))
+            decisions.identifierScreen.append(verdict)
+            progress(.plan("identifier screen: " + verdict.identifierSummary(data.metric)))
+            if !verdict.dropped {
+                added.append(column)
+                current = with
+                try adopt([column], folds: folds)
+            }
+        }
+        return current
+    }
+
+    /// Applies a replay's recorded verdicts without probing: identifiers the recorded probe kept become
+    /// features again first, then the recorded columns are left out (runs from before the screen have none).
+    private mutating func applyRecordedScreens(_ replay: ReplaySchedule) throws {
+        if let verdicts = replay.identifierScreen {
+            decisions.identifierScreen = verdicts
+            let kept = verdicts.filter { !$0.dropped }.map(\.column)
+            if !kept.isEmpty { try adopt(kept, folds: try folds(adding: kept)) }
+        }
+        guard let recorded = replay.columnScreen else { return }
+        decisions.columnScreen = recorded
+        let dropped = recorded.filter(\.dropped).map(\.column)
+        if !dropped.isEmpty { try apply(dropped, folds: try folds(dropping: dropped)) }
     }
 
     /// Whether the probe's gain with a column, fold by fold on the same folds, is more than twice its
@@ -110,13 +118,13 @@ extension SearchRun {
     }
 
     func evaluator(for folds: [FoldData]) -> TrialEvaluator {
-        TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind, searchRows: searchFrame.rowCount,
-                       coverFolds: plan.coverFolds)
+        TrialEvaluator(folds: folds, metric: data.metric, classCount: data.y.classCount, task: data.task.kind, searchRows: data.searchFrame.rowCount,
+                       coverFolds: data.plan.coverFolds)
     }
 
     private func folds(dropping columns: [String]) throws -> [FoldData] {
         let screened = ColumnScreen.dropping(columns, from: schema)
-        return try plan.folds.map { try FoldData(searchFrame, schema: screened, target: searchY, weights: searchWeights, fold: $0, options: pipelineOptions) }
+        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: screened, target: data.searchY, weights: data.searchWeights, fold: $0, options: pipelineOptions) }
     }
 
     /// Makes `columns` (inferred identifiers) features, on `folds` built with them.
@@ -132,7 +140,7 @@ extension SearchRun {
     private func folds(adding columns: [String]) throws -> [FoldData] {
         var with = schema
         for (index, column) in with.columns.enumerated() where columns.contains(column.name) { with.columns[index].role = .feature }
-        return try plan.folds.map { try FoldData(searchFrame, schema: with, target: searchY, weights: searchWeights, fold: $0, options: pipelineOptions) }
+        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: with, target: data.searchY, weights: data.searchWeights, fold: $0, options: pipelineOptions) }
     }
 
     private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {

@@ -26,22 +26,22 @@ extension SearchRun {
         let replayed = picks == nil ? settings.replay?.ensembleMembers.map(Set.init) : nil
         let seconds = budget.ensembleSeconds(refitFull: settings.refitFull)
         guard settings.replay?.ensembleSkipped != true, picks?.isEmpty != true else { return }
-        let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: searchY, metric: metric, task: task.kind,
+        let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: data.searchY, metric: data.metric, task: data.task.kind,
                                           cost: cost, budget: seconds, allowed: replayed, picks: picks)
         // Under a clock, the blend (or none) is recorded as picked: the budget can steer selection onto
         // another path than a replay without it would take, even when no better blend was kept out.
         if settings.replay == nil, seconds.isFinite {
-            ensemblePicks = found.flatMap { $0.counts.count > 1 ? $0.picks : nil } ?? []
+            decisions.ensemblePicks = found.flatMap { $0.counts.count > 1 ? $0.picks : nil } ?? []
         }
         guard let selection = found else { return }
         if selection.limited, replayed == nil {
-            if selection.counts.count > 1 { ensembleMembers = selection.counts.keys.sorted() }
+            if selection.counts.count > 1 { decisions.ensembleMembers = selection.counts.keys.sorted() }
             warnings.append(selection.counts.count > 1
                 ? "a larger ensemble scored better out of fold, but only \(selection.counts.count) members could be refitted in the time left"
                 : "an ensemble scored better out of fold, but there was no time left to refit it; shipping the best single model")
         }
         guard selection.counts.count > 1 else {
-            if selection.limited { ensembleSkipped = true }
+            if selection.limited { decisions.ensembleSkipped = true }
             return
         }
         let members = selection.counts.keys.sorted()
@@ -51,7 +51,7 @@ extension SearchRun {
         let fitted = try trialsByID.map { trial in trial.id == best.id ? (choice.model, choice.refitSeconds) : try Search.timed { try fit(trial, x) } }
         choice.memberSeconds = fitted.map(\.1)
         choice.shipped = zip(trialsByID, weights).map { (Search.refitLearner($0), $1) }
-        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted.map(\.0), weights: weights))
+        choice.model = .ensemble(try EnsembleModel(task: data.task.kind, outputs: evaluator.outputs, members: fitted.map(\.0), weights: weights))
         choice.ensemble = SearchReport.EnsembleSummary(members: members, weights: weights, outOfFoldScore: selection.score,
                                                        bestSingleOutOfFoldScore: selection.bestSingleScore)
     }
@@ -96,7 +96,7 @@ extension SearchRun {
             for (bag, seeded) in SearchSpace.seedBag(member.learner, seeds: settings.seeds.substream("seed-bag", index: i)).enumerated() {
                 shipped.append((seeded, member.weight / Double(Self.seedBags)))
                 let (model, took) = bag == 0 ? (members[i], choice.memberSeconds[i])
-                    : try Search.timed { try seeded.fit(x, target: searchY, weights: searchWeights, deadline: budget.finalDeadline) }
+                    : try Search.timed { try seeded.fit(x, target: data.searchY, weights: data.searchWeights, deadline: budget.finalDeadline) }
                 fitted.append(model)
                 seconds.append(took)
             }
@@ -105,33 +105,33 @@ extension SearchRun {
         if budget.isPastFinal { return }
         choice.memberSeconds = seconds
         choice.shipped = shipped
-        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
+        choice.model = .ensemble(try EnsembleModel(task: data.task.kind, outputs: evaluator.outputs, members: fitted, weights: shipped.map(\.weight),
                                                    intercepts: intercepts))
-        seedBagged = true
+        decisions.seedBagged = true
     }
 
     /// Replaces the choice by a stacked second layer over the five best trials when the stack's own
     /// cross-validated out-of-fold score beats the current choice's on the same rows, and its refit fits the
     /// time left. Binary and regression tasks (a multiclass stack would need a weight per class and member).
     mutating func stack(_ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
-        guard task.kind != .multiclass else {
+        guard data.task.kind != .multiclass else {
             warnings.append("stacking is for binary and regression tasks; kept the \(choice.ensemble == nil ? "best model" : "blend")")
             return
         }
-        let top = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { outOfFold[$0.id] != nil }.prefix(5)
+        let top = completed.sorted { data.metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { outOfFold[$0.id] != nil }.prefix(5)
         guard top.count >= 2, let current = outOfFoldMargins(choice) else { return }
         let columns = top.map { outOfFold[$0.id]! }
         // Rows every member scored out of fold (with one validation split, only its validation rows).
-        let rows = (0..<searchY.values.count).filter { row in current[row].isFinite && columns.allSatisfy { $0[row].isFinite } }
+        let rows = (0..<data.searchY.values.count).filter { row in current[row].isFinite && columns.allSatisfy { $0[row].isFinite } }
         guard rows.count >= 100 else { return }
-        let truth = rows.map { searchY.values[$0] }
+        let truth = rows.map { data.searchY.values[$0] }
         let margins = columns.map { column in rows.map { column[$0] } }
-        let binary = task.kind == .binary
+        let binary = data.task.kind == .binary
         let stacked = try Stacking.crossValidatedMargins(margins, truth: truth, binary: binary, seed: settings.seeds.seed("stacking.folds"))
-        let score = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: task.kind, outputs: 1), classCount: y.classCount)
-        let currentScore = try metric.evaluate(truth: truth, predictions: ScoreLink.apply(rows.map { current[$0] }, task: task.kind, outputs: 1),
-                                               classCount: y.classCount)
-        guard metric.higherIsBetter ? score > currentScore : score < currentScore else {
+        let score = try data.metric.evaluate(truth: truth, predictions: ScoreLink.apply(stacked, task: data.task.kind, outputs: 1), classCount: data.y.classCount)
+        let currentScore = try data.metric.evaluate(truth: truth, predictions: ScoreLink.apply(rows.map { current[$0] }, task: data.task.kind, outputs: 1),
+                                               classCount: data.y.classCount)
+        guard data.metric.higherIsBetter ? score > currentScore : score < currentScore else {
             warnings.append("a stacked second layer scored \(Search.format(score)) out of fold against \(Search.format(currentScore)) for the current choice; not stacked")
             return
         }
@@ -142,7 +142,7 @@ extension SearchRun {
         let cost = members.map(\.fitSeconds).reduce(0, +) * 1.5 + choice.writeSeconds * Double(members.count) * 2
         if !budget.allows(.stack, cost: cost) {
             warnings.append("a stacked second layer scored better out of fold, but there was no time left to refit its members")
-            stackSkipped = true
+            decisions.stackSkipped = true
             return
         }
         let weights = kept.map { layer.weights[$0 - top.startIndex] }
@@ -150,15 +150,15 @@ extension SearchRun {
         let fitted = try members.map { trial in trial.id == bestID ? (choice.model, choice.refitSeconds) : try Search.timed { try fit(trial, x) } }
         choice.memberSeconds = fitted.map(\.1)
         choice.shipped = zip(members, weights).map { (Search.refitLearner($0), $1) }
-        choice.model = .ensemble(try EnsembleModel(task: task.kind, outputs: 1, members: fitted.map(\.0), weights: weights, intercepts: [layer.intercept]))
+        choice.model = .ensemble(try EnsembleModel(task: data.task.kind, outputs: 1, members: fitted.map(\.0), weights: weights, intercepts: [layer.intercept]))
         choice.ensemble = SearchReport.EnsembleSummary(members: members.map(\.id), weights: weights, outOfFoldScore: score,
                                                        bestSingleOutOfFoldScore: currentScore, intercepts: [layer.intercept])
     }
 
     /// Falls back down the leaderboard until a model scores one row within `limit` milliseconds.
     mutating func keepWithin(_ limit: Double, _ choice: inout Choice, completed: [TrialResult], x: FeatureMatrix) throws {
-        var candidates = completed.sorted { metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { $0.id != choice.best?.id }
-        var latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+        var candidates = completed.sorted { data.metric.higherIsBetter ? $0.mean > $1.mean : $0.mean < $1.mean }.filter { $0.id != choice.best?.id }
+        var latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: data.searchFrame)
         while latency > limit, !candidates.isEmpty {
             let next = candidates.removeFirst()
             warnings.append("trial \(choice.best?.id ?? 0) scores one row in \(Search.format(latency)) ms, over --max-predict-ms \(limit); trying trial \(next.id)")
@@ -166,7 +166,7 @@ extension SearchRun {
             let (model, seconds) = try Search.timed { try fit(next, x) }
             (choice.model, choice.memberSeconds) = (model, [seconds])
             choice.shipped = [(Search.refitLearner(next), 1)]
-            latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: searchFrame)
+            latency = try Search.singleRowMilliseconds(choice.model, pipeline: choice.pipeline, frame: data.searchFrame)
         }
         if latency > limit { warnings.append("no evaluated model scores one row within \(limit) ms (best: \(Search.format(latency)) ms)") }
     }

@@ -7,11 +7,11 @@ extension SearchRun {
     /// the screen existed has none, and its runs had no values.
     mutating func screenValues(progress: (SearchEvent) -> Void) throws {
         if let replay = settings.replay {
-            valueScreen = replay.valueScreen
+            decisions.valueScreen = replay.valueScreen
             if replay.valueScreen?.kept == true { try useValues(try foldsWithValues()) }
             return
         }
-        let columns = LevelValues.columns(searchFrame, schema: schema)
+        let columns = LevelValues.columns(data.searchFrame, schema: schema)
         guard !columns.isEmpty, let probe = probeCandidate() else { return }
         // Two sets of folds live at once while the probes run.
         guard memory.folds * 2 <= memory.budget / 2 else {
@@ -25,16 +25,16 @@ extension SearchRun {
             warnings.append("the value screen found no time for its probes; categorical columns whose levels are numbers stay categories only")
             return
         }
-        let verdict = ValueScreen(columns: columns, with: with, without: without, metric: metric)
-        valueScreen = verdict
-        progress(.plan("value screen: " + verdict.summary(metric)))
+        let verdict = ValueScreen(columns: columns, with: with, without: without, metric: data.metric)
+        decisions.valueScreen = verdict
+        progress(.plan("value screen: " + verdict.summary(data.metric)))
         if verdict.kept { try useValues(withValues) }
     }
 
     private func foldsWithValues() throws -> [FoldData] {
         var options = pipelineOptions
         options.levelValues = true
-        return try plan.folds.map { try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: $0, options: options) }
+        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: $0, options: options) }
     }
 
     private mutating func useValues(_ folds: [FoldData]) throws {

@@ -8,19 +8,10 @@ struct SearchRun {
     let settings: SearchSettings
     /// The clock, every share of the budget, and what the clock (or the replay record) decides.
     var budget: Budget
-    let frame: Frame
+    /// The rows, target, weights and validation plan, as read once when the search began.
+    let data: SearchData
     /// The data's schema, less the columns the column screen dropped.
     var schema: Schema
-    let task: LearningTask
-    let metric: Metric
-    let typed: Frame
-    let y: TargetEncoding
-    let weights: [Double]?
-    let dropped: Int
-    let plan: ValidationPlan
-    let searchFrame: Frame
-    let searchY: TargetEncoding
-    let searchWeights: [Double]?
     var constraints: [Int]
     /// The families this search may use: the registered ones the user asked for that can honour the
     /// constraints.
@@ -33,28 +24,10 @@ struct SearchRun {
     var outOfFold: [Int: [Double]] = [:]
     /// The memory budget, what the folds take, and the largest trial estimate so far.
     var memory: MemoryUse
-    /// Clock-dependent decisions, recorded for `ReplaySchedule`.
-    var ensembleSkipped = false
-    /// Set when time limited the ensemble's members: the ones chosen, for a replay.
-    var ensembleMembers: [Int]?
-    /// Under a clock: the blend as selection picked it (empty: none), for a replay.
-    var ensemblePicks: [Int]?
-    /// The fallback ridge model (no trial completed) stopped at the deadline before converging.
-    var baselineCutShort = false
-    /// Whether the sampled boosting members were averaged over `seedBags` seeds.
-    var seedBagged = false
-    var stackSkipped = false
-    var refitCutShort = false
+    /// What the screens and the clock decided, which a replay must decide the same way.
+    var decisions = SearchDecisions()
     /// The leader's first-fold model: complete, validated, and what ships when its refit cannot finish.
     var leaderFoldModel: (trial: Int, model: FittedModel)?
-    var shippedFoldModel = false
-    /// Why the shipped model is not of the families the user asked for (nil when it is).
-    var fallback: String?
-    /// The column screen's verdicts, in the order it took them.
-    var columnScreen: [ColumnScreen] = []
-    var identifierScreen: [ColumnScreen] = []
-    /// The value screen's verdict, when it ran.
-    var valueScreen: ValueScreen?
     /// The shipped model's outputs on the holdout, when the holdout scored the model that ships (no refit
     /// on all rows): the monitoring profile reuses them rather than predicting again.
     var holdoutOutputs: [Double]?
@@ -83,59 +56,47 @@ struct SearchRun {
 
     init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
         self.settings = settings
-        self.frame = frame
         self.schema = schema
         budget = Budget(seconds: settings.timeBudget, clocked: settings.trials == nil, replay: settings.replay)
         budget.writesAfterSearch = settings.writesAfterSearch
-        guard let targetName = schema.target, let task = schema.task else {
-            throw SearchError.invalidInput("a search needs a target column (--target)")
-        }
-        self.task = task
-        metric = settings.metric ?? Metric.defaultFor(task.kind)
-        guard metric.isRegression == (task.kind == .regression) else {
-            throw SearchError.invalidInput("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) task")
-        }
         var warnings: [String] = []
-        let (data, dropped) = try Search.dropMissingTargets(frame, target: targetName, warnings: &warnings)
-        self.dropped = dropped
-        typed = try data.conforming(to: schema)
-        let storage: ColumnKind = task.kind == .regression ? .numeric : .categorical
-        let y = try TargetEncoding(column: typed[targetName]!.converted(to: storage), task: task)
-        self.y = y
-        var weights = try Search.weightColumn(typed, schema: schema)
-        if settings.balanceClasses {
-            guard task.kind != .regression else { throw SearchError.invalidInput("class weights need a classification task") }
-            weights = ClassWeights.balanced(y, weights: weights)
-        }
-        self.weights = weights
-        var plan = try ValidationPlan.make(frame: typed, schema: schema, target: y, settings: settings)
-        let searchRows = plan.holdout.train
-        let searchFrame = typed.selecting(rows: searchRows)
-        let searchY = TargetEncoding(task: task, values: searchRows.map { y.values[$0] })
-        let searchWeights = weights.map { w in searchRows.map { w[$0] } }
-        (self.searchFrame, self.searchY, self.searchWeights) = (searchFrame, searchY, searchWeights)
-        let options = Search.options(settings.seed)
-        pipelineOptions = options
-        // Folds are built one at a time so the first one's size can veto the rest: with too little memory for
-        // every fold, the search validates on one split instead of dying of out-of-memory.
-        let memoryBudget = settings.memory ?? .standard
-        var folds = [try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: plan.folds[0], options: options)]
+        var data = try SearchData(frame: frame, schema: schema, settings: settings, warnings: &warnings)
+        pipelineOptions = Search.options(settings.seed)
+        let folds: [FoldData]
+        (folds, data.plan, memory) = try Self.folds(data, schema: schema, options: pipelineOptions, memory: settings.memory ?? .standard,
+                                                    warnings: &warnings)
+        self.data = data
+        budget.holdoutRows = data.plan.holdout.validation.count
+        progress(.plan("validation: \(data.plan.description); \(data.plan.holdout.validation.count) rows held out"))
+        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        families = Self.families(settings, warnings: &warnings)
+        self.warnings = warnings
+        evaluator = TrialEvaluator(folds: folds, metric: data.metric, classCount: data.y.classCount, task: data.task.kind,
+                                   searchRows: data.searchFrame.rowCount, coverFolds: data.plan.coverFolds)
+    }
+
+    /// The folds of `data`'s plan, built one at a time so the first one's size can veto the rest: with too
+    /// little memory for every fold, the search validates on one split instead of dying of out-of-memory.
+    private static func folds(_ data: SearchData, schema: Schema, options: PipelineOptions, memory budget: MemoryBudget,
+                              warnings: inout [String]) throws -> ([FoldData], ValidationPlan, MemoryUse) {
+        var plan = data.plan
+        var folds = [try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: plan.folds[0], options: options)]
         let perFold = MemoryBudget.foldBytes(folds[0])
-        if perFold > memoryBudget.bytes / 2 {
-            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(memoryBudget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
+        if perFold > budget.bytes / 2 {
+            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
         }
-        if perFold * plan.folds.count > memoryBudget.bytes / 2 {
-            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(memoryBudget.bytes))): validating on one split of them instead")
+        if perFold * plan.folds.count > budget.bytes / 2 {
+            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes))): validating on one split of them instead")
             plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
         }
         for fold in plan.folds.dropFirst() {
-            folds.append(try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, options: options))
+            folds.append(try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: fold, options: options))
         }
-        memory = MemoryUse(budget: memoryBudget.bytes, folds: perFold * folds.count, largestTrial: 0)
-        self.plan = plan
-        budget.holdoutRows = plan.holdout.validation.count
-        progress(.plan("validation: \(plan.description); \(plan.holdout.validation.count) rows held out"))
-        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        return (folds, plan, MemoryUse(budget: budget.bytes, folds: perFold * folds.count, largestTrial: 0))
+    }
+
+    /// The registered families the user asked for that can honour the monotonic constraints (the others said).
+    private static func families(_ settings: SearchSettings, warnings: inout [String]) -> [any LearnerFamily] {
         var families = settings.families.filter { settings.learners?.contains($0.name) ?? true }
         if !settings.monotone.isEmpty {
             let unable = families.filter { !$0.acceptsMonotoneConstraints }.map(\.name)
@@ -144,10 +105,7 @@ struct SearchRun {
                 warnings.append("\(unable.sorted().joined(separator: " and ")) left out: they cannot honour monotonic constraints")
             }
         }
-        self.families = families
-        self.warnings = warnings
-        evaluator = TrialEvaluator(folds: folds, metric: metric, classCount: y.classCount, task: task.kind,
-                                   searchRows: searchFrame.rowCount, coverFolds: plan.coverFolds)
+        return families
     }
 
     /// The portfolio first, then seeded variations of the best boosting configuration, until the trial
@@ -171,7 +129,7 @@ struct SearchRun {
             guard canStartTrial(progress: progress) else { break }
             // After the cheap portfolio, variations of the best boosting configuration alternate with the
             // costly portfolio entries (two variations, then one entry), so neither starves the other.
-            let variation = Search.bestToVary(trials, families: families, metric: metric)
+            let variation = Search.bestToVary(trials, families: families, metric: data.metric)
             // Costly entries get half the usual share of the budget: they are the ones likely to need it all.
             let candidate: Portfolio.Candidate
             var share = Budget.trialShare
@@ -222,7 +180,7 @@ struct SearchRun {
         guard budget.seconds != nil else { return nil }
         let leader = leader(trials.filter { $0.status == .completed })
         budget.settleFinalDeadline(values: leader?.storedValues ?? 0, predictMillisecondsPer1000: leader?.predictMillisecondsPer1000 ?? 0)
-        let reserve = Budget.refitReserve(trials, metric: metric, budget: settings.timeBudget, refitFull: settings.refitFull,
+        let reserve = Budget.refitReserve(trials, metric: data.metric, budget: settings.timeBudget, refitFull: settings.refitFull,
                                           rowsRatio: refitRowsRatio, slowdown: budget.slowdown(threads: Parallel.coreCount))
         return budget.searchDeadline(reserve: reserve)
     }
@@ -230,7 +188,7 @@ struct SearchRun {
     /// How many times the rows a trial's fit saw a refit on the search rows sees: a fold's training rows,
     /// less the tenth boosting keeps back to stop early on.
     var refitRowsRatio: Double {
-        Double(searchFrame.rowCount) / (0.9 * Double(max(evaluator.folds[0].train.rowCount, 1)))
+        Double(data.searchFrame.rowCount) / (0.9 * Double(max(evaluator.folds[0].train.rowCount, 1)))
     }
 
     /// Whether another trial may start: no stop request, and a useful slice of time left before the search
@@ -298,7 +256,7 @@ struct SearchRun {
 
     /// The search rows as the families see them: rows, features after preprocessing, task and outputs.
     var shape: DataShape {
-        DataShape(rows: searchFrame.rowCount, features: evaluator.featureCount, task: task.kind, outputs: evaluator.outputs)
+        DataShape(rows: data.searchFrame.rowCount, features: evaluator.featureCount, task: data.task.kind, outputs: evaluator.outputs)
     }
 
     /// Trials without a new leader after which the search ends: past that point, more variations mostly
@@ -306,7 +264,7 @@ struct SearchRun {
     static let patience = 60
 
     func leader(_ completed: [TrialResult]) -> TrialResult? {
-        completed.min { a, b in metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
+        completed.min { a, b in data.metric.higherIsBetter ? a.mean > b.mean : a.mean < b.mean }
     }
 
 }

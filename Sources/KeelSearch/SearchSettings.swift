@@ -46,6 +46,9 @@ public struct SearchSettings: Sendable {
     public var screenColumns = true
     /// Columns the screen never drops (the user asked for them as features).
     public var keepColumns: Set<String> = []
+    /// Columns the training file was read with as text (`--categorical`): the model records them, so that
+    /// prediction reads them the same way. The search sets them on the model it makes; no caller patches it.
+    public var textColumns: [String] = []
     /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
     public var replay: ReplaySchedule?
     /// How many times the caller encodes and writes the model after the search (a registry and a copy count

@@ -123,8 +123,8 @@ extension TrialSpec.Context {
 extension SearchRun {
     /// What this search's trials share, with the search rows written as a snapshot to `snapshot`.
     func trialContext(snapshot: String) throws -> TrialSpec.Context {
-        try TrialSpec.Context(searchFrame: searchFrame, snapshot: snapshot, schema: schema, task: task, metric: metric, target: searchY,
-                              weights: searchWeights, plan: plan, pipeline: pipelineOptions)
+        try TrialSpec.Context(searchFrame: data.searchFrame, snapshot: snapshot, schema: schema, task: data.task, metric: data.metric,
+                              target: data.searchY, weights: data.searchWeights, plan: data.plan, pipeline: pipelineOptions)
     }
 
     /// Trial `id` of this search as a spec another process can run (nil: no such trial), pruned against

@@ -58,6 +58,11 @@ import Testing
             let train = try w.keel(["train", w.data, "--target", "churned", "--trials", "2", "--learner", learner, "--quiet", "--out", "\(learner).keel"])
             #expect(train.status == 0, "\(train.stderr)")
             #expect(train.stdout.contains("registered as churn@"))
+            // The artefact is encoded once: --out holds the very bytes the registry stored.
+            let copy = try Data(contentsOf: w.folder.appendingPathComponent("\(learner).keel"))
+            let stored = FileManager.default.enumerator(atPath: w.registry)?.compactMap { $0 as? String }
+                .filter { $0.hasSuffix(".keel") }.map { try? Data(contentsOf: URL(fileURLWithPath: w.registry).appendingPathComponent($0)) } ?? []
+            #expect(stored.contains(copy), "no artefact in the registry has the bytes of \(learner).keel")
         }
         let list = try w.keel(["models", "list", "--json"])
         let versions = try JSONDecoder().decode([ModelVersion].self, from: Data(list.stdout.utf8))

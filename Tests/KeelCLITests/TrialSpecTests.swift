@@ -72,11 +72,11 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("format 99"), "\(refused.stderr)")
 
         var outside = spec
-        outside.context.folds[0].validation.append(run.searchFrame.rowCount)
+        outside.context.folds[0].validation.append(run.data.searchFrame.rowCount)
         #expect(throws: TrialSpec.RunError.self) { try outside.run() }
 
         // Other rows under the snapshot's name: the fingerprint no longer matches.
-        try FrameSnapshot.write(run.searchFrame.selecting(rows: Array(0..<100)), to: snapshot)
+        try FrameSnapshot.write(run.data.searchFrame.selecting(rows: Array(0..<100)), to: snapshot)
         do {
             _ = try spec.run()
             Issue.record("a spec ran on rows that are not the search's")

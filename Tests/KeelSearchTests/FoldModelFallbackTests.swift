@@ -25,7 +25,7 @@ import Testing
         // The deadline has passed before the refit starts: the refit stops at once.
         run.budget.runOut(at: .now)
         let choice = try run.choose { _ in }
-        #expect(run.shippedFoldModel && !run.refitCutShort)
+        #expect(run.decisions.shippedFoldModel && !run.decisions.refitCutShort)
         // The shipped model is the first fold's: on that fold's validation rows it gives exactly the
         // trial's out-of-fold margins.
         let fold = run.evaluator.folds[0]
