@@ -104,12 +104,13 @@ public struct TrainedModel: Codable, Sendable {
 
     // MARK: Input rules, shared by batch scoring and the server
 
-    /// A value that does not have its feature's kind, named by 0-based row and column.
+    /// A value that does not have its feature's kind, named by 0-based row and column, with the contract's
+    /// verdict on it.
     public struct InvalidCell: Sendable, Equatable {
         public var row: Int
         public var column: String
         public var value: String
-        public var expected: ColumnKind
+        public var problem: InputContract.Problem
     }
 
     /// How a frame to be scored relates to the schema.
@@ -120,25 +121,27 @@ public struct TrainedModel: Codable, Sendable {
         public var invalidCells: [InvalidCell]
     }
 
+    /// What the model accepts: its schema's input contract, which every source of rows to score reads by.
+    public var inputContract: InputContract { InputContract(schema: schema) }
+
     /// Features that had no missing values in training, so every input must carry them.
     public var requiredFeatures: [ColumnSchema] { schema.columns(withRole: .feature).filter { !$0.nullable } }
 
-    /// Checks `frame` against the schema before scoring: a missing required feature throws; values of the
-    /// wrong kind are listed so the caller can fail on the first or reject those rows and score the rest.
+    /// Checks `frame` against the input contract before scoring: a required feature absent throws; values
+    /// the contract refuses are listed so the caller can fail on the first or reject those rows and score
+    /// the rest.
     public func checkInput(_ frame: Frame) throws -> InputCheck {
-        if let absent = requiredFeatures.first(where: { frame[$0.name] == nil }) {
-            throw LearnError.schemaMismatch("the data lacks column '\(absent.name)', which the model needs (it had no missing values in training)")
-        }
-        let features = schema.columns(withRole: .feature)
-        let kept = Set(features.map(\.name) + schema.columns(withRole: .id).map(\.name))
+        let contract = inputContract
+        if let absent = contract.firstAbsent({ frame[$0] != nil }) { throw LearnError.schemaMismatch(absent.message) }
         var invalid: [InvalidCell] = []
-        for feature in features {
-            guard let column = frame[feature.name]?.readingWordsAsMissing(feature.missingWords), column.kind != feature.kind else { continue }
-            for row in column.unconvertibleRows(to: feature.kind) {
-                invalid.append(InvalidCell(row: row, column: feature.name, value: column.displayValue(at: row) ?? "", expected: feature.kind))
+        for (f, feature) in contract.features.enumerated() {
+            guard let column = frame[feature.name] else { continue }
+            for cell in contract.read(column, feature: f).refused {
+                invalid.append(InvalidCell(row: cell.row, column: feature.name, value: cell.value, problem: cell.problem))
             }
         }
         invalid.sort { $0.row < $1.row }
+        let kept = Set(contract.features.map(\.name) + schema.columns(withRole: .id).map(\.name))
         return InputCheck(ignoredColumns: frame.columnNames.filter { !kept.contains($0) }, invalidCells: invalid)
     }
 
@@ -155,33 +158,29 @@ public struct TrainedModel: Codable, Sendable {
         try pipeline.transform(try conform(frame))
     }
 
+    /// `frame` with every feature read by the input contract (absent optional features as missing); the
+    /// first value the contract refuses throws, naming its row and column.
     private func conform(_ frame: Frame) throws -> Frame {
-        let features = schema.columns(withRole: .feature)
-        if features.allSatisfy({ frame[$0.name]?.kind == $0.kind }) { return frame }
+        let contract = inputContract
+        guard !contract.features.indices.allSatisfy({ f in frame[contract.features[f].name].map { contract.readsAsIs($0, feature: f) } ?? false }) else {
+            return frame
+        }
         var columns = frame.columns
-        for feature in schema.columns(withRole: .feature) where frame[feature.name] == nil {
-            guard feature.nullable else {
-                throw LearnError.schemaMismatch("the data lacks column '\(feature.name)', which the model needs (it had no missing values in training)")
+        for (f, feature) in contract.features.enumerated() {
+            guard let index = frame.index(of: feature.name) else {
+                if let absent = contract.absent(feature: f) { throw LearnError.schemaMismatch(absent.message) }
+                var missing = InputContract.Builder(kind: feature.kind, capacity: frame.rowCount)
+                for _ in 0..<frame.rowCount { missing.append(.missing) }
+                columns.append(missing.column(named: feature.name))
+                continue
             }
-            let missing: ColumnValues = switch feature.kind {
-            case .numeric: .numeric([Double](repeating: .nan, count: frame.rowCount))
-            case .datetime: .datetime([Double](repeating: .nan, count: frame.rowCount))
-            case .boolean: .boolean([UInt8](repeating: Column.missingBoolean, count: frame.rowCount))
-            case .categorical: .categorical(EncodedStrings(codes: [UInt32](repeating: EncodedStrings.missing, count: frame.rowCount), levels: []))
-            case .text: .text(EncodedStrings(codes: [UInt32](repeating: EncodedStrings.missing, count: frame.rowCount), levels: []))
+            guard !contract.readsAsIs(columns[index], feature: f) else { continue }
+            let (read, refused) = contract.read(columns[index], feature: f)
+            if let first = refused.first {
+                throw LearnError.schemaMismatch("column '\(feature.name)', row \(first.row + 1): " + first.problem.message(value: first.value))
             }
-            columns.append(Column(name: feature.name, values: missing))
+            columns[index] = read
         }
-        var typed = try Frame(columns: columns)
-        for feature in schema.columns(withRole: .feature) {
-            let column = typed[feature.name]!.readingWordsAsMissing(feature.missingWords)
-            guard column.kind != feature.kind else { continue }
-            do {
-                try typed.replace(column.converted(to: feature.kind))
-            } catch {
-                throw LearnError.schemaMismatch("column '\(feature.name)' should hold \(feature.kind.rawValue) values: \(error)")
-            }
-        }
-        return typed
+        return try Frame(columns: columns)
     }
 }

@@ -91,7 +91,7 @@ public struct BatchScoring {
                 guard onError == .skip else {
                     let location = SourceLocation(file: file, line: batch.lines[first.row],
                                                   column: (frame.index(of: first.column) ?? 0) + 1, columnName: first.column)
-                    throw DataError.invalidValue(location, "'\(first.value)' is not \(Self.describe(first.expected)) (use --on-error skip to set such rows aside)")
+                    throw DataError.invalidValue(location, first.problem.message(value: first.value) + " (use --on-error skip to set such rows aside)")
                 }
                 if rejects == nil {
                     rejects = try AtomicFileWriter(path: rejectPath)
@@ -99,7 +99,7 @@ public struct BatchScoring {
                 }
                 var bad = Set<Int>()
                 for cell in check.invalidCells where bad.insert(cell.row).inserted {
-                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, "not \(Self.describe(cell.expected))"]) + "\n")
+                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, cell.problem.message]) + "\n")
                 }
                 let kept = (0..<frame.rowCount).filter { !bad.contains($0) }
                 frame = frame.selecting(rows: kept)
@@ -205,15 +205,6 @@ public struct BatchScoring {
                               inputs: String(decoding: try encoder.encode(inputs), as: UTF8.self), prediction: predictions[row].label,
                               probabilities: probabilities, confidence: isClassifier ? predictions[row].probabilities.max() : nil,
                               reasons: reason, flags: String(decoding: try encoder.encode(outcomes[row].flags), as: UTF8.self))
-        }
-    }
-
-    static func describe(_ kind: ColumnKind) -> String {
-        switch kind {
-        case .numeric: "a number"
-        case .datetime: "a date"
-        case .boolean: "true or false"
-        case .categorical, .text: "text"
         }
     }
 }

@@ -17,7 +17,7 @@ extension RowDecoder {
             ] as [String: Any]
         }
         var row: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false,
-                                  "description": "One row, keyed by column; a column left out or null is a missing value where the model allows one."]
+                                  "description": "One row, keyed by column. A feature training never saw missing must be present; null (or a word training read as missing) is a missing value in any feature, warned as unexpected_missing where training never saw one; a feature left out is a missing value where the model allows one."]
         let required = features.filter { !$0.nullable }.map(\.name)
         if !required.isEmpty { row["required"] = required }
         return row
@@ -54,7 +54,9 @@ extension RowDecoder {
             types = ["string", "number", "boolean"]
             schema["maxLength"] = limits.maxStringLength
         }
-        if feature.nullable { types.append("null") }
+        // Null is a missing value in every feature (warned where training never saw one); presence is what
+        // `required` asks of the features that were never missing.
+        types.append("null")
         schema["type"] = types
         return schema
     }

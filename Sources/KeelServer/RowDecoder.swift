@@ -2,12 +2,14 @@ import Foundation
 import KeelData
 import KeelLearn
 
-/// Turns the rows of a request into a typed `Frame`, checking every field against the model's schema with
-/// the same rules as `keel predict`: required features present, values of the feature's kind, no unknown
-/// fields (columns of the schema that are not features, such as ids, are accepted and passed through).
+/// Turns the rows of a request into a typed `Frame`: every field is read by the model's input contract
+/// (`InputContract`), the same code `keel predict` reads a file's columns with, so a value gets the same
+/// verdict in both. What is the server's own: fields that are not columns of the schema are refused (columns
+/// of the schema that are not features, such as ids, are accepted and passed through), a field may not
+/// repeat, and strings and batches are held to the server's limits.
 struct RowDecoder: Sendable {
-    let features: [ColumnSchema]
-    let featureIndex: [String: Int]
+    let contract: InputContract
+    var features: [ColumnSchema] { contract.features }
     /// The schema's other columns (id, target, time, …): accepted in a request, not used for prediction.
     let others: [ColumnSchema]
     /// Every column the schema names: accepted in a request even when the model does not use it.
@@ -15,8 +17,7 @@ struct RowDecoder: Sendable {
     let limits: ServerLimits
 
     init(schema: Schema, limits: ServerLimits) {
-        features = schema.columns(withRole: .feature)
-        featureIndex = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1.name, $0) })
+        contract = InputContract(schema: schema)
         others = schema.columns.filter { $0.role != .feature }
         known = Set(schema.columns.map(\.name))
         self.limits = limits
@@ -29,8 +30,6 @@ struct RowDecoder: Sendable {
     /// this check agree on every string.
     static func length(_ text: String) -> Int { text.unicodeScalars.count }
 
-    /// The blanks around a missing-value word ("unknown") that still read as missing: spaces and tabs.
-    static let blanks = CharacterSet(charactersIn: " \t")
 
     /// The rows of a body: one object, or `{"rows": [objects]}`.
     func rows(of body: JSONValue) throws(APIError) -> [[(key: String, value: JSONValue)]] {
@@ -59,21 +58,12 @@ struct RowDecoder: Sendable {
     /// The typed frame of `rows`, or the first problem found (row and field named).
     func frame(_ rows: [[(key: String, value: JSONValue)]]) throws(APIError) -> Frame {
         let n = rows.count
-        var numbers = [[Double]](repeating: [], count: features.count)
-        var flags = [[UInt8]](repeating: [], count: features.count)
-        var strings = [LevelCoder](repeating: LevelCoder(), count: features.count)
+        var builders = features.map { InputContract.Builder(kind: $0.kind, capacity: n) }
         var seen = [Bool](repeating: false, count: features.count)
-        for (f, feature) in features.enumerated() {
-            switch feature.kind {
-            case .numeric, .datetime: numbers[f].reserveCapacity(n)
-            case .boolean: flags[f].reserveCapacity(n)
-            case .categorical, .text: strings[f] = LevelCoder(capacity: n)
-            }
-        }
         for (r, row) in rows.enumerated() {
             for i in seen.indices { seen[i] = false }
             for (key, value) in row {
-                guard let f = featureIndex[key] else {
+                guard let f = contract.featureIndex[key] else {
                     guard known.contains(key) else {
                         throw APIError(.unprocessableContent, "unknown_field", "'\(APIError.truncated(key))' is not a column of this model's schema", row: rowIndex(r, n), field: key)
                     }
@@ -90,53 +80,28 @@ struct RowDecoder: Sendable {
                     throw APIError(.unprocessableContent, "duplicate_field", "'\(APIError.truncated(key))' appears twice", row: rowIndex(r, n), field: key)
                 }
                 seen[f] = true
-                let feature = features[f]
-                switch (feature.kind, value) {
-                case (_, .null):
-                    try requireNullable(feature, r, n)
-                    appendMissing(feature.kind, f, &numbers, &flags, &strings)
-                case (.numeric, .number(let x)):
-                    numbers[f].append(x)
-                case (.numeric, .string(let text)) where feature.missingWords?.contains(text.trimmingCharacters(in: Self.blanks)) == true:
-                    // A word training read as missing among this column's numbers ("unknown") is missing here too.
-                    numbers[f].append(.nan)
-                case (.datetime, .string(let text)):
-                    guard let seconds = DateTimeParser.parse(text) else { throw wrongType(feature, Self.expected(feature), r, n) }
-                    numbers[f].append(seconds)
-                case (.boolean, .bool(let flag)):
-                    flags[f].append(flag ? 1 : 0)
-                case (.boolean, .string(let text)) where ["true", "false"].contains(text.lowercased()):
-                    flags[f].append(text.lowercased() == "true" ? 1 : 0)
-                case (.categorical, .string(let text)), (.text, .string(let text)):
+                let raw: InputContract.Raw
+                switch value {
+                case .null: raw = .missing
+                case .number(let x): raw = .number(x)
+                case .bool(let flag): raw = .flag(flag)
+                case .string(let text):
                     guard Self.length(text) <= limits.maxStringLength else { throw tooLong(key, r, n) }
-                    strings[f].append(text)
-                case (.categorical, .number(let x)), (.text, .number(let x)):
-                    strings[f].append(NumberFormatting.canonical(x))
-                case (.categorical, .bool(let flag)), (.text, .bool(let flag)):
-                    strings[f].append(flag ? "true" : "false")
-                default:
-                    throw wrongType(feature, Self.expected(feature), r, n)
+                    raw = .string(text)
+                case .array, .object: raw = .composite
+                }
+                switch contract.read(raw, feature: f) {
+                case .success(let read): builders[f].append(read)
+                case .failure(let problem): throw refusal(problem, r, n)
                 }
             }
-            for (f, feature) in features.enumerated() where !seen[f] {
-                try requireNullable(feature, r, n)
-                appendMissing(feature.kind, f, &numbers, &flags, &strings)
+            for f in features.indices where !seen[f] {
+                if let problem = contract.absent(feature: f) { throw refusal(problem, r, n) }
+                builders[f].append(.missing)
             }
-        }
-        var columns: [Column] = []
-        columns.reserveCapacity(features.count)
-        for (f, feature) in features.enumerated() {
-            let values: ColumnValues = switch feature.kind {
-            case .numeric: .numeric(numbers[f])
-            case .datetime: .datetime(numbers[f])
-            case .boolean: .boolean(flags[f])
-            case .categorical: .categorical(strings[f].encoded)
-            case .text: .text(strings[f].encoded)
-            }
-            columns.append(Column(name: feature.name, values: values))
         }
         do {
-            return try Frame(columns: columns)
+            return try Frame(columns: zip(features, builders).map { $1.column(named: $0.name) })
         } catch {
             throw APIError(.internalServerError, "internal", "could not assemble the rows: \(error)")
         }
@@ -144,15 +109,9 @@ struct RowDecoder: Sendable {
 
     private func rowIndex(_ r: Int, _ n: Int) -> Int? { n > 1 ? r : nil }
 
-    private func requireNullable(_ feature: ColumnSchema, _ r: Int, _ n: Int) throws(APIError) {
-        guard feature.nullable else {
-            throw APIError(.unprocessableContent, "missing_field",
-                           "'\(feature.name)' is required: it had no missing values in training", row: rowIndex(r, n), field: feature.name)
-        }
-    }
-
-    private func wrongType(_ feature: ColumnSchema, _ expected: String, _ r: Int, _ n: Int) -> APIError {
-        APIError(.unprocessableContent, "wrong_type", "'\(feature.name)' must be \(expected)", row: rowIndex(r, n), field: feature.name)
+    /// The contract's problem as the API's error: its code, its sentence, the row and the field.
+    private func refusal(_ problem: InputContract.Problem, _ r: Int, _ n: Int) -> APIError {
+        APIError(.unprocessableContent, problem.code.rawValue, problem.message, row: rowIndex(r, n), field: problem.field)
     }
 
     private func tooLong(_ field: String, _ r: Int, _ n: Int) -> APIError {
@@ -160,24 +119,9 @@ struct RowDecoder: Sendable {
                  row: rowIndex(r, n), field: field)
     }
 
-    private func appendMissing(_ kind: ColumnKind, _ f: Int, _ numbers: inout [[Double]], _ flags: inout [[UInt8]], _ strings: inout [LevelCoder]) {
-        switch kind {
-        case .numeric, .datetime: numbers[f].append(.nan)
-        case .boolean: flags[f].append(Column.missingBoolean)
-        case .categorical, .text: strings[f].appendMissing()
-        }
-    }
-
-    /// What a column accepts, in words: the sentence of a wrong_type error and of the document's description.
+    /// What a column accepts, in words (the document's description of a field): the contract's sentence,
+    /// and whether it may be null.
     static func expected(_ feature: ColumnSchema) -> String {
-        let missing = feature.nullable ? " (or null when missing)" : ""
-        switch feature.kind {
-        case .numeric:
-            let words = (feature.missingWords ?? []).map { "\"\($0)\"" }.joined(separator: ", ")
-            return "a number" + (words.isEmpty ? "" : " (\(words) for a missing value)") + missing
-        case .datetime: return "a date or date-time string such as 2024-05-31 or 2024-05-31T08:15:00Z" + missing
-        case .boolean: return "true or false (the strings \"true\" and \"false\" in any case too)" + missing
-        case .categorical, .text: return "a string (numbers and booleans are read as their text)" + missing
-        }
+        InputContract.expected(feature) + (feature.nullable ? " (or null when missing)" : " (null is read as missing)")
     }
 }

@@ -78,7 +78,7 @@ import Testing
         #expect(skip.stderr.contains("note: ignoring 1 column(s) the model does not use: churned"))
         #expect(skip.stderr.contains("set aside 1 row(s)"))
         let rejects = try String(contentsOfFile: dir.appendingPathComponent("p.csv.rejects.csv").path, encoding: .utf8)
-        #expect(rejects == "line,column,value,error\n6,monthly_fee,lots,not a number\n")
+        #expect(rejects == "line,column,value,error\n6,monthly_fee,lots,'monthly_fee' must be a number\n")
         let scored = try CSVReader.read(path: dir.appendingPathComponent("p.csv").path)
         #expect(scored.rowCount == 599)
         let ids = (0..<scored.rowCount).compactMap { scored["customer_id"]?.displayValue(at: $0) }

@@ -195,7 +195,7 @@ import Testing
         settings.trials = 2
         let (model, _) = try Search.run(frame: frame, schema: schema, settings: settings)
         // A required feature that is absent is a clear error; a nullable one may be absent.
-        #expect(CSVFixtures.errorMessage { _ = try model.predict(frame.selecting(columns: ["region", "usage_hours"])) }?.contains("lacks column") == true)
+        #expect(CSVFixtures.errorMessage { _ = try model.predict(frame.selecting(columns: ["region", "usage_hours"])) }?.contains("is required: it had no missing values in training") == true)
         let withoutNullable = try frame.selecting(columns: frame.columnNames.filter { $0 != "region" })
         #expect(try model.predict(withoutNullable).count == frame.rowCount)
     }
