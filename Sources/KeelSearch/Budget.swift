@@ -214,6 +214,39 @@ struct Budget {
         return refitFull ? secondsLeft / Self.refitMargin : secondsLeft
     }
 
+    /// Whether the clock decides (so its decisions are recorded for a replay).
+    var isClocked: Bool { seconds != nil }
+
+    /// Whether trial `id` runs: a replay records the trials the clock cut short as stopped, without running them.
+    func runs(trial id: Int) -> Bool { !(replay?.stoppedTrials.contains(id) ?? false) }
+
+    /// Whether the run being replayed shipped its leader's first-fold model (its refit was cut short).
+    var replayShipsFoldModel: Bool { replay?.shippedFoldModel == true }
+
+    /// Whether blends, stacks and seed bags may follow the first refit: not after a refit the clock cut
+    /// short (`cutShort`), nor once the time for the model is over.
+    func allowsEnsembles(afterCutShort cutShort: Bool) -> Bool { !cutShort && !isPastFinal }
+
+    /// How ensemble selection runs.
+    enum EnsemblePlan: Equatable {
+        /// No blend: the run being replayed shipped none, or had no time to refit it.
+        case none
+        /// The blend the replayed run shipped, in the order selection picked its members.
+        case picks([Int])
+        /// Selection again, among the members the replayed run's time allowed (records from before picks).
+        case among(Set<Int>)
+        /// Selection with refits planned within `seconds` (infinite without a clock).
+        case select(seconds: Double)
+    }
+
+    func ensemblePlan(refitFull: Bool) -> EnsemblePlan {
+        guard let replay else { return .select(seconds: ensembleSeconds(refitFull: refitFull)) }
+        if replay.ensembleSkipped { return .none }
+        if let picks = replay.ensemblePicks { return picks.isEmpty ? .none : .picks(picks) }
+        if let members = replay.ensembleMembers { return .among(Set(members)) }
+        return .select(seconds: .infinity)
+    }
+
     /// Of `rows` holdout rows, how many `passes` scorings taking `secondsPerPass` each may use within
     /// `importanceShare` of the time left (all of them without a clock; at least 200).
     func importanceRows(_ rows: Int, passes: Double, secondsPerPass: Double) -> Int {

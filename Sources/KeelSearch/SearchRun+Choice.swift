@@ -24,7 +24,7 @@ extension SearchRun {
         let (pipeline, x) = try Pipeline.fit(data.searchFrame, schema: schema, target: data.searchY, options: pipelineOptions)
         guard let chosen = best else { return try fitBaseline(pipeline: pipeline, x: x) }
         let foldModel = leaderFoldModel.flatMap { $0.trial == chosen.id ? $0.model : nil }
-        let replayedFold = settings.replay?.shippedFoldModel == true && foldModel != nil
+        let replayedFold = budget.replayShipsFoldModel && foldModel != nil
         let (model, seconds) = replayedFold ? (foldModel!, 0) : try Search.timed { try fit(chosen, x) }
         var choice = Choice(pipeline: pipeline, model: model, best: chosen, ensemble: nil,
                             shipped: [(Search.refitLearner(chosen), 1)], memberSeconds: [seconds])
@@ -52,11 +52,10 @@ extension SearchRun {
         budget.settleFinalDeadline(values: choice.model.storedValues, predictMillisecondsPer1000: chosen.predictMillisecondsPer1000)
         // Ensembles only while there is time to refit their members: selection alone takes seconds on large data.
         // (A replay follows the recorded flags, which say what this run skipped.)
-        if settings.replay == nil, allowEnsemble, budget.seconds != nil, decisions.refitCutShort || decisions.shippedFoldModel || budget.isPastFinal {
+        if allowEnsemble, !budget.allowsEnsembles(afterCutShort: decisions.refitCutShort || decisions.shippedFoldModel) {
             allowEnsemble = false
-            (decisions.ensembleSkipped, decisions.stackSkipped) = (true, true)
+            if budget.isClocked { (decisions.ensembleSkipped, decisions.stackSkipped) = (true, true) }
         }
-        if settings.replay != nil, decisions.shippedFoldModel || decisions.refitCutShort { allowEnsemble = false }
         if allowEnsemble { try blend(&choice, completed: completed, x: x) }
         if allowEnsemble && settings.stack { try stack(&choice, completed: completed, x: x) }
         if allowEnsemble { try bag(&choice, x: x) }

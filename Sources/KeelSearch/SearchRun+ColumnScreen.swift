@@ -8,7 +8,7 @@ extension SearchRun {
     /// with the columns dropped so far. A replay applies the recorded verdicts instead of probing.
     mutating func screenColumns(progress: (SearchEvent) -> Void) throws {
         guard settings.screenColumns else { return }
-        if let replay = settings.replay { return try applyRecordedScreens(replay) }
+        if let replay = budget.replay { return try applyRecordedScreens(replay) }
         let identifiers = ColumnScreen.identifierCandidates(schema, keep: settings.keepColumns)
         let candidates = ColumnScreen.candidates(data.searchFrame, schema: schema, keep: settings.keepColumns,
                                                  encodingAbove: PipelineOptions().targetEncodingAbove)

@@ -22,15 +22,18 @@ extension SearchRun {
             let searchRefit = trial.id == best.id ? choice.refitSeconds : trial.fitSeconds * scale
             cost[trial.id] = (trial.id == best.id ? 0 : searchRefit) + searchRefit * fullRefit + writes
         }
-        let picks = settings.replay?.ensemblePicks
-        let replayed = picks == nil ? settings.replay?.ensembleMembers.map(Set.init) : nil
-        let seconds = budget.ensembleSeconds(refitFull: settings.refitFull)
-        guard settings.replay?.ensembleSkipped != true, picks?.isEmpty != true else { return }
+        var (picks, replayed, seconds): ([Int]?, Set<Int>?, Double) = (nil, nil, .infinity)
+        switch budget.ensemblePlan(refitFull: settings.refitFull) {
+        case .none: return
+        case .picks(let recorded): picks = recorded
+        case .among(let members): replayed = members
+        case .select(let left): seconds = left
+        }
         let found = Search.selectEnsemble(completed, outOfFold: outOfFold, truth: data.searchY, metric: data.metric, task: data.task.kind,
                                           cost: cost, budget: seconds, allowed: replayed, picks: picks)
         // Under a clock, the blend (or none) is recorded as picked: the budget can steer selection onto
         // another path than a replay without it would take, even when no better blend was kept out.
-        if settings.replay == nil, seconds.isFinite {
+        if budget.isClocked {
             decisions.ensemblePicks = found.flatMap { $0.counts.count > 1 ? $0.picks : nil } ?? []
         }
         guard let selection = found else { return }

@@ -6,7 +6,7 @@ extension SearchRun {
     /// shipped pipeline see the same features. A replay applies the recorded verdict; a record from before
     /// the screen existed has none, and its runs had no values.
     mutating func screenValues(progress: (SearchEvent) -> Void) throws {
-        if let replay = settings.replay {
+        if let replay = budget.replay {
             decisions.valueScreen = replay.valueScreen
             if replay.valueScreen?.kept == true { try useValues(try foldsWithValues()) }
             return

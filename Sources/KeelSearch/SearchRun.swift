@@ -207,7 +207,7 @@ struct SearchRun {
                                    completes: Int? = nil) {
         let id = trials.count + 1
         progress(.trialStarted(id: id, family: candidate.family, summary: candidate.summary))
-        if let replay = settings.replay, replay.stoppedTrials.contains(id) {
+        if !budget.runs(trial: id) {
             trials.append(TrialResult(id: id, family: candidate.family, summary: candidate.summary, learner: candidate.learner,
                                       foldScores: [], mean: .nan, std: .nan, fitSeconds: 0, predictMillisecondsPer1000: 0, bestRounds: [],
                                       status: .stopped, message: "stopped at the search deadline (replayed)"))

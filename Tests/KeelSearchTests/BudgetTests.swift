@@ -67,6 +67,30 @@ struct BudgetTests {
         #expect(!budget.allows(.seedBag, cost: 0) && budget.allows(.stack, cost: 1e9) && budget.allows(.refitFull, cost: 1e9))
     }
 
+    @Test func aReplaysEnsemblePlanTrialsAndFoldModelComeFromItsRecord() {
+        var record = ReplaySchedule(trialCount: 6, stoppedTrials: [4, 6], ensembleSkipped: false, refitCutShort: false, refittedOnAllRows: true)
+        record.ensemblePicks = [2, 5, 2]
+        record.shippedFoldModel = true
+        var budget = Budget(seconds: 60, clocked: false, replay: record)
+        #expect(budget.runs(trial: 3) && !budget.runs(trial: 4) && !budget.runs(trial: 6))
+        #expect(budget.replayShipsFoldModel && !budget.isClocked)
+        #expect(budget.ensemblePlan(refitFull: true) == .picks([2, 5, 2]))
+        record.ensemblePicks = []
+        #expect(Budget(seconds: 60, clocked: false, replay: record).ensemblePlan(refitFull: false) == .none)
+        (record.ensemblePicks, record.ensembleMembers) = (nil, [1, 3])
+        #expect(Budget(seconds: 60, clocked: false, replay: record).ensemblePlan(refitFull: false) == .among([1, 3]))
+        record.ensembleSkipped = true
+        #expect(Budget(seconds: 60, clocked: false, replay: record).ensemblePlan(refitFull: false) == .none)
+        // Without a record: selection, unlimited without a clock, within the time left under one.
+        budget = Budget(seconds: 60, clocked: false, replay: nil)
+        #expect(budget.ensemblePlan(refitFull: true) == .select(seconds: .infinity) && budget.runs(trial: 1) && !budget.replayShipsFoldModel)
+        #expect(budget.allowsEnsembles(afterCutShort: false) && !budget.allowsEnsembles(afterCutShort: true))
+        let clocked = clocked(finalIn: 10)
+        guard case .select(let seconds) = clocked.ensemblePlan(refitFull: false) else { Issue.record("no selection under a clock"); return }
+        #expect(seconds <= 10 && seconds > 9 && clocked.isClocked)
+        #expect(!self.clocked(finalIn: -1).allowsEnsembles(afterCutShort: false), "past the final deadline, no ensembles")
+    }
+
     @Test func underAClockAStepRunsOnlyWhenItsCostFitsBeforeTheModelMustBeFinal() {
         let budget = clocked(finalIn: 10)
         #expect(budget.fits(5) && !budget.fits(15))
