@@ -1,6 +1,8 @@
 import Foundation
+import KeelData
 import KeelLearn
 @testable import KeelSearch
+import KeelTestSupport
 import Testing
 
 /// The budget answers every "may this step run, until when?" of the search: from the clock, from a replay's
@@ -121,5 +123,19 @@ struct BudgetTests {
         budget.settleFinalDeadline(values: 0, predictMillisecondsPer1000: 5)
         // Scoring a million rows twice at 5 ms per thousand: 10 s, with 15% more (and any slowdown).
         #expect((end - budget.finalDeadline!).seconds >= 11.5 - 1e-9)
+    }
+}
+
+/// The search's state stays small enough to read: its rows, its decisions and its clock are values of their
+/// own, not thirty loose properties mutated from four files.
+struct SearchRunShapeTests {
+    @Test func theSearchKeepsAtMostFifteenStoredProperties() throws {
+        let frame = try CSVFixtures.read(CustomerChurnFixture.sample(rows: 200))
+        let schema = try SchemaInference.infer(frame, target: "churned").schema
+        var settings = SearchSettings()
+        settings.trials = 1
+        let run = try SearchRun(frame: frame, schema: schema, settings: settings) { _ in }
+        let stored = Mirror(reflecting: run).children.compactMap(\.label)
+        #expect(stored.count <= 15, "\(stored.count) stored properties: \(stored)")
     }
 }
