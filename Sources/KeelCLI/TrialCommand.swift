@@ -27,7 +27,9 @@ struct TrialCommand: ParsableCommand {
         }
         let decoded: TrialSpec
         do {
-            decoded = try JSONDecoder().decode(TrialSpec.self, from: bytes)
+            decoded = try TrialSpec.decode(bytes, folder: (spec as NSString).deletingLastPathComponent.isEmpty ? "." : (spec as NSString).deletingLastPathComponent)
+        } catch let refused as TrialSpec.RunError {
+            throw refused
         } catch {
             throw ValidationError("\(spec) is not a trial spec: \((error as? DecodingError).map(SchemaFile.describe) ?? "\(error)")")
         }

@@ -16,17 +16,22 @@ import Foundation
 /// - boolean: a boolean, or `true` / `false` as text in any case;
 /// - categorical and text: any string; numbers and booleans are read as their canonical text.
 ///
+/// A file's column kinds are guessed by its reader, so a file's values get the conversions training's
+/// reading of a file applies (`Frame.conforming`): a boolean column in a numeric feature reads as 1 and 0, a
+/// numeric column in a date feature as seconds since 1970 (`Raw.inferred`). A request's JSON types are the
+/// client's own and are not converted.
+///
 /// What a source's transport adds stays with it: the server's limits on string length and row counts, the
 /// server refusing fields that are not columns of the schema (a file's extra columns are ignored and named).
 public struct InputContract: Sendable {
     public let features: [ColumnSchema]
-    /// Each feature's position in `features`, by name.
-    public let featureIndex: [String: Int]
 
     public init(schema: Schema) {
         features = schema.columns(withRole: .feature)
-        featureIndex = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1.name, $0) })
     }
+
+    /// Each feature's position in `features`, by name.
+    public var featureIndex: [String: Int] { Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1.name, $0) }) }
 
     /// A value as its source hands it over.
     public enum Raw: Sendable {
@@ -42,6 +47,9 @@ public struct InputContract: Sendable {
         case date(Double)
         /// A JSON array or object: never a value.
         case composite
+        /// A value of a column whose kind its reader guessed (a file's): `.number`, `.flag` or `.date` as
+        /// typed, with the conversions training's reading applies.
+        indirect case inferred(Raw)
     }
 
     /// A feature's value as the model reads it.
@@ -83,7 +91,9 @@ public struct InputContract: Sendable {
         }
     }
 
-    /// The blanks around a missing-value word that still read as missing: spaces and tabs.
+    /// The blanks around a missing-value word in a JSON string that still read as missing: spaces and tabs,
+    /// as the API document's pattern says. Around a file's cell, any space (`CharacterSet.whitespaces`), as
+    /// training's reading of words among numbers trims.
     public static let blanks = CharacterSet(charactersIn: " \t")
 
     /// Reads one value of feature `f`.
@@ -92,8 +102,15 @@ public struct InputContract: Sendable {
         switch (feature.kind, raw) {
         case (_, .missing):
             return .success(.missing)
-        case (_, .string(let text)) where isMissingWord(text, feature), (_, .cell(let text)) where isMissingWord(text, feature):
+        case (_, .string(let text)) where isMissingWord(text, feature, trimming: Self.blanks),
+             (_, .cell(let text)) where isMissingWord(text, feature, trimming: .whitespaces):
             return .success(.missing)
+        case (.numeric, .inferred(.flag(let flag))):
+            return .success(.number(flag ? 1 : 0))
+        case (.datetime, .inferred(.number(let x))):
+            return .success(x.isNaN ? .missing : .number(x))
+        case (_, .inferred(let typed)):
+            return read(typed, feature: f)
         case (.numeric, .number(let x)), (.numeric, .date(let x)):
             return .success(x.isNaN ? .missing : .number(x))
         case (.numeric, .cell(let text)):
@@ -138,9 +155,9 @@ public struct InputContract: Sendable {
         return nil
     }
 
-    private func isMissingWord(_ text: String, _ feature: ColumnSchema) -> Bool {
+    private func isMissingWord(_ text: String, _ feature: ColumnSchema, trimming blanks: CharacterSet) -> Bool {
         guard let words = feature.missingWords, !words.isEmpty else { return false }
-        return words.contains(text.trimmingCharacters(in: Self.blanks))
+        return words.contains(text.trimmingCharacters(in: blanks))
     }
 
     /// What a feature accepts, in words: the end of every wrong-type sentence and of the API document's
@@ -165,43 +182,65 @@ extension InputContract {
         public var problem: Problem
     }
 
-    /// Reads a file's column for feature `f`: as it is when its kind is the feature's, level by level when
-    /// it is text (each level read once), value by value otherwise. Returns the typed column, with refused
-    /// values read as missing, and the refused values in row order.
+    /// Reads a file's column for feature `f`: as it is when its kind is the feature's; level by level when
+    /// it is text (each level read once, codes remapped, no per-row strings); value by value otherwise.
+    /// Returns the typed column, with refused values read as missing, and the refused values in row order.
     public func read(_ column: Column, feature f: Int) -> (column: Column, refused: [RefusedCell]) {
+        read(column, feature: f, building: true)
+    }
+
+    /// The values of `column` the contract refuses for feature `f`, without building the typed column.
+    public func refusals(_ column: Column, feature f: Int) -> [RefusedCell] {
+        read(column, feature: f, building: false).refused
+    }
+
+    private func read(_ column: Column, feature f: Int, building: Bool) -> (column: Column, refused: [RefusedCell]) {
         let feature = features[f]
         if readsAsIs(column, feature: f) { return (Column(name: feature.name, values: column.values), []) }
-        var builder = Builder(kind: feature.kind, capacity: column.count)
         var refused: [RefusedCell] = []
         switch column.values {
         case .categorical(let strings), .text(let strings):
             let byLevel = strings.levels.map { read(.cell($0), feature: f) }
-            for (row, code) in strings.codes.enumerated() {
-                guard code != EncodedStrings.missing else { builder.append(.missing); continue }
-                switch byLevel[Int(code)] {
-                case .success(let value): builder.append(value)
-                case .failure(let problem):
+            for (row, code) in strings.codes.enumerated() where code != EncodedStrings.missing {
+                if case .failure(let problem) = byLevel[Int(code)] {
                     refused.append(RefusedCell(row: row, value: strings.levels[Int(code)], problem: problem))
-                    builder.append(.missing)
                 }
             }
+            guard building else { break }
+            if feature.kind == .categorical || feature.kind == .text {
+                // Text to text keeps the levels; a level read as missing (a word) loses its rows.
+                let codes = strings.codes.map { code in
+                    guard code != EncodedStrings.missing, case .success(.text) = byLevel[Int(code)] else { return EncodedStrings.missing }
+                    return code
+                }
+                let kept = EncodedStrings(codes: codes, levels: strings.levels)
+                return (Column(name: feature.name, values: feature.kind == .text ? .text(kept) : .categorical(kept)), refused)
+            }
+            var builder = Builder(kind: feature.kind, capacity: column.count)
+            for code in strings.codes {
+                guard code != EncodedStrings.missing, case .success(let value) = byLevel[Int(code)] else { builder.append(.missing); continue }
+                builder.append(value)
+            }
+            return (builder.column(named: feature.name), refused)
         default:
+            var builder = Builder(kind: building ? feature.kind : .numeric, capacity: building ? column.count : 0)
             for row in 0..<column.count {
                 let raw: Raw = switch column.values {
-                case .numeric(let v): v[row].isNaN ? .missing : .number(v[row])
-                case .datetime(let v): v[row].isNaN ? .missing : .date(v[row])
-                case .boolean(let b): b[row] == Column.missingBoolean ? .missing : .flag(b[row] == 1)
+                case .numeric(let v): v[row].isNaN ? .missing : .inferred(.number(v[row]))
+                case .datetime(let v): v[row].isNaN ? .missing : .inferred(.date(v[row]))
+                case .boolean(let b): b[row] == Column.missingBoolean ? .missing : .inferred(.flag(b[row] == 1))
                 case .categorical, .text: .missing
                 }
                 switch read(raw, feature: f) {
-                case .success(let value): builder.append(value)
+                case .success(let value): if building { builder.append(value) }
                 case .failure(let problem):
                     refused.append(RefusedCell(row: row, value: column.displayValue(at: row) ?? "", problem: problem))
-                    builder.append(.missing)
+                    if building { builder.append(.missing) }
                 }
             }
+            if building { return (builder.column(named: feature.name), refused) }
         }
-        return (builder.column(named: feature.name), refused)
+        return (column, refused)
     }
 
     /// Whether `column` already holds what the contract would read from it for feature `f`: its kind is the

@@ -136,7 +136,7 @@ public struct TrainedModel: Codable, Sendable {
         var invalid: [InvalidCell] = []
         for (f, feature) in contract.features.enumerated() {
             guard let column = frame[feature.name] else { continue }
-            for cell in contract.read(column, feature: f).refused {
+            for cell in contract.refusals(column, feature: f) {
                 invalid.append(InvalidCell(row: cell.row, column: feature.name, value: cell.value, problem: cell.problem))
             }
         }

@@ -64,8 +64,11 @@ public struct TrainingRecorder {
             options.name = name
             options.version = String(registered.version.version)
             try Artifact.write(model, to: path, options: options)
-        } else {
+        } else if !registered.artifact.isEmpty {
             try AtomicFile.write(registered.artifact, to: path)
+        } else {
+            // A store that did not hand back the bytes it stored: copy its file.
+            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(registered.version)))), to: path)
         }
     }
 

@@ -57,7 +57,8 @@ struct SearchRun {
     init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
         self.settings = settings
         self.schema = schema
-        budget = Budget(seconds: settings.timeBudget, clocked: settings.trials == nil, replay: settings.replay)
+        // A replay takes the clock's decisions from its record, never from a clock.
+        budget = Budget(seconds: settings.timeBudget, clocked: settings.trials == nil && settings.replay == nil, replay: settings.replay)
         budget.writesAfterSearch = settings.writesAfterSearch
         var warnings: [String] = []
         var data = try SearchData(frame: frame, schema: schema, settings: settings, warnings: &warnings)

@@ -84,6 +84,19 @@ public struct TrialSpec: Codable, Sendable {
         }
     }
 
+    /// A spec read from `bytes`: its format and search version are checked before the rest is decoded, so a
+    /// spec of another layout is refused by name rather than as a decoding error. A relative snapshot path is
+    /// taken relative to `folder` (where the spec was).
+    public static func decode(_ bytes: Data, folder: String? = nil) throws -> TrialSpec {
+        struct Header: Decodable { var format: Int; var searchVersion: Int? }
+        let header = try JSONDecoder().decode(Header.self, from: bytes)
+        guard header.format == currentFormat else { throw RunError.otherFormat(header.format) }
+        if let version = header.searchVersion, version != Search.semanticsVersion { throw RunError.otherSearchVersion(version) }
+        var spec = try JSONDecoder().decode(TrialSpec.self, from: bytes)
+        if let folder, !spec.context.snapshot.hasPrefix("/") { spec.context.snapshot = folder + "/" + spec.context.snapshot }
+        return spec
+    }
+
     /// Runs the trial on its folds, as the search would have (`deadline` nil: to completion).
     public func run(deadline: ContinuousClock.Instant? = nil) throws -> TrialResult {
         guard format == Self.currentFormat else { throw RunError.otherFormat(format) }
@@ -107,6 +120,13 @@ extension TrialSpec.Context {
         guard frame.fingerprint == fingerprint else { throw TrialSpec.RunError.dataChanged(file: snapshot, expected: fingerprint, found: frame.fingerprint) }
         guard target.count == frame.rowCount, weights.map({ $0.count == frame.rowCount }) ?? true else {
             throw TrialSpec.RunError.inconsistent("\(target.count) target values and \(weights?.count ?? 0) weights for \(frame.rowCount) rows")
+        }
+        if let classes = task.classes?.count, task.kind != .regression,
+           let bad = target.first(where: { !($0 >= 0 && $0 < Double(classes) && $0.rounded() == $0) }) {
+            throw TrialSpec.RunError.inconsistent("target value \(bad) is not a class index of the \(classes) classes")
+        }
+        if task.kind == .regression, target.contains(where: { !$0.isFinite }) {
+            throw TrialSpec.RunError.inconsistent("a regression target value is not finite")
         }
         guard !folds.isEmpty, folds.allSatisfy({ ($0.train + $0.validation).allSatisfy { (0..<frame.rowCount).contains($0) } }) else {
             throw TrialSpec.RunError.inconsistent("a fold names a row outside the \(frame.rowCount) search rows")

@@ -10,6 +10,7 @@ import KeelLearn
 struct RowDecoder: Sendable {
     let contract: InputContract
     var features: [ColumnSchema] { contract.features }
+    let featureIndex: [String: Int]
     /// The schema's other columns (id, target, time, …): accepted in a request, not used for prediction.
     let others: [ColumnSchema]
     /// Every column the schema names: accepted in a request even when the model does not use it.
@@ -18,6 +19,7 @@ struct RowDecoder: Sendable {
 
     init(schema: Schema, limits: ServerLimits) {
         contract = InputContract(schema: schema)
+        featureIndex = contract.featureIndex
         others = schema.columns.filter { $0.role != .feature }
         known = Set(schema.columns.map(\.name))
         self.limits = limits
@@ -63,7 +65,7 @@ struct RowDecoder: Sendable {
         for (r, row) in rows.enumerated() {
             for i in seen.indices { seen[i] = false }
             for (key, value) in row {
-                guard let f = contract.featureIndex[key] else {
+                guard let f = featureIndex[key] else {
                     guard known.contains(key) else {
                         throw APIError(.unprocessableContent, "unknown_field", "'\(APIError.truncated(key))' is not a column of this model's schema", row: rowIndex(r, n), field: key)
                     }

@@ -85,6 +85,20 @@ import Testing
             #expect(file == snapshot)
         }
 
+        // A relative snapshot path is taken from the spec's folder, wherever the worker runs.
+        var relative = spec
+        relative.context.snapshot = "rows.keelsnap"
+        try FrameSnapshot.write(run.data.searchFrame, to: folder.appendingPathComponent("rows.keelsnap").path)
+        let relativePath = folder.appendingPathComponent("relative.json")
+        try JSONEncoder().encode(relative).write(to: relativePath)
+        let ranThere = try KeelProcess.run(["trial", relativePath.path, "--json"])
+        #expect(ranThere.status == 0, "\(ranThere.stderr)")
+        // Target values that are not class indices are an inconsistency, not a crash.
+        var badTarget = spec
+        badTarget.context.snapshot = folder.appendingPathComponent("rows.keelsnap").path
+        badTarget.context.target[0] = 7
+        #expect(throws: TrialSpec.RunError.self) { try badTarget.run() }
+
         let broken = folder.appendingPathComponent("broken.json")
         try Data("{\"format\": 1, \"trial\": {}}".utf8).write(to: broken)
         let bad = try KeelProcess.run(["trial", broken.path])
