@@ -54,7 +54,7 @@ def test_unsupported_dtypes_are_refused_naming_the_column(mixed_model, values, s
 
 
 def test_a_column_the_model_needs_quotes_keel(mixed, mixed_model):
-    with pytest.raises(keel.KeelDataError, match=r"keel predict failed \(exit code 1\): error: the data lacks column 'plan'"):
+    with pytest.raises(keel.KeelDataError, match=r"keel predict failed \(exit code 1\): error: 'plan' is required: it had no missing values in training"):
         mixed_model.predict(mixed.drop(columns="plan"))
 
 
