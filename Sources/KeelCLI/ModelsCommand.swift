@@ -99,9 +99,16 @@ struct ModelsCommand: ParsableCommand {
             let store = try registry.open()
             let config = try registry.configuration(store)
             let readOptions = try keys.readOptions()
-            let promotion = try PromotionGates.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, store: store,
+            let promotion: Promotion
+            do {
+                promotion = try PromotionGates.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, store: store,
                                                        policy: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
                                                        force: force, readOptions: readOptions)
+            } catch let blocked as RegistryError {
+                // Gates that ran and failed are a check that found a problem (exit 3), not an error.
+                guard case .gatesFailed = blocked else { throw blocked }
+                throw CheckFailed(message: "\(blocked)")
+            }
             if json { return print(try JSONOutput.string(PromotionOutput(promotion))) }
             var lines = promotion.gates.map { "gate \($0.gate): \($0.passed ? "passed" : "FAILED") — \($0.detail)" }
             if promotion.forced { lines.append("warning: promoted despite failed gates (--force); the override is in the audit log") }
