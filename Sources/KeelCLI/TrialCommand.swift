@@ -27,7 +27,8 @@ struct TrialCommand: ParsableCommand {
         }
         let decoded: TrialSpec
         do {
-            decoded = try TrialSpec.decode(bytes, folder: (spec as NSString).deletingLastPathComponent.isEmpty ? "." : (spec as NSString).deletingLastPathComponent)
+            let folder = (spec as NSString).deletingLastPathComponent
+            decoded = try TrialSpec.decode(bytes, folder: folder.isEmpty ? "." : folder)
         } catch let refused as TrialSpec.RunError {
             throw refused
         } catch {

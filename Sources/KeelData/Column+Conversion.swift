@@ -29,22 +29,12 @@ extension Column {
         }
     }
 
-    /// The rows whose value cannot be read as `kind`, so a scorer can reject those rows and keep the rest.
-    /// When the column's kind cannot become `kind` at all, every non-missing row is listed.
-    public func unconvertibleRows(to kind: ColumnKind) -> [Int] {
-        guard kind != self.kind, (try? converted(to: kind)) == nil else { return [] }
-        switch values {
-        case .categorical(let s), .text(let s):
-            let parses: (String) -> Bool = switch kind {
-            case .numeric: { level in var copy = level; return copy.withUTF8 { NumberParser.parse($0) } != nil }
-            case .datetime: { DateTimeParser.parse($0) != nil }
-            case .boolean: { ["true", "false"].contains($0.lowercased()) }
-            case .categorical, .text: { _ in true }
-            }
-            let bad = s.levels.map { !parses($0) }
-            return s.codes.indices.filter { s.codes[$0] != EncodedStrings.missing && bad[Int(s.codes[$0])] }
-        default:
-            return (0..<count).filter { displayValue(at: $0) != nil }
+    /// `true` or `false` in any case as a boolean (nil otherwise): how text reads as a boolean everywhere.
+    static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true": true
+        case "false": false
+        default: nil
         }
     }
 
@@ -85,11 +75,7 @@ extension Column {
 
     private func booleans(_ s: EncodedStrings) throws -> [UInt8] {
         try mapLevels(s, missing: Column.missingBoolean, what: "true or false") { level in
-            switch level.lowercased() {
-            case "true": 1
-            case "false": 0
-            default: nil
-            }
+            Column.boolean(level).map { $0 ? 1 : 0 }
         }
     }
 }

@@ -123,11 +123,7 @@ public struct InputContract: Sendable {
         case (.boolean, .flag(let flag)):
             return .success(.flag(flag))
         case (.boolean, .string(let text)), (.boolean, .cell(let text)):
-            switch text.lowercased() {
-            case "true": return .success(.flag(true))
-            case "false": return .success(.flag(false))
-            default: break
-            }
+            if let flag = Column.boolean(text) { return .success(.flag(flag)) }
         case (.categorical, .string(let text)), (.text, .string(let text)), (.categorical, .cell(let text)), (.text, .cell(let text)):
             return .success(.text(text))
         case (.categorical, .number(let x)), (.text, .number(let x)):

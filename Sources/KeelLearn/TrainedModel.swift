@@ -124,9 +124,6 @@ public struct TrainedModel: Codable, Sendable {
     /// What the model accepts: its schema's input contract, which every source of rows to score reads by.
     public var inputContract: InputContract { InputContract(schema: schema) }
 
-    /// Features that had no missing values in training, so every input must carry them.
-    public var requiredFeatures: [ColumnSchema] { schema.columns(withRole: .feature).filter { !$0.nullable } }
-
     /// Checks `frame` against the input contract before scoring: a required feature absent throws; values
     /// the contract refuses are listed so the caller can fail on the first or reject those rows and score
     /// the rest.

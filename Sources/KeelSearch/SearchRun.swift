@@ -178,7 +178,7 @@ struct SearchRun {
     /// The search deadline: the final one less the reserve for refitting the choice, both at the current
     /// pace (the trials' fit times were measured at an earlier one).
     private mutating func searchDeadline() -> ContinuousClock.Instant? {
-        guard budget.seconds != nil else { return nil }
+        guard budget.isClocked else { return nil }
         let leader = leader(trials.filter { $0.status == .completed })
         budget.settleFinalDeadline(values: leader?.storedValues ?? 0, predictMillisecondsPer1000: leader?.predictMillisecondsPer1000 ?? 0)
         let reserve = Budget.refitReserve(trials, metric: data.metric, budget: settings.timeBudget, refitFull: settings.refitFull,
