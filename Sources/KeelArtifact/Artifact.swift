@@ -5,20 +5,21 @@ import KeelLearn
 
 /// The model file: one self-describing, checksummed container that every later Keel can read.
 ///
-/// Format 2 (written today), all integers little-endian:
+/// Format 3 (written today), all integers little-endian:
 /// ```
 /// magic        8 bytes   89 4B 45 45 4C 0D 0A 1A  ("\x89KEEL\r\n\x1a": binary, catches text-mode mangling)
-/// version      UInt16    2
+/// version      UInt16    3
 /// flags        UInt16    bit 0: payload encrypted (AES-256-GCM, nonce | ciphertext | tag)
 /// manifest     UInt32    length, then the manifest as JSON (always readable)
 /// payload      UInt64    length, then the payload: the TrainedModel as JSON, or its encryption
 /// checksum     32 bytes  SHA-256 of every byte before it
 /// signature    optional: "SIG1", the 32-byte Ed25519 public key, the 64-byte signature of the checksum
 /// ```
-/// Format 1 (the first releases) is a text line `KEELMODEL 1 <sha256 of payload>` followed by the JSON
-/// payload; it is still read.
+/// Format 3's payload holds the model's three parts apart (`predictor`, `provenance`, `profile`). Format 2
+/// is the same container around the earlier flat payload. Format 1 (the first releases) is a text line
+/// `KEELMODEL 1 <sha256 of payload>` followed by the flat JSON payload. Both are still read.
 public struct Artifact: Sendable {
-    public static let formatVersion = 2
+    public static let formatVersion = 3
     static let magic: [UInt8] = [0x89, 0x4B, 0x45, 0x45, 0x4C, 0x0D, 0x0A, 0x1A]
     static let headerSize = 24
     static let signatureTag = Array("SIG1".utf8)
@@ -121,7 +122,7 @@ public struct Artifact: Sendable {
         guard bytes.count >= headerSize, bytes.starts(with: magic) else { throw ArtifactError.notAnArtifact(path: path) }
         let version = Int(read(UInt16.self, bytes, at: 8))
         guard version <= formatVersion else { throw ArtifactError.newerFormat(path: path, version: version) }
-        guard version == 2 else { throw ArtifactError.corrupt(path: path, reason: "unknown format version \(version)") }
+        guard version >= 2 else { throw ArtifactError.corrupt(path: path, reason: "unknown format version \(version)") }
         let flags = read(UInt16.self, bytes, at: 10)
         let manifestLength = Int(read(UInt32.self, bytes, at: 12))
         let payloadLength = read(UInt64.self, bytes, at: 16)

@@ -4,7 +4,8 @@ import KeelLearn
 /// The readable part of an artefact: what the model is, how good, how it was made. `keel model info` and the
 /// server's `GET /v1/model` show it without decrypting the payload.
 public struct ArtifactManifest: Codable, Sendable, Equatable {
-    /// The artefact format the file was read from (1: the early text format, 2: the binary container).
+    /// The artefact format the file was read from (1: the early text format, 2: the binary container, 3: the
+    /// same container with the model's parts apart in the payload).
     public var formatVersion: Int
     public var keelVersion: String
     public var createdAt: String
@@ -46,24 +47,25 @@ public struct ArtifactManifest: Codable, Sendable, Equatable {
     /// The manifest describing `model` with the given payload facts.
     public init(model: TrainedModel, formatVersion: Int, payload: PayloadInfo, name: String? = nil, version: String? = nil) {
         self.formatVersion = formatVersion
-        keelVersion = model.keelVersion
-        createdAt = model.createdAt
+        let provenance = model.provenance
+        keelVersion = provenance.keelVersion
+        createdAt = provenance.createdAt
         self.name = name
         self.version = version
-        schema = model.schema
-        modelKind = model.model.kindName
-        metric = model.metric.rawValue
-        validation = model.validation
-        crossValidatedScore = model.crossValidatedScore
-        holdoutScore = model.holdoutScore
-        refittedOnAllRows = model.refittedOnAllRows ?? false
-        dataFingerprint = model.dataFingerprint
-        seed = model.seed
-        trialCount = model.trialSchedule.count
-        textColumns = model.textColumns
+        schema = model.predictor.schema
+        modelKind = model.predictor.model.kindName
+        metric = provenance.metric.rawValue
+        validation = provenance.validation
+        crossValidatedScore = provenance.crossValidatedScore
+        holdoutScore = provenance.holdoutScore
+        refittedOnAllRows = provenance.refittedOnAllRows
+        dataFingerprint = provenance.dataFingerprint
+        seed = provenance.seed
+        trialCount = provenance.trialSchedule.count
+        textColumns = schema.textColumns ?? []
         self.payload = payload
         // Only missing rates: the manifest is readable without the key, the full profile holds raw values.
-        referenceProfile = model.referenceProfile.map { profile in
+        referenceProfile = model.profile.map { profile in
             Dictionary(profile.columns.map { ($0.name, ReferenceColumn(missingRate: $0.missingRate)) }, uniquingKeysWith: { first, _ in first })
         }
     }

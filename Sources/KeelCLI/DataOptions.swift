@@ -123,6 +123,7 @@ struct DataOptions: ParsableArguments {
             csv.decimal = csv.decimal ?? fromFile.decimal
             csv.thousands = csv.thousands ?? fromFile.thousands
             csv.encoding = csv.encoding ?? fromFile.encoding
+            csv.stringColumns.formUnion(declared.textColumns ?? [])
         }
         let raw = try CSVReader.read(path: path, options: csv)
         var inference = try SchemaInference.infer(raw, target: target ?? declared?.target)
@@ -132,6 +133,7 @@ struct DataOptions: ParsableArguments {
         inference.schema.encoding = raw.encoding == .utf8 ? nil : raw.encoding.rawValue
         inference.schema.decimal = raw.numberStyle.map { String($0.decimal) }
         inference.schema.thousands = raw.numberStyle.map { $0.thousands.map { $0 == " " ? "space" : String($0) } ?? "none" }
+        inference.schema.textColumns = csv.stringColumns.isEmpty ? nil : csv.stringColumns.sorted()
         let frame = try raw.conforming(to: inference.schema)
         if !quiet {
             let seconds = (ContinuousClock.now - started).seconds
@@ -215,7 +217,7 @@ extension CSVOptions {
     /// which knows the ones training read as missing, so any other word is an error naming its line.
     static func scoring(_ trained: TrainedModel, reading: ReadingOptions? = nil) throws -> CSVOptions {
         var options = CSVOptions()
-        options.stringColumns = Set(trained.textColumns)
+        options.stringColumns = Set(trained.schema.textColumns ?? [])
         options.wordsAmongNumbers = false
         let given = try reading?.parsed() ?? (decimal: nil, thousands: nil, encoding: nil)
         let trainedWith = try ReadingOptions.parse(decimal: trained.schema.decimal, thousands: trained.schema.thousands,

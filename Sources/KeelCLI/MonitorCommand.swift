@@ -72,11 +72,11 @@ struct MonitorCommand: AsyncParsableCommand {
             // Fields the log leaves out are not drift; they are simply not there.
             let absent = trained.schema.featureNames.filter { frame[$0] == nil }
             if !absent.isEmpty { Terminal.progress("note: not in the prediction log, so not monitored: \(absent.joined(separator: ", "))") }
-            trained.referenceProfile?.columns.removeAll { absent.contains($0.name) }
+            trained.profile?.columns.removeAll { absent.contains($0.name) }
         } else {
             let path = current ?? ""
             var options = CSVOptions()
-            options.stringColumns = Set(trained.textColumns)
+            options.stringColumns = Set(trained.predictor.schema.textColumns ?? [])
             let raw = try CSVReader.read(path: path, options: options)
             // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
             frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
@@ -85,7 +85,7 @@ struct MonitorCommand: AsyncParsableCommand {
         if let unknown = ignore.first(where: { trained.schema[$0] == nil }) {
             throw ValidationError("--ignore \(unknown): the model has no such column")
         }
-        trained.referenceProfile?.columns.removeAll { ignore.contains($0.name) }
+        trained.profile?.columns.removeAll { ignore.contains($0.name) }
         var settings = MonitorSettings()
         settings.thresholds = output.thresholds
         settings.timeColumn = timeColumn

@@ -72,11 +72,11 @@ struct RunsCommand: ParsableCommand {
             let result = try Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: try keys.readOptions()) { Terminal.progress($0) }
             if result.reproduced {
                 let original = result.original
-                print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.crossValidatedScore) and holdout \(original.holdoutScore)")
+                print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.provenance.crossValidatedScore) and holdout \(original.provenance.holdoutScore)")
                 return
             }
             if let made = result.madeByOtherSearch {
-                throw CheckFailed(message: "run \(result.run.id) was not replayed: it was made by search version \(made) (Keel \(result.original.keelVersion)), and this Keel searches with version \(Search.semanticsVersion), which makes other models from the same data and seed; replay it with the Keel that made it")
+                throw CheckFailed(message: "run \(result.run.id) was not replayed: it was made by search version \(made) (Keel \(result.original.provenance.keelVersion)), and this Keel searches with version \(Search.semanticsVersion), which makes other models from the same data and seed; replay it with the Keel that made it")
             }
             let because = result.explanations.map { " (\($0))" }.joined()
             throw CheckFailed(message: "run \(result.run.id) did not reproduce: " + result.differences.joined(separator: "; ") + because)

@@ -143,7 +143,7 @@ struct TrainCommand: AsyncParsableCommand {
         var options = data
         options.merge(file)
         let loaded = try options.load(self.file, quiet: quiet)
-        let recorded = try runSettings(file, options: options)
+        let recorded = try runSettings(file, options: options, textColumns: loaded.inference.schema.textColumns ?? [])
         let profile = DataProfile(loaded)
         let modelName = name ?? Self.stem(of: self.file)
         var overrides = options.given
@@ -192,7 +192,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     /// The flags and the config file merged (flags win) into the settings the run records.
-    private func runSettings(_ file: TrainConfig?, options: DataOptions) throws -> RunSettings {
+    private func runSettings(_ file: TrainConfig?, options: DataOptions, textColumns: [String]) throws -> RunSettings {
         let budget: Double
         if let time { budget = time.seconds } else if let text = file?.time { budget = try Self.duration(text) } else { budget = 60 }
         let families = learner.isEmpty ? file?.learners : learner
@@ -222,7 +222,7 @@ struct TrainCommand: AsyncParsableCommand {
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
             balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
-            textColumns: options.csvOptions.stringColumns.sorted(), stack: stack || file?.stack == true, maxMemoryBytes: memory,
+            textColumns: textColumns, stack: stack || file?.stack == true, maxMemoryBytes: memory,
             columnScreen: !(noColumnScreen || file?.columnScreen == false), keepColumns: options.feature.sorted())
     }
 

@@ -91,6 +91,9 @@ public struct Schema: Codable, Sendable, Equatable {
     public var decimal: String?
     public var thousands: String?
     public var encoding: String?
+    /// Columns read as text whatever their values look like (`--categorical`, or this key in a schema file),
+    /// so that `3.0` in a later file is not the level `3` training saw; nil when none were.
+    public var textColumns: [String]?
 
     public init(target: String? = nil, task: LearningTask? = nil, columns: [ColumnSchema]) {
         version = Self.currentVersion
@@ -100,7 +103,7 @@ public struct Schema: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns", "decimal", "thousands", "encoding"])
+        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns", "decimal", "thousands", "encoding", "textColumns"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try container.decodeIfPresent(Int.self, forKey: .version) ?? Self.currentVersion
         target = try container.decodeIfPresent(String.self, forKey: .target)
@@ -109,6 +112,7 @@ public struct Schema: Codable, Sendable, Equatable {
         decimal = try container.decodeIfPresent(String.self, forKey: .decimal)
         thousands = try container.decodeIfPresent(String.self, forKey: .thousands)
         encoding = try container.decodeIfPresent(String.self, forKey: .encoding)
+        textColumns = try container.decodeIfPresent([String].self, forKey: .textColumns)
     }
 
     public subscript(name: String) -> ColumnSchema? {

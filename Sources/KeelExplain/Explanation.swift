@@ -177,7 +177,7 @@ extension Explainer {
                 chartOutput = index
             } else {
                 var counts = [String: Int]()
-                for prediction in try model.predict(sample) { counts[prediction.label, default: 0] += 1 }
+                for prediction in try model.predictor.predict(sample) { counts[prediction.label, default: 0] += 1 }
                 chartOutput = classes.indices.max { (counts[classes[$0]] ?? 0, -$0) < (counts[classes[$1]] ?? 0, -$1) } ?? 0
             }
             chartClass = classes[chartOutput]
@@ -204,7 +204,7 @@ extension Explainer {
             let storage: ColumnKind = task == .regression ? .numeric : .categorical
             let truth = try TargetEncoding(column: column.converted(to: storage), task: model.schema.task!)
             permutation = try PermutationImportance.compute(model: model, frame: sample, truth: truth.values, repeats: 3, seed: request.seed, deadline: nil)
-            permutationMetric = model.metric.rawValue
+            permutationMetric = model.provenance.metric.rawValue
         } else {
             explanation.notes.append("no permutation importance: the data has no '\(target)' column to score against")
         }

@@ -68,7 +68,7 @@ public struct PartialDependence: Codable, Sendable {
         for replacement in columns {
             var changed = frame
             try changed.replace(replacement)
-            let outputs = try model.outputs(changed)
+            let outputs = try model.predictor.outputs(changed)
             var total = 0.0
             for row in 0..<n {
                 let value = k > 0 ? outputs[row * k + target] : outputs[row]

@@ -7,9 +7,9 @@ public enum PermutationImportance {
     public static func compute(model: TrainedModel, frame: Frame, truth: [Double], repeats: Int, seed: UInt64,
                         deadline: ContinuousClock.Instant?) throws -> [FeatureImportance]? {
         if let deadline, ContinuousClock.now > deadline { return nil }
-        let metric = model.metric
+        let metric = model.provenance.metric
         let classCount = model.schema.task?.classes?.count ?? 0
-        let baseline = try metric.evaluate(truth: truth, predictions: model.outputs(frame), classCount: classCount)
+        let baseline = try metric.evaluate(truth: truth, predictions: model.predictor.outputs(frame), classCount: classCount)
         var generator = SeededGenerator(seed: seed)
         var results: [FeatureImportance] = []
         for name in model.schema.featureNames where frame[name] != nil {
@@ -20,7 +20,7 @@ public enum PermutationImportance {
                 generator.shuffle(&order)
                 var shuffled = frame
                 try shuffled.replace(frame[name]!.selecting(order))
-                let score = try metric.evaluate(truth: truth, predictions: model.outputs(shuffled), classCount: classCount)
+                let score = try metric.evaluate(truth: truth, predictions: model.predictor.outputs(shuffled), classCount: classCount)
                 drops.append(metric.higherIsBetter ? baseline - score : score - baseline)
             }
             let mean = drops.reduce(0, +) / Double(drops.count)

@@ -46,17 +46,17 @@ public enum Explainer {
     /// Attributions per input column (one-hot levels, date parts, target encodings and text buckets folded
     /// back into the column they came from).
     public static func attributions(_ model: TrainedModel, frame: Frame) throws -> Attributions {
-        let matrix = try model.features(frame)
+        let matrix = try model.predictor.features(frame)
         let task = model.schema.task?.kind ?? .regression
-        let raw = try ModelExplainer.explain(model.model, task: task, matrix: matrix, names: model.pipeline.featureNames)
-        return raw.folded(into: model.pipeline.sources)
+        let raw = try ModelExplainer.explain(model.predictor.model, task: task, matrix: matrix, names: model.predictor.pipeline.featureNames)
+        return raw.folded(into: model.predictor.pipeline.sources)
     }
 
     /// Reason codes for `rows` of `frame` (0-based), the `topK` strongest in each direction.
     public static func reasonCodes(_ model: TrainedModel, frame: Frame, rows: [Int], topK: Int) throws -> [RowExplanation] {
         let selected = frame.selecting(rows: rows)
         let attributions = try attributions(model, frame: selected)
-        let predictions = try model.predict(selected)
+        let predictions = try model.predictor.predict(selected)
         let task = model.schema.task
         let classes = task?.classes ?? []
         let target = model.schema.target ?? "the target"
@@ -81,9 +81,9 @@ public enum Explainer {
             func probability(_ margins: [Double]) -> Double {
                 switch task?.kind {
                 case .binary?:
-                    return model.calibration?.probability(margin: margins[0]) ?? 1 / (1 + exp(-margins[0]))
+                    return model.predictor.calibration?.probability(margin: margins[0]) ?? 1 / (1 + exp(-margins[0]))
                 case .multiclass?:
-                    if let calibration = model.calibration { return calibration.probabilities(margins: margins, classes: margins.count)[output] }
+                    if let calibration = model.predictor.calibration { return calibration.probabilities(margins: margins, classes: margins.count)[output] }
                     let top = margins.max() ?? 0
                     let sum = margins.reduce(0) { $0 + exp($1 - top) }
                     return exp(margins[output] - top) / sum

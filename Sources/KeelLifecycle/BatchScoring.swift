@@ -73,7 +73,7 @@ public struct BatchScoring {
         try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
             var frame = batch.frame
             var lines = batch.lines
-            let check = try trained.checkInput(frame)
+            let check = try trained.predictor.checkInput(frame)
             if batch.firstRow == 0 {
                 ids = trained.schema.columns(withRole: .id).map(\.name).filter { frame[$0] != nil }
                 if !check.ignoredColumns.isEmpty {
@@ -107,7 +107,7 @@ public struct BatchScoring {
                 summary.rejected += bad.count
             }
             guard frame.rowCount > 0 else { return }
-            var predictions = try trained.predict(frame)
+            var predictions = try trained.predictor.predict(frame)
             let warnings = expectations.warnings(frame)
             tally.add(warnings)
             summary.scored += predictions.count
@@ -186,7 +186,7 @@ public struct BatchScoring {
 
     /// Review items for rows of a batch: the request id names the file and the run, the row is the data line;
     /// the caller names the model and version.
-    static func reviewItems(_ model: TrainedModel, frame: Frame, rows: [Int], lines: [Int], predictions: [TrainedModel.Prediction],
+    static func reviewItems(_ model: TrainedModel, frame: Frame, rows: [Int], lines: [Int], predictions: [Predictor.Prediction],
                             outcomes: [HumilityGuard.Outcome], requestID: String) throws -> [ReviewItem] {
         let (reasons, unexplained) = ReviewReasons.make(model, frame: frame, rows: rows)
         let encoder = JSONEncoder()

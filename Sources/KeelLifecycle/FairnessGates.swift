@@ -16,7 +16,7 @@ public enum FairnessGates {
               let labels = holdout[target] else {
             return [GateResult(gate: "fairness", passed: false, detail: "fairness gates need a binary model with its holdout labels")]
         }
-        let predictions = try model.predict(holdout)
+        let predictions = try model.predictor.predict(holdout)
         let actual = (0..<holdout.rowCount).map { labels.displayValue(at: $0) == classes[1] }
         return gate.attributes.map { attribute in
             guard let column = holdout[attribute] else {

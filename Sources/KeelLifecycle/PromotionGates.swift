@@ -85,6 +85,6 @@ public enum HoldoutScoring {
             throw LifecycleError.invalid("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) model")
         }
         let truth = try TargetEncoding(column: target.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
-        return try metric.evaluate(truth: truth.values, predictions: model.outputs(frame), classCount: truth.classCount)
+        return try metric.evaluate(truth: truth.values, predictions: model.predictor.outputs(frame), classCount: truth.classCount)
     }
 }

@@ -35,8 +35,10 @@ public enum Reproduction {
                            note: (String) -> Void = { _ in }) throws -> Result {
         let record = try store.run(id)
         let dataset = try store.dataset(record.dataset)
-        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
+        var schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
         var recorded = try JSONDecoder().decode(RunSettings.self, from: Data(record.settingsJSON.utf8))
+        // Runs from before the schema held the columns read as text recorded them with the settings only.
+        if schema.textColumns == nil, !recorded.textColumns.isEmpty { schema.textColumns = recorded.textColumns }
         let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile)
         guard let version = try store.models(named: nil).first(where: { $0.run == record.id }) else {
             throw RegistryError.notFound("run \(record.id) registered no model")
@@ -64,11 +66,11 @@ public enum Reproduction {
         let replayed = try Search.outcome(frame: frame, schema: schema, settings: settings).model
         var differences: [String] = []
         if try payload(replayed) != payload(original) { differences.append("the model payload differs") }
-        if replayed.crossValidatedScore != original.crossValidatedScore {
-            differences.append("cross-validation \(original.crossValidatedScore) → \(replayed.crossValidatedScore)")
+        if replayed.provenance.crossValidatedScore != original.provenance.crossValidatedScore {
+            differences.append("cross-validation \(original.provenance.crossValidatedScore) → \(replayed.provenance.crossValidatedScore)")
         }
-        if replayed.holdoutScore != original.holdoutScore {
-            differences.append("holdout \(original.holdoutScore) → \(replayed.holdoutScore)")
+        if replayed.provenance.holdoutScore != original.provenance.holdoutScore {
+            differences.append("holdout \(original.provenance.holdoutScore) → \(replayed.provenance.holdoutScore)")
         }
         var explanations: [String] = []
         if settings.replay?.refitCutShort == true {
@@ -110,7 +112,7 @@ public enum Reproduction {
     /// The model's canonical JSON without its creation time.
     public static func payload(_ model: TrainedModel) throws -> Data {
         var model = model
-        model.createdAt = ""
+        model.provenance.createdAt = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(model)

@@ -25,7 +25,7 @@ public enum Retraining {
         guard !logged.isEmpty, policy.driftFeatures != nil || policy.performanceDrop != nil else { return reasons }
         var monitored = model
         let frame = try LoggedFrame.make(logged, schema: model.schema)
-        monitored.referenceProfile?.columns.removeAll { frame[$0.name] == nil }
+        monitored.profile?.columns.removeAll { frame[$0.name] == nil }
         var settings = MonitorSettings()
         settings.timeColumn = LoggedFrame.timeColumn
         let report = try Monitor.run(model: monitored, data: frame, modelName: champion.reference, dataName: "prediction log", createdAt: "", settings: settings)
@@ -33,7 +33,7 @@ public enum Retraining {
             reasons.append("\(report.dataDrift.driftedFeatures.count) features drifted (\(report.dataDrift.driftedFeatures.map(\.name).joined(separator: ", ")); policy: \(k))")
         }
         if let drop = policy.performanceDrop, let concept = report.conceptDrift, concept.overall.isFinite {
-            let change = (model.metric.higherIsBetter ? concept.overall - concept.baseline : concept.baseline - concept.overall) / max(abs(concept.baseline), 1e-12)
+            let change = (model.provenance.metric.higherIsBetter ? concept.overall - concept.baseline : concept.baseline - concept.overall) / max(abs(concept.baseline), 1e-12)
             if change < -drop {
                 reasons.append(String(format: "%@ on labelled predictions is %.4f, %.1f%% worse than the holdout's %.4f (policy: %.1f%%)",
                                       concept.metric, concept.overall, -change * 100, concept.baseline, drop * 100))
@@ -63,7 +63,7 @@ public enum Retraining {
     public static func contest(champion: (version: ModelVersion, model: TrainedModel), challenger: (version: ModelVersion, model: TrainedModel),
                                comparison: [LoggedPrediction], schema: Schema, store: some RegistryStore,
                                readOptions: Artifact.ReadOptions) throws -> (verdict: GateResult, wins: Bool, data: String) {
-        let metric = champion.model.metric
+        let metric = champion.model.provenance.metric
         let contest: HeadToHead
         if comparison.count >= 20 {
             let frame = try LoggedFrame.make(comparison, schema: schema)

@@ -73,7 +73,6 @@ public struct RunSettings: Codable, Equatable, Sendable {
         settings.stack = stack ?? false
         settings.screenColumns = columnScreen ?? false
         settings.keepColumns = Set(keepColumns ?? [])
-        settings.textColumns = textColumns
         return settings
     }
 

@@ -35,9 +35,9 @@ public enum MonitorError: Error, Sendable, CustomStringConvertible {
 public enum Monitor {
     public static func run(model: TrainedModel, data: Frame, modelName: String, dataName: String, createdAt: String,
                            settings: MonitorSettings = MonitorSettings()) throws -> MonitorReport {
-        guard let reference = model.referenceProfile else { throw MonitorError.noReference }
-        let predictions = try? model.predict(data)
-        let drift = DataDrift.analyse(reference: reference, current: data, predictions: predictions?.map(model.monitoredScore),
+        guard let reference = model.profile else { throw MonitorError.noReference }
+        let predictions = try? model.predictor.predict(data)
+        let drift = DataDrift.analyse(reference: reference, current: data, predictions: predictions?.map(model.predictor.monitoredScore),
                                       thresholds: settings.thresholds, seed: settings.seed)
         let timeName = settings.timeColumn ?? model.schema.columns(withRole: .time).first?.name
         let timeline = try timeName.map { try self.timeline(reference: reference, data: data, timeColumn: $0, settings: settings) }
@@ -54,7 +54,7 @@ public enum Monitor {
         let truth = try TargetEncoding(column: frame[targetName]!.converted(to: task.kind == .regression ? .numeric : .categorical), task: task)
         if frame.rowCount > 0 {
             // The rows were scored above; without that (a value that does not fit), this throws the reason.
-            let scored = try predictions.map { all in labelled.map { all[$0] } } ?? model.predict(frame)
+            let scored = try predictions.map { all in labelled.map { all[$0] } } ?? model.predictor.predict(frame)
             let outputs = task.kind == .regression ? scored.map { $0.value ?? .nan } : scored.flatMap(\.probabilities)
             let errors: [Double]
             if task.kind == .regression {
@@ -65,7 +65,7 @@ public enum Monitor {
                 errors = zip(scored, truth.values).map { classes[Int($1)] == $0.label ? 0 : 1 }
             }
             let times = try timeName.map { try self.times(frame, column: $0) }
-            concept = try ConceptDriftReport.analyse(metric: model.metric, baseline: model.holdoutScore, truth: truth.values, outputs: outputs,
+            concept = try ConceptDriftReport.analyse(metric: model.provenance.metric, baseline: model.provenance.holdoutScore, truth: truth.values, outputs: outputs,
                                                      classCount: truth.classCount, errors: errors, times: times,
                                                      bucketSeconds: settings.bucketSeconds, tolerance: settings.tolerance)
             bias = try audits(model: model, data: frame, predictions: scored, truth: truth.values, settings: settings)
@@ -105,7 +105,7 @@ public enum Monitor {
         return DriftTimeline(windows: windows.map { origin + Double($0) * width }, features: reference.columns.map(\.name), psi: psi, drifted: drifted)
     }
 
-    private static func audits(model: TrainedModel, data: Frame, predictions: [TrainedModel.Prediction]?, truth: [Double]?,
+    private static func audits(model: TrainedModel, data: Frame, predictions: [Predictor.Prediction]?, truth: [Double]?,
                                settings: MonitorSettings) throws -> [BiasAudit] {
         guard let task = model.schema.task, task.kind == .binary, let classes = task.classes, classes.count == 2, let predictions else { return [] }
         let attributes = settings.protected ?? model.schema.columns(withRole: .protected).map(\.name)

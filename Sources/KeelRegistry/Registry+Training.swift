@@ -74,8 +74,8 @@ extension Registry {
             if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(bytes, to: path) }
             let record = ModelVersion(
                 name: registration.name, version: version, artifact: sha, size: bytes.count, task: model.schema.task?.kind.rawValue ?? "",
-                modelKind: model.model.kindName, metric: model.metric.rawValue, crossValidatedScore: model.crossValidatedScore,
-                holdoutScore: model.holdoutScore, run: runID, dataset: fingerprint, createdAt: Registry.timestamp(),
+                modelKind: model.predictor.model.kindName, metric: model.provenance.metric.rawValue, crossValidatedScore: model.provenance.crossValidatedScore,
+                holdoutScore: model.provenance.holdoutScore, run: runID, dataset: fingerprint, createdAt: Registry.timestamp(),
                 createdBy: registration.actor, stage: .candidate)
             try insertModel(db, record)
             try recordStage(db, record.name, record.version, from: nil, to: .candidate, actor: registration.actor, reason: .registered, forced: false)

@@ -47,16 +47,16 @@ public enum Search {
         var (model, report) = try search.finish(choice, progress: progress)
         let holdout = search.data.typed.selecting(rows: search.data.plan.holdout.validation)
         if holdout.rowCount > 0 {
-            let outputs = try search.holdoutOutputs ?? model.outputs(holdout)
-            let scores = model.predictions(outputs).map(model.monitoredScore)
+            let predictor = model.predictor
+            let outputs = try search.holdoutOutputs ?? predictor.outputs(holdout)
+            let scores = predictor.predictions(outputs).map(predictor.monitoredScore)
             profile.predictions = ReferenceColumn(name: "prediction", values: scores, seed: settings.seeds.seed("profile.predictions"))
             // How unusual held-out rows look next to the training rows the profile describes: humility's
             // `outlying` rule fires on live rows more unusual than nearly all of them.
-            let outliers = TrainingDensity(profile: profile, schema: model.schema).outlierScores(holdout)
+            let outliers = TrainingDensity(profile: profile, schema: predictor.schema).outlierScores(holdout)
             profile.outlierScores = ReferenceColumn(name: "outlier_score", values: outliers, seed: settings.seeds.seed("profile.outliers"))
         }
-        model.referenceProfile = profile
-        model.textColumns = settings.textColumns
+        model.profile = profile
         return SearchOutcome(model: model, report: report, holdout: holdout)
     }
 

@@ -26,8 +26,9 @@ struct SearchDecisions {
     /// Why the shipped model is not of the families the user asked for (nil when it is).
     var fallback: String?
 
-    /// The replay record of a search that ran `trials` (screens recorded only when they were on).
-    func schedule(trials: [TrialResult], refittedOnAllRows: Bool, screened: Bool) -> ReplaySchedule {
+    /// The replay record of a search that ran `trials` on `splits` validation splits (screens recorded only
+    /// when they were on).
+    func schedule(trials: [TrialResult], splits: Int, refittedOnAllRows: Bool, screened: Bool) -> ReplaySchedule {
         var record = ReplaySchedule(trialCount: trials.count, stoppedTrials: trials.filter { $0.status == .stopped }.map(\.id),
                                     ensembleSkipped: ensembleSkipped, ensembleMembers: ensembleMembers, stackSkipped: stackSkipped,
                                     seedBagged: seedBagged, refitCutShort: refitCutShort, refittedOnAllRows: refittedOnAllRows)
@@ -37,6 +38,7 @@ struct SearchDecisions {
         record.shippedFoldModel = shippedFoldModel ? true : nil
         record.ensemblePicks = ensemblePicks
         record.baselineCutShort = baselineCutShort ? true : nil
+        record.validationSplits = splits
         record.searchVersion = Search.semanticsVersion
         return record
     }

@@ -7,8 +7,8 @@ extension SearchRun {
     /// columns. Columns are tried one at a time, most levels first; each verdict is taken against the probe
     /// with the columns dropped so far. A replay applies the recorded verdicts instead of probing.
     mutating func screenColumns(progress: (SearchEvent) -> Void) throws {
-        guard settings.screenColumns else { return }
-        if let replay = budget.replay { return try applyRecordedScreens(replay) }
+        // A replay applied its recorded verdicts before its folds were built (`RecordedScreens`).
+        guard settings.screenColumns, budget.replay == nil else { return }
         let identifiers = ColumnScreen.identifierCandidates(schema, keep: settings.keepColumns)
         let candidates = ColumnScreen.candidates(data.searchFrame, schema: schema, keep: settings.keepColumns,
                                                  encodingAbove: PipelineOptions().targetEncodingAbove)
@@ -77,20 +77,6 @@ extension SearchRun {
         return current
     }
 
-    /// Applies a replay's recorded verdicts without probing: identifiers the recorded probe kept become
-    /// features again first, then the recorded columns are left out (runs from before the screen have none).
-    private mutating func applyRecordedScreens(_ replay: ReplaySchedule) throws {
-        if let verdicts = replay.identifierScreen {
-            decisions.identifierScreen = verdicts
-            let kept = verdicts.filter { !$0.dropped }.map(\.column)
-            if !kept.isEmpty { try adopt(kept, folds: try folds(adding: kept)) }
-        }
-        guard let recorded = replay.columnScreen else { return }
-        decisions.columnScreen = recorded
-        let dropped = recorded.filter(\.dropped).map(\.column)
-        if !dropped.isEmpty { try apply(dropped, folds: try folds(dropping: dropped)) }
-    }
-
     /// Whether the probe's gain with a column, fold by fold on the same folds, is more than twice its
     /// standard error: a paired comparison, so folds that are hard for both do not hide the difference.
     static func gainIsBeyondNoise(with: [Double], without: [Double], metric: Metric) -> Bool {
@@ -133,8 +119,7 @@ extension SearchRun {
         evaluator = evaluator(for: folds)
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
         memory.folds = MemoryBudget.foldBytes(folds[0]) * folds.count
-        warnings.append("kept as features although they look like identifiers (a probe scored better with them; --id COLUMN leaves one out): "
-                        + columns.map { "'\($0)'" }.joined(separator: ", "))
+        warnings.append(RecordedScreens.keptIdentifiers(columns))
     }
 
     private func folds(adding columns: [String]) throws -> [FoldData] {
@@ -148,6 +133,6 @@ extension SearchRun {
         evaluator = evaluator(for: folds)
         constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
         memory.folds = MemoryBudget.foldBytes(folds[0]) * folds.count
-        warnings.append("left out by the column screen (the probe scored better without them; --feature COLUMN keeps one): " + dropped.map { "'\($0)'" }.joined(separator: ", "))
+        warnings.append(RecordedScreens.leftOut(dropped))
     }
 }

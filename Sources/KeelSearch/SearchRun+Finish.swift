@@ -11,15 +11,14 @@ extension SearchRun {
         budget.settleFinalDeadline(values: choice.model.storedValues,
                                    predictMillisecondsPer1000: (choice.best?.predictMillisecondsPer1000 ?? 0) * Double(choice.shipped.count), fresh: true)
         let calibration = calibrate(choice)
-        var trained = TrainedModel(
-            keelVersion: TrainedModel.keelVersion, createdAt: ISO8601DateFormatter().string(from: Date()), schema: schema,
-            pipeline: choice.pipeline, model: choice.model, metric: data.metric, validation: data.plan.description, crossValidatedScore: .nan,
-            holdoutScore: .nan, dataFingerprint: data.frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner))
-        trained.calibration = calibration?.calibration
-        trained.decisionThreshold = calibration.map { $0.thresholdReason == "default" ? nil : $0.threshold } ?? nil
+        let predictor = Predictor(schema: schema, pipeline: choice.pipeline, model: choice.model, calibration: calibration?.calibration,
+                                  decisionThreshold: calibration.map { $0.thresholdReason == "default" ? nil : $0.threshold } ?? nil)
+        var trained = TrainedModel(predictor: predictor, provenance: ModelProvenance(
+            createdAt: ISO8601DateFormatter().string(from: Date()), metric: data.metric, validation: data.plan.description, crossValidatedScore: .nan,
+            holdoutScore: .nan, dataFingerprint: data.frame.fingerprint, seed: settings.seed, trialSchedule: trials.map(\.learner)))
         // The holdout scores the model as shipped, calibration included.
         let holdout = try scoreHoldout(trained, choice)
-        (trained.holdoutScore, trained.crossValidatedScore) = (holdout.score, holdout.crossValidated)
+        (trained.provenance.holdoutScore, trained.provenance.crossValidatedScore) = (holdout.score, holdout.crossValidated)
         // The model the holdout scored is the one importance and attributions describe; a refit on all rows
         // comes first, as it is the one step that changes what ships, and the analyses get the time left.
         let scored = trained
@@ -33,7 +32,8 @@ extension SearchRun {
             ensemble: choice.ensemble, importance: importance ?? [], attributionImportance: attribution, calibration: calibration,
             refittedOnAllRows: refitted, warnings: warnings, secondsUsed: budget.elapsed,
             budgetSeconds: settings.trials == nil ? settings.timeBudget : nil, seed: settings.seed, memory: memory,
-            replay: decisions.schedule(trials: trials, refittedOnAllRows: refitted, screened: settings.screenColumns))
+            replay: decisions.schedule(trials: trials, splits: data.plan.folds.count, refittedOnAllRows: refitted,
+                                     screened: settings.screenColumns))
         report.fallback = decisions.fallback
         report.leftOut = LeftOutColumn.list(schema: schema, frame: data.frame, screened: Set(decisions.columnScreen.filter(\.dropped).map(\.column)),
                                             probed: decisions.identifierScreen.map { ($0.column, $0.probeScores(data.metric)) })
@@ -77,7 +77,7 @@ extension SearchRun {
     mutating func scoreHoldout(_ model: TrainedModel, _ choice: Choice) throws -> HoldoutVerdict {
         let rows = data.plan.holdout.validation
         let truth = rows.map { data.y.values[$0] }
-        let (outputs, seconds) = try Search.timed { try model.outputs(data.typed.selecting(rows: rows)) }
+        let (outputs, seconds) = try Search.timed { try model.predictor.outputs(data.typed.selecting(rows: rows)) }
         let score = try data.metric.evaluate(truth: truth, predictions: outputs, classCount: data.y.classCount)
         let cv = choice.ensemble?.outOfFoldScore ?? choice.best?.mean ?? score
         let spread = choice.best?.std ?? 0
@@ -160,8 +160,8 @@ extension SearchRun {
             warnings.append("the refit on all rows (--refit-full) ran out of time; shipping the model the holdout scored")
             return false
         }
-        (trained.pipeline, trained.model) = (pipeline, model)
-        trained.refittedOnAllRows = true
+        (trained.predictor.pipeline, trained.predictor.model) = (pipeline, model)
+        trained.provenance.refittedOnAllRows = true
         warnings.append("the shipped model was refitted on all \(data.typed.rowCount) rows after the holdout was scored: the holdout score describes the model before that refit")
         return true
     }

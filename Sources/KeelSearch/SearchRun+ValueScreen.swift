@@ -6,11 +6,8 @@ extension SearchRun {
     /// shipped pipeline see the same features. A replay applies the recorded verdict; a record from before
     /// the screen existed has none, and its runs had no values.
     mutating func screenValues(progress: (SearchEvent) -> Void) throws {
-        if let replay = budget.replay {
-            decisions.valueScreen = replay.valueScreen
-            if replay.valueScreen?.kept == true { try useValues(try foldsWithValues()) }
-            return
-        }
+        // A replay applied its recorded verdict before its folds were built (`RecordedScreens`).
+        guard budget.replay == nil else { return }
         let columns = LevelValues.columns(data.searchFrame, schema: schema)
         guard !columns.isEmpty, let probe = probeCandidate() else { return }
         // Two sets of folds live at once while the probes run.

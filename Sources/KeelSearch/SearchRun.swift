@@ -56,21 +56,27 @@ struct SearchRun {
 
     init(frame: Frame, schema: Schema, settings: SearchSettings, progress: (SearchEvent) -> Void) throws {
         self.settings = settings
-        self.schema = schema
         // A replay takes the clock's decisions from its record, never from a clock.
         budget = Budget(seconds: settings.timeBudget, clocked: settings.trials == nil && settings.replay == nil, replay: settings.replay)
         budget.writesAfterSearch = settings.writesAfterSearch
         var warnings: [String] = []
         var data = try SearchData(frame: frame, schema: schema, settings: settings, warnings: &warnings)
-        pipelineOptions = Search.options(settings.seed)
+        // A replay's screens decide first, from its record, so its folds are built once, on the columns it uses;
+        // a search's screens probe on folds of their own and hand over the ones they decide on.
+        let recorded = settings.replay.map { RecordedScreens($0, schema: schema, screenColumns: settings.screenColumns) }
+        var options = Search.options(settings.seed)
+        options.levelValues = recorded?.levelValues ?? false
+        let screened = recorded?.schema ?? schema
         let folds: [FoldData]
-        (folds, data.plan, memory) = try Self.folds(data, schema: schema, options: pipelineOptions, memory: settings.memory ?? .standard,
-                                                    warnings: &warnings)
-        self.data = data
+        (folds, data.plan, memory) = try Self.folds(data, schema: screened, options: options, memory: settings.memory ?? .standard,
+                                                    splits: settings.replay?.validationSplits,
+                                                    checkedOn: recorded == nil ? nil : (schema, Search.options(settings.seed)), warnings: &warnings)
+        (self.data, self.schema, pipelineOptions) = (data, screened, options)
         budget.holdoutRows = data.plan.holdout.validation.count
         progress(.plan("validation: \(data.plan.description); \(data.plan.holdout.validation.count) rows held out"))
-        constraints = try Search.monotoneConstraints(settings.monotone, schema: schema, featureNames: folds[0].featureNames)
+        constraints = try Search.monotoneConstraints(settings.monotone, schema: screened, featureNames: folds[0].featureNames)
         families = Self.families(settings, warnings: &warnings)
+        if let recorded { (decisions, warnings) = (recorded.decisions, warnings + recorded.warnings) }
         self.warnings = warnings
         evaluator = TrialEvaluator(folds: folds, metric: data.metric, classCount: data.y.classCount, task: data.task.kind,
                                    searchRows: data.searchFrame.rowCount, coverFolds: data.plan.coverFolds)
@@ -78,22 +84,27 @@ struct SearchRun {
 
     /// The folds of `data`'s plan, built one at a time so the first one's size can veto the rest: with too
     /// little memory for every fold, the search validates on one split instead of dying of out-of-memory.
-    private static func folds(_ data: SearchData, schema: Schema, options: PipelineOptions, memory budget: MemoryBudget,
-                              warnings: inout [String]) throws -> ([FoldData], ValidationPlan, MemoryUse) {
+    /// A replay takes the number of splits from its record (`splits`); one from before it was recorded checks
+    /// as its run did, on a first fold of the columns and options the run started with (`checkedOn`).
+    private static func folds(_ data: SearchData, schema: Schema, options: PipelineOptions, memory budget: MemoryBudget, splits: Int?,
+                              checkedOn start: (schema: Schema, options: PipelineOptions)?, warnings: inout [String]) throws -> ([FoldData], ValidationPlan, MemoryUse) {
         var plan = data.plan
-        var folds = [try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: plan.folds[0], options: options)]
-        let perFold = MemoryBudget.foldBytes(folds[0])
-        if perFold > budget.bytes / 2 {
-            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(perFold)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
+        func build(_ fold: Fold, _ schema: Schema, _ options: PipelineOptions) throws -> FoldData {
+            try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: fold, options: options)
         }
-        if perFold * plan.folds.count > budget.bytes / 2 {
-            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(perFold * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes))): validating on one split of them instead")
+        var folds = [try build(plan.folds[0], schema, options)]
+        let checked = if let start, splits == nil { MemoryBudget.foldBytes(try build(plan.folds[0], start.schema, start.options)) } else { MemoryBudget.foldBytes(folds[0]) }
+        if checked > budget.bytes / 2 {
+            throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(checked)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
+        }
+        if plan.folds.count > 1, splits.map({ $0 < plan.folds.count }) ?? (checked * plan.folds.count > budget.bytes / 2) {
+            warnings.append("\(plan.folds.count) folds would hold about \(MemoryBudget.megabytes(checked * plan.folds.count)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes))): validating on one split of them instead")
             plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
         }
         for fold in plan.folds.dropFirst() {
-            folds.append(try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: fold, options: options))
+            folds.append(try build(fold, schema, options))
         }
-        return (folds, plan, MemoryUse(budget: budget.bytes, folds: perFold * folds.count, largestTrial: 0))
+        return (folds, plan, MemoryUse(budget: budget.bytes, folds: MemoryBudget.foldBytes(folds[0]) * folds.count, largestTrial: 0))
     }
 
     /// The registered families the user asked for that can honour the monotonic constraints (the others said).

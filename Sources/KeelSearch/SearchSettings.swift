@@ -46,9 +46,6 @@ public struct SearchSettings: Sendable {
     public var screenColumns = true
     /// Columns the screen never drops (the user asked for them as features).
     public var keepColumns: Set<String> = []
-    /// Columns the training file was read with as text (`--categorical`): the model records them, so that
-    /// prediction reads them the same way. The search sets them on the model it makes; no caller patches it.
-    public var textColumns: [String] = []
     /// Replays a recorded run's clock-dependent decisions instead of consulting the clock.
     public var replay: ReplaySchedule?
     /// How many times the caller encodes and writes the model after the search (a registry and a copy count
@@ -105,6 +102,11 @@ public struct ReplaySchedule: Codable, Sendable, Equatable {
     /// The value screen's verdict, which a replay applies without probing (nil: it did not run, or the
     /// record is from before it existed; either way the run had no values).
     public var valueScreen: ValueScreen?
+    /// How many splits the validation plan kept after the memory check (fewer than planned when the memory
+    /// budget reduced it to one). A replay builds its folds once, on the screened columns, and takes this
+    /// rather than checking again on folds of other columns (nil in records from before it was kept: the
+    /// replay then checks as the run did, on one fold of every column).
+    public var validationSplits: Int?
     /// The search semantics that made the run (`Search.semanticsVersion`; nil in records from before it was
     /// kept, which are version 1). A replay under other semantics would not make the same model.
     public var searchVersion: Int?

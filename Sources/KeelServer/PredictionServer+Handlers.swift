@@ -32,9 +32,9 @@ extension PredictionServer {
             throw APIError(.unprocessableContent, "unseen_level", unseen.message + " (the server runs with --strict-levels)",
                            row: warnings.count > 1 ? row : nil, field: unseen.field)
         }
-        let predictions: [TrainedModel.Prediction]
+        let predictions: [Predictor.Prediction]
         do {
-            predictions = try model.artifact.model.predict(frame)
+            predictions = try model.artifact.model.predictor.predict(frame)
         } catch {
             throw APIError(.unprocessableContent, "invalid_input", String(describing: error))
         }
@@ -138,16 +138,16 @@ extension PredictionServer {
             log.offer(zip(rows, predictions).enumerated().map { index, pair in
                 let (inputs, subject) = log.inputs(pair.0, idColumn: model.idColumn)
                 return PredictionRecord(model: model.name, version: model.version, requestID: context.requestID, row: index, time: now,
-                                        inputs: inputs, prediction: pair.1.label, score: trained.monitoredScore(pair.1), subject: subject)
+                                        inputs: inputs, prediction: pair.1.label, score: trained.predictor.monitoredScore(pair.1), subject: subject)
             })
             // The challenger answers the same rows after the client has its response; only the log sees it.
             if let shadow {
                 let requestID = context.requestID
                 Task.detached {
-                    guard let answers = try? shadow.artifact.model.predict(frame) else { return }
+                    guard let answers = try? shadow.artifact.model.predictor.predict(frame) else { return }
                     log.offer(answers.enumerated().map { index, answer in
                         PredictionRecord(model: model.name + PredictionRecord.shadowSuffix, version: shadow.version, requestID: requestID, row: index,
-                                         time: now, inputs: "{}", prediction: answer.label, score: shadow.artifact.model.monitoredScore(answer), subject: nil)
+                                         time: now, inputs: "{}", prediction: answer.label, score: shadow.artifact.model.predictor.monitoredScore(answer), subject: nil)
                     })
                 }
             }

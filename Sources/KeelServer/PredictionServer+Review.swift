@@ -12,7 +12,7 @@ extension PredictionServer {
     /// Queues the rows a `review` rule fired on, synchronously, with their reason codes. Returns each
     /// queued row's item id.
     static func queueReviews(model: LoadedModel, store: any RegistryStore, requestID: String, rows: [[(key: String, value: JSONValue)]],
-                             frame: Frame, answered: [TrainedModel.Prediction], outcomes: [HumilityGuard.Outcome]) throws -> [Int: Int] {
+                             frame: Frame, answered: [Predictor.Prediction], outcomes: [HumilityGuard.Outcome]) throws -> [Int: Int] {
         let queued = outcomes.indices.filter { outcomes[$0].review }
         guard !queued.isEmpty else { return [:] }
         // Reason codes for what the model itself said; when they cannot be made, the item says why.

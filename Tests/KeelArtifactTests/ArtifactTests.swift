@@ -25,7 +25,7 @@ import Testing
     }
 
     static func probabilities(_ model: TrainedModel) throws -> [String] {
-        try model.predict(data).map { $0.probabilities.map { String(format: "%.6g", $0) }.joined(separator: ",") }
+        try model.predictor.predict(data).map { $0.probabilities.map { String(format: "%.6g", $0) }.joined(separator: ",") }
     }
 
     @Test(arguments: [1, 2])
@@ -39,7 +39,52 @@ import Testing
         #expect(got == expected, "first difference: \(zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }.map { "row \($0.offset): \($0.element)" } ?? "count \(got.count) vs \(expected.count)")")
     }
 
-    @Test func writesFormat2AndReadsItBack() throws {
+    /// The last format-2 model (`Tests/Fixtures/artifacts/README.md`): text columns, a reference profile and
+    /// an ensemble, written flat. Read into the three parts, the text columns move into the schema, where the
+    /// input contract and every reader of files to score find them, and the predictions are the ones that
+    /// Keel wrote with `keel predict`.
+    @Test func theLastFlatPayloadIsReadIntoItsPartsAndPredictsAsWritten() throws {
+        let artifact = try Artifact.read(from: Self.fixtures.appendingPathComponent("format-v2-text-columns.keel").path)
+        let model = artifact.model
+        #expect(artifact.manifest.formatVersion == 2)
+        #expect(model.predictor.schema.textColumns == ["satisfaction"] && artifact.manifest.textColumns == ["satisfaction"])
+        #expect(model.provenance.trialSchedule.count == artifact.manifest.trialCount && artifact.manifest.trialCount == 4)
+        #expect(model.provenance.metric == .rocAUC && model.provenance.seed == 1 && !model.provenance.refittedOnAllRows)
+        #expect(model.predictor.model.kindName == "ensemble")
+        #expect(model.profile?.predictions != nil && model.profile?.columns.isEmpty == false)
+        let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("format-v2-text-columns-predictions.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+        var options = CSVOptions()
+        options.stringColumns = Set(model.predictor.schema.textColumns ?? [])
+        let data = try CSVReader.read(bytes: Array(CustomerChurnData(rows: 400, seed: 3).csv().utf8), options: options)
+        let got = try model.predictor.predict(data).map { p in
+            ([p.label] + p.probabilities.map { String(format: "%.6g", $0) }).joined(separator: ",")
+        }
+        #expect(got == expected, "first difference: \(zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }.map { "row \($0.offset): \($0.element)" } ?? "count \(got.count) vs \(expected.count)")")
+    }
+
+    /// Format 3 keeps the parts apart in the payload; what the manifest shows (`keel model info --json`) is
+    /// unchanged, and a model read from any format writes the same format-3 payload again.
+    @Test func format3WritesThePartsApartAndKeepsTheManifestFields() throws {
+        let flat = try Artifact.read(from: Self.fixtures.appendingPathComponent("format-v2-text-columns.keel").path)
+        let path = Self.temporary()
+        try Artifact.write(flat.model, to: path, options: .init(name: flat.manifest.name, version: flat.manifest.version))
+        let back = try Artifact.read(from: path)
+        #expect(back.manifest.formatVersion == 3)
+        var before = flat.manifest, after = back.manifest
+        (before.formatVersion, before.payload, after.formatVersion, after.payload) = (0, after.payload, 0, after.payload)
+        // The one change: the schema now names the columns read as text too (the manifest's own list stays).
+        #expect(before.schema.textColumns == nil && after.schema.textColumns == before.textColumns)
+        before.schema.textColumns = before.textColumns
+        #expect(before == after)
+        let payload = try Artifact.payloadEncoder().encode(back.model)
+        let keys = try (JSONSerialization.jsonObject(with: payload) as? [String: Any]).map { Set($0.keys) }
+        #expect(keys == ["predictor", "provenance", "profile"])
+        #expect(payload == (try Artifact.payloadEncoder().encode(flat.model)))
+        #expect(try back.model.predictor.outputs(Self.data) == flat.model.predictor.outputs(Self.data))
+    }
+
+    @Test func writesTheCurrentFormatAndReadsItBack() throws {
         let model = try Artifact.read(from: Self.fixtures.appendingPathComponent("format-v1.keel").path).model
         let path = Self.temporary()
         let checksum = try Artifact.write(model, to: path, options: .init(name: "churn"))
@@ -49,7 +94,7 @@ import Testing
         #expect(back.info.checksum == checksum)
         #expect(back.manifest.formatVersion == Artifact.formatVersion)
         #expect(back.manifest.name == "churn")
-        #expect(back.manifest.keelVersion == model.keelVersion)
+        #expect(back.manifest.keelVersion == model.provenance.keelVersion)
         #expect(try Self.probabilities(back.model) == Self.expectedProbabilities())
         // Writing is atomic: no temporary file is left beside the model.
         let siblings = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)

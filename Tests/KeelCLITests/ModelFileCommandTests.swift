@@ -16,13 +16,18 @@ import Testing
     @Test func modelInfoPrintsTheManifestAsTextAndJSON() throws {
         let text = try KeelProcess.run(["model", "info", Self.setup.boosted])
         #expect(text.status == 0, "\(text.stderr)")
-        for needle in ["format          2", "keel version", "target          churned", "seed            1", "checksum", "signature       none"] {
+        for needle in ["format          3", "keel version", "target          churned", "seed            1", "checksum", "signature       none"] {
             #expect(text.stdout.contains(needle), "\(needle) in \(text.stdout)")
         }
         let json = try KeelProcess.run(["model", "info", Self.setup.boosted, "--json"])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let manifest = try #require(document["manifest"] as? [String: Any])
-        #expect(manifest["formatVersion"] as? Int == 2)
+        #expect(manifest["formatVersion"] as? Int == 3)
+        // The manifest's fields outlive the payload's format: scripts read them.
+        for key in ["holdoutScore", "crossValidatedScore", "modelKind", "metric", "validation", "seed", "trialCount", "refittedOnAllRows",
+                    "keelVersion", "createdAt", "schema", "textColumns", "payload"] {
+            #expect(manifest[key] != nil, "\(key) in the manifest")
+        }
         #expect((manifest["dataFingerprint"] as? String)?.count == 64)
         let missing = try KeelProcess.run(["model", "info", "/nonexistent.keel"])
         #expect(missing.status == 1 && missing.stderr.contains("no such file"))

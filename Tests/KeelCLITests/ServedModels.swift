@@ -33,7 +33,7 @@ enum ServedModels {
     static func jsonRows(csv path: String, model: String) throws -> [String] {
         let artifact = try Artifact.read(from: model)
         var options = CSVOptions()
-        options.stringColumns = Set(artifact.model.textColumns)
+        options.stringColumns = Set(artifact.model.schema.textColumns ?? [])
         let frame = try CSVReader.read(path: path, options: options)
         let columns = artifact.manifest.schema.columns.filter { $0.role == .feature || $0.role == .id }
         return (0..<frame.rowCount).map { row in

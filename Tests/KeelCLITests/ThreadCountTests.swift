@@ -24,7 +24,7 @@ import Testing
             try #require(train.status == 0, "KEEL_THREADS=\(threads): \(train.stderr)")
             var model = try Artifact.read(from: out).model
             // The one field that differs by the clock alone.
-            model.createdAt = ""
+            model.provenance.createdAt = ""
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -186,7 +186,7 @@ import Testing
         #expect(trials.count == 3 && trials.allSatisfy { ($0["summary"] as? String)?.contains("7 leaves") == true }, "\(trials)")
         // The shipped model has exactly the pinned rounds: with early stopping off they are not rescaled.
         let artifact = try Artifact.read(from: model)
-        let members: [FittedModel] = if case .ensemble(let ensemble) = artifact.model.model { ensemble.members } else { [artifact.model.model] }
+        let members: [FittedModel] = if case .ensemble(let ensemble) = artifact.model.predictor.model { ensemble.members } else { [artifact.model.predictor.model] }
         #expect(!members.isEmpty)
         for member in members {
             guard case .gradientBoosting(let boosted) = member else {
@@ -215,7 +215,7 @@ import Testing
         #expect((calibration["thresholdReason"] as? String)?.contains("costs FP=1, FN=9") == true)
         #expect((calibration["logLoss"] as? [String: Double])?["none"] != nil)
         let artifact = try Artifact.read(from: model)
-        #expect(abs((artifact.model.decisionThreshold ?? 0) - threshold) < 1e-12)
+        #expect(abs((artifact.model.predictor.decisionThreshold ?? 0) - threshold) < 1e-12)
         // Predictions apply the threshold: every row at or above it is labelled with the positive class.
         let out = dir.appendingPathComponent("p.csv").path
         #expect(try KeelProcess.run(["predict", model, data, "--out", out]).status == 0)

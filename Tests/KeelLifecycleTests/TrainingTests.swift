@@ -57,7 +57,7 @@ import Testing
         let result = try Training.run(Self.request(registry: Self.folder(), out: out, failingStore: true))
         #expect(result.registered == nil)
         #expect(result.notRegistered?.contains("read-only") == true)
-        #expect(try Artifact.read(from: out).model.holdoutScore == result.model.holdoutScore)
+        #expect(try Artifact.read(from: out).model.provenance.holdoutScore == result.model.provenance.holdoutScore)
     }
 
     @Test func batchScoringFailsOnAWrongValueOrSetsItsRowAside() throws {
@@ -75,7 +75,7 @@ import Testing
         let input = folder + "/score.csv"
         try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
         var options = CSVOptions()
-        options.stringColumns = Set(model.textColumns)
+        options.stringColumns = Set(model.schema.textColumns ?? [])
         options.wordsAmongNumbers = false
 
         let failing = BatchScoring(model: model, options: options, file: input, out: folder + "/fail.csv")

@@ -171,7 +171,7 @@ import Testing
         #expect(imported.reference == "churn@1" && imported.stage == .candidate && imported.artifact == version.artifact)
         #expect(try target.approvals(name: "churn", version: 1).isEmpty, "source approvals do not count here")
         let model = try Artifact.read(from: target.artifactPath(imported)).model
-        #expect(model.dataFingerprint == Self.trained.good.model.dataFingerprint)
+        #expect(model.provenance.dataFingerprint == Self.trained.good.model.provenance.dataFingerprint)
         let run = try #require(imported.run)
         let holdout = try #require(try target.run(run).holdoutSnapshot)
         #expect(try target.loadSnapshot(holdout).rowCount == Self.trained.good.holdout.rowCount, "the holdout travelled")
@@ -200,7 +200,7 @@ import Testing
         let removed = try registry.collectGarbage(dryRun: false, actor: "ops")
         #expect(removed.files.sorted() == dry.files.sorted())
         #expect(!FileManager.default.fileExists(atPath: stray))
-        #expect(try Artifact.read(from: registry.artifactPath(version)).model.seed == 1)
+        #expect(try Artifact.read(from: registry.artifactPath(version)).model.provenance.seed == 1)
         let snapshot = try #require(try registry.datasets().first?.snapshot)
         #expect(try registry.loadSnapshot(snapshot).rowCount == Self.trained.frame.rowCount)
     }

@@ -163,7 +163,7 @@ import Testing
         let (model, report) = try Search.run(frame: frame, schema: schema, settings: settings)
         if let stack = report.ensemble, let intercepts = stack.intercepts {
             #expect(stack.outOfFoldScore > stack.bestSingleOutOfFoldScore)
-            guard case .ensemble(let ensemble) = model.model else { Issue.record("a stack is an ensemble model"); return }
+            guard case .ensemble(let ensemble) = model.predictor.model else { Issue.record("a stack is an ensemble model"); return }
             #expect(ensemble.intercepts == intercepts && ensemble.weights == stack.weights)
         } else {
             #expect(report.warnings.contains { $0.contains("stacked second layer scored") || $0.contains("stacking is for") }, "the decision is reported: \(report.warnings)")

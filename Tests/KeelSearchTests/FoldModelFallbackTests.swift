@@ -35,7 +35,7 @@ import Testing
         let (trained, report) = try run.finish(choice) { _ in }
         #expect(report.replay.shippedFoldModel == true && !report.replay.refitCutShort)
         #expect(report.warnings.contains { $0.contains("complete model from the first fold") }, "\(report.warnings)")
-        #expect(report.holdoutScore.isFinite && trained.pipeline.featureNames == fold.featureNames)
+        #expect(report.holdoutScore.isFinite && trained.predictor.pipeline.featureNames == fold.featureNames)
 
         // A replay of that schedule ships the fold model again, without refitting.
         settings.replay = report.replay

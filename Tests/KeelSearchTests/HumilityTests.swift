@@ -64,12 +64,12 @@ import Testing
         #expect(refusal(#"[{"trigger":"uncertain","action":"override","max_probability_below":0.6,"value":"yes"}]"#).isEmpty)
 
         var regression = model
-        regression.schema.task = LearningTask(kind: .regression)
+        regression.predictor.schema.task = LearningTask(kind: .regression)
         #expect(throws: HumilityError.invalid(key: "humility[0].trigger", "trigger uncertain needs class probabilities, and this is a regression model")) {
             try HumilityGuard(model: regression, rules: try Self.rules(#"[{"trigger":"uncertain","action":"flag","max_probability_below":0.6}]"#))
         }
         var old = model
-        old.referenceProfile = nil
+        old.profile = nil
         #expect(refusal(#"[{"trigger":"low_density","action":"flag","min_training_rows":5}]"#).isEmpty)
         #expect(throws: HumilityError.self) {
             try HumilityGuard(model: old, rules: try Self.rules(#"[{"trigger":"low_density","action":"flag","min_training_rows":5}]"#))
@@ -83,7 +83,7 @@ import Testing
         let model = outcome.model
         let guardian = try HumilityGuard(model: model, rules: try Self.rules(
             #"[{"trigger":"uncertain","action":"flag","max_probability_below":0.8},{"trigger":"uncertain","action":"override","max_probability_below":0.7,"value":"yes"}]"#))
-        let predictions = try model.predict(outcome.holdout)
+        let predictions = try model.predictor.predict(outcome.holdout)
         let outcomes = guardian.evaluate(outcome.holdout, predictions: predictions, warnings: InputExpectations(model).warnings(outcome.holdout))
         let replaced = guardian.applying(outcomes, to: predictions)
         var flagged = 0
@@ -104,7 +104,7 @@ import Testing
     @Test func outlyingFiresOnRangesUnseenLevelsAndRareRowsButNotOnTypicalOnes() throws {
         let outcome = TrainedChurn.shared.good
         let model = outcome.model
-        let scores = try #require(model.referenceProfile?.outlierScores, "training keeps the holdout's outlier scores")
+        let scores = try #require(model.profile?.outlierScores, "training keeps the holdout's outlier scores")
         #expect(scores.count == outcome.holdout.rowCount)
         let guardian = try HumilityGuard(model: model, rules: try Self.rules(#"[{"trigger":"outlying","action":"flag"}]"#))
         let threshold = try #require(guardian.holdoutOutlierThreshold)
@@ -117,7 +117,7 @@ import Testing
         func row(_ edit: (inout Frame) throws -> Void) throws -> [HumilityFlag] {
             var frame = base
             try edit(&frame)
-            let predictions = try model.predict(frame)
+            let predictions = try model.predictor.predict(frame)
             return guardian.evaluate(frame, predictions: predictions, warnings: InputExpectations(model).warnings(frame))[0].flags
         }
         let fee = try row { try $0.replace(Column(name: "monthly_fee", values: .numeric([1e6]))) }
@@ -126,25 +126,25 @@ import Testing
         #expect(plan.first?.reason.contains("'platinum' is not a level of 'plan'") == true, "\(plan)")
         // Every numeric feature at the sparser end of its range, within it: no range flag, but a rare row.
         var edges = base
-        for column in model.referenceProfile!.columns where column.kind == .numeric {
+        for column in model.profile!.columns where column.kind == .numeric {
             guard let low = column.minimum, let high = column.maximum, let current = edges[column.name], case .numeric = current.values else { continue }
             let h = TrainingDensity.bandwidth(column.sample.sorted())
             let nearLow = column.sample.filter { abs($0 - low) <= h }.count, nearHigh = column.sample.filter { abs($0 - high) <= h }.count
             try edges.replace(Column(name: column.name, values: .numeric([nearLow <= nearHigh ? low : high])))
         }
-        let rare = guardian.evaluate(edges, predictions: try model.predict(edges), warnings: InputExpectations(model).warnings(edges))[0].flags
+        let rare = guardian.evaluate(edges, predictions: try model.predictor.predict(edges), warnings: InputExpectations(model).warnings(edges))[0].flags
         #expect(rare.first?.reason.contains("outlier score") == true, "\(rare)")
         // The holdout's most typical row fires nothing.
         let typical = holdoutScores.indices.min { holdoutScores[$0] < holdoutScores[$1] }!
         let quiet = outcome.holdout.selecting(rows: [typical])
-        #expect(guardian.evaluate(quiet, predictions: try model.predict(quiet), warnings: InputExpectations(model).warnings(quiet))[0].flags.isEmpty)
+        #expect(guardian.evaluate(quiet, predictions: try model.predictor.predict(quiet), warnings: InputExpectations(model).warnings(quiet))[0].flags.isEmpty)
     }
 
     @Test func lowDensityCountsTheTrainingRowsNearEachValue() throws {
         let data = TrainedChurn.shared
         let model = data.good.model
         let density = try #require(TrainingDensity(model))
-        let profile = try #require(model.referenceProfile)
+        let profile = try #require(model.profile)
         // The 600-row sample is smaller than the profile's sample, so counts are exact: check them against
         // the training rows themselves.
         let reference = try #require(profile.columns.first { $0.name == "tenure_months" })
@@ -162,7 +162,7 @@ import Testing
         let guardian = try HumilityGuard(model: model, rules: try Self.rules(#"[{"trigger":"low_density","action":"flag","min_training_rows":1}]"#))
         var lonely = frame.selecting(rows: [0])
         try lonely.replace(Column(name: "region", values: .categorical(EncodedStrings(codes: [0], levels: ["atlantis"]))))
-        let flags = guardian.evaluate(lonely, predictions: try model.predict(lonely), warnings: InputExpectations(model).warnings(lonely))[0].flags
+        let flags = guardian.evaluate(lonely, predictions: try model.predictor.predict(lonely), warnings: InputExpectations(model).warnings(lonely))[0].flags
         #expect(flags.first?.reason.contains("0 of \(profile.rows) training rows had 'region' = 'atlantis'") == true, "\(flags)")
     }
 
@@ -171,7 +171,7 @@ import Testing
         let check = try HumilityCheck.run(model: outcome.model, rules: try Self.rules(#"[{"trigger":"uncertain","action":"review","max_probability_below":0.9}]"#),
                                           holdout: outcome.holdout, flagRate: 0.1)
         #expect(check.rules.count == 1)
-        let tops = try outcome.model.predict(outcome.holdout).map { $0.probabilities.max()! }
+        let tops = try outcome.model.predictor.predict(outcome.holdout).map { $0.probabilities.max()! }
         #expect(check.rules[0].flagged == tops.filter { $0 < 0.9 }.count)
         let recommended = try #require(check.recommended)
         #expect(Set(recommended.map(\.rule.trigger)) == [.uncertain, .outlying, .lowDensity])

@@ -44,7 +44,7 @@ import Testing
         #expect(stumps.allSatisfy { $0.status == .completed && $0.mean.isFinite }, "\(stumps.map(\.message))")
         #expect(report.trials.contains { $0.family == "linear" })
         #expect(!report.leaderboard.isEmpty)
-        #expect(try model.predict(frame.selecting(rows: [0, 1, 2])).count == 3)
+        #expect(try model.predictor.predict(frame.selecting(rows: [0, 1, 2])).count == 3)
         // A trial schedule that lists the outside family's tries (as a saved model's does when that family
         // did not win) can be saved; read back, the tries name the family and refuse to fit.
         let schedule = report.trials.map(\.learner)
@@ -59,8 +59,8 @@ import Testing
         // Alone, it is what ships: it scores through every path, and saving it says why it cannot be saved.
         settings.learners = ["stump"]
         let (alone, _) = try Search.run(frame: frame, schema: schema, settings: settings)
-        #expect(alone.model.kindName == "stump")
-        #expect(CSVFixtures.errorMessage { _ = try JSONEncoder().encode(alone.model) }?.contains("defined outside Keel") == true)
+        #expect(alone.predictor.model.kindName == "stump")
+        #expect(CSVFixtures.errorMessage { _ = try JSONEncoder().encode(alone.predictor.model) }?.contains("defined outside Keel") == true)
     }
 
     /// Pinnable names come from the families: EBMs take theirs now, and a typo is still an error naming them.
@@ -125,9 +125,9 @@ import Testing
         let again = try Search.run(frame: frame, schema: schema, settings: settings).0
         settings.seed = 2
         let other = try Search.run(frame: frame, schema: schema, settings: settings).0
-        #expect(first.model == again.model)
-        #expect(first.model != other.model)
-        guard case .randomForest(let p) = first.trialSchedule[0], case .randomForest(let q) = other.trialSchedule[0] else {
+        #expect(first.predictor.model == again.predictor.model)
+        #expect(first.predictor.model != other.predictor.model)
+        guard case .randomForest(let p) = first.provenance.trialSchedule[0], case .randomForest(let q) = other.provenance.trialSchedule[0] else {
             Issue.record("a forest ran")
             return
         }

@@ -31,7 +31,7 @@ import Testing
         let rows = (0..<40).map { _ in 0 }
         var probe = frame.selecting(rows: rows)
         try probe.replace(Column(name: "monthly_fee", values: .numeric((0..<40).map { 10 + Double($0) * 4 })))
-        let p = try model.predict(probe).map { $0.probabilities[1] }
+        let p = try model.predictor.predict(probe).map { $0.probabilities[1] }
         #expect(zip(p, p.dropFirst()).allSatisfy { $0 <= $1 + 1e-12 })
         settings.monotone = ["plan": 1]
         #expect(CSVFixtures.errorMessage { _ = try Search.run(frame: frame, schema: schema, settings: settings) }?.contains("needs a numeric feature column") == true)
@@ -44,7 +44,7 @@ import Testing
         settings.learners = ["gbdt", "linear"]
         settings.preferInterpretable = 1
         let (model, _) = try Search.run(frame: frame, schema: schema, settings: settings)
-        guard case .linear = model.model else { Issue.record("a glassbox model within tolerance is chosen, got \(model.model.kindName)"); return }
+        guard case .linear = model.predictor.model else { Issue.record("a glassbox model within tolerance is chosen, got \(model.predictor.model.kindName)"); return }
         settings.preferInterpretable = nil
         settings.maxPredictMilliseconds = 1e-9
         let (_, report) = try Search.run(frame: frame, schema: schema, settings: settings)
@@ -89,7 +89,7 @@ extension OverrideTests {
             #expect(p.linearBase != nil && trial.summary.contains("on a ridge base"), "\(trial.summary)")
         }
         let truth = try TargetEncoding(column: frame["churned"]!, task: schema.task!).values
-        let auc = try Metric.rocAUC.evaluate(truth: truth, predictions: model.outputs(frame), classCount: 2)
+        let auc = try Metric.rocAUC.evaluate(truth: truth, predictions: model.predictor.outputs(frame), classCount: 2)
         #expect(auc > 0.7, "the shipped linear-plus-trees model predicts (AUC \(auc))")
         settings.trials = 12
         settings.fixed = try FixedHyperparameters(["gbdt": ["linear_base": 0]])

@@ -58,8 +58,8 @@ import Testing
         #expect(reportA.trials.count == 3)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        #expect(try encoder.encode(a.model) == encoder.encode(b.model))
-        #expect(a.holdoutScore == b.holdoutScore)
+        #expect(try encoder.encode(a.predictor.model) == encoder.encode(b.predictor.model))
+        #expect(a.provenance.holdoutScore == b.provenance.holdoutScore)
         settings.seed = 12
         let (_, reportC) = try Search.run(frame: frame, schema: schema, settings: settings)
         #expect(reportC.trials.map(\.foldScores) != reportA.trials.map(\.foldScores))
@@ -73,16 +73,16 @@ import Testing
         settings.fixed = try FixedHyperparameters(["gbdt": ["row_subsample": 0.8, "column_subsample": 0.8]])
         let outcome = try Search.outcome(frame: frame, schema: schema, settings: settings)
         #expect(outcome.report.seedBags == 3 && outcome.report.replay.seedBagged == true)
-        guard case .ensemble(let bagged) = outcome.model.model else { Issue.record("an average of seeds expected"); return }
+        guard case .ensemble(let bagged) = outcome.model.predictor.model else { Issue.record("an average of seeds expected"); return }
         #expect(bagged.members.count == 3 && bagged.weights.allSatisfy { abs($0 - 1.0 / 3) < 1e-12 })
         // Three different fits of one configuration, whose mean margin is what ships and what the holdout scored.
-        let matrix = try outcome.model.features(outcome.holdout)
+        let matrix = try outcome.model.predictor.features(outcome.holdout)
         let margins = try bagged.members.map { try $0.rawScores(matrix, task: .binary) }
         #expect(margins[0] != margins[1] && margins[1] != margins[2])
         let mean = (0..<matrix.rowCount).map { row in margins.reduce(0) { $0 + $1[row] } / 3 }
-        #expect(zip(try outcome.model.model.rawScores(matrix, task: .binary), mean).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(zip(try outcome.model.predictor.model.rawScores(matrix, task: .binary), mean).allSatisfy { abs($0 - $1) < 1e-9 })
         let truth = try TargetEncoding(column: outcome.holdout["churned"]!, task: schema.task!).values
-        let score = try Metric.rocAUC.evaluate(truth: truth, predictions: outcome.model.outputs(outcome.holdout), classCount: 2)
+        let score = try Metric.rocAUC.evaluate(truth: truth, predictions: outcome.model.predictor.outputs(outcome.holdout), classCount: 2)
         #expect(abs(score - outcome.report.holdoutScore) < 1e-12)
         // Without sampling every fit is the same: nothing to average.
         settings.fixed = try FixedHyperparameters(["gbdt": ["row_subsample": 1, "column_subsample": 1]])
@@ -108,7 +108,7 @@ import Testing
         #expect(replayed.report.trials.map(\.foldScores) == original.report.trials.map(\.foldScores))
         if !schedule.refitCutShort {
             var (a, b) = (original.model, replayed.model)
-            (a.createdAt, b.createdAt) = ("", "")
+            (a.provenance.createdAt, b.provenance.createdAt) = ("", "")
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             #expect(try encoder.encode(a) == encoder.encode(b))
@@ -177,16 +177,16 @@ import Testing
         let choice = try #require(report.calibration)
         #expect(choice.method == "temperature", "out-of-fold log loss \(choice.logLoss)")
         #expect(try #require(choice.logLoss["temperature"]) < (try #require(choice.logLoss["none"])))
-        guard case .temperature(let t) = try #require(model.calibration) else { Issue.record("a temperature expected"); return }
+        guard case .temperature(let t) = try #require(model.predictor.calibration) else { Issue.record("a temperature expected"); return }
         #expect(t < 1)
         // Shipped probabilities are softmax(margin / T); the classes they pick are the uncalibrated model's.
         let sample = frame.selecting(rows: Array(0..<200))
-        let matrix = try model.features(sample)
-        let scaled = ScoreLink.apply(try model.model.rawScores(matrix, task: .multiclass).map { $0 / t }, task: .multiclass, outputs: 26)
-        #expect(zip(try model.outputs(sample), scaled).allSatisfy { abs($0 - $1) < 1e-12 })
+        let matrix = try model.predictor.features(sample)
+        let scaled = ScoreLink.apply(try model.predictor.model.rawScores(matrix, task: .multiclass).map { $0 / t }, task: .multiclass, outputs: 26)
+        #expect(zip(try model.predictor.outputs(sample), scaled).allSatisfy { abs($0 - $1) < 1e-12 })
         var plain = model
-        plain.calibration = nil
-        #expect(try model.predict(sample).map(\.label) == plain.predict(sample).map(\.label))
+        plain.predictor.calibration = nil
+        #expect(try model.predictor.predict(sample).map(\.label) == plain.predictor.predict(sample).map(\.label))
     }
 
     @Test func requiredFeaturesMustBePresentAndNullableOnesMayBeAbsent() throws {
@@ -195,9 +195,9 @@ import Testing
         settings.trials = 2
         let (model, _) = try Search.run(frame: frame, schema: schema, settings: settings)
         // A required feature that is absent is a clear error; a nullable one may be absent.
-        #expect(CSVFixtures.errorMessage { _ = try model.predict(frame.selecting(columns: ["region", "usage_hours"])) }?.contains("is required: it had no missing values in training") == true)
+        #expect(CSVFixtures.errorMessage { _ = try model.predictor.predict(frame.selecting(columns: ["region", "usage_hours"])) }?.contains("is required: it had no missing values in training") == true)
         let withoutNullable = try frame.selecting(columns: frame.columnNames.filter { $0 != "region" })
-        #expect(try model.predict(withoutNullable).count == frame.rowCount)
+        #expect(try model.predictor.predict(withoutNullable).count == frame.rowCount)
     }
 
     @Test func refitFullShipsAModelFittedOnAllRowsAndSaysSo() throws {
@@ -210,7 +210,7 @@ import Testing
         #expect(report.refittedOnAllRows && !plain.refittedOnAllRows)
         #expect(report.holdoutScore == plain.holdoutScore, "the holdout score is the one of the model before the refit")
         #expect(report.warnings.contains { $0.contains("refitted on all 600 rows") })
-        #expect(try full.outputs(frame) != scored.outputs(frame))
+        #expect(try full.predictor.outputs(frame) != scored.predictor.outputs(frame))
     }
 
     @Test func badInputIsAClearError() throws {

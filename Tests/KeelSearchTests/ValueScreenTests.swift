@@ -20,19 +20,19 @@ import Testing
         #expect(screen.kept && screen.scoreWith < screen.scoreWithout, "\(screen)")
         // The probe is the first trial's configuration on the same folds, so the first trial scores as the probe with values.
         #expect(outcome.report.trials[0].mean == screen.scoreWith)
-        #expect(outcome.model.pipeline.levelValues.map(\.column) == screen.columns)
-        #expect(outcome.model.pipeline.featureNames.contains("date.value") && outcome.model.pipeline.featureNames.contains("date"))
+        #expect(outcome.model.predictor.pipeline.levelValues.map(\.column) == screen.columns)
+        #expect(outcome.model.predictor.pipeline.featureNames.contains("date.value") && outcome.model.predictor.pipeline.featureNames.contains("date"))
         #expect(outcome.report.valueScreenSummary?.hasPrefix("added the values of \(screen.columns.count) categorical columns") == true)
         // A replay applies the recorded verdict without probing, either way; a record from before the screen had none.
         var schedule = outcome.report.replay
         settings.replay = schedule
         let replayed = try Search.outcome(frame: frame, schema: schema, settings: settings)
-        #expect(replayed.report.replay.valueScreen == screen && replayed.model.pipeline == outcome.model.pipeline)
+        #expect(replayed.report.replay.valueScreen == screen && replayed.model.predictor.pipeline == outcome.model.predictor.pipeline)
         #expect(replayed.report.trials.map(\.foldScores) == outcome.report.trials.map(\.foldScores))
         schedule.valueScreen = nil
         settings.replay = schedule
         let old = try Search.outcome(frame: frame, schema: schema, settings: settings)
-        #expect(old.report.replay.valueScreen == nil && old.model.pipeline.levelValues.isEmpty)
+        #expect(old.report.replay.valueScreen == nil && old.model.predictor.pipeline.levelValues.isEmpty)
         #expect(old.report.trials[0].mean == screen.scoreWithout)
     }
 
@@ -46,6 +46,6 @@ import Testing
         settings.trials = 1
         let outcome = try Search.outcome(frame: frame, schema: schema, settings: settings)
         #expect(outcome.report.replay.valueScreen == nil && outcome.report.valueScreenSummary == nil)
-        #expect(outcome.model.pipeline.levelValues.isEmpty)
+        #expect(outcome.model.predictor.pipeline.levelValues.isEmpty)
     }
 }

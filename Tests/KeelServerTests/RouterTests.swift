@@ -26,7 +26,7 @@ import Testing
     /// The data the fixture was trained on, read as `keel predict` reads a CSV file.
     static func trainingData(for model: LoadedModel) throws -> Frame {
         var options = CSVOptions()
-        options.stringColumns = Set(model.artifact.model.textColumns)
+        options.stringColumns = Set(model.artifact.model.schema.textColumns ?? [])
         return try CSVReader.read(bytes: Array(CustomerChurnData(rows: 400, seed: 3).csv().utf8), options: options)
     }
 
@@ -124,7 +124,7 @@ import Testing
         let model = try Self.loadModel()
         let frame = try Self.trainingData(for: model)
         let row = try Self.jsonRow(0, of: frame, model: model)
-        let expected = try #require(try model.artifact.model.predict(frame).first)
+        let expected = try #require(try model.artifact.model.predictor.predict(frame).first)
         try #require(model.classes.count == expected.probabilities.count && !model.classes.isEmpty, "a classifier with its classes")
         try await Self.withRouter { client async throws in
             let response = try await client.execute(uri: "/v1/predict", method: .post, headers: Self.jsonHeaders, body: ByteBuffer(string: row))
@@ -149,7 +149,7 @@ import Testing
         let model = try Self.loadModel()
         let frame = try Self.trainingData(for: model)
         let rows = try (0..<5).map { try Self.jsonRow($0, of: frame, model: model) }
-        let expected = try model.artifact.model.predict(frame).prefix(5).map(\.label)
+        let expected = try model.artifact.model.predictor.predict(frame).prefix(5).map(\.label)
         try await Self.withRouter { client async throws in
             let response = try await client.execute(uri: "/v1/predict", method: .post, headers: Self.jsonHeaders,
                                                     body: ByteBuffer(string: "{\"rows\":[" + rows.joined(separator: ",") + "]}"))

@@ -102,11 +102,9 @@ public enum ModelInvariants {
         case .multiclass: .logLoss
         case .regression: .rmse
         }
-        var trained = TrainedModel(keelVersion: TrainedModel.keelVersion, createdAt: "2026-01-01T00:00:00Z", schema: prepared.schema,
-                                   pipeline: prepared.pipeline, model: model, metric: metric, validation: "invariant suite",
-                                   crossValidatedScore: 0, holdoutScore: 0, dataFingerprint: "invariant", seed: 1, trialSchedule: [])
-        trained.calibration = calibration
-        return trained
+        return TrainedModel(predictor: Predictor(schema: prepared.schema, pipeline: prepared.pipeline, model: model, calibration: calibration),
+                     provenance: ModelProvenance(createdAt: "2026-01-01T00:00:00Z", metric: metric, validation: "invariant suite",
+                                                 crossValidatedScore: 0, holdoutScore: 0, dataFingerprint: "invariant", seed: 1, trialSchedule: []))
     }
 
     /// Every invariant on `model` scoring `frame`: finite predictions (probabilities that sum to one), finite
@@ -117,7 +115,7 @@ public enum ModelInvariants {
         func fail(_ text: String) { problems.append("\(label): \(text)") }
         do {
             let task = model.schema.task?.kind ?? .regression
-            let outputs = try model.outputs(frame)
+            let outputs = try model.predictor.outputs(frame)
             if let bad = outputs.firstIndex(where: { !$0.isFinite }) { fail("prediction \(bad) is \(outputs[bad])") }
             if task != .regression {
                 let k = model.schema.task?.classes?.count ?? 1
@@ -130,7 +128,7 @@ public enum ModelInvariants {
             let attributions = try Explainer.attributions(model, frame: frame)
             if let bad = attributions.values.firstIndex(where: { !$0.isFinite }) { fail("attribution \(bad) is \(attributions.values[bad])") }
             if let bad = attributions.base.firstIndex(where: { !$0.isFinite }) { fail("base \(bad) is \(attributions.base[bad])") }
-            let margins = try model.model.rawScores(model.features(frame), task: task)
+            let margins = try model.predictor.model.rawScores(model.predictor.features(frame), task: task)
             var worst = 0.0
             for row in 0..<attributions.rowCount {
                 for k in 0..<attributions.outputCount {
@@ -148,7 +146,7 @@ public enum ModelInvariants {
             let explanation = try Explainer.explain(model, frame: frame, modelName: label, dataName: "invariants", request: ExplanationRequest(rows: rows)).explanation
             let document = try JSONSerialization.jsonObject(with: try explanation.json())
             if let place = nonFinite(document, path: "") { fail("the explanation's JSON holds \(place)") }
-            let predictions = try model.predict(frame.selecting(rows: rows))
+            let predictions = try model.predictor.predict(frame.selecting(rows: rows))
             for (reason, prediction) in zip(explanation.rows, predictions) {
                 guard let p = reason.probability, let c = reason.explainedClass, let index = model.schema.task?.classes?.firstIndex(of: c) else { continue }
                 if abs(p - prediction.probabilities[index]) > 1e-9 { fail("row \(reason.row) explains p = \(p), predicts \(prediction.probabilities[index])"); break }
@@ -158,7 +156,7 @@ public enum ModelInvariants {
             defer { try? FileManager.default.removeItem(atPath: path) }
             _ = try Artifact.write(model, to: path)
             let reread = try Artifact.read(from: path).model
-            if try reread.outputs(frame) != outputs { fail("the model file predicts differently after a round trip") }
+            if try reread.predictor.outputs(frame) != outputs { fail("the model file predicts differently after a round trip") }
         } catch {
             fail("threw \(error)")
         }

@@ -26,7 +26,7 @@ public struct HumilityCheck: Sendable, Encodable {
     /// Runs `rules` on `holdout` and, given `flagRate`, suggests a threshold per trigger.
     public static func run(model: TrainedModel, rules: [HumilityRule], holdout: Frame, flagRate: Double?) throws -> HumilityCheck {
         let guardian = try HumilityGuard(model: model, rules: rules)
-        let predictions = try model.predict(holdout)
+        let predictions = try model.predictor.predict(holdout)
         let warnings = InputExpectations(model).warnings(holdout)
         let n = predictions.count
         func effects(_ guardian: HumilityGuard) -> [Effect] {
@@ -37,7 +37,7 @@ public struct HumilityCheck: Sendable, Encodable {
                               examples: flags.prefix(3).map(\.reason))
             }
         }
-        var check = HumilityCheck(holdoutRows: n, modelSawHoldout: model.refittedOnAllRows == true, rules: effects(guardian),
+        var check = HumilityCheck(holdoutRows: n, modelSawHoldout: model.provenance.refittedOnAllRows, rules: effects(guardian),
                                   recommended: nil, flagRate: flagRate, notes: guardian.notes)
         guard let rate = flagRate, n > 0 else { return check }
         var suggested: [HumilityRule] = []

@@ -27,7 +27,7 @@ public struct HumilityGuard: Sendable {
         classes = task?.classes ?? []
         isClassifier = task?.kind != .regression
         self.density = density ?? TrainingDensity(model)
-        holdoutOutlierThreshold = model.referenceProfile?.outlierScores.flatMap { Self.quantile($0.sample, Self.outlierQuantile) }
+        holdoutOutlierThreshold = model.profile?.outlierScores.flatMap { Self.quantile($0.sample, Self.outlierQuantile) }
         var notes: [String] = []
         for (i, rule) in rules.enumerated() {
             let key = "humility[\(i)]"
@@ -84,7 +84,7 @@ public struct HumilityGuard: Sendable {
 
     /// Applies every rule to every row. `warnings` are the rows' input warnings (`InputExpectations`), which
     /// `outlying` reads for ranges and levels.
-    public func evaluate(_ frame: Frame, predictions: [TrainedModel.Prediction], warnings: [[InputWarning]]) -> [Outcome] {
+    public func evaluate(_ frame: Frame, predictions: [Predictor.Prediction], warnings: [[InputWarning]]) -> [Outcome] {
         let n = predictions.count
         var outcomes = [Outcome](repeating: Outcome(), count: n)
         guard !rules.isEmpty, n > 0 else { return outcomes }
@@ -107,7 +107,7 @@ public struct HumilityGuard: Sendable {
     }
 
     /// Why `rule` fires on the row, or nil when it does not.
-    private func reason(_ rule: HumilityRule, row: Int, frame: Frame, prediction: TrainedModel.Prediction, warnings: [InputWarning],
+    private func reason(_ rule: HumilityRule, row: Int, frame: Frame, prediction: Predictor.Prediction, warnings: [InputWarning],
                         near: [Double], k: Int, scores: [Double]) -> String? {
         switch rule.trigger {
         case .uncertain:
@@ -131,13 +131,13 @@ public struct HumilityGuard: Sendable {
     }
 
     /// What an override did, in words.
-    static func overridden(_ prediction: TrainedModel.Prediction, _ rule: HumilityRule) -> String {
+    static func overridden(_ prediction: Predictor.Prediction, _ rule: HumilityRule) -> String {
         let value = rule.value ?? ""
         return prediction.label == value ? "; the override '\(value)' is what the model predicted" : "; the model's prediction '\(prediction.label)' was replaced by '\(value)'"
     }
 
     /// The predictions with each row's override in place of the model's.
-    public func applying(_ outcomes: [Outcome], to predictions: [TrainedModel.Prediction]) -> [TrainedModel.Prediction] {
+    public func applying(_ outcomes: [Outcome], to predictions: [Predictor.Prediction]) -> [Predictor.Prediction] {
         zip(predictions, outcomes).map { prediction, outcome in
             guard let value = outcome.override else { return prediction }
             var replaced = prediction

@@ -35,7 +35,7 @@ public struct TrainingDensity: Sendable {
 
     /// Nil when the model carries no reference profile (artefacts from before it existed).
     public init?(_ model: TrainedModel) {
-        guard let profile = model.referenceProfile else { return nil }
+        guard let profile = model.profile else { return nil }
         self.init(profile: profile, schema: model.schema)
     }
 

@@ -34,8 +34,8 @@ public struct InputExpectations: Sendable {
     let features: [Feature]
 
     public init(_ model: TrainedModel) {
-        let reference = Dictionary((model.referenceProfile?.columns ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let encoded = Dictionary(model.pipeline.encoder.features.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let reference = Dictionary((model.profile?.columns ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let encoded = Dictionary(model.predictor.pipeline.encoder.features.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         features = model.schema.columns(withRole: .feature).map { column in
             var levels: Set<String>?
             var range: ClosedRange<Double>?

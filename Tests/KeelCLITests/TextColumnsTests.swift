@@ -1,0 +1,44 @@
+import Foundation
+import KeelTestSupport
+import Testing
+
+/// Columns read as text (`--categorical`) are part of the schema: a schema file carries them to training,
+/// the model's schema keeps them, and every file scored later is read the same way, so a code spelled
+/// `007` stays the level `007` rather than becoming the number 7.
+@Suite struct TextColumnsTests {
+    /// A product code with leading zeros that decides the label, a number beside it; seeded by the row index.
+    static func table(rows: Int) -> String {
+        var lines = ["code,x,y"]
+        for i in 0..<rows {
+            let code = String(format: "%03d", (i * 7) % 10)
+            let positive = ["001", "004", "007"].contains(code) != (i % 9 == 0)
+            lines.append("\(code),\(Double((i * 37) % 100) / 10),\(positive ? "yes" : "no")")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func aSchemaFileCarriesTextColumnsIntoTheModelAndEveryFileItScores() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-text-columns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Self.table(rows: 200).write(to: dir.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
+        let inspect = try KeelProcess.run(["inspect", "train.csv", "--target", "y", "--categorical", "code", "--write-schema", "schema.yaml", "--quiet"], in: dir)
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(try String(contentsOf: dir.appendingPathComponent("schema.yaml"), encoding: .utf8).contains("textColumns"))
+        // No --categorical here: the schema file says it.
+        let train = try KeelProcess.run(["train", "train.csv", "--target", "y", "--schema", "schema.yaml", "--trials", "1", "--learner", "linear",
+                                         "--out", "model.keel", "--no-registry", "--quiet"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let info = try KeelProcess.run(["model", "info", "model.keel", "--json"], in: dir)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        let manifest = try #require(document["manifest"] as? [String: Any])
+        #expect((manifest["schema"] as? [String: Any])?["textColumns"] as? [String] == ["code"])
+        #expect(manifest["textColumns"] as? [String] == ["code"])
+        // Scored later, `007` is the level training saw; `7` is a level it never saw, and says so.
+        try "code,x\n007,1.5\n7,1.5\n".write(to: dir.appendingPathComponent("score.csv"), atomically: true, encoding: .utf8)
+        let predict = try KeelProcess.run(["predict", "model.keel", "score.csv", "--out", "scored.csv", "--warnings-column"], in: dir)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let scored = try String(contentsOf: dir.appendingPathComponent("scored.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(scored.count == 3)
+        #expect(scored.count == 3 && !scored[1].contains("unseen_level") && scored[2].contains("unseen_level"), "\(scored)")
+    }
+}
