@@ -160,6 +160,8 @@ public struct Artifact: Sendable {
             throw ArtifactError.corrupt(path: path, reason: "its manifest is not valid: \(error)")
         }
         manifest.formatVersion = version
+        // Format 2 kept the columns read as text beside the schema; the model now finds them inside it.
+        if manifest.schema.textColumns == nil, !manifest.textColumns.isEmpty { manifest.schema.textColumns = manifest.textColumns }
         let info = ArtifactInfo(manifest: manifest, checksum: hex(digest), signer: signer, encrypted: flags & 1 != 0)
         guard wantModel else { return (info, nil) }
         var payload = Data(bytes[(headerSize + manifestLength)..<bodyEnd])

@@ -35,10 +35,10 @@ public enum Reproduction {
                            note: (String) -> Void = { _ in }) throws -> Result {
         let record = try store.run(id)
         let dataset = try store.dataset(record.dataset)
-        var schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
         var recorded = try JSONDecoder().decode(RunSettings.self, from: Data(record.settingsJSON.utf8))
-        // Runs from before the schema held the columns read as text recorded them with the settings only.
-        if schema.textColumns == nil, !recorded.textColumns.isEmpty { schema.textColumns = recorded.textColumns }
+        // The run's record says which columns it read as text: a dataset's schema is kept from the first run
+        // on that data, and runs from before the schema held them recorded them with the settings only.
+        let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8)).readingAsText(recorded.textColumns)
         let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile)
         guard let version = try store.models(named: nil).first(where: { $0.run == record.id }) else {
             throw RegistryError.notFound("run \(record.id) registered no model")

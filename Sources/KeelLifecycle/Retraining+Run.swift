@@ -104,7 +104,10 @@ extension Retraining {
         let base = try store.loadSnapshot(snapshot)
         let savedSchema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
         var data = try self.data(base: base, labelled: labelled, schema: savedSchema, recent: request.recent)
-        var schema = savedSchema
+        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
+        // The champion's run record says which columns it read as text (a dataset's schema is kept from the
+        // first run on that data, and runs from before the schema held them did not record them there).
+        var schema = savedSchema.readingAsText(settings.textColumns)
         if request.reviewLabels, request.reviewWeight != 1, reviewCount > 0 {
             (data.combined, schema) = try Self.weightingReviews(data.combined, schema: schema, baseRows: base.rowCount,
                                                                learnedFrom: labelled.dropLast(data.comparison.count), weight: request.reviewWeight)
@@ -112,7 +115,6 @@ extension Retraining {
         let combined = data.combined
         note("training data: \(base.rowCount) rows of \(champion.reference)'s dataset + \(data.learnedFrom) labelled predictions; \(data.comparison.count) newer ones kept back for the comparison")
 
-        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
         settings.timeBudget = request.time ?? request.policy.time
         var search = try Training.searchSettings(settings)
         if settings.trials == nil { search.timeBudget = max(1, settings.timeBudget - (ContinuousClock.now - request.started).seconds) }

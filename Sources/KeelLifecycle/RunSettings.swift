@@ -1,4 +1,5 @@
 import Foundation
+import KeelData
 import KeelLearn
 import KeelSearch
 
@@ -100,5 +101,14 @@ public struct RunSettings: Codable, Equatable, Sendable {
     private static func number(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
         return String(format: "%.4g", value)
+    }
+}
+
+extension Schema {
+    /// This schema with `columns` as the ones read as text (a run's record of them; none: nil).
+    func readingAsText(_ columns: [String]) -> Schema {
+        var schema = self
+        schema.textColumns = columns.isEmpty ? nil : columns
+        return schema
     }
 }

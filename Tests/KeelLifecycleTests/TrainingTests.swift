@@ -109,4 +109,18 @@ import Testing
         #expect((result.promotion != nil) == result.challengerWins, "promoted exactly when it wins")
         #expect(try store.auditEntries().contains { $0.action == "model.retrain" && $0.subject == "churn@2" })
     }
+
+    /// A champion from before the schema held the columns read as text recorded them with its run's
+    /// settings only: its challenger still reads them as text.
+    @Test func aRetrainedChallengerKeepsTheColumnsItsChampionReadAsText() throws {
+        let home = Self.folder()
+        var request = Self.request(registry: home, out: home + "-model.keel")
+        request.settings.textColumns = ["satisfaction"]
+        _ = try Training.run(request)
+        let store = try RegistryStores.open(home, create: false)
+        let forced = try Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, actor: "ci"), store: store)
+        guard case .retrained(let result) = forced else { Issue.record("a forced retraining did not retrain"); return }
+        let challenger = try Artifact.read(from: store.artifactPath(result.challenger)).model
+        #expect(challenger.schema.textColumns == ["satisfaction"])
+    }
 }
