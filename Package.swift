@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelLearn", "KeelSynthetic", "KeelSearch", "KeelExplain", "KeelArtifact", "KeelRegistry"],
                 path: "Tests/KeelTestSupport",
                 swiftSettings: swiftSettings),
-        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelSynthetic", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelLearnTests", dependencies: ["KeelLearn", "KeelData", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelSearchTests", dependencies: ["KeelSearch", "KeelData", "KeelLearn", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelExplainTests", dependencies: ["KeelExplain", "KeelData", "KeelLearn", "KeelTestSupport",

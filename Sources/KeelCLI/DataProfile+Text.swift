@@ -24,7 +24,8 @@ extension DataProfile {
             let total = stats.count + stats.missing
             let missing = total == 0 ? 0 : Double(stats.missing) / Double(total) * 100
             return [column.name, column.kind.rawValue, column.role.rawValue, Format.fixed(missing, 1) + "%",
-                    String(stats.distinct), Self.summary(column), column.flags.map(\.rawValue).joined(separator: ", ")]
+                    String(stats.distinct), Self.summary(column),
+                    (column.flags.map(\.rawValue) + (column.pii.map { ["pii: \($0.kind.rawValue) (\($0.identifierClass.rawValue), \(Format.fixed($0.confidence, 2)))"] } ?? [])).joined(separator: ", ")]
         }
         lines.append(contentsOf: TextTable.render(header: header, rows: body, rightAligned: [3, 4]))
         if !warnings.isEmpty {

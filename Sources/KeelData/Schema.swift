@@ -56,6 +56,9 @@ public struct ColumnSchema: Codable, Sendable, Equatable {
     /// Numeric columns: words the training data held among the numbers, read as missing there and so
     /// wherever the model scores (`"unknown"`, `"n/a"`); nil when there were none.
     public var missingWords: [String]?
+    /// The personal data inference found the column to hold (its kind, class and confidence); nil when it
+    /// found none, which is evidence, not proof, that there is none.
+    public var pii: PersonalData?
 
     public init(name: String, kind: ColumnKind, role: ColumnRole, nullable: Bool, flags: [ColumnFlag] = [], missingWords: [String]? = nil) {
         self.name = name
@@ -67,7 +70,7 @@ public struct ColumnSchema: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["name", "kind", "role", "nullable", "flags", "missingWords"])
+        try StrictKeys.check(decoder, allowed: ["name", "kind", "role", "nullable", "flags", "missingWords", "pii"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         kind = try container.decode(ColumnKind.self, forKey: .kind)
@@ -75,6 +78,7 @@ public struct ColumnSchema: Codable, Sendable, Equatable {
         nullable = try container.decodeIfPresent(Bool.self, forKey: .nullable) ?? true
         flags = try container.decodeIfPresent([ColumnFlag].self, forKey: .flags) ?? []
         missingWords = try container.decodeIfPresent([String].self, forKey: .missingWords)
+        pii = try container.decodeIfPresent(PersonalData.self, forKey: .pii)
     }
 }
 

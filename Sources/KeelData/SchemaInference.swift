@@ -1,3 +1,5 @@
+import Foundation
+
 /// Infers a `Schema` from a frame: column kinds, roles and flags, and the task from the target column.
 ///
 /// Rules, each overridable by `SchemaOverrides` or a schema file:
@@ -25,7 +27,9 @@ public enum SchemaInference {
         for column in frame.columns {
             let stats = ColumnStatistics(column)
             statistics[column.name] = stats
-            columns.append(describe(column, stats))
+            var described = describe(column, stats)
+            described.pii = PersonalDataDetector.detect(column)
+            columns.append(described)
         }
         var schema = Schema(columns: columns)
         if let target {
@@ -33,6 +37,7 @@ public enum SchemaInference {
             schema.target = target
             schema.columns[index].role = .target
             schema.columns[index].flags.removeAll { $0 == .idLike || $0 == .constant }
+            schema.columns[index].pii = nil
             schema.task = try inferTask(frame.columns[index], kind: schema.columns[index].kind, stats: statistics[target]!)
             markLeakage(&schema, frame: frame, target: frame.columns[index])
         }
@@ -246,6 +251,23 @@ public enum SchemaInference {
         let dated = schema.columns.filter { $0.flags.contains(.timeCandidate) && $0.role == .feature }.map(\.name)
         if !dated.isEmpty, schema.columns(withRole: .time).isEmpty {
             warnings.append("date columns \(dated.map { "'\($0)'" }.joined(separator: ", ")) could order the data in time; pass --time-column COLUMN to split and validate in time order")
+        }
+        return warnings
+    }
+
+    /// One warning per direct identifier (the flag that keeps it out), one listing the quasi-identifiers.
+    public static func personalDataWarnings(_ schema: Schema) -> [String] {
+        var warnings: [String] = []
+        let found = schema.columns.filter { $0.pii != nil && $0.role != .target }
+        for column in found where column.pii?.identifierClass == .direct {
+            let use = column.role == .feature ? "it is used as a feature (--ignore \(column.name) leaves it out of the model)"
+                : "it is not a feature (role \(column.role.rawValue))"
+            warnings.append("'\(column.name)' looks like personal data: \(column.pii!.summary); \(use), and Keel stores it with the data it keeps (snapshots, profiles, logs)")
+        }
+        let quasi = found.filter { $0.pii?.identifierClass == .quasi }
+        if !quasi.isEmpty {
+            warnings.append("quasi-identifiers, which can single out a person together: " + quasi.map { "'\($0.name)' (\($0.pii!.kind.description), confidence \(String(format: "%.2f", $0.pii!.confidence)))" }.joined(separator: ", ")
+                            + "; they are kept")
         }
         return warnings
     }

@@ -8,6 +8,8 @@ public struct DataProfile: Encodable, Sendable {
         public var role: ColumnRole
         public var nullable: Bool
         public var flags: [ColumnFlag]
+        /// The personal data inference found (absent when none).
+        public var pii: PersonalData?
         public var statistics: ColumnStatistics
     }
 
@@ -42,9 +44,10 @@ public struct DataProfile: Encodable, Sendable {
         task = schema.task
         profile = schema.columns.map { column in
             ColumnProfile(name: column.name, kind: column.kind, role: column.role, nullable: column.nullable,
-                          flags: column.flags, statistics: ColumnStatistics(frame[column.name]!))
+                          flags: column.flags, pii: column.pii, statistics: ColumnStatistics(frame[column.name]!))
         }
-        warnings = inference.warnings
+        // Said of the schema as the overrides left it: a column left out is no longer used as a feature.
+        warnings = inference.warnings + SchemaInference.personalDataWarnings(schema)
         self.schema = schema
         if let target, let classes = task?.classes, let column = frame[target] {
             let counts = SchemaInference.labelCounts(column)

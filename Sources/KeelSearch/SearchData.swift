@@ -32,6 +32,8 @@ struct SearchData {
         guard metric.isRegression == (task.kind == .regression) else {
             throw SearchError.invalidInput("metric \(metric.rawValue) does not fit a \(task.kind.rawValue) task")
         }
+        // Personal data the schema names is said in every run's report, with the flag that keeps it out.
+        warnings += SchemaInference.personalDataWarnings(schema)
         let (kept, dropped) = try Search.dropMissingTargets(frame, target: targetName, warnings: &warnings)
         self.dropped = dropped
         typed = try kept.conforming(to: schema)

@@ -42,3 +42,32 @@ import Testing
         #expect(scored.count == 3 && !scored[1].contains("unseen_level") && scored[2].contains("unseen_level"), "\(scored)")
     }
 }
+
+/// Personal data found by inference is said by `keel inspect` (its table, `--json`, its warnings) and in
+/// a training run's report, with the flag that keeps it out.
+@Suite struct PersonalDataCommandTests {
+    @Test func inspectAndTrainSayWhichColumnsHoldPersonalData() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pii-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var lines = ["email,age,plan,y"]
+        for i in 0..<120 {
+            lines.append("user\(i)@example.com,\(20 + i % 50),\(["basic", "plus", "pro"][i % 3]),\(i % 3 == 0 ? "yes" : "no")")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
+        let json = try KeelProcess.run(["inspect", "people.csv", "--target", "y", "--json"], in: dir)
+        #expect(json.status == 0, "\(json.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let profile = try #require(document["profile"] as? [[String: Any]])
+        let email = try #require(profile.first { $0["name"] as? String == "email" }?["pii"] as? [String: Any])
+        #expect(email["kind"] as? String == "email" && email["class"] as? String == "direct" && ((email["confidence"] as? Double) ?? 0) > 0.9)
+        #expect(profile.first { $0["name"] as? String == "plan" }?["pii"] == nil, "absent where none was found")
+        #expect((document["warnings"] as? [String])?.contains { $0.contains("'email' looks like personal data") && $0.contains("--ignore email") } == true)
+        let table = try KeelProcess.run(["inspect", "people.csv", "--target", "y"], in: dir)
+        #expect(table.stdout.contains("pii: email (direct, 1.00)") && table.stdout.contains("pii: age (quasi"), "\(table.stdout)")
+        let train = try KeelProcess.run(["train", "people.csv", "--target", "y", "--trials", "1", "--learner", "linear", "--no-registry", "--json"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("looks like personal data: e-mail addresses"), "the run's report says it too")
+        let ignored = try KeelProcess.run(["inspect", "people.csv", "--target", "y", "--ignore", "email", "--json"], in: dir)
+        #expect(ignored.stdout.contains("it is not a feature (role ignored)"), "said of the schema as the flags left it")
+    }
+}
