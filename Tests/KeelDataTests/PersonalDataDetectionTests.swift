@@ -59,6 +59,12 @@ import Testing
         #expect(PersonalDataDetector.detect(yesNo) == nil, "whether there is a phone, not which")
         let surnames = Self.column("Surname", (0..<200).map { "Surname\($0)" })
         #expect(PersonalDataDetector.detect(surnames) == PersonalData(kind: .personName, confidence: 0.5))
+        // Card numbers without separators are read as numbers, which keep every digit below 2^53.
+        var generator = PersonalDataColumns(rows: 40, seed: 5)
+        let cards = (0..<40).map { _ in Double(generator.value(.creditCard))! }
+        #expect(PersonalDataDetector.detect(Column(name: "x", values: .numeric(cards)))?.kind == .creditCard)
+        let imeis = (0..<40).map { _ in Double(generator.decoy("imei"))! }
+        #expect(PersonalDataDetector.detect(Column(name: "x", values: .numeric(imeis))) == nil)
         let ages = Column(name: "age", values: .numeric((0..<50).map { Double(18 + $0) }))
         #expect(PersonalDataDetector.detect(ages)?.kind == .age && PersonalDataDetector.detect(ages)?.identifierClass == .quasi)
     }

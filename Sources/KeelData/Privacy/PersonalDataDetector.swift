@@ -25,6 +25,13 @@ public enum PersonalDataDetector {
                 let plausible = !present.isEmpty && present.allSatisfy { $0 >= 0 && $0 <= 120 }
                 return PersonalData(kind: .age, confidence: plausible ? 0.9 : 0.6)
             }
+            // Card numbers without separators are read as numbers; below 2^53 (every 13- to 16-digit card
+            // but the rare 16-digit ones above 9007…) the number keeps every digit, so the card check runs.
+            let sample = Array(Set(values.prefix(10_000).filter { !$0.isNaN })).sorted().prefix(sampleSize)
+            if !sample.isEmpty, sample.allSatisfy({ $0 >= 1e12 && $0 < 9_007_199_254_740_992 && $0 == $0.rounded() }) {
+                let digits = sample.map { Substring(String(Int64($0))) }
+                if let found = byValues(digits, hint: hint), found.kind == .creditCard { return found }
+            }
             if hint?.identifierClass == .direct, !manyValues(Set(values.prefix(10_000).filter { !$0.isNaN }).count, rows: min(values.count, 10_000)) {
                 return nil
             }
