@@ -13,7 +13,10 @@ extension Schema {
                 throw DataError.invalidSchema("the schema file describes column '\(column.name)', which is not in the data; the columns are: \(frame.columnNames.joined(separator: ", "))")
             }
             _ = try data.converted(to: column.kind)
+            // What the file does not say of personal data, inference's finding stands.
+            let found = columns[index].pii
             columns[index] = column
+            if column.pii == nil { columns[index].pii = found }
         }
         if let declaredTarget = declared.target {
             guard let index = columns.firstIndex(where: { $0.name == declaredTarget }) else {
@@ -36,5 +39,14 @@ extension Schema {
             }
             self.task = task
         }
+    }
+}
+
+extension Schema {
+    /// This schema without the personal data inference found (the `pii` of every column).
+    public var withoutPersonalDataFindings: Schema {
+        var schema = self
+        for index in schema.columns.indices { schema.columns[index].pii = nil }
+        return schema
     }
 }

@@ -71,7 +71,9 @@ struct SearchRun {
         (folds, data.plan, memory) = try Self.folds(data, schema: screened, options: options, memory: settings.memory ?? .standard,
                                                     splits: settings.replay?.validationSplits,
                                                     checkedOn: recorded == nil ? nil : (schema, Search.options(settings.seed)), warnings: &warnings)
-        (self.data, self.schema, pipelineOptions) = (data, screened, options)
+        // The model's schema is the data's less what inference found of personal data: a dataset's stored
+        // schema (which a replay starts from) may be from before detection, and the model would differ.
+        (self.data, self.schema, pipelineOptions) = (data, screened.withoutPersonalDataFindings, options)
         budget.holdoutRows = data.plan.holdout.validation.count
         progress(.plan("validation: \(data.plan.description); \(data.plan.holdout.validation.count) rows held out"))
         constraints = try Search.monotoneConstraints(settings.monotone, schema: screened, featureNames: folds[0].featureNames)

@@ -49,6 +49,13 @@ import Testing
         #expect(PersonalDataPatterns.isIPAddress("192.168.0.1"[...].utf8) && PersonalDataPatterns.isIPAddress("2001:db8::1"[...].utf8) && !PersonalDataPatterns.isIPAddress("1.2.3.400"[...].utf8))
         #expect(PersonalDataPatterns.isPersonName("Braund, Mr. Owen Harris") && !PersonalDataPatterns.isPersonName("San Jose"))
         #expect(PersonalDataPatterns.isPostcode("SW1A 1AA"[...].utf8) && !PersonalDataPatterns.isPostcode("AB 1234"[...].utf8))
+        // Ordinary values that look like personal data to a looser check.
+        #expect(!PersonalDataPatterns.isIPAddress("08:15:00"[...].utf8) && !PersonalDataPatterns.isIPAddress("1:02:33"[...].utf8))
+        #expect(!PersonalDataPatterns.isPhone("2020-01-15"[...].utf8) && !PersonalDataPatterns.isPhone("15-01-2020"[...].utf8))
+        for text in ["1200 sq ft", "4 dr sedan", "22 city / 30 hwy", "3 way split", "1 stop via DXB"] {
+            #expect(!PersonalDataPatterns.isPostalAddress(text[...]), "\(text)")
+        }
+        #expect(PersonalDataPatterns.isPostalAddress("1600 Pennsylvania Avenue NW, Washington") && PersonalDataPatterns.isPostalAddress("221B Baker Street"))
     }
 
     @Test func namesHintAtKindsButAloneMarkADirectIdentifierOnlyWithManyValues() {
@@ -57,7 +64,9 @@ import Testing
         #expect(PersonalDataDetector.hint("product_name") == nil && PersonalDataDetector.hint("usage_hours") == nil)
         let yesNo = Self.column("telephone", (0..<100).map { $0 % 3 == 0 ? "yes" : "no" })
         #expect(PersonalDataDetector.detect(yesNo) == nil, "whether there is a phone, not which")
-        let surnames = Self.column("Surname", (0..<200).map { "Surname\($0)" })
+        let stems = ["Smith", "Garcia", "Chen", "Khan", "Rossi", "Dubois", "Okafor", "Nguyen", "Kowalski", "Silva", "Brown", "Walker"]
+        let endings = ["", "son", "ley", "ford", "well", "man", "by", "ham", "wood", "worth", "ridge", "field", "more", "land", "stone", "brook", "hill"]
+        let surnames = Self.column("Surname", (0..<200).map { stems[$0 % 12] + endings[$0 / 12] })
         #expect(PersonalDataDetector.detect(surnames) == PersonalData(kind: .personName, confidence: 0.5))
         // Card numbers without separators are read as numbers, which keep every digit below 2^53.
         var generator = PersonalDataColumns(rows: 40, seed: 5)
@@ -65,6 +74,14 @@ import Testing
         #expect(PersonalDataDetector.detect(Column(name: "x", values: .numeric(cards)))?.kind == .creditCard)
         let imeis = (0..<40).map { _ in Double(generator.decoy("imei"))! }
         #expect(PersonalDataDetector.detect(Column(name: "x", values: .numeric(imeis))) == nil)
+        // Names that only sound personal, and kinds of column that cannot hold what the name says.
+        let cars = Self.column("name", (0..<100).map { "chevrolet chevelle \($0)" })
+        #expect(PersonalDataDetector.detect(cars) == nil, "car models in a column called name")
+        #expect(PersonalDataDetector.detect(Column(name: "email_verified", values: .boolean((0..<50).map { UInt8($0 % 2) }))) == nil)
+        #expect(PersonalDataDetector.detect(Column(name: "phone_activation_date", values: .datetime((0..<50).map { Double($0) * 86_400 }))) == nil)
+        #expect(PersonalDataDetector.detect(Column(name: "IP", values: .numeric((0..<50).map { Double($0) + 0.1 }))) == nil, "innings pitched")
+        #expect(PersonalDataDetector.hint("Age_of_vehicle") == nil && PersonalDataDetector.hint("customer_age") == .age)
+        #expect(PersonalDataDetector.hint("MAC address") == nil && PersonalDataDetector.hint("home_address") == .postalAddress)
         let ages = Column(name: "age", values: .numeric((0..<50).map { Double(18 + $0) }))
         #expect(PersonalDataDetector.detect(ages)?.kind == .age && PersonalDataDetector.detect(ages)?.identifierClass == .quasi)
     }
@@ -83,6 +100,13 @@ import Testing
         let json = String(decoding: try JSONEncoder().encode(result.schema["contact"]!), as: UTF8.self)
         #expect(json.contains("\"pii\":{") && json.contains("\"class\":\"direct\"") && json.contains("\"kind\":\"email\""))
         #expect(try JSONDecoder().decode(ColumnSchema.self, from: Data(json.utf8)) == result.schema["contact"]!)
+        // A schema file that does not mention personal data keeps what inference found.
+        var adopted = result.schema
+        var declared = Schema(columns: [ColumnSchema(name: "contact", kind: .categorical, role: .ignored, nullable: false)])
+        declared.target = "y"
+        try adopted.adopt(declared, frame: frame)
+        #expect(adopted["contact"]?.role == .ignored && adopted["contact"]?.pii?.kind == .email)
+        #expect(adopted.withoutPersonalDataFindings.columns.allSatisfy { $0.pii == nil })
         let typo = json.replacingOccurrences(of: "\"class\"", with: "\"klass\"")
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(ColumnSchema.self, from: Data(typo.utf8)) }
     }

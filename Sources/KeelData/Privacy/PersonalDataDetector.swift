@@ -8,6 +8,8 @@ public enum PersonalDataDetector {
     static let majority = 0.6
     /// The share of free-text values that must contain an identifier for the column to count as holding them.
     static let textShare = 0.05
+    /// The confidence of a finding from the column's name alone.
+    static let nameOnly = 0.5
 
     public static func detect(_ column: Column) -> PersonalData? {
         let hint = hint(column.name)
@@ -19,6 +21,9 @@ public enum PersonalDataDetector {
             // A name alone makes a direct identifier only of a column with many values: `telephone` holding
             // yes and no says whether there is a phone, not which.
             if hint?.identifierClass == .direct, !manyValues(strings.levels.count, rows: strings.codes.count) { return nil }
+            // A column named `name` holds people's names only if its values read like them ("Smith",
+            // "Ana Lopez"), not car models or product names.
+            if hint == .personName, Double(sample.filter(PersonalDataPatterns.readsLikeName).count) < majority * Double(sample.count) { return nil }
         case .numeric(let values):
             if hint == .age {
                 let present = values.filter { !$0.isNaN }
@@ -32,15 +37,21 @@ public enum PersonalDataDetector {
                 let digits = sample.map { Substring(String(Int64($0))) }
                 if let found = byValues(digits, hint: hint), found.kind == .creditCard { return found }
             }
-            if hint?.identifierClass == .direct, !manyValues(Set(values.prefix(10_000).filter { !$0.isNaN }).count, rows: min(values.count, 10_000)) {
-                return nil
+            // A number can be a phone, social security or card number, written without separators; never
+            // an address, a name or an IP address, and never when it has fractions or few values.
+            if let hint, hint.identifierClass == .direct {
+                let numbers = [PersonalData.Kind.phone, .ssn, .creditCard].contains(hint) && sample.allSatisfy { $0 == $0.rounded() && $0 >= 1e6 }
+                if !numbers || !manyValues(Set(values.prefix(10_000).filter { !$0.isNaN }).count, rows: min(values.count, 10_000)) { return nil }
             }
         case .datetime:
-            if hint == .dateOfBirth { return PersonalData(kind: .dateOfBirth, confidence: 0.9) }
+            // Dates are only ever dates of birth: `phone_activation_date` says when, not whose.
+            return hint == .dateOfBirth ? PersonalData(kind: .dateOfBirth, confidence: 0.9) : nil
         case .boolean:
-            break
+            // `email_verified`, `has_phone`: whether there is one, not which.
+            return nil
         }
-        return hint.map { PersonalData(kind: $0, confidence: $0.identifierClass == .quasi ? 0.7 : 0.5) }
+        // A name alone is weaker evidence than any match of values.
+        return hint.map { PersonalData(kind: $0, confidence: Self.nameOnly) }
     }
 
     /// Enough distinct values to tell people apart: at least 20, and at least one row in ten.
@@ -107,9 +118,15 @@ public enum PersonalDataDetector {
         if has(["dob", "birthdate", "birthday", "dateofbirth", "born"]) || words.contains("birth") { return .dateOfBirth }
         if has(["firstname", "lastname", "surname", "fullname", "givenname", "forename", "middlename", "maidenname"]) { return .personName }
         if words.last == "name", words.count == 1 || persons.contains(words[words.count - 2]) { return .personName }
-        if has(["address", "street", "addressline", "streetaddress"]) { return .postalAddress }
+        if has(["address", "street", "addressline", "streetaddress"]), words.allSatisfy({ !["mac", "web", "url", "wallet", "server", "memory"].contains($0) }) {
+            return .postalAddress
+        }
         if has(["postcode", "postalcode", "zip", "zipcode"]) { return .postcode }
-        if has(["age"]) { return .age }
+        // `age`, `customer_age`, `age_years`; not `age_of_vehicle` or `account_age`.
+        if words == ["age"] || words.count == 2 && words.contains("age")
+            && (persons.union(["years", "yrs", "at", "in", "current"])).contains(words.first { $0 != "age" } ?? "") {
+            return .age
+        }
         if has(["sex", "gender"]) { return .sex }
         if has(["occupation", "job", "jobtitle", "profession"]) { return .occupation }
         if has(["nationality", "citizenship", "nativecountry", "countryofbirth"]) { return .nationality }

@@ -25,7 +25,18 @@ enum PersonalDataPatterns {
                 separators += 1
             } else { return false }
         }
-        return (7...15).contains(digits) && (plus || separators >= 2)
+        return (7...15).contains(digits) && (plus || separators >= 2) && !isDateShaped(s)
+    }
+
+    /// 2020-01-15, 15-01-2020, 01.15.2020: three groups of digits, 4-2-2 or 2-2-4, one separator.
+    static func isDateShaped(_ s: Substring.UTF8View) -> Bool {
+        for separator in [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "/")] {
+            let groups = s.split(separator: separator, omittingEmptySubsequences: false)
+            guard groups.count == 3, groups.allSatisfy({ $0.allSatisfy(isDigit) }) else { continue }
+            let lengths = groups.map(\.count)
+            if lengths == [4, 2, 2] || lengths == [2, 2, 4] || lengths == [1, 2, 4] || lengths == [2, 1, 4] || lengths == [1, 1, 4] { return true }
+        }
+        return false
     }
 
     /// AAA-GG-SSSS with the Social Security Administration's rules: no area 000, 666 or 900–999, no group 00,
@@ -93,14 +104,29 @@ enum PersonalDataPatterns {
         let v6 = s.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
         guard (3...8).contains(v6.count), s.contains(UInt8(ascii: ":")) else { return false }
         let hex = { (b: UInt8) in isDigit(b) || ((b | 0x20) >= 97 && (b | 0x20) <= 102) }
-        return v6.allSatisfy { $0.count <= 4 && $0.allSatisfy(hex) } && v6.filter { !$0.isEmpty }.count >= 2
+        // A time (08:15:00) has three groups of decimal digits: an address has a hex letter, `::` or six groups.
+        let shaped = v6.count >= 6 || v6.contains { $0.isEmpty } || s.contains { (b: UInt8) in (b | 0x20) >= 97 && (b | 0x20) <= 102 }
+        return shaped && v6.allSatisfy { $0.count <= 4 && $0.allSatisfy(hex) } && v6.filter { !$0.isEmpty }.count >= 2
     }
 
-    /// A house number, then words ending in a street type ("12 Acacia Avenue", "4b High St").
+    /// A house number, at least one name word, and a street type ending the street (the part before the
+    /// first comma, a compass point allowed after it): "12 Acacia Avenue", "221B Baker Street, London",
+    /// "1600 Pennsylvania Avenue NW". Not "1200 sq ft", "4 dr sedan" or "22 city / 30 hwy".
     static func isPostalAddress(_ s: Substring) -> Bool {
-        let words = s.split(whereSeparator: { $0 == " " || $0 == "," }).map { $0.lowercased().trimmingDot }
-        guard words.count >= 3, let first = words.first, first.first?.isNumber == true else { return false }
-        return words.dropFirst().contains { streetTypes.contains($0) }
+        guard let street = s.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first else { return false }
+        var words = street.split(separator: " ").map { $0.lowercased().trimmingDot }
+        if let last = words.last, ["n", "s", "e", "w", "ne", "nw", "se", "sw"].contains(last) { words.removeLast() }
+        guard words.count >= 3, words[0].first?.isNumber == true, let type = words.last, streetTypes.contains(type) else { return false }
+        return words.dropFirst().dropLast().allSatisfy { word in word.first?.isLetter == true && word.allSatisfy { $0.isLetter || $0 == "'" || $0 == "-" } }
+    }
+
+    /// One to four words, each capitalised and made of letters (apostrophes, hyphens, dots allowed):
+    /// "Smith", "O'Brien", "Ana Lopez"; not "chevrolet chevelle malibu" or "SKU 1123".
+    static func readsLikeName(_ s: Substring) -> Bool {
+        let words = s.split(whereSeparator: { $0 == " " || $0 == "," })
+        return (1...4).contains(words.count) && words.allSatisfy { w in
+            w.first?.isUppercase == true && w.allSatisfy { $0.isLetter || "'.-".contains($0) }
+        }
     }
 
     /// Two to five capitalised words, one of them a common first name, none a place's leading word
@@ -127,8 +153,8 @@ enum PersonalDataPatterns {
     }
 
     static let streetTypes: Set<String> = ["street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard", "blvd",
-                                           "way", "court", "ct", "place", "pl", "terrace", "close", "crescent", "square", "sq", "highway",
-                                           "hwy", "parkway", "pkwy", "circle", "cir", "strasse", "straße", "rue", "calle", "via"]
+                                           "way", "court", "ct", "place", "pl", "terrace", "close", "crescent", "square", "highway",
+                                           "hwy", "parkway", "pkwy", "circle", "cir", "strasse", "straße"]
     /// Forms of address that only precede a person's name.
     static let titles: Set<String> = ["mr", "mrs", "ms", "miss", "mx", "dr", "master", "rev", "sir", "lady", "mme", "mlle", "madame",
                                       "monsieur", "herr", "frau", "señor", "señora", "sra", "sr", "prof"]
