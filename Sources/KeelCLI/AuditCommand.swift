@@ -59,15 +59,10 @@ struct AuditCommand: ParsableCommand {
                 text = "sequence,at,actor,action,subject,details,previous_hash,hash\n"
                 for entry in entries {
                     text += [String(entry.sequence), entry.at, entry.actor, entry.action, entry.subject, entry.details, entry.previousHash, entry.hash]
-                        .map(Self.csvField).joined(separator: ",") + "\n"
+                        .map(CSVLine.quote).joined(separator: ",") + "\n"
                 }
             }
             if let out { try AtomicFile.write(text, to: out) } else { print(text, terminator: "") }
-        }
-
-        static func csvField(_ text: String) -> String {
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
     }
 

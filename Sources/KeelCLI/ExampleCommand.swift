@@ -40,11 +40,8 @@ struct ExampleCommand: ParsableCommand {
     private func writeLabelledSet(_ count: Int) throws {
         var generator = PersonalDataColumns(rows: rows, seed: seed)
         let columns = generator.labelled(count: count)
-        func field(_ text: String) -> String {
-            text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
-        var lines = [columns.indices.map { "col_\($0)" }.joined(separator: ",")]
-        for row in 0..<rows { lines.append(columns.map { field($0.values[row]) }.joined(separator: ",")) }
+        var lines = [CSVLine.join(columns.indices.map { "col_\($0)" })]
+        for row in 0..<rows { lines.append(CSVLine.join(columns.map { $0.values[row] })) }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: out)
         let labels = columns.enumerated().map { i, column in ["column": "col_\(i)", "kind": column.kind?.rawValue ?? "", "decoy": column.decoy ?? ""] }
         try AtomicFile.write(try JSONOutput.string(labels) + "\n", to: out + ".labels.json")

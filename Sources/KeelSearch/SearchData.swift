@@ -53,3 +53,15 @@ struct SearchData {
         searchWeights = weights.map { w in searchRows.map { w[$0] } }
     }
 }
+
+extension SearchData {
+    /// One fold of the search rows, its pipeline fitted on `schema`'s features with `options`.
+    func fold(_ fold: Fold, schema: Schema, options: PipelineOptions) throws -> FoldData {
+        try FoldData(searchFrame, schema: schema, target: searchY, weights: searchWeights, fold: fold, options: options)
+    }
+
+    /// Every fold of the plan, on `schema` with `options`.
+    func folds(schema: Schema, options: PipelineOptions) throws -> [FoldData] {
+        try plan.folds.map { try fold($0, schema: schema, options: options) }
+    }
+}

@@ -110,7 +110,7 @@ extension SearchRun {
 
     private func folds(dropping columns: [String]) throws -> [FoldData] {
         let screened = ColumnScreen.dropping(columns, from: schema)
-        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: screened, target: data.searchY, weights: data.searchWeights, fold: $0, options: pipelineOptions) }
+        return try data.folds(schema: screened, options: pipelineOptions)
     }
 
     /// Makes `columns` (inferred identifiers) features, on `folds` built with them.
@@ -125,7 +125,7 @@ extension SearchRun {
     private func folds(adding columns: [String]) throws -> [FoldData] {
         var with = schema
         for (index, column) in with.columns.enumerated() where columns.contains(column.name) { with.columns[index].role = .feature }
-        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: with, target: data.searchY, weights: data.searchWeights, fold: $0, options: pipelineOptions) }
+        return try data.folds(schema: with, options: pipelineOptions)
     }
 
     private mutating func apply(_ dropped: [String], folds: [FoldData]) throws {

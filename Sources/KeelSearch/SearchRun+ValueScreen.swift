@@ -31,7 +31,7 @@ extension SearchRun {
     private func foldsWithValues() throws -> [FoldData] {
         var options = pipelineOptions
         options.levelValues = true
-        return try data.plan.folds.map { try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: $0, options: options) }
+        return try data.folds(schema: schema, options: options)
     }
 
     private mutating func useValues(_ folds: [FoldData]) throws {

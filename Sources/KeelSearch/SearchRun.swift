@@ -91,11 +91,12 @@ struct SearchRun {
     private static func folds(_ data: SearchData, schema: Schema, options: PipelineOptions, memory budget: MemoryBudget, splits: Int?,
                               checkedOn start: (schema: Schema, options: PipelineOptions)?, warnings: inout [String]) throws -> ([FoldData], ValidationPlan, MemoryUse) {
         var plan = data.plan
-        func build(_ fold: Fold, _ schema: Schema, _ options: PipelineOptions) throws -> FoldData {
-            try FoldData(data.searchFrame, schema: schema, target: data.searchY, weights: data.searchWeights, fold: fold, options: options)
+        var folds = [try data.fold(plan.folds[0], schema: schema, options: options)]
+        let checked = if let start, splits == nil {
+            MemoryBudget.foldBytes(try data.fold(plan.folds[0], schema: start.schema, options: start.options))
+        } else {
+            MemoryBudget.foldBytes(folds[0])
         }
-        var folds = [try build(plan.folds[0], schema, options)]
-        let checked = if let start, splits == nil { MemoryBudget.foldBytes(try build(plan.folds[0], start.schema, start.options)) } else { MemoryBudget.foldBytes(folds[0]) }
         // A replay with a recorded split count passed this check when it ran, on the columns it started with.
         if splits == nil, checked > budget.bytes / 2 {
             throw SearchError.invalidInput("validating even one split needs about \(MemoryBudget.megabytes(checked)) of features, over half of the memory budget (\(MemoryBudget.megabytes(budget.bytes)), --max-memory); sample the rows, drop columns, or raise the budget")
@@ -105,7 +106,7 @@ struct SearchRun {
             plan = ValidationPlan(holdout: plan.holdout, folds: [plan.folds[0]], description: plan.description + ", reduced to its first split by the memory budget")
         }
         for fold in plan.folds.dropFirst() {
-            folds.append(try build(fold, schema, options))
+            folds.append(try data.fold(fold, schema: schema, options: options))
         }
         return (folds, plan, MemoryUse(budget: budget.bytes, folds: MemoryBudget.foldBytes(folds[0]) * folds.count, largestTrial: 0))
     }

@@ -37,7 +37,7 @@ public struct PersonalDataColumns {
         return body + String((10 - sum % 10) % 10)
     }
 
-    /// One value of `kind`.
+    /// One value of a direct `kind` (`directKinds`); quasi-identifiers are not generated and give "".
     public mutating func value(_ kind: PersonalData.Kind) -> String {
         switch kind {
         case .email: "\(pick(Self.given).lowercased()).\(pick(Self.family).lowercased().filter(\.isLetter))\(generator.next(below: 100))@\(pick(["example.com", "mail.co.uk", "corp.de", "uni.edu"]))"

@@ -32,7 +32,8 @@ public enum PersonalDataDetector {
             }
             // Card numbers without separators are read as numbers; below 2^53 (every 13- to 16-digit card
             // but the rare 16-digit ones above 9007…) the number keeps every digit, so the card check runs.
-            let sample = Array(Set(values.prefix(10_000).filter { !$0.isNaN })).sorted().prefix(sampleSize)
+            let distinct = Set(values.prefix(10_000).filter { !$0.isNaN })
+            let sample = distinct.sorted().prefix(sampleSize)
             if !sample.isEmpty, sample.allSatisfy({ $0 >= 1e12 && $0 < 9_007_199_254_740_992 && $0 == $0.rounded() }) {
                 let digits = sample.map { Substring(String(Int64($0))) }
                 if let found = byValues(digits, hint: hint), found.kind == .creditCard { return found }
@@ -41,7 +42,7 @@ public enum PersonalDataDetector {
             // an address, a name or an IP address, and never when it has fractions or few values.
             if let hint, hint.identifierClass == .direct {
                 let numbers = [PersonalData.Kind.phone, .ssn, .creditCard].contains(hint) && sample.allSatisfy { $0 == $0.rounded() && $0 >= 1e6 }
-                if !numbers || !manyValues(Set(values.prefix(10_000).filter { !$0.isNaN }).count, rows: min(values.count, 10_000)) { return nil }
+                if !numbers || !manyValues(distinct.count, rows: min(values.count, 10_000)) { return nil }
             }
         case .datetime:
             // Dates are only ever dates of birth: `phone_activation_date` says when, not whose.
