@@ -50,6 +50,8 @@ public struct Artifact: Sendable {
         /// With `verifyKey`: unsigned files are read after all (the caller says so); files signed by another
         /// key are still refused.
         public var allowUnsigned: Bool
+        /// The key a model's pseudonymised columns were made with, for scoring them (`--pii-key-file`).
+        public var pseudonymKey: KeyedHasher?
 
         public init(decryptionKey: EncryptionKey? = nil, verifyKey: VerifyKey? = nil, allowUnsigned: Bool = false) {
             self.decryptionKey = decryptionKey

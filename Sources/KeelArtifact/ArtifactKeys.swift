@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeelData
 
 /// A 256-bit key for AES-GCM encryption of an artefact's payload. Files and `KEEL_ARTIFACT_KEY` hold it as
 /// base64 of 32 bytes (a file may also hold the 32 raw bytes).
@@ -93,27 +94,56 @@ enum KeyFile {
     }
 }
 
-/// HMAC-SHA256 under a secret key: logged fields that must stay joinable (a customer id) but not readable.
-public struct KeyedHasher: Sendable {
+/// HMAC-SHA256 under a secret key: logged fields that must stay joinable (a customer id) but not readable,
+/// and the pseudonyms of columns a privacy policy pseudonymises.
+public struct KeyedHasher: Sendable, Pseudonymiser {
     private let raw: Data
 
-    /// A key file holding at least 16 bytes (raw, or base64 text such as `keel keys generate-encryption` writes).
-    public init(file: String) throws {
+    /// A key file holding at least `minimumBytes` bytes (raw, or base64 text such as `keel keys
+    /// generate-encryption` writes); `purpose` names the key in the error ("the hash key file", "the PII key
+    /// file given with --pii-key-file").
+    public init(file: String, minimumBytes: Int = 16, purpose: String = "the hash key file") throws {
         let data = try KeyFile.read(file)
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let key = Data(base64Encoded: text) ?? data
-        guard key.count >= 16 else { throw ArtifactError.invalidKey("the hash key file \(file) must hold at least 16 bytes (e.g. from `keel keys generate-encryption`)") }
+        guard key.count >= minimumBytes else {
+            throw ArtifactError.invalidKey("\(purpose) \(file) holds \(key.count) bytes; it must hold at least \(minimumBytes) (e.g. from `keel keys generate-encryption`)")
+        }
         raw = key
     }
 
-    public init(base64: String) throws {
-        guard let key = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), key.count >= 16 else {
-            throw ArtifactError.invalidKey("KEEL_LOG_HASH_KEY must be base64 of at least 16 bytes")
+    /// A key given as base64 text in the environment variable `variable`.
+    public init(base64: String, minimumBytes: Int = 16, variable: String = "KEEL_LOG_HASH_KEY") throws {
+        guard let key = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), key.count >= minimumBytes else {
+            throw ArtifactError.invalidKey("\(variable) must be base64 of at least \(minimumBytes) bytes")
         }
         raw = key
     }
 
     public func hash(_ text: String) -> String {
         Artifact.hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: raw)))
+    }
+
+    public func pseudonym(_ text: String) -> String { hash(text) }
+
+    /// The first 16 hex digits of the HMAC of a fixed label: names the key in a schema, reveals nothing of it.
+    public var keyCheck: String { String(hash("keel pseudonym key check").prefix(16)) }
+
+    /// The key for pseudonymised columns: `file` (`--pii-key-file`, `pii_key_file`), else `KEEL_PII_KEY`
+    /// (base64), else nil. At least 32 bytes.
+    public static func personalDataKey(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KeyedHasher? {
+        if let file { return try KeyedHasher(file: file, minimumBytes: 32, purpose: "the PII key file (--pii-key-file)") }
+        if let text = environment["KEEL_PII_KEY"], !text.isEmpty { return try KeyedHasher(base64: text, minimumBytes: 32, variable: "KEEL_PII_KEY") }
+        return nil
+    }
+}
+
+extension PrivacyGuard {
+    /// The guard a model's schema asks for when scoring, with its key when it pseudonymises (from `keyFile`,
+    /// else `KEEL_PII_KEY`); nil when the schema has no rule that changes data.
+    public static func scoring(_ schema: Schema, keyFile: String?, keySource: String) throws -> PrivacyGuard? {
+        let key = schema.needsPseudonymKey ? try KeyedHasher.personalDataKey(file: keyFile) : nil
+        let privacyGuard = try PrivacyGuard(schema: schema, pseudonymiser: key, keySource: keySource)
+        return privacyGuard.isEmpty ? nil : privacyGuard
     }
 }

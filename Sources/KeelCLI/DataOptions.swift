@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelArtifact
 import KeelData
 import KeelLearn
 import KeelSearch
@@ -54,9 +55,18 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "The file has no header row; columns are named column_1, column_2, ….")
     var noHeader = false
 
+    @Option(help: ArgumentHelp("A privacy rule: COLUMN=drop, pseudonymise, generalise[:N|:month|:year] or keep (repeatable; direct identifiers are dropped by default).", valueName: "column=rule"))
+    var privacy: [String] = []
+
+    @Option(name: .customLong("allow-pii"), help: ArgumentHelp("Keep a direct identifier as it is (repeatable; written to the audit log).", valueName: "column"))
+    var allowPII: [String] = []
+
+    @OptionGroup var piiKey: PIIKeyOptions
+
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
+        _ = try privacyFlags()
         if let delimiter, delimiter != "tab", delimiter.utf8.count != 1 {
             throw ValidationError("--delimiter takes one character or `tab`, not '\(delimiter)'")
         }
@@ -89,9 +99,28 @@ struct DataOptions: ParsableArguments {
         return overrides
     }
 
+    /// `--privacy COLUMN=RULE` flags, parsed.
+    func privacyFlags() throws -> [String: PrivacyPolicy.Declared] {
+        var rules: [String: PrivacyPolicy.Declared] = [:]
+        for flag in privacy {
+            guard let equals = flag.firstIndex(of: "="), equals != flag.startIndex else {
+                throw ValidationError("--privacy takes COLUMN=RULE (e.g. email=pseudonymise), not '\(flag)'")
+            }
+            let column = String(flag[..<equals])
+            do {
+                rules[column] = .init(try PrivacyRule(parsing: String(flag[flag.index(after: equals)...])), source: "--privacy \(flag)")
+            } catch let error as DataError {
+                throw ValidationError("--privacy \(flag): \(error)")
+            }
+        }
+        return rules
+    }
+
     /// Takes the data settings of a config file where no flag gave them.
     mutating func merge(_ config: TrainConfig?) {
         guard let config else { return }
+        if allowPII.isEmpty { allowPII = config.allowPII ?? [] }
+        piiKey.keyFile = piiKey.keyFile ?? config.piiKeyFile
         if ignore.isEmpty { ignore = config.ignore ?? [] }
         if feature.isEmpty { feature = config.features ?? [] }
         if protected.isEmpty { protected = config.protected ?? [] }
@@ -109,14 +138,30 @@ struct DataOptions: ParsableArguments {
         flags += id.map { "--id \($0)" } + protected.map { "--protected \($0)" } + ignore.map { "--ignore \($0)" }
         flags += feature.map { "--feature \($0)" } + categorical.map { "--categorical \($0)" } + numeric.map { "--numeric \($0)" }
         for (flag, value) in [("--time-column", timeColumn), ("--group", group), ("--weight", weight)] { if let value { flags.append("\(flag) \(value)") } }
+        flags += privacy.map { "--privacy \($0)" } + allowPII.map { "--allow-pii \($0)" }
+        if piiKey.keyFile != nil { flags.append("--pii-key-file FILE") }
         return flags
     }
 
-    /// Reads the file, infers its schema, then applies the schema file and the flags, in that order.
-    func load(_ path: String, quiet: Bool) throws -> LoadedData {
+    /// The privacy rules declared: the schema file's, then the config's, then the flags' (each over the last).
+    func declaredPrivacy(_ file: Schema?, config: [String: PrivacyRule]) throws -> [String: PrivacyPolicy.Declared] {
+        var rules: [String: PrivacyPolicy.Declared] = [:]
+        for (column, rule) in file?.privacy ?? [:] { rules[column] = .init(rule, source: "the schema file's privacy key (\(column): \(rule))") }
+        for (column, rule) in config { rules[column] = .init(rule, source: "the config's privacy key (\(column): \(rule))") }
+        for (column, declared) in try privacyFlags() { rules[column] = declared }
+        return rules
+    }
+
+    /// Reads the file, infers its schema, then applies the schema file and the flags, in that order; then
+    /// decides each column's privacy rule and, when `protect` is set, applies the rules to the data, so what
+    /// is returned (and all that is kept of it) holds no dropped column and no raw pseudonymised value.
+    /// `configPrivacy`: the train config's `privacy` key, under the flags.
+    func load(_ path: String, quiet: Bool, protect: Bool = true, configPrivacy: [String: PrivacyRule] = [:]) throws -> LoadedData {
         let started = ContinuousClock.now
         let declared = try schema.map(SchemaFile.read)
+        let privacyRules = try declaredPrivacy(declared, config: configPrivacy)
         var csv = csvOptions
+        csv.stringColumns.formUnion(PrivacyPolicy.textColumns(privacyRules))
         if let declared {
             // Flags win over the schema file's keys.
             let fromFile = try ReadingOptions.parse(decimal: declared.decimal, thousands: declared.thousands, encoding: declared.encoding, source: "schema file key ")
@@ -134,15 +179,66 @@ struct DataOptions: ParsableArguments {
         inference.schema.decimal = raw.numberStyle.map { String($0.decimal) }
         inference.schema.thousands = raw.numberStyle.map { $0.thousands.map { $0 == " " ? "space" : String($0) } ?? "none" }
         inference.schema.textColumns = csv.stringColumns.isEmpty ? nil : csv.stringColumns.sorted()
-        let frame = try raw.conforming(to: inference.schema)
+        try PrivacyPolicy.resolve(&inference.schema, declared: privacyRules, allowed: allowPII)
+        // What inference said of a column the policy drops (an identifier, a high cardinality) is moot.
+        let droppedNames = inference.schema.columns(withPrivacy: { $0 == .drop })
+        inference.warnings.removeAll { warning in droppedNames.contains { warning.hasPrefix("'\($0)' ") } }
+        var protected = raw
+        if protect {
+            let key = inference.schema.needsPseudonymKey ? try KeyedHasher.personalDataKey(file: piiKey.keyFile) : nil
+            let privacyGuard = try PrivacyGuard(schema: inference.schema, pseudonymiser: key, keySource: PIIKeyOptions.source)
+            protected = try privacyGuard.apply(raw)
+            inference.schema.pseudonymKeyCheck = key?.keyCheck
+            // Pseudonyms and prefixes are text, whatever the column held before.
+            for (name, operation) in privacyGuard.operations {
+                guard let index = inference.schema.columns.firstIndex(where: { $0.name == name }) else { continue }
+                switch operation {
+                case .pseudonymise, .prefix:
+                    inference.schema.columns[index].kind = .categorical
+                    inference.schema.columns[index].flags.removeAll { $0 == .integerCodes || $0 == .infiniteValues }
+                    inference.schema.columns[index].missingWords = nil
+                default: break
+                }
+            }
+        }
+        let frame = try protected.conforming(to: inference.schema)
         if !quiet {
             let seconds = (ContinuousClock.now - started).seconds
             Terminal.progress("read \(path): \(frame.rowCount) rows × \(frame.columnCount) columns in \(String(format: "%.2f", seconds)) s")
             for note in inference.notes {
                 Terminal.progress("note: \(note)")
             }
+            for line in Self.privacyLines(inference.schema, applied: protect) { Terminal.progress(line) }
         }
         return LoadedData(path: path, frame: frame, inference: inference)
+    }
+}
+
+extension DataOptions {
+    /// What the privacy policy does, one line per rule, for the terminal.
+    static func privacyLines(_ schema: Schema, applied: Bool) -> [String] {
+        guard let rules = schema.privacy else { return [] }
+        let verb = applied ? "" : " (when training)"
+        return schema.columns.compactMap { column in
+            guard let rule = rules[column.name] else { return nil }
+            let what = column.pii.map { " (\($0.kind.description), \($0.identifierClass == .direct ? "direct identifier" : "quasi-identifier"))" } ?? ""
+            switch rule {
+            case .drop: return "privacy: dropping '\(column.name)'\(what)\(verb); --privacy \(column.name)=pseudonymise --pii-key-file FILE or --allow-pii \(column.name) changes it"
+            case .pseudonymise: return "privacy: pseudonymising '\(column.name)'\(what)\(verb) with HMAC-SHA256 under the --pii-key-file key"
+            case .generalise(let level):
+                let how = switch (column.kind, level) {
+                case (.datetime, .year?): "to the year"
+                case (.datetime, _): "to the month"
+                case (.numeric, .width(let width)?): "into bands of \(NumberFormatting.canonical(width))"
+                case (.numeric, _): "into bands of 10"
+                case (_, .width(let width)?): "to the first \(Int(width)) characters"
+                default: "to the part before the first space (else the first 3 characters)"
+                }
+                return "privacy: generalising '\(column.name)'\(what)\(verb) \(how) (\(rule))"
+            case .keep where column.pii?.identifierClass == .direct: return "privacy: keeping '\(column.name)'\(what) as it is (--allow-pii \(column.name); written to the audit log)"
+            case .keep: return nil
+            }
+        }
     }
 }
 

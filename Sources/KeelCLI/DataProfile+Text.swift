@@ -25,7 +25,8 @@ extension DataProfile {
             let missing = total == 0 ? 0 : Double(stats.missing) / Double(total) * 100
             return [column.name, column.kind.rawValue, column.role.rawValue, Format.fixed(missing, 1) + "%",
                     String(stats.distinct), Self.summary(column),
-                    (column.flags.map(\.rawValue) + (column.pii.map { ["pii: \($0.kind.rawValue) (\($0.identifierClass.rawValue), \(Format.fixed($0.confidence, 2)))"] } ?? [])).joined(separator: ", ")]
+                    (column.flags.map(\.rawValue) + (column.pii.map { ["pii: \($0.kind.rawValue) (\($0.identifierClass.rawValue), \(Format.fixed($0.confidence, 2)))"] } ?? [])
+                     + (column.privacy.map { $0 == .keep && column.pii?.identifierClass != .direct ? [] : ["privacy: \($0)"] } ?? [])).joined(separator: ", ")]
         }
         lines.append(contentsOf: TextTable.render(header: header, rows: body, rightAligned: [3, 4]))
         if !warnings.isEmpty {

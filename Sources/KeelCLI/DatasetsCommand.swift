@@ -8,7 +8,7 @@ struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "List and inspect registered datasets.",
-        subcommands: [List.self, Show.self]
+        subcommands: [List.self, Show.self, Export.self]
     )
 
     struct List: ParsableCommand {
@@ -43,6 +43,27 @@ struct DatasetsCommand: ParsableCommand {
             }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a registered dataset's snapshot back out as CSV.",
+            discussion: "The snapshot holds the data as training kept it: after the privacy policy, so dropped columns are absent and pseudonymised ones hold their pseudonyms."
+        )
+        @Argument(help: "The fingerprint or its first characters.") var fingerprint: String
+        @Option(help: ArgumentHelp("The CSV file to write.", valueName: "file")) var out: String
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let store = try registry.open()
+            let dataset = try store.dataset(fingerprint)
+            guard let snapshot = dataset.snapshot else {
+                throw ValidationError("dataset \(dataset.fingerprint.prefix(16)) (\(dataset.name)) has no snapshot: it was registered with --no-snapshot")
+            }
+            let frame = try store.loadSnapshot(snapshot)
+            try CSVLine.write(frame, to: out)
+            Terminal.progress("wrote \(frame.rowCount) rows × \(frame.columnCount) columns of dataset \(dataset.fingerprint.prefix(16)) to \(out)")
         }
     }
 }

@@ -51,6 +51,8 @@ struct ExplainCommand: AsyncParsableCommand {
 
     @OptionGroup var keys: ArtifactReadOptions
 
+    @OptionGroup var piiKey: PIIKeyOptions
+
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
@@ -62,7 +64,9 @@ struct ExplainCommand: AsyncParsableCommand {
     func run() async throws {
         let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
         let options = try CSVOptions.scoring(trained)
-        let frame = try CSVReader.read(path: file, options: options)
+        // The model's privacy rules first: explanations show only the values the model may see.
+        let read = try CSVReader.read(path: file, options: options)
+        let frame = try piiKey.scoringGuard(trained.schema)?.apply(read) ?? read
         try options.noteUnreadColumns(of: file)
         let wanted = try Self.parseRows(rows)
         if let beyond = wanted.first(where: { $0 >= frame.rowCount }) {

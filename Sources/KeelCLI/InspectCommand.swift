@@ -30,7 +30,7 @@ struct InspectCommand: AsyncParsableCommand {
     var writeSchema: String?
 
     func run() async throws {
-        let loaded = try data.load(file, quiet: quiet || json)
+        let loaded = try data.load(file, quiet: quiet || json, protect: false)
         let profile = DataProfile(loaded)
         if let writeSchema {
             try SchemaFile.write(loaded.schema, to: writeSchema)

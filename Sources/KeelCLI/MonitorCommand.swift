@@ -55,6 +55,8 @@ struct MonitorCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var keys: ArtifactReadOptions
 
+    @OptionGroup var piiKey: PIIKeyOptions
+
     func validate() throws {
         if fromLog == (current != nil) { throw ValidationError("give --current DATA.csv or --from-log, one of them") }
         if since != nil && !fromLog { throw ValidationError("--since goes with --from-log") }
@@ -77,7 +79,9 @@ struct MonitorCommand: AsyncParsableCommand {
             let path = current ?? ""
             var options = CSVOptions()
             options.stringColumns = Set(trained.predictor.schema.textColumns ?? [])
-            let raw = try CSVReader.read(path: path, options: options)
+            // The model's privacy rules first: the reference profile holds only values after them.
+            let read = try CSVReader.read(path: path, options: options)
+            let raw = try piiKey.scoringGuard(trained.schema)?.apply(read) ?? read
             // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
             frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
             dataName = path

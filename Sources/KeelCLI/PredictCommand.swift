@@ -51,6 +51,8 @@ struct PredictCommand: AsyncParsableCommand {
 
     @OptionGroup var keys: ArtifactReadOptions
 
+    @OptionGroup var piiKey: PIIKeyOptions
+
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
@@ -66,6 +68,7 @@ struct PredictCommand: AsyncParsableCommand {
         // Read exactly as training read its file, so every value is spelled the same way.
         var scoring = BatchScoring(model: trained, options: try CSVOptions.scoring(trained, reading: reading), file: file, out: out,
                                    onError: onError, rejectPath: rejectFile, batchRows: batchRows, warningsColumn: warningsColumn)
+        scoring.privacy = try piiKey.scoringGuard(trained.schema)
         // Humility rules: --config's humility section, else the registry's for a registered model.
         let reference = path != model ? ModelReference(model) : nil
         var rules: [HumilityRule] = []

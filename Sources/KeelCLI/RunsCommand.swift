@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeelArtifact
 import KeelLifecycle
 import KeelRegistry
 import KeelSearch
@@ -67,9 +68,12 @@ struct RunsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The original data file, when the run kept no snapshot.", valueName: "file")) var data: String?
         @OptionGroup var registry: RegistryOptions
         @OptionGroup var keys: ArtifactReadOptions
+        @OptionGroup var piiKey: PIIKeyOptions
 
         func run() throws {
-            let result = try Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: try keys.readOptions()) { Terminal.progress($0) }
+            var readOptions = try keys.readOptions()
+            readOptions.pseudonymKey = try KeyedHasher.personalDataKey(file: piiKey.keyFile)
+            let result = try Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: readOptions) { Terminal.progress($0) }
             if result.reproduced {
                 let original = result.original
                 print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.provenance.crossValidatedScore) and holdout \(original.provenance.holdoutScore)")

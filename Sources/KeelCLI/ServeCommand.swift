@@ -97,6 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var keys: ArtifactReadOptions
 
+    @Option(name: .customLong("pii-key-file"), help: ArgumentHelp("The key models' pseudonymised columns were made with (also pii_key_file in keel.yaml, or KEEL_PII_KEY, base64).", valueName: "file"))
+    var piiKeyFile: String?
+
     func validate() throws {
         if fromRegistry == (model != nil) { throw ValidationError("give a model (a file or NAME@STAGE) or --registry, not both and not neither") }
         if let poll, poll.seconds < 0.05 { throw ValidationError("--poll must be at least 50ms") }
@@ -156,6 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registryVerifies = readOptions.verifyKey == nil && (fromRegistry || modelPath != model)
         if registryVerifies { readOptions.verifyKey = try Registry.verifyKey(folder: registry.folder) }
         readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
+        readOptions.pseudonymKey = try KeyedHasher.personalDataKey(file: piiKeyFile ?? file?.piiKeyFile)
         if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }
         settings.humility = try humilitySource(registry: registry, modelPath: modelPath)
         settings.reviewRegistryFolder = registry.folder

@@ -18,6 +18,7 @@ import Yams
 ///   drain_timeout: 30s          # after SIGTERM, exit even if requests are still running after this long
 ///   explanations: {max_rows: 200, timeout: 10s, workers: 1, queue: 8}
 ///   allow_unsigned: false       # with a verify key: serve unsigned models too, with a warning (never wrongly signed ones)
+///   pii_key_file: secrets/pii.key  # the key of models whose columns are pseudonymised (also KEEL_PII_KEY)
 ///   limits: {max_body_bytes: 1048576, max_rows: 1000, max_string_length: 1024, strict_levels: false}
 ///   tls: {certificate: cert.pem, key: key.pem}
 ///   prediction_log:
@@ -36,6 +37,7 @@ struct ServeConfig: Decodable {
     var keysFile: String?
     var logLevel: String?
     var allowUnsigned: Bool?
+    var piiKeyFile: String?
     var metricsAuth: ServerSettings.MetricsAuth?
     var drainTimeout: String?
     var explanations: ExplanationLimits?
@@ -117,6 +119,7 @@ struct ServeConfig: Decodable {
         case logLevel = "log_level"
         case predictionLog = "prediction_log"
         case allowUnsigned = "allow_unsigned"
+        case piiKeyFile = "pii_key_file"
         case metricsAuth = "metrics_auth"
         case drainTimeout = "drain_timeout"
         case explanations
@@ -131,6 +134,7 @@ struct ServeConfig: Decodable {
         keysFile = try c.decodeIfPresent(String.self, forKey: .keysFile)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         allowUnsigned = try c.decodeIfPresent(Bool.self, forKey: .allowUnsigned)
+        piiKeyFile = try c.decodeIfPresent(String.self, forKey: .piiKeyFile)
         if let text = try c.decodeIfPresent(String.self, forKey: .metricsAuth) {
             guard let mode = ServerSettings.MetricsAuth(rawValue: text) else {
                 throw DecodingError.dataCorruptedError(forKey: .metricsAuth, in: c, debugDescription: "metrics_auth must be open or key, not '\(text)'")

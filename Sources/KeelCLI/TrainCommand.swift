@@ -142,7 +142,7 @@ struct TrainCommand: AsyncParsableCommand {
         let file = try config.map(TrainConfig.read)
         var options = data
         options.merge(file)
-        let loaded = try options.load(self.file, quiet: quiet)
+        let loaded = try options.load(self.file, quiet: quiet, configPrivacy: file?.privacy ?? [:])
         let recorded = try runSettings(file, options: options, textColumns: loaded.inference.schema.textColumns ?? [])
         let profile = DataProfile(loaded)
         let modelName = name ?? Self.stem(of: self.file)

@@ -22,6 +22,9 @@ import Yams
 /// stack: true                 # try a stacked second layer over the best trials
 /// column_screen: false        # keep high-cardinality categoricals a probe scores better without
 /// require_better_than_baseline: true  # exit 3 when the model does not beat the trivial baseline
+/// privacy: {email: pseudonymise, age: "generalise:5", notes: drop}  # per column; direct identifiers drop by default
+/// allow_pii: [customer_name]  # keep these direct identifiers as they are (written to the audit log)
+/// pii_key_file: secrets/pii.key  # the key pseudonymised columns are made with
 /// hyperparameters:            # pinned per family; the search varies the rest
 ///   gbdt: {rounds: 500, learning_rate: 0.05, max_leaves: 31, early_stopping_rounds: 0}
 /// ```
@@ -47,9 +50,14 @@ struct TrainConfig: Decodable {
     var stack: Bool?
     var requireBetterThanBaseline: Bool?
     var columnScreen: Bool?
+    var privacy: [String: PrivacyRule]?
+    var allowPII: [String]?
+    var piiKeyFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs, stack
+        case time, trials, metric, seed, learners, monotone, ignore, features, group, weight, protected, hyperparameters, costs, stack, privacy
+        case allowPII = "allow_pii"
+        case piiKeyFile = "pii_key_file"
         case classWeight = "class_weight"
         case preferInterpretable = "prefer_interpretable"
         case maxPredictMs = "max_predict_ms"
@@ -83,6 +91,9 @@ struct TrainConfig: Decodable {
         group = try c.decodeIfPresent(String.self, forKey: .group)
         weight = try c.decodeIfPresent(String.self, forKey: .weight)
         protected = try c.decodeIfPresent([String].self, forKey: .protected)
+        privacy = try c.decodeIfPresent([String: PrivacyRule].self, forKey: .privacy)
+        allowPII = try c.decodeIfPresent([String].self, forKey: .allowPII)
+        piiKeyFile = try c.decodeIfPresent(String.self, forKey: .piiKeyFile)
     }
 
     static func read(_ path: String) throws -> TrainConfig {

@@ -98,6 +98,12 @@ public struct Schema: Codable, Sendable, Equatable {
     /// Columns read as text whatever their values look like (`--categorical`, or this key in a schema file),
     /// so that `3.0` in a later file is not the level `3` training saw; nil when none were.
     public var textColumns: [String]?
+    /// Each column's privacy rule (schema-file key `privacy: {COLUMN: drop | pseudonymise | generalise |
+    /// keep}`), applied by `PrivacyGuard` wherever data enters; nil when no column has one.
+    public var privacy: [String: PrivacyRule]?
+    /// Identifies the key pseudonymised columns were made with (never the key): a different key at scoring
+    /// is an error. Nil when nothing is pseudonymised.
+    public var pseudonymKeyCheck: String?
 
     public init(target: String? = nil, task: LearningTask? = nil, columns: [ColumnSchema]) {
         version = Self.currentVersion
@@ -107,7 +113,8 @@ public struct Schema: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns", "decimal", "thousands", "encoding", "textColumns"])
+        try StrictKeys.check(decoder, allowed: ["version", "target", "task", "columns", "decimal", "thousands", "encoding", "textColumns",
+                                                   "privacy", "pseudonymKeyCheck"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try container.decodeIfPresent(Int.self, forKey: .version) ?? Self.currentVersion
         target = try container.decodeIfPresent(String.self, forKey: .target)
@@ -117,6 +124,8 @@ public struct Schema: Codable, Sendable, Equatable {
         thousands = try container.decodeIfPresent(String.self, forKey: .thousands)
         encoding = try container.decodeIfPresent(String.self, forKey: .encoding)
         textColumns = try container.decodeIfPresent([String].self, forKey: .textColumns)
+        privacy = try container.decodeIfPresent([String: PrivacyRule].self, forKey: .privacy)
+        pseudonymKeyCheck = try container.decodeIfPresent(String.self, forKey: .pseudonymKeyCheck)
     }
 
     public subscript(name: String) -> ColumnSchema? {

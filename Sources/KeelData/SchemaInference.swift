@@ -255,19 +255,34 @@ public enum SchemaInference {
         return warnings
     }
 
-    /// One warning per direct identifier (the flag that keeps it out), one listing the quasi-identifiers.
+    /// One warning per direct identifier, saying what the privacy policy does with it and the flag that
+    /// changes that; one listing the quasi-identifiers with their rules.
     public static func personalDataWarnings(_ schema: Schema) -> [String] {
         var warnings: [String] = []
         let found = schema.columns.filter { $0.pii != nil && $0.role != .target }
         for column in found where column.pii?.identifierClass == .direct {
-            let use = column.role == .feature ? "it is used as a feature (--ignore \(column.name) leaves it out of the model)"
-                : "it is not a feature (role \(column.role.rawValue))"
-            warnings.append("'\(column.name)' looks like personal data: \(column.pii!.summary); \(use), and Keel stores it with the data it keeps (snapshots, profiles, logs)")
+            let name = column.name
+            let holds = "'\(name)' holds \(column.pii!.summary)"
+            switch schema.privacy?[name] {
+            case .drop?:
+                warnings.append("\(holds): dropped by the privacy policy (the default for direct identifiers), so no model, snapshot, profile or log holds it; --privacy \(name)=pseudonymise with --pii-key-file FILE keeps a joinable pseudonym, --allow-pii \(name) keeps it as it is")
+            case .pseudonymise?:
+                warnings.append("\(holds): pseudonymised (HMAC-SHA256 under the key of --pii-key-file), so models, snapshots and logs hold only the pseudonyms, and scoring needs the same key")
+            case .keep?:
+                let use = column.role == .feature ? "used as a feature" : "not a feature (role \(column.role.rawValue))"
+                warnings.append("\(holds): kept as it is by --allow-pii \(name) (written to the audit log); it is \(use), and Keel stores it with the data it keeps (snapshots, profiles, logs)")
+            case .generalise?, nil:
+                let use = column.role == .feature ? "it is used as a feature (--ignore \(name) leaves it out of the model)"
+                    : "it is not a feature (role \(column.role.rawValue))"
+                warnings.append("\(holds); \(use), and no privacy rule applies to it")
+            }
         }
         let quasi = found.filter { $0.pii?.identifierClass == .quasi }
         if !quasi.isEmpty {
-            warnings.append("quasi-identifiers, which can single out a person together: " + quasi.map { "'\($0.name)' (\($0.pii!.kind.description), confidence \(String(format: "%.2f", $0.pii!.confidence)))" }.joined(separator: ", ")
-                            + "; they are kept")
+            warnings.append("quasi-identifiers, which can single out a person together: " + quasi.map {
+                let rule = schema.privacy?[$0.name].map { $0 == .keep ? "kept" : "\($0)" } ?? "kept"
+                return "'\($0.name)' (\($0.pii!.kind.description), confidence \(String(format: "%.2f", $0.pii!.confidence)), \(rule))"
+            }.joined(separator: ", ") + "; --privacy COLUMN=generalise coarsens one, --privacy COLUMN=drop leaves it out")
         }
         return warnings
     }

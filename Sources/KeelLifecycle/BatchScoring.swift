@@ -31,6 +31,9 @@ public struct BatchScoring {
     public var humility: HumilityGuard?
     /// Where rows for review go (a registry's queue); nil: they are flagged and counted, not queued.
     public var queue: (([ReviewItem]) throws -> Void)?
+    /// The model's privacy rules, applied to every batch as it is read: nothing after them (the model, the
+    /// review queue, the reject file, the output's id columns) sees a dropped column or a raw value.
+    public var privacy: PrivacyGuard?
 
     public init(model: TrainedModel, options: CSVOptions, file: String, out: String?, onError: OnError = .fail, rejectPath: String? = nil,
                 batchRows: Int = 65_536, warningsColumn: Bool = false) {
@@ -71,7 +74,7 @@ public struct BatchScoring {
             if let sink { try sink.append(text) } else { lines(text) }
         }
         try CSVReader.readBatches(path: file, options: options, rows: batchRows) { batch in
-            var frame = batch.frame
+            var frame = try privacy?.apply(batch.frame) ?? batch.frame
             var lines = batch.lines
             let check = try trained.predictor.checkInput(frame)
             if batch.firstRow == 0 {
@@ -80,6 +83,11 @@ public struct BatchScoring {
                     note("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
                 }
                 if let unread = try options.unreadColumnsNote(of: file) { note(unread) }
+                if let privacy {
+                    for (name, operation) in privacy.operations.sorted(by: { $0.key < $1.key }) where batch.frame[name] != nil {
+                        note("privacy: \(operation == .drop ? "dropping" : "applying the model's rule to") '\(name)' before scoring")
+                    }
+                }
                 let header = ids + outputColumns(classes: classes, isClassifier: isClassifier)
                 if parquetOut, let out {
                     parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: ids.count, regression: !isClassifier))
@@ -218,5 +226,24 @@ public enum CSVLine {
     public static func quote(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Writes `frame` as CSV (a header, then one line per row; missing values empty) atomically: a temporary
+    /// file, fsync, rename, so a failure leaves no half-written file.
+    public static func write(_ frame: Frame, to path: String) throws {
+        let writer = try AtomicFileWriter(path: path)
+        try writer.append(join(frame.columnNames) + "\n")
+        var text = ""
+        text.reserveCapacity(1 << 16)
+        for row in 0..<frame.rowCount {
+            text += join(frame.columns.map { $0.displayValue(at: row) ?? "" })
+            text += "\n"
+            if text.utf8.count >= 1 << 16 {
+                try writer.append(text)
+                text.removeAll(keepingCapacity: true)
+            }
+        }
+        try writer.append(text)
+        try writer.commit()
     }
 }

@@ -10,6 +10,8 @@ public struct DataProfile: Encodable, Sendable {
         public var flags: [ColumnFlag]
         /// The personal data inference found (absent when none).
         public var pii: PersonalData?
+        /// The column's privacy rule (absent when none applies).
+        public var privacy: PrivacyRule?
         public var statistics: ColumnStatistics
     }
 
@@ -42,9 +44,12 @@ public struct DataProfile: Encodable, Sendable {
         fingerprint = frame.fingerprint
         target = schema.target
         task = schema.task
-        profile = schema.columns.map { column in
-            ColumnProfile(name: column.name, kind: column.kind, role: column.role, nullable: column.nullable,
-                          flags: column.flags, pii: column.pii, statistics: ColumnStatistics(frame[column.name]!))
+        // Columns the privacy policy dropped are in the schema (with their rule) and not in the data.
+        profile = schema.columns.compactMap { column in
+            frame[column.name].map {
+                ColumnProfile(name: column.name, kind: column.kind, role: column.role, nullable: column.nullable,
+                              flags: column.flags, pii: column.pii, privacy: schema.privacy?[column.name], statistics: ColumnStatistics($0))
+            }
         }
         // Said of the schema as the overrides left it: a column left out is no longer used as a feature.
         warnings = inference.warnings + SchemaInference.personalDataWarnings(schema)

@@ -39,7 +39,8 @@ public enum Reproduction {
         // The run's record says which columns it read as text: a dataset's schema is kept from the first run
         // on that data, and runs from before the schema held them recorded them with the settings only.
         let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8)).readingAsText(recorded.textColumns)
-        let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile)
+        let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile,
+                                   key: readOptions.pseudonymKey)
         guard let version = try store.models(named: nil).first(where: { $0.run == record.id }) else {
             throw RegistryError.notFound("run \(record.id) registered no model")
         }
@@ -84,14 +85,17 @@ public enum Reproduction {
     }
 
     private static func frame(of id: Int, dataset: DatasetRecord, schema: Schema, textColumns: [String], store: some RegistryStore,
-                              dataFile: String?) throws -> Frame {
+                              dataFile: String?, key: KeyedHasher?) throws -> Frame {
         if let snapshot = dataset.snapshot { return try store.loadSnapshot(snapshot) }
         guard let dataFile else {
             throw LifecycleError.invalid("run \(id)'s dataset has no snapshot in the registry (trained with --no-snapshot); give the original file with --data")
         }
         var options = CSVOptions()
         options.stringColumns = Set(textColumns)
-        let frame = try CSVReader.read(path: dataFile, options: options).conforming(to: schema)
+        // The file holds the data before the run's privacy rules; the run's data is after them.
+        let read = try CSVReader.read(path: dataFile, options: options)
+        let privacyGuard = try PrivacyGuard(schema: schema, pseudonymiser: key, keySource: "--pii-key-file FILE (or KEEL_PII_KEY)")
+        let frame = try privacyGuard.apply(read).conforming(to: schema)
         guard frame.fingerprint == dataset.fingerprint else {
             throw LifecycleError.invalid("\(dataFile) is not the run's data: its fingerprint is \(frame.fingerprint.prefix(16)), the run's \(dataset.fingerprint.prefix(16))")
         }

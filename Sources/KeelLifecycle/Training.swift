@@ -74,6 +74,28 @@ public enum Training {
         return search
     }
 
+    /// Direct identifiers the privacy policy keeps as they are (`--allow-pii`).
+    static func keptIdentifiers(_ schema: Schema) -> [String] {
+        schema.columns.filter { $0.pii?.identifierClass == .direct && schema.privacy?[$0.name] == .keep }.map(\.name)
+    }
+
+    /// Writes one audit entry per direct identifier kept; a registry that cannot take them stops the run,
+    /// since keeping them is allowed only on the record.
+    static func auditKeptIdentifiers(_ request: Request, store: Swift.Result<any RegistryStore, any Error>?, actor: String) throws {
+        let kept = keptIdentifiers(request.schema)
+        guard !kept.isEmpty, let store else { return }
+        let registry: any RegistryStore
+        do { registry = try store.get() } catch {
+            throw LifecycleError.invalid("keeping \(kept.joined(separator: ", ")) (--allow-pii) must be written to the audit log, and the registry cannot be opened: \(error)")
+        }
+        for name in kept {
+            let pii = request.schema[name]?.pii
+            _ = try registry.audit(actor: actor, action: "privacy.keep", subject: "\(request.name) column \(name)",
+                                   details: ["column": name, "kind": pii?.kind.rawValue ?? "", "class": pii?.identifierClass.rawValue ?? "",
+                                             "dataset": request.frame.fingerprint, "source": request.source, "flag": "--allow-pii \(name)"])
+        }
+    }
+
     public static func run(_ request: Request, progress: (SearchEvent) -> Void = { _ in }) throws -> Result {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         var settings = try searchSettings(request.settings)
@@ -84,6 +106,9 @@ public enum Training {
             // failure here is not lost: registering stores the snapshot again, and its error becomes the
             // result's `notRegistered` (the model still goes to `out`).
             if registration.snapshot, case .success(let opened) = store { try? opened.storeSnapshot(request.frame) }
+            try auditKeptIdentifiers(request, store: store, actor: registration.actor)
+        } else if !keptIdentifiers(request.schema).isEmpty {
+            throw LifecycleError.invalid("keeping a direct identifier (--allow-pii \(keptIdentifiers(request.schema).joined(separator: ", "))) is written to the registry's audit log, and this run has no registry (--no-registry)")
         }
         settings.writesAfterSearch = request.registration == nil ? 1 : 2
         if request.settings.trials == nil {

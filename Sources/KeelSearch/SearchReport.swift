@@ -126,6 +126,10 @@ public struct LeftOutColumn: Codable, Sendable, Equatable {
         let probes = Dictionary(probed, uniquingKeysWith: { a, _ in a })
         return schema.columns.filter { !screened.contains($0.name) }.compactMap { column in
             let keep = "--feature \(column.name)"
+            if schema.privacy?[column.name] == .drop {
+                return LeftOutColumn(column: column.name, reason: "dropped by the privacy policy (a direct identifier, or --privacy \(column.name)=drop)",
+                                     keep: "--privacy \(column.name)=pseudonymise or --allow-pii \(column.name)")
+            }
             switch column.role {
             case .id where column.flags.contains(.idLike):
                 let evidence = frame[column.name].flatMap { SchemaInference.identifierEvidence($0, ColumnStatistics($0)) } ?? "unique values"

@@ -39,7 +39,9 @@ final class LoadedModel: Sendable {
         // The training density is made only for a model with rules (it sorts the profile's samples).
         try self.init(path: path, artifact: artifact, name: identity?.name ?? manifest.name ?? stem,
                       version: identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12)),
-                      decoder: RowDecoder(schema: manifest.schema, limits: limits), expectations: InputExpectations(artifact.model),
+                      decoder: RowDecoder(schema: manifest.schema, limits: limits,
+                                          privacy: try Self.privacy(artifact.model.schema, key: options.pseudonymKey, name: identity?.name ?? manifest.name ?? stem)),
+                      expectations: InputExpectations(artifact.model),
                       checksumOfFile: checksumOfFile, density: nil, rules: rules)
     }
 
@@ -65,6 +67,16 @@ final class LoadedModel: Sendable {
         writer.key("version"); writer.string(version)
         writer.endObject()
         identityJSON = writer.text
+    }
+
+    /// The model's privacy rules, applied to every request row before anything else reads it.
+    static func privacy(_ schema: Schema, key: KeyedHasher?, name: String) throws -> PrivacyGuard? {
+        do {
+            let privacyGuard = try PrivacyGuard(schema: schema, pseudonymiser: key, keySource: "--pii-key-file FILE (pii_key_file in keel.yaml, or KEEL_PII_KEY)")
+            return privacyGuard.isEmpty ? nil : privacyGuard
+        } catch {
+            throw DataError.invalidSchema("model \(name): \(error)")
+        }
     }
 
     /// The same model under other humility rules (the file is not read again).

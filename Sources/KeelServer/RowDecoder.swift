@@ -16,8 +16,12 @@ struct RowDecoder: Sendable {
     /// Every column the schema names: accepted in a request even when the model does not use it.
     let known: Set<String>
     let limits: ServerLimits
+    /// The model's privacy rules: applied to each row as it is read, so the frame, the prediction log, the
+    /// review queue and explanations see only dropped, pseudonymised or generalised values.
+    let privacy: PrivacyGuard?
 
-    init(schema: Schema, limits: ServerLimits) {
+    init(schema: Schema, limits: ServerLimits, privacy: PrivacyGuard? = nil) {
+        self.privacy = privacy
         contract = InputContract(schema: schema)
         featureIndex = contract.featureIndex
         others = schema.columns.filter { $0.role != .feature }
@@ -38,7 +42,7 @@ struct RowDecoder: Sendable {
         guard case .object(let members) = body else {
             throw APIError(.badRequest, "invalid_body", "the body must be a JSON object (one row) or {\"rows\": [ … ]}")
         }
-        guard members.count == 1, members[0].key == "rows", acceptsBatches else { return [members] }
+        guard members.count == 1, members[0].key == "rows", acceptsBatches else { return [protect(members)] }
         guard case .array(let items) = members[0].value else {
             throw APIError(.unprocessableContent, "invalid_body", "\"rows\" must be an array of row objects", field: "rows")
         }
@@ -52,9 +56,31 @@ struct RowDecoder: Sendable {
             guard case .object(let row) = item else {
                 throw APIError(.unprocessableContent, "invalid_row", "row \(index) must be a JSON object", row: index)
             }
-            rows.append(row)
+            rows.append(protect(row))
         }
         return rows
+    }
+
+    /// A row under the privacy rules: dropped fields removed, the others' values transformed. Values of the
+    /// wrong shape (arrays, objects) are left for the input contract to refuse.
+    func protect(_ row: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
+        guard let privacy else { return row }
+        var result: [(key: String, value: JSONValue)] = []
+        result.reserveCapacity(row.count)
+        for (key, value) in row {
+            guard let operation = privacy.operations[key] else { result.append((key, value)); continue }
+            switch (operation, value) {
+            case (.drop, _): continue
+            case (_, .string(let text)): result.append((key, .string(privacy.value(text, operation))))
+            case (_, .number(let x)):
+                let changed = privacy.value(x, operation)
+                result.append((key, changed.number.map(JSONValue.number) ?? .string(changed.text ?? "")))
+            case (.pseudonymise, .bool(let flag)), (.prefix, .bool(let flag)):
+                result.append((key, .string(privacy.value(flag ? "true" : "false", operation))))
+            default: result.append((key, value))
+            }
+        }
+        return result
     }
 
     /// The typed frame of `rows`, or the first problem found (row and field named).
