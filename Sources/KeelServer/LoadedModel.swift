@@ -20,6 +20,9 @@ final class LoadedModel: Sendable {
     let idColumn: String?
     /// `{"name": …, "version": …}`, encoded once.
     let identityJSON: String
+    /// `{"dropped": […], "pseudonymised": […], "generalised": {column: rule}}`: what the model's privacy rules
+    /// do to a request's fields, said in every prediction and explanation; nil when the model has none.
+    let privacyJSON: String?
 
     /// The SHA-256 of the whole file when it came from a registry (its content address), to notice changes.
     let checksumOfFile: String?
@@ -67,6 +70,25 @@ final class LoadedModel: Sendable {
         writer.key("version"); writer.string(version)
         writer.endObject()
         identityJSON = writer.text
+        privacyJSON = decoder.privacy.map { privacy in
+            var writer = JSONWriter()
+            writer.beginObject()
+            let sorted = privacy.operations.sorted { $0.key < $1.key }
+            for (name, test) in [("dropped", { (o: PrivacyGuard.Operation) in o == .drop }), ("pseudonymised", { $0 == .pseudonymise })] {
+                writer.key(name)
+                writer.beginArray()
+                for (column, operation) in sorted where test(operation) { writer.string(column) }
+                writer.endArray()
+            }
+            writer.key("generalised")
+            writer.beginObject()
+            for (column, _) in sorted where privacy.operations[column] != .drop && privacy.operations[column] != .pseudonymise {
+                writer.key(column); writer.string(schema.privacy?[column]?.description ?? "generalise")
+            }
+            writer.endObject()
+            writer.endObject()
+            return writer.text
+        }
     }
 
     /// The model's privacy rules, applied to every request row before anything else reads it.

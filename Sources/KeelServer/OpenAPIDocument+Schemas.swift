@@ -25,12 +25,12 @@ extension OpenAPIDocument {
             componentName("PredictRequest", model): decoder.bodySchema(row: rowRef, maxRows: limits.maxRows),
             componentName("ExplainRequest", model): decoder.bodySchema(row: rowRef, maxRows: min(limits.maxRows, explanations.maxRows)),
             componentName("Prediction", model): predictionSchema(model),
-            componentName("PredictResponse", model): closed(required: ["model", "request_id", "predictions"], [
-                "model": identitySchema(model), "request_id": Self.requestID,
+            componentName("PredictResponse", model): closed(required: model.privacyJSON == nil ? ["model", "request_id", "predictions"] : ["model", "request_id", "privacy", "predictions"], [
+                "model": identitySchema(model), "request_id": Self.requestID, "privacy": Self.privacy,
                 "predictions": ["type": "array", "minItems": 1, "items": ref("Prediction", model), "description": "one per row, in order"],
             ]),
             componentName("ExplainResponse", model): closed(required: ["model", "request_id", "task", "target", "units", "explanations"], [
-                "model": identitySchema(model), "request_id": Self.requestID,
+                "model": identitySchema(model), "request_id": Self.requestID, "privacy": Self.privacy,
                 "task": ["type": "string", "enum": [model.artifact.manifest.schema.task?.kind.rawValue ?? TaskKind.regression.rawValue]],
                 "target": ["type": "string"],
                 "units": ["type": "string", "description": "what attributions are measured in"],
@@ -40,6 +40,17 @@ extension OpenAPIDocument {
             componentName("RowExplanation", model): rowExplanationSchema(model),
         ]
     }
+
+    /// What the model's privacy rules do to a request's fields (present when it has rules).
+    static var privacy: [String: Any] {[
+        "type": "object", "additionalProperties": false, "required": ["dropped", "pseudonymised", "generalised"],
+        "description": "the model's privacy rules: fields removed before anything reads them, fields replaced by their keyed HMAC, fields coarsened (with the rule)",
+        "properties": [
+            "dropped": ["type": "array", "items": ["type": "string"]],
+            "pseudonymised": ["type": "array", "items": ["type": "string"]],
+            "generalised": ["type": "object", "additionalProperties": ["type": "string"]],
+        ],
+    ]}
 
     /// The schemas every document has.
     func sharedComponents() -> [String: Any] {

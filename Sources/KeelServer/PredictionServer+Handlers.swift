@@ -75,6 +75,7 @@ extension PredictionServer {
         writer.beginObject()
         writer.key("model"); writer.raw(model.identityJSON)
         writer.key("request_id"); writer.string(context.requestID)
+        if let privacy = model.privacyJSON { writer.key("privacy"); writer.raw(privacy) }
         writer.key("predictions")
         writer.beginArray()
         var counts: [String: Int] = [:]
@@ -273,6 +274,7 @@ extension PredictionServer {
                 writer.beginObject()
                 writer.key("model"); writer.raw(model.identityJSON)
                 writer.key("request_id"); writer.string(requestID)
+                if let privacy = model.privacyJSON { writer.key("privacy"); writer.raw(privacy) }
                 writer.key("task"); writer.string(explanation.task.rawValue)
                 writer.key("target"); writer.string(explanation.target)
                 writer.key("units"); writer.string(explanation.units)

@@ -56,6 +56,9 @@ import Testing
         let predicted = try server.client.post("/v1/predict", "{\"rows\":[\(rows.joined(separator: ","))]}")
         #expect(predicted.status == 200, "\(predicted.body)")
         let requestID = try #require(predicted.json?["request_id"] as? String)
+        let said = try #require(predicted.json?["privacy"] as? [String: Any], "the response says what the rules did")
+        #expect(said["dropped"] as? [String] == ["email", "phone", "ssn"] && said["pseudonymised"] as? [String] == ["customer"]
+                && (said["generalised"] as? [String: String]) == ["age": "generalise"], "\(said)")
         #expect(try RegistryCommandTests.sendFeedback(server.client, ["{\"request_id\":\"\(requestID)\",\"row\":0,\"label\":\"yes\"}"]))
         let explained = try server.client.post("/v1/explain", rows[0])
         #expect(explained.status == 200, "\(explained.body)")
@@ -163,6 +166,27 @@ import Testing
         } catch {
             #expect("\(error)".contains("--pii-key-file") && "\(error)".contains("pii_key_file"), "\(error)")
         }
+    }
+
+    @Test func inspectWritesTheRulesAndASchemaFileOrAConfigGivesThem() throws {
+        let (dir, planted, key) = try Self.workspace(rows: 100)
+        let inspect = try Self.keel(["inspect", "people.csv", "--target", "y", "--privacy", "age=generalise:5", "--write-schema", "schema.yaml", "--json"], in: dir)
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        let profile = try #require(document["profile"] as? [[String: Any]])
+        #expect(profile.first { $0["name"] as? String == "email" }?["privacy"] as? String == "drop")
+        #expect(profile.first { $0["name"] as? String == "age" }?["privacy"] as? String == "generalise:5")
+        let written = try String(contentsOf: dir.appendingPathComponent("schema.yaml"), encoding: .utf8)
+        #expect(written.contains("privacy:") && written.contains("email: drop") && written.contains("age: generalise:5"), "\(written)")
+        // The written schema gives the same rules back to training.
+        let fromSchema = try Self.keel(["train", "people.csv", "--schema", "schema.yaml", "--trials", "1", "--learner", "linear", "--out", "s.keel", "--no-registry"], in: dir)
+        #expect(fromSchema.status == 0 && fromSchema.stderr.contains("into bands of 5 (generalise:5)") && fromSchema.stderr.contains("dropping 'ssn'"), "\(fromSchema.stderr)")
+        // A training config's privacy keys, with the key file named there.
+        try "privacy: {customer: pseudonymise, phone: drop}\npii_key_file: \(key)\n".write(to: dir.appendingPathComponent("train.yaml"), atomically: true, encoding: .utf8)
+        let fromConfig = try Self.keel(["train", "people.csv", "--target", "y", "--config", "train.yaml", "--trials", "1", "--learner", "linear", "--out", "c.keel", "--no-registry"], in: dir)
+        #expect(fromConfig.status == 0 && fromConfig.stderr.contains("pseudonymising 'customer'"), "\(fromConfig.stderr)")
+        let model = try String(decoding: Data(contentsOf: dir.appendingPathComponent("c.keel")), as: UTF8.self)
+        #expect(!planted.contains { model.contains($0) } && model.contains("pseudonymKeyCheck"))
     }
 
     /// `keel` in `dir` with the registry `dir/.keel` (where `keel serve` started there looks too).
