@@ -32,6 +32,12 @@ import Testing
         #expect(problems.contains { $0.contains("two fits with one seed predict differently") }, "\(problems)")
     }
 
+    /// A portfolio entry outside the family's declared space is found.
+    @Test func theContractFindsAPortfolioOutsideItsSpace() {
+        let problems = LearnerContract.violations(StumpFamily(portfolioThresholds: [8, 100]), data: LearnerContract.Data(task: .binary))
+        #expect(problems.contains { $0.contains("has thresholds 100.0, outside its domain") }, "\(problems)")
+    }
+
     @Test func aFamilyKeelDoesNotKnowIsSearchedAndRanked() throws {
         let (frame, schema) = try churn(rows: 400)
         var settings = SearchSettings()
@@ -158,6 +164,8 @@ extension LearnerFamilyTests {
 struct StumpFamily: LearnerFamily {
     /// Seeds its threshold sample from the clock, to check that the contract catches it.
     var unseeded = false
+    /// Thresholds per portfolio entry: 8 and 16, inside the space (a test puts one outside).
+    var portfolioThresholds = [8, 16]
 
     var name: String { "stump" }
     var space: [Hyperparameter] { [Hyperparameter("thresholds", .integer(lower: 2, upper: 64), initial: 16, lowCost: 4)] }
@@ -168,7 +176,7 @@ struct StumpFamily: LearnerFamily {
     }
 
     func portfolio(for shape: DataShape) -> [PortfolioEntry] {
-        [8, 16].enumerated().map { index, count in
+        portfolioThresholds.enumerated().map { index, count in
             let learner = Learner.external(ExternalLearner(family: self, settings: ["thresholds": Double(count)]))
             return PortfolioEntry(learner, summary: "\(count) thresholds", rank: 15 + index * 10)
         }

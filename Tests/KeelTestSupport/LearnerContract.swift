@@ -211,6 +211,20 @@ public enum LearnerContract {
             if case .real(let lower, _, true) = parameter.domain, !(lower > 0) { problems.append("\(label): \(parameter.name) is searched on a log scale from \(lower)") }
         }
         if Set(family.pinnableNames).count != family.pinnableNames.count { problems.append("\(label): a pinnable name is listed twice") }
+        // What the search tries stays inside the space the family declares: every portfolio entry, for small
+        // and large data, and every local variation of one.
+        let domains = Dictionary(family.space.map { ($0.name, $0.domain) }, uniquingKeysWith: { a, _ in a })
+        func inSpace(_ learner: Learner, _ what: String) {
+            for (name, value) in family.values(of: learner).sorted(by: { $0.key < $1.key }) {
+                guard let domain = domains[name] else { problems.append("\(label): \(what) has \(name), which the space does not declare"); continue }
+                if !domain.contains(value) { problems.append("\(label): \(what) has \(name) \(value), outside its domain \(domain)") }
+            }
+        }
+        let shapes = [data.shape, DataShape(rows: 200_000, features: 60, task: data.shape.task, outputs: data.shape.outputs),
+                      DataShape(rows: 300, features: 4, task: data.shape.task, outputs: data.shape.outputs)]
+        for shape in shapes {
+            for entry in family.portfolio(for: shape) { inSpace(entry.learner, "the portfolio's \(entry.summary) for \(shape.rows) rows") }
+        }
         guard family.searchesLocally else { return problems }
         var generator = SeededGenerator(seed: 3)
         for entry in family.portfolio(for: data.shape) {
@@ -220,6 +234,7 @@ public enum LearnerContract {
                     break
                 }
                 if !family.owns(varied) { problems.append("\(label): a variation left the family") }
+                inSpace(varied, "a variation of \(entry.summary)")
             }
         }
         return problems

@@ -92,6 +92,16 @@ public struct BoostingFamily: LearnerFamily {
         return PortfolioEntry(.gradientBoosting(p), summary: Self.describe(p), rank: rank)
     }
 
+    public func values(of learner: Learner) -> [String: Double] {
+        guard case .gradientBoosting(let p) = learner else { return [:] }
+        var values: [String: Double] = [
+            "rounds": Double(p.rounds), "learning_rate": p.learningRate, "min_child_samples": Double(p.minChildSamples),
+            "lambda_l2": p.lambdaL2, "column_subsample": p.columnSubsample, "row_subsample": p.rowSubsample,
+        ]
+        if let depth = p.symmetricDepth { values["symmetric_depth"] = Double(depth) } else { values["max_leaves"] = Double(p.maxLeaves) }
+        return values
+    }
+
     public func describe(_ learner: Learner) -> String {
         guard case .gradientBoosting(let p) = learner else { return "" }
         return Self.describe(p)

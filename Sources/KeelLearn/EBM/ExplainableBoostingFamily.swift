@@ -33,6 +33,12 @@ public struct ExplainableBoostingFamily: LearnerFamily {
                                costly: shape.task == .multiclass || shape.work > 2_000_000)]
     }
 
+    public func values(of learner: Learner) -> [String: Double] {
+        guard case .explainableBoosting(let p) = learner else { return [:] }
+        return ["learning_rate": p.learningRate, "max_rounds": Double(p.maxRounds), "outer_bags": Double(p.outerBags),
+                "interactions": Double(p.interactions), "max_bins": Double(p.maxBins)]
+    }
+
     public func describe(_ learner: Learner) -> String {
         guard case .explainableBoosting(let p) = learner else { return "" }
         return Self.describe(p)

@@ -29,6 +29,9 @@ public protocol LearnerFamily: Sendable {
     func owns(_ learner: Learner) -> Bool
     /// The starting configurations for data of `shape`.
     func portfolio(for shape: DataShape) -> [PortfolioEntry]
+    /// The settings of `learner` that `space` names, by those names (the ones the configuration has: a
+    /// symmetric tree has a depth, not a leaf count): what a check holds to the space's domains.
+    func values(of learner: Learner) -> [String: Double]
     /// Key settings, as a user reads them.
     func describe(_ learner: Learner) -> String
     /// `learner` with the pinned `values` (names from `pinnableNames`, already checked) applied.
@@ -61,6 +64,9 @@ extension LearnerFamily {
     public var pinnableNames: [String] { [] }
     public var searchesLocally: Bool { false }
     public func pinning(_ learner: Learner, to values: [String: Double]) -> Learner { learner }
+    public func values(of learner: Learner) -> [String: Double] {
+        if case .external(let external) = learner { external.settings } else { [:] }
+    }
     public func constrained(_ learner: Learner, _ constraints: [Int]) -> Learner? {
         constraints.allSatisfy { $0 == 0 } ? learner : nil
     }

@@ -45,6 +45,11 @@ public struct ForestFamily: LearnerFamily {
         return [PortfolioEntry(.randomForest(trees), summary: Self.describe(trees), rank: 80)]
     }
 
+    public func values(of learner: Learner) -> [String: Double] {
+        guard case .randomForest(let p) = learner else { return [:] }
+        return ["trees": Double(p.trees), "min_samples_leaf": Double(p.minSamplesLeaf), "max_depth": Double(p.maxDepth), "max_bins": Double(p.maxBins)]
+    }
+
     public func describe(_ learner: Learner) -> String {
         guard case .randomForest(let p) = learner else { return "" }
         return Self.describe(p)

@@ -51,6 +51,11 @@ public struct LinearFamily: LearnerFamily {
         ]
     }
 
+    public func values(of learner: Learner) -> [String: Double] {
+        guard case .linear(let p) = learner else { return [:] }
+        return ["lambda": p.lambda, "l1_ratio": p.l1Ratio, "max_iterations": Double(p.maxIterations)]
+    }
+
     public func describe(_ learner: Learner) -> String {
         guard case .linear(let p) = learner else { return "" }
         let lambda = String(format: "%.0e", p.lambda).replacingOccurrences(of: "e-0", with: "e-")
