@@ -149,6 +149,11 @@ struct DataOptions: ParsableArguments {
         for (column, rule) in file?.privacy ?? [:] { rules[column] = .init(rule, source: "the schema file's privacy key (\(column): \(rule))") }
         for (column, rule) in config { rules[column] = .init(rule, source: "the config's privacy key (\(column): \(rule))") }
         for (column, declared) in try privacyFlags() { rules[column] = declared }
+        // --allow-pii keeps a column whatever a file said of it (inspect writes the default `drop` there); a
+        // --privacy flag saying otherwise is a contradiction `resolve` names.
+        for column in allowPII where rules[column].map({ !$0.source.hasPrefix("--privacy") }) ?? false {
+            rules[column] = .init(.keep, source: "--allow-pii \(column)")
+        }
         return rules
     }
 
@@ -183,13 +188,16 @@ struct DataOptions: ParsableArguments {
         // What inference said of a column the policy drops (an identifier, a high cardinality) is moot.
         let droppedNames = inference.schema.columns(withPrivacy: { $0 == .drop })
         inference.warnings.removeAll { warning in droppedNames.contains { warning.hasPrefix("'\($0)' ") } }
-        var protected = raw
+        // The rules act on the values as the schema types them (a date column's dates, not its spelling).
+        var protected = try raw.conforming(to: inference.schema)
         if protect {
             let key = inference.schema.needsPseudonymKey ? try KeyedHasher.personalDataKey(file: piiKey.keyFile) : nil
             let privacyGuard = try PrivacyGuard(schema: inference.schema, pseudonymiser: key, keySource: PIIKeyOptions.source)
-            protected = try privacyGuard.apply(raw)
+            protected = try privacyGuard.apply(protected)
             inference.schema.pseudonymKeyCheck = key?.keyCheck
-            // Pseudonyms and prefixes are text, whatever the column held before.
+            // Pseudonyms and prefixes are text, whatever the column held before, and scoring reads them as text
+            // (so `007` keeps its zeros in a file of numbers).
+            var text = Set(inference.schema.textColumns ?? [])
             for (name, operation) in privacyGuard.operations {
                 guard let index = inference.schema.columns.firstIndex(where: { $0.name == name }) else { continue }
                 switch operation {
@@ -197,9 +205,11 @@ struct DataOptions: ParsableArguments {
                     inference.schema.columns[index].kind = .categorical
                     inference.schema.columns[index].flags.removeAll { $0 == .integerCodes || $0 == .infiniteValues }
                     inference.schema.columns[index].missingWords = nil
+                    text.insert(name)
                 default: break
                 }
             }
+            inference.schema.textColumns = text.isEmpty ? nil : text.sorted()
         }
         let frame = try protected.conforming(to: inference.schema)
         if !quiet {

@@ -98,7 +98,7 @@ public struct BatchScoring {
             if let first = check.invalidCells.first {
                 guard onError == .skip else {
                     let location = SourceLocation(file: file, line: batch.lines[first.row],
-                                                  column: (frame.index(of: first.column) ?? 0) + 1, columnName: first.column)
+                                                  column: (batch.frame.index(of: first.column) ?? 0) + 1, columnName: first.column)
                     throw DataError.invalidValue(location, first.problem.message(value: first.value) + " (use --on-error skip to set such rows aside)")
                 }
                 if rejects == nil {
@@ -107,7 +107,9 @@ public struct BatchScoring {
                 }
                 var bad = Set<Int>()
                 for cell in check.invalidCells where bad.insert(cell.row).inserted {
-                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, cell.value, cell.problem.message]) + "\n")
+                    // A value a privacy rule could not transform (a date that does not parse) is not written out.
+                    let value = privacy?.operations[cell.column] == nil ? cell.value : "(withheld: privacy rule)"
+                    try rejects?.append(CSVLine.join([String(batch.lines[cell.row]), cell.column, value, cell.problem.message]) + "\n")
                 }
                 let kept = (0..<frame.rowCount).filter { !bad.contains($0) }
                 frame = frame.selecting(rows: kept)

@@ -49,8 +49,14 @@ public enum PromotionGates {
         let holdout = try store.loadSnapshot(file)
         guard let metric = Metric(rawValue: first.metric) else { throw RegistryError.invalid("unknown metric \(first.metric)") }
         var scores: [String: Double] = [:]
-        for version in [first, second] {
-            let model = try Artifact.read(from: store.artifactPath(version), options: readOptions).model
+        let models = try [first, second].map { try Artifact.read(from: store.artifactPath($0), options: readOptions).model }
+        // The holdout was kept after the first version's privacy rules; a version under other rules would be
+        // scored on values it never saw (pseudonyms for raw values, bands for ages).
+        let rules = models.map { ($0.schema.privacy ?? [:], $0.schema.pseudonymKeyCheck) }
+        guard rules[0].0 == rules[1].0, rules[0].1 == rules[1].1 else {
+            throw RegistryError.invalid("\(first.reference) and \(second.reference) apply different privacy rules to their data, so one holdout cannot score both fairly")
+        }
+        for (version, model) in zip([first, second], models) {
             scores[version.reference] = try HoldoutScoring.score(model, on: holdout, metric: metric)
         }
         return HeadToHead(metric: metric.rawValue, rows: holdout.rowCount, data: "holdout of \(first.reference)", scores: scores)

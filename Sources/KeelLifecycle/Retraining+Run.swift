@@ -64,6 +64,29 @@ extension Retraining {
         public var usedReviewLabels = false
     }
 
+    /// The logged predictions made by versions with the champion's privacy rules (and key): rows logged under
+    /// other rules hold other values (raw where the champion has pseudonyms, or the reverse), and would carry
+    /// them into training and a new snapshot. Versions the registry cannot name (a model file served on its
+    /// own) count as rule-free.
+    static func underRules(of champion: TrainedModel, _ log: [LoggedPrediction], name: String, store: some RegistryStore,
+                           readOptions: Artifact.ReadOptions, note: (String) -> Void) throws -> [LoggedPrediction] {
+        let wanted = (champion.schema.privacy ?? [:], champion.schema.pseudonymKeyCheck)
+        var same: [String: Bool] = [:]
+        for version in Set(log.map(\.record.version)) {
+            if let reference = ModelReference("\(name)@\(version)"), let resolved = try? store.resolve(reference) {
+                let schema = try Artifact.read(from: store.artifactPath(resolved), options: readOptions).model.schema
+                same[version] = (schema.privacy ?? [:], schema.pseudonymKeyCheck) == wanted
+            } else {
+                same[version] = wanted.0.isEmpty
+            }
+        }
+        let kept = log.filter { same[$0.record.version] ?? false }
+        if kept.count < log.count {
+            note("left out \(log.count - kept.count) logged prediction(s) of versions with other privacy rules than the champion's: their values are not comparable")
+        }
+        return kept
+    }
+
     /// Retrains `request.name` when its policy says so: a challenger trained on the champion's dataset
     /// snapshot plus the older labelled predictions, compared with the champion on the newest ones, registered
     /// as a candidate, audited, and promoted only through the gates. `note` receives progress in words.
@@ -73,7 +96,8 @@ extension Retraining {
         let champion = try store.resolve(ModelReference(name: name))
         let championModel = try Artifact.read(from: store.artifactPath(champion), options: request.readOptions).model
         let window = request.window ?? request.policy.window
-        let everything = try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let everything = try Self.underRules(of: championModel, try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window),
+                                             name: name, store: store, readOptions: request.readOptions, note: note)
         let sources = everything.labelCounts
         let logged = everything.labels(includingReview: request.reviewLabels)
         let labelled = logged.filter { $0.label != nil }

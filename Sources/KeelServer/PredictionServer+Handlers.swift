@@ -23,7 +23,10 @@ extension PredictionServer {
                         log: PredictionLogger? = nil, shadow: LoadedModel? = nil, reviews: ReviewQueue? = nil) async throws -> Response {
         var request = request
         let body = try await collect(&request, limit: limits.maxBodyBytes)
-        let rows = try model.decoder.rows(of: try parse(body))
+        // The privacy rules first: the frame, the log, the review queue see only their result. The rows as
+        // sent stay in memory for a shadow model, which applies its own rules.
+        let sent = try model.decoder.rows(of: try parse(body))
+        let rows = sent.map(model.decoder.protect)
         let frame = try model.decoder.frame(rows)
         // Where a prediction rests on a guess (an unseen level, a value past the training range, a missing
         // value never missing in training), it says so; --strict-levels refuses unseen levels instead.
@@ -145,7 +148,8 @@ extension PredictionServer {
             if let shadow {
                 let requestID = context.requestID
                 Task.detached {
-                    guard let answers = try? shadow.artifact.model.predictor.predict(frame) else { return }
+                    guard let shadowFrame = try? shadow.decoder.frame(sent.map(shadow.decoder.protect)),
+                          let answers = try? shadow.artifact.model.predictor.predict(shadowFrame) else { return }
                     log.offer(answers.enumerated().map { index, answer in
                         PredictionRecord(model: model.name + PredictionRecord.shadowSuffix, version: shadow.version, requestID: requestID, row: index,
                                          time: now, inputs: "{}", prediction: answer.label, score: shadow.artifact.model.predictor.monitoredScore(answer), subject: nil)
@@ -234,7 +238,7 @@ extension PredictionServer {
             let channel = context.channel
             let gone = channel.flatMap(ConnectionWatch.clientGone)
             let text = try await pool.run(clientGone: { gone?.isSet == true || channel.map { !$0.isActive } ?? false }) { check in
-                let rows = try model.decoder.rows(of: try parse(body))
+                let rows = try model.decoder.rows(of: try parse(body)).map(model.decoder.protect)
                 guard rows.count <= maxRows else {
                     throw APIError(.unprocessableContent, "too_many_rows",
                                    "\(rows.count) rows to explain in one request; the limit is \(maxRows) (--max-explain-rows)", field: "rows")

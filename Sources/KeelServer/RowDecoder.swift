@@ -37,12 +37,13 @@ struct RowDecoder: Sendable {
     static func length(_ text: String) -> Int { text.unicodeScalars.count }
 
 
-    /// The rows of a body: one object, or `{"rows": [objects]}`.
+    /// The rows of a body: one object, or `{"rows": [objects]}`, as sent: before the privacy rules (`protect`),
+    /// which every handler applies before anything else reads a row.
     func rows(of body: JSONValue) throws(APIError) -> [[(key: String, value: JSONValue)]] {
         guard case .object(let members) = body else {
             throw APIError(.badRequest, "invalid_body", "the body must be a JSON object (one row) or {\"rows\": [ … ]}")
         }
-        guard members.count == 1, members[0].key == "rows", acceptsBatches else { return [protect(members)] }
+        guard members.count == 1, members[0].key == "rows", acceptsBatches else { return [members] }
         guard case .array(let items) = members[0].value else {
             throw APIError(.unprocessableContent, "invalid_body", "\"rows\" must be an array of row objects", field: "rows")
         }
@@ -56,7 +57,7 @@ struct RowDecoder: Sendable {
             guard case .object(let row) = item else {
                 throw APIError(.unprocessableContent, "invalid_row", "row \(index) must be a JSON object", row: index)
             }
-            rows.append(protect(row))
+            rows.append(row)
         }
         return rows
     }

@@ -12,7 +12,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-privacy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var generator = SeededGenerator(seed: 29)
-        var lines = ["customer,email,phone,ssn,age,plan,spend,y"]
+        var lines = ["customer,email,phone,ssn,age,born,plan,spend,y"]
         var planted: [String] = []
         for i in 0..<rows {
             let age = 20 + Int(generator.nextUnit() * 50)
@@ -21,7 +21,8 @@ import Testing
             let (customer, email, phone) = (String(format: "CUST%05d", 7_000 + i), "planted.person\(i)@mail-example.org", String(format: "+1 415 555 %04d", 2_000 + i))
             let ssn = String(format: "%03d-%02d-%04d", 200 + i % 500, 11 + i % 80, 3_000 + i)
             planted += [customer, email, phone, ssn]
-            lines.append("\(customer),\(email),\(phone),\(ssn),\(age),\(["basic", "plus", "pro"][i % 3]),\(spend),\(label)")
+            let born = String(format: "%04d-%02d-%02d", 2_024 - age, 1 + i % 12, 1 + i % 28)
+            lines.append("\(customer),\(email),\(phone),\(ssn),\(age),\(born),\(["basic", "plus", "pro"][i % 3]),\(spend),\(label)")
         }
         try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
         let key = dir.appendingPathComponent("pii.key").path
@@ -42,7 +43,8 @@ import Testing
     @Test func plantedIdentifiersAreInNoFileKeelWrites() throws {
         let (dir, planted, key) = try Self.workspace()
         let train = try Self.keel(["train", "people.csv", "--target", "y", "--trials", "2", "--learner", "gbdt", "--out", "m.keel", "--report", "report",
-                                         "--privacy", "customer=pseudonymise", "--privacy", "age=generalise", "--pii-key-file", key], in: dir)
+                                         "--privacy", "customer=pseudonymise", "--privacy", "age=generalise", "--privacy", "born=generalise",
+                                         "--pii-key-file", key], in: dir)
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("privacy: dropping 'email' (e-mail addresses, direct identifier)"), "\(train.stderr)")
         #expect(train.stderr.contains("privacy: generalising 'age' (ages, quasi-identifier) into bands of 10"))
@@ -51,18 +53,24 @@ import Testing
         // Serving: predictions with the prediction log on, feedback, explanations.
         let server = try ServerProcess(["m.keel", "--log-predictions", "--pii-key-file", key, "--keys-file", dir.appendingPathComponent("none.json").path], in: dir)
         let rows = (0..<5).map { i in
-            "{\"customer\":\"\(planted[4 * i])\",\"email\":\"\(planted[4 * i + 1])\",\"phone\":\"\(planted[4 * i + 2])\",\"ssn\":\"\(planted[4 * i + 3])\",\"age\":37,\"plan\":\"plus\",\"spend\":42.5}"
+            "{\"customer\":\"\(planted[4 * i])\",\"email\":\"\(planted[4 * i + 1])\",\"phone\":\"\(planted[4 * i + 2])\",\"ssn\":\"\(planted[4 * i + 3])\",\"age\":37,\"born\":\"1987-06-15\",\"plan\":\"plus\",\"spend\":42.5}"
         }
         let predicted = try server.client.post("/v1/predict", "{\"rows\":[\(rows.joined(separator: ","))]}")
         #expect(predicted.status == 200, "\(predicted.body)")
         let requestID = try #require(predicted.json?["request_id"] as? String)
         let said = try #require(predicted.json?["privacy"] as? [String: Any], "the response says what the rules did")
         #expect(said["dropped"] as? [String] == ["email", "phone", "ssn"] && said["pseudonymised"] as? [String] == ["customer"]
-                && (said["generalised"] as? [String: String]) == ["age": "generalise"], "\(said)")
+                && (said["generalised"] as? [String: String]) == ["age": "generalise", "born": "generalise"], "\(said)")
+        // A number where a generalised date goes is refused like any wrong type, and the server stays up.
+        let absurd = try server.client.post("/v1/predict", rows[1].replacingOccurrences(of: "\"1987-06-15\"", with: "1e300"))
+        #expect(absurd.status == 422 && absurd.errorField == "born", "\(absurd.body)")
         #expect(try RegistryCommandTests.sendFeedback(server.client, ["{\"request_id\":\"\(requestID)\",\"row\":0,\"label\":\"yes\"}"]))
         let explained = try server.client.post("/v1/explain", rows[0])
         #expect(explained.status == 200, "\(explained.body)")
         server.stop()
+        // Erasure by the raw id finds the pseudonymised one, given the key.
+        let purge = try Self.keel(["log", "purge", "--id", planted[0], "--pii-key-file", key], in: dir)
+        #expect(purge.status == 0 && purge.stdout.contains("erased 1 logged prediction"), "\(purge.stdout) \(purge.stderr)")
         var written: [(String, String)] = [("the explanation response", explained.body), ("the prediction response", predicted.body)]
 
         // Batch scoring and a local explanation, with the key; without it, an error naming the flag and no file.
@@ -81,7 +89,8 @@ import Testing
         let export = try Self.keel(["datasets", "export", String(fingerprint.prefix(12)), "--out", "export.csv"], in: dir)
         #expect(export.status == 0, "\(export.stderr)")
         let exported = try CSVReader.read(path: dir.appendingPathComponent("export.csv").path, options: { var o = CSVOptions(); o.stringColumns = ["customer"]; return o }())
-        #expect(exported.columnNames == ["customer", "age", "plan", "spend", "y"], "\(exported.columnNames)")
+        #expect(exported.columnNames == ["customer", "age", "born", "plan", "spend", "y"], "\(exported.columnNames)")
+        #expect((0..<exported.rowCount).allSatisfy { exported["born"]!.displayValue(at: $0)?.hasSuffix("-01") == true }, "dates to their month")
         let tokens = (0..<exported.rowCount).compactMap { exported["customer"]!.displayValue(at: $0) }
         #expect(tokens.count == 240 && Set(tokens).count == 240 && tokens.allSatisfy { $0.count == 64 && $0.allSatisfy(\.isHexDigit) })
         guard case .numeric(let ages) = exported["age"]?.values else { Issue.record("age is not numeric"); return }
@@ -181,6 +190,9 @@ import Testing
         // The written schema gives the same rules back to training.
         let fromSchema = try Self.keel(["train", "people.csv", "--schema", "schema.yaml", "--trials", "1", "--learner", "linear", "--out", "s.keel", "--no-registry"], in: dir)
         #expect(fromSchema.status == 0 && fromSchema.stderr.contains("into bands of 5 (generalise:5)") && fromSchema.stderr.contains("dropping 'ssn'"), "\(fromSchema.stderr)")
+        // --allow-pii keeps a column the written file drops by default (an allowance, not a contradiction).
+        let allowed = try Self.keel(["train", "people.csv", "--schema", "schema.yaml", "--trials", "1", "--learner", "linear", "--out", "a.keel", "--allow-pii", "email"], in: dir)
+        #expect(allowed.status == 0 && allowed.stderr.contains("keeping 'email'"), "\(allowed.stderr)")
         // A training config's privacy keys, with the key file named there.
         try "privacy: {customer: pseudonymise, phone: drop}\npii_key_file: \(key)\n".write(to: dir.appendingPathComponent("train.yaml"), atomically: true, encoding: .utf8)
         let fromConfig = try Self.keel(["train", "people.csv", "--target", "y", "--config", "train.yaml", "--trials", "1", "--learner", "linear", "--out", "c.keel", "--no-registry"], in: dir)

@@ -33,12 +33,14 @@ public struct PrivacyGuard: Sendable {
             case .drop: operations[column.name] = .drop
             case .pseudonymise: operations[column.name] = .pseudonymise
             case .generalise(let level):
-                switch (column.kind, level) {
+                // Whole-number codes read as categories (3 to 10 distinct ages) are still numbers to band.
+                let kind = column.flags.contains(.integerCodes) ? .numeric : column.kind
+                switch (kind, level) {
                 case (.datetime, .year): operations[column.name] = .year
                 case (.datetime, _): operations[column.name] = .month
                 case (.numeric, .width(let width)): operations[column.name] = .band(width)
                 case (.numeric, _): operations[column.name] = .band(10)
-                case (_, .width(let width)): operations[column.name] = .prefix(Int(width))
+                case (_, .width(let width)): operations[column.name] = .prefix(Int(min(max(width, 1), 64)))
                 default: operations[column.name] = .prefix(nil)
                 }
             }
@@ -133,17 +135,21 @@ public struct PrivacyGuard: Sendable {
     public func value(_ number: Double, _ operation: Operation) -> (number: Double?, text: String?) {
         switch operation {
         case .band(let width): (Self.band(number, width), nil)
-        case .month, .year: (Self.truncate(number, toYear: operation == .year), nil)
+        // A date arrives as text; a number is left for the input contract to judge.
+        case .month, .year: (number, nil)
         default: (nil, value(NumberFormatting.canonical(number), operation))
         }
     }
 
     static func band(_ value: Double, _ width: Double) -> Double {
-        value.isFinite ? (value / width).rounded(.down) * width : value
+        guard value.isFinite, width > 0 else { return value }
+        let banded = (value / width).rounded(.down) * width
+        return banded.isFinite ? banded : value
     }
 
     static func truncate(_ seconds: Double, toYear: Bool) -> Double {
-        guard seconds.isFinite else { return seconds }
+        // Beyond ±3 million years a date is no date: left for the input contract to refuse.
+        guard seconds.isFinite, abs(seconds) < 1e14 else { return seconds }
         let (year, month, _) = DateTimeParser.civilFromDays(Int((seconds / 86_400).rounded(.down)))
         return Double(DateTimeParser.daysFromCivil(year: year, month: toYear ? 1 : month, day: 1)) * 86_400
     }

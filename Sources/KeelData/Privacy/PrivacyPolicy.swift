@@ -34,7 +34,12 @@ public enum PrivacyPolicy {
             let direct = column.pii?.identifierClass == .direct
             if let entry = declared[name] {
                 if name == schema.target {
+                    // `keep` of the target is what happens anyway (a schema file from inspect may say it).
+                    if entry.rule == .keep { continue }
                     throw DataError.invalidSchema("\(entry.source): '\(name)' is the target; a privacy rule cannot apply to the column the model predicts")
+                }
+                if [.time, .weight].contains(column.role), entry.rule != .keep {
+                    throw DataError.invalidSchema("\(entry.source): '\(name)' is the \(column.role.rawValue) column, which must keep its values to order or weigh rows; keep it or choose another \(column.role.rawValue) column")
                 }
                 if allowed.contains(name), entry.rule != .keep {
                     throw DataError.invalidSchema("--allow-pii \(name) keeps the column, but \(entry.source) says \(name): \(entry.rule); say one of them")
@@ -51,8 +56,11 @@ public enum PrivacyPolicy {
                 rules[name] = .keep
             } else if let pii = column.pii, name != schema.target {
                 if pii.identifierClass == .direct {
-                    if [.group, .time, .weight].contains(column.role) {
-                        throw DataError.invalidSchema("'\(name)' is the \(column.role.rawValue) column and holds \(pii.summary), which is dropped by default: pseudonymise it (--privacy \(name)=pseudonymise --pii-key-file FILE) or keep it (--allow-pii \(name))")
+                    if column.role == .group {
+                        throw DataError.invalidSchema("'\(name)' is the group column and holds \(pii.summary), which is dropped by default: pseudonymise it (--privacy \(name)=pseudonymise --pii-key-file FILE; groups stay groups) or keep it (--allow-pii \(name))")
+                    }
+                    if [.time, .weight].contains(column.role) {
+                        throw DataError.invalidSchema("'\(name)' is the \(column.role.rawValue) column and holds \(pii.summary), which is dropped by default: keep it (--allow-pii \(name)) or choose another \(column.role.rawValue) column")
                     }
                     rules[name] = .drop
                 } else {
@@ -60,9 +68,11 @@ public enum PrivacyPolicy {
                 }
             }
         }
-        // The role follows the rule: a dropped column is no feature, whatever the flags said.
+        // The role follows the rule: a dropped column is no feature, whatever the flags said; nothing of its
+        // values stays in the schema (words read as missing in a numeric column).
         for index in schema.columns.indices where rules[schema.columns[index].name] == .drop {
             schema.columns[index].role = .ignored
+            schema.columns[index].missingWords = nil
         }
         schema.privacy = rules.isEmpty ? nil : rules
     }

@@ -42,7 +42,7 @@ public enum PrivacyRule: Sendable, Equatable, Codable, CustomStringConvertible {
         case "pseudonymise" where parts.count == 1, "pseudonymize" where parts.count == 1: self = .pseudonymise
         case "generalise", "generalize":
             guard parts.count == 2 else { self = .generalise(nil); return }
-            switch parts[1] {
+            switch parts[1].trimmingCharacters(in: .whitespaces) {
             case "month": self = .generalise(.month)
             case "year": self = .generalise(.year)
             default:
