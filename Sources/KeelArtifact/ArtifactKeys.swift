@@ -97,7 +97,8 @@ enum KeyFile {
 /// HMAC-SHA256 under a secret key: logged fields that must stay joinable (a customer id) but not readable,
 /// and the pseudonyms of columns a privacy policy pseudonymises.
 public struct KeyedHasher: Sendable, Pseudonymiser {
-    private let raw: Data
+    /// Made once from the key's bytes and never changed; swift-crypto does not mark it Sendable.
+    nonisolated(unsafe) private let key: SymmetricKey
 
     /// A key file holding at least `minimumBytes` bytes (raw, or base64 text such as `keel keys
     /// generate-encryption` writes); `purpose` names the key in the error ("the hash key file", "the PII key
@@ -109,7 +110,7 @@ public struct KeyedHasher: Sendable, Pseudonymiser {
         guard key.count >= minimumBytes else {
             throw ArtifactError.invalidKey("\(purpose) \(file) holds \(key.count) bytes; it must hold at least \(minimumBytes) (e.g. from `keel keys generate-encryption`)")
         }
-        raw = key
+        self.key = SymmetricKey(data: key)
     }
 
     /// A key given as base64 text in the environment variable `variable`.
@@ -117,11 +118,15 @@ public struct KeyedHasher: Sendable, Pseudonymiser {
         guard let key = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)), key.count >= minimumBytes else {
             throw ArtifactError.invalidKey("\(variable) must be base64 of at least \(minimumBytes) bytes")
         }
-        raw = key
+        self.key = SymmetricKey(data: key)
     }
 
+    /// The HMAC in lowercase hex. The key is made once; the text's bytes are read in place where they can be
+    /// (a pseudonymised column of a million distinct values calls this a million times).
     public func hash(_ text: String) -> String {
-        Artifact.hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: raw)))
+        var text = text
+        let code = text.withUTF8 { HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer($0), using: key) }
+        return code.withUnsafeBytes { SHA256Hasher.hex($0) }
     }
 
     public func pseudonym(_ text: String) -> String { hash(text) }

@@ -13,7 +13,7 @@ struct FoldData {
     /// Search-part indices of the validation rows.
     let validRows: [Int]
     let featureNames: [String]
-    let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: GradientBoosting.Validation)
+    let stopping: (train: FeatureMatrix, y: TargetEncoding, weights: [Double]?, validation: ValidationRows)
     /// The preprocessing fitted on the fold's training rows: with a fold's model, a complete model of its own.
     let pipeline: Pipeline
     /// The training rows binned once per bin count, shared by every trial that bins.
@@ -36,7 +36,7 @@ struct FoldData {
         let innerY = TargetEncoding(task: target.task, values: inner.train.map { trainTarget.values[$0] })
         let stopY = TargetEncoding(task: target.task, values: inner.validation.map { trainTarget.values[$0] })
         stopping = (x.selecting(rows: inner.train), innerY, trainWeights.map { w in inner.train.map { w[$0] } },
-                    GradientBoosting.Validation(features: x.selecting(rows: inner.validation), target: stopY))
+                    ValidationRows(features: x.selecting(rows: inner.validation), target: stopY))
     }
 }
 

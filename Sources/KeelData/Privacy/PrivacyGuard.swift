@@ -100,8 +100,22 @@ public struct PrivacyGuard: Sendable {
         return result
     }
 
-    /// Maps each distinct value once; values that become equal share one level.
+    /// Maps each distinct value once; values that become equal share one level. Pseudonyms are distinct for
+    /// distinct values (a collision of HMAC-SHA256 is not a practical event), so the codes stay as they are and
+    /// the levels are made on every core.
     private func map(_ strings: EncodedStrings, _ operation: Operation) -> EncodedStrings {
+        if operation == .pseudonymise, let pseudonymiser {
+            let levels = strings.levels
+            var mapped = [String](repeating: "", count: levels.count)
+            let chunk = 4_096
+            mapped.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let target = out
+                DispatchQueue.concurrentPerform(iterations: (levels.count + chunk - 1) / chunk) { c in
+                    for i in c * chunk..<min(levels.count, (c + 1) * chunk) { target[i] = pseudonymiser.pseudonym(levels[i]) }
+                }
+            }
+            return EncodedStrings(codes: strings.codes, levels: mapped)
+        }
         var coder = LevelCoder(capacity: 0)
         let codeOfLevel = strings.levels.map { level -> UInt32 in
             coder.append(value(level, operation))

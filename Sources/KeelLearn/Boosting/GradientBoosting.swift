@@ -29,14 +29,8 @@ public struct GradientBoosting: Sendable {
     }
 
     /// Held-out data for early stopping.
-    public struct Validation: Sendable {
-        public var features: FeatureMatrix
-        public var target: TargetEncoding
-        public init(features: FeatureMatrix, target: TargetEncoding) {
-            self.features = features
-            self.target = target
-        }
-    }
+    /// The rows boosting stops early on: the held-out rows every family that stops early reads.
+    public typealias Validation = ValidationRows
 
     /// Fits the ensemble. `deadline` is checked before every round; when it passes, the rounds so far are kept.
     ///

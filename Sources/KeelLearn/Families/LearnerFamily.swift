@@ -159,10 +159,21 @@ public struct FitContext: Sendable {
     /// Stop when this passes, keeping what is complete (the family says how: rounds, trees, passes).
     public var deadline: ContinuousClock.Instant?
     /// Held-out rows for early stopping, for families that stop early.
-    public var validation: GradientBoosting.Validation?
+    public var validation: ValidationRows?
 
-    public init(deadline: ContinuousClock.Instant? = nil, validation: GradientBoosting.Validation? = nil) {
+    public init(deadline: ContinuousClock.Instant? = nil, validation: ValidationRows? = nil) {
         (self.deadline, self.validation) = (deadline, validation)
+    }
+}
+
+/// Rows held out of a fit for it to stop early on (the search makes them from each fold's training rows;
+/// families that stop early read them, the others ignore them).
+public struct ValidationRows: Sendable {
+    public var features: FeatureMatrix
+    public var target: TargetEncoding
+
+    public init(features: FeatureMatrix, target: TargetEncoding) {
+        (self.features, self.target) = (features, target)
     }
 }
 
