@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeelArtifact
 import KeelData
+import KeelLearn
 import KeelLifecycle
 import KeelMonitor
 import KeelRegistry
@@ -69,7 +70,7 @@ struct MonitorCommand: AsyncParsableCommand {
         let dataName: String
         var timeColumn = self.timeColumn
         if fromLog {
-            (frame, dataName) = try loggedData(schema: trained.schema)
+            (frame, dataName) = try loggedData(trained)
             timeColumn = timeColumn ?? LoggedFrame.timeColumn
             // Fields the log leaves out are not drift; they are simply not there.
             let absent = trained.schema.featureNames.filter { frame[$0] == nil }
@@ -106,11 +107,14 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     /// The logged predictions of the registered model named by `model` over the last `since`.
-    private func loggedData(schema: Schema) throws -> (Frame, String) {
+    private func loggedData(_ trained: TrainedModel) throws -> (Frame, String) {
+        let schema = trained.schema
         guard let reference = ModelReference(model) else { throw ValidationError("--from-log needs a registered model name, not '\(model)'") }
         let store = try registry.open()
         let window = since?.seconds ?? 86_400
-        let everything = try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)
+        // Rows logged by versions under other privacy rules hold other values: not this model's inputs.
+        let everything = try Retraining.underRules(of: trained, try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window),
+                                                   name: reference.name, store: store, readOptions: try keys.readOptions()) { Terminal.progress("note: \($0)") }
         let logged = everything.labels(includingReview: useReviewLabels)
         guard !logged.isEmpty else {
             throw ValidationError("no predictions of \(reference.name) were logged in the last \(since?.description ?? "24h") (serve with --log-predictions)")

@@ -68,7 +68,7 @@ extension Retraining {
     /// other rules hold other values (raw where the champion has pseudonyms, or the reverse), and would carry
     /// them into training and a new snapshot. Versions the registry cannot name (a model file served on its
     /// own) count as rule-free.
-    static func underRules(of champion: TrainedModel, _ log: [LoggedPrediction], name: String, store: some RegistryStore,
+    public static func underRules(of champion: TrainedModel, _ log: [LoggedPrediction], name: String, store: some RegistryStore,
                            readOptions: Artifact.ReadOptions, note: (String) -> Void) throws -> [LoggedPrediction] {
         let wanted = (champion.schema.privacy ?? [:], champion.schema.pseudonymKeyCheck)
         var same: [String: Bool] = [:]

@@ -157,6 +157,13 @@ import Testing
         let keptText = (try? String(contentsOf: dir.appendingPathComponent("kept.csv"), encoding: .utf8)) ?? ""
         #expect(export.status == 0 && keptText.contains(planted[1]), "\(export.stderr)")
 
+        // Two versions under different rules are not scored on one holdout.
+        let pseudonymised = try Self.keel(["train", "people.csv", "--target", "y", "--trials", "1", "--learner", "linear", "--out", "v2.keel",
+                                           "--privacy", "customer=pseudonymise", "--pii-key-file", key], in: dir)
+        #expect(pseudonymised.status == 0, "\(pseudonymised.stderr)")
+        let compared = try Self.keel(["models", "compare", "people@1", "people@2"], in: dir)
+        #expect(compared.status != 0 && compared.stderr.contains("apply different privacy rules"), "\(compared.stdout) \(compared.stderr)")
+
         // Pseudonyms made under one key are refused under another, by predict and by serve.
         let trained = try Self.keel(["train", "people.csv", "--target", "y", "--trials", "1", "--learner", "linear", "--out", "p.keel", "--no-registry",
                                            "--privacy", "customer=pseudonymise", "--pii-key-file", key], in: dir)
