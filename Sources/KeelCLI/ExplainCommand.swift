@@ -66,7 +66,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let options = try CSVOptions.scoring(trained)
         // The model's privacy rules first: explanations show only the values the model may see.
         let read = try CSVReader.read(path: file, options: options)
-        let frame = try piiKey.scoringGuard(trained.schema)?.apply(read) ?? read
+        let frame = try piiKey.protect(read, schema: trained.schema)
         try options.noteUnreadColumns(of: file)
         let wanted = try Self.parseRows(rows)
         if let beyond = wanted.first(where: { $0 >= frame.rowCount }) {

@@ -82,7 +82,7 @@ struct MonitorCommand: AsyncParsableCommand {
             options.stringColumns = Set(trained.predictor.schema.textColumns ?? [])
             // The model's privacy rules first: the reference profile holds only values after them.
             let read = try CSVReader.read(path: path, options: options)
-            let raw = try piiKey.scoringGuard(trained.schema)?.apply(read) ?? read
+            let raw = try piiKey.protect(read, schema: trained.schema)
             // Typed as in training where every value fits; otherwise as read (drift then shows the change of kind).
             frame = (try? raw.conforming(to: Self.presentColumns(of: trained.schema, in: raw))) ?? raw
             dataName = path

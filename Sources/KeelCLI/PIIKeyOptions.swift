@@ -14,4 +14,11 @@ struct PIIKeyOptions: ParsableArguments {
     func scoringGuard(_ schema: Schema) throws -> PrivacyGuard? {
         try PrivacyGuard.scoring(schema, keyFile: keyFile, keySource: Self.source)
     }
+
+    /// `frame` (a file read for a model) under `schema`'s rules, each said on the terminal.
+    func protect(_ frame: Frame, schema: Schema) throws -> Frame {
+        guard let privacyGuard = try scoringGuard(schema) else { return frame }
+        for line in privacyGuard.notes(for: frame) { Terminal.progress(line) }
+        return try privacyGuard.apply(frame)
+    }
 }

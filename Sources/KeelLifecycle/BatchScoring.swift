@@ -83,11 +83,7 @@ public struct BatchScoring {
                     note("note: ignoring \(check.ignoredColumns.count) column(s) the model does not use: \(check.ignoredColumns.joined(separator: ", "))")
                 }
                 if let unread = try options.unreadColumnsNote(of: file) { note(unread) }
-                if let privacy {
-                    for (name, operation) in privacy.operations.sorted(by: { $0.key < $1.key }) where batch.frame[name] != nil {
-                        note("privacy: \(operation == .drop ? "dropping" : "applying the model's rule to") '\(name)' before scoring")
-                    }
-                }
+                for line in privacy?.notes(for: batch.frame) ?? [] { note(line) }
                 let header = ids + outputColumns(classes: classes, isClassifier: isClassifier)
                 if parquetOut, let out {
                     parquet = try ParquetWriter(path: out, columns: Self.parquetColumns(header, ids: ids.count, regression: !isClassifier))

@@ -102,14 +102,14 @@ public enum Training {
         var store: Swift.Result<any RegistryStore, any Error>?
         if let registration = request.registration {
             store = Swift.Result { try registration.open() }
+            // A kept direct identifier is on the record before any copy of it is stored.
+            try auditKeptIdentifiers(request, store: store, actor: registration.actor)
             // The snapshot before the search: its time is then inside the budget, not taken from its end. A
             // failure here is not lost: registering stores the snapshot again, and its error becomes the
             // result's `notRegistered` (the model still goes to `out`).
-            // A kept direct identifier is on the record before any copy of it is stored.
-            try auditKeptIdentifiers(request, store: store, actor: registration.actor)
             if registration.snapshot, case .success(let opened) = store { try? opened.storeSnapshot(request.frame) }
-        } else if !keptIdentifiers(request.schema).isEmpty {
-            throw LifecycleError.invalid("keeping a direct identifier (--allow-pii \(keptIdentifiers(request.schema).joined(separator: ", "))) is written to the registry's audit log, and this run has no registry (--no-registry)")
+        } else if case let kept = keptIdentifiers(request.schema), !kept.isEmpty {
+            throw LifecycleError.invalid("keeping a direct identifier (--allow-pii \(kept.joined(separator: ", "))) is written to the registry's audit log, and this run has no registry (--no-registry)")
         }
         settings.writesAfterSearch = request.registration == nil ? 1 : 2
         if request.settings.trials == nil {

@@ -43,7 +43,7 @@ final class LoadedModel: Sendable {
         try self.init(path: path, artifact: artifact, name: identity?.name ?? manifest.name ?? stem,
                       version: identity?.version ?? manifest.version ?? String(artifact.info.checksum.prefix(12)),
                       decoder: RowDecoder(schema: manifest.schema, limits: limits,
-                                          privacy: try Self.privacy(artifact.model.schema, key: options.pseudonymKey, name: identity?.name ?? manifest.name ?? stem)),
+                                          privacy: try Self.privacy(manifest.schema, key: options.pseudonymKey, name: identity?.name ?? manifest.name ?? stem)),
                       expectations: InputExpectations(artifact.model),
                       checksumOfFile: checksumOfFile, density: nil, rules: rules)
     }
@@ -82,7 +82,7 @@ final class LoadedModel: Sendable {
             }
             writer.key("generalised")
             writer.beginObject()
-            for (column, _) in sorted where privacy.operations[column] != .drop && privacy.operations[column] != .pseudonymise {
+            for (column, operation) in sorted where operation != .drop && operation != .pseudonymise {
                 writer.key(column); writer.string(schema.privacy?[column]?.description ?? "generalise")
             }
             writer.endObject()

@@ -65,17 +65,30 @@ import Testing
         let absurd = try server.client.post("/v1/predict", rows[1].replacingOccurrences(of: "\"1987-06-15\"", with: "1e300"))
         #expect(absurd.status == 422 && absurd.errorField == "born", "\(absurd.body)")
         #expect(try RegistryCommandTests.sendFeedback(server.client, ["{\"request_id\":\"\(requestID)\",\"row\":0,\"label\":\"yes\"}"]))
+        // The first rows of the file as a client sends them: the same rules as `keel predict` applies, the same answers.
+        let fileLines = try String(contentsOf: dir.appendingPathComponent("people.csv"), encoding: .utf8).split(separator: "\n").dropFirst().prefix(3)
+        let asSent = fileLines.map { line -> String in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return "{\"customer\":\"\(f[0])\",\"email\":\"\(f[1])\",\"phone\":\"\(f[2])\",\"ssn\":\"\(f[3])\",\"age\":\(f[4]),\"born\":\"\(f[5])\",\"plan\":\"\(f[6])\",\"spend\":\(f[7])}"
+        }
+        let sameRows = try server.client.post("/v1/predict", "{\"rows\":[\(asSent.joined(separator: ","))]}")
+        #expect(sameRows.status == 200, "\(sameRows.body)")
+        let served = try #require(sameRows.json?["predictions"] as? [[String: Any]]).map { ($0["probabilities"] as? [String: Double])?["yes"] ?? -1 }
         let explained = try server.client.post("/v1/explain", rows[0])
         #expect(explained.status == 200, "\(explained.body)")
         server.stop()
-        // Erasure by the raw id finds the pseudonymised one, given the key.
+        // Erasure by the raw id finds the pseudonymised one, given the key: the subject is in two requests.
         let purge = try Self.keel(["log", "purge", "--id", planted[0], "--pii-key-file", key], in: dir)
-        #expect(purge.status == 0 && purge.stdout.contains("erased 1 logged prediction"), "\(purge.stdout) \(purge.stderr)")
+        #expect(purge.status == 0 && purge.stdout.contains("erased 2 logged predictions"), "\(purge.stdout) \(purge.stderr)")
         var written: [(String, String)] = [("the explanation response", explained.body), ("the prediction response", predicted.body)]
 
         // Batch scoring and a local explanation, with the key; without it, an error naming the flag and no file.
         let scored = try Self.keel(["predict", "m.keel", "people.csv", "--out", "predictions.csv", "--pii-key-file", key], in: dir)
         #expect(scored.status == 0, "\(scored.stderr)")
+        let scoredLines = try String(contentsOf: dir.appendingPathComponent("predictions.csv"), encoding: .utf8).split(separator: "\n")
+        let yes = try #require(scoredLines[0].split(separator: ",").firstIndex(of: "proba_yes"))
+        let batch = scoredLines[1...3].map { Double($0.split(separator: ",")[yes])! }
+        #expect(zip(served, batch).allSatisfy { abs($0 - $1) < 1e-5 }, "served \(served), keel predict \(batch)")
         let keyless = try Self.keel(["predict", "m.keel", "people.csv", "--out", "keyless.csv"], in: dir)
         #expect(keyless.status != 0 && keyless.stderr.contains("--pii-key-file"), "\(keyless.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("keyless.csv").path))

@@ -60,6 +60,14 @@ public struct PrivacyGuard: Sendable {
 
     public var isEmpty: Bool { operations.isEmpty }
 
+    /// What the rules do to the columns `frame` has, one line each, for the terminal of a command that scores
+    /// or reads data for a model: nothing is dropped or changed without a word.
+    public func notes(for frame: Frame) -> [String] {
+        operations.sorted { $0.key < $1.key }.filter { frame[$0.key] != nil }.map { name, operation in
+            "privacy: \(operation == .drop ? "dropping" : "applying the model's rule to") '\(name)' (the model's privacy policy)"
+        }
+    }
+
     public var dropped: Set<String> { Set(operations.filter { $0.value == .drop }.keys) }
 
     /// The frame with dropped columns removed and the others transformed; the file's reading facts kept.
