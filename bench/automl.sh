@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Keel's search against peers on the datasets of the shared suite, each system run as its users would run it
 # (bench/automl_peers.py says how each peer gets its data), all pinned to the same thread count.
-# Usage: bench/automl.sh [--repeat N] [--threads T] [--seconds S] [--keel BIN] [SYSTEMS] [DATASETS]
+# Usage: bench/automl.sh [--repeat N] [--keel-repeat K] [--threads T] [--seconds S] [--keel BIN] [SYSTEMS] [DATASETS]
 #   SYSTEMS: comma-separated from keel,autogluon,autogluon_best,flaml,lightgbm,hgb (default all six);
 #   DATASETS: names (default all); --repeat N: each system N times (run r uses seed r), the table gives the
-#   median and the range; --threads T (default 2): KEEL_THREADS, OMP_NUM_THREADS and each peer's own setting;
+#   median and the range; --keel-repeat K: Keel alone K times (default N), for its spread; --threads T (default 2): KEEL_THREADS, OMP_NUM_THREADS and each peer's own setting;
 #   --seconds S (default 60): the time budget of Keel, FLAML and AutoGluon; --keel BIN: a keel binary (default:
 #   this checkout built in release).
 # Wall time is measured around each system's whole work, reading included: `keel train` plus `keel predict`,
@@ -15,12 +15,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 repeat=1
+keel_repeat=""
 threads=2
 seconds=60
 keel=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --repeat) repeat=$2; shift 2;;
+    --keel-repeat) keel_repeat=$2; shift 2;;
     --threads) threads=$2; shift 2;;
     --seconds) seconds=$2; shift 2;;
     --keel) keel=$2; shift 2;;
@@ -28,10 +30,12 @@ while [ $# -gt 0 ]; do
     *) break;;
   esac
 done
+keel_repeat=${keel_repeat:-$repeat}
 systems=${1:-keel,autogluon,autogluon_best,flaml,lightgbm,hgb}
-venv="$root/.venv-bench"
+# Its own environment: AutoGluon 1.6 requires pandas below 2.4, the other benchmarks pin pandas 3.
+venv="$root/.venv-bench-automl"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-packages="pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1 lightgbm==4.7.0"
+packages="pandas==2.3.3 numpy==2.4.6 scikit-learn==1.9.1 lightgbm==4.7.0"
 case ",$systems," in *,flaml,*) packages="$packages flaml==2.8.0";; esac
 # AutoGluon with its tree learners (LightGBM, CatBoost, XGBoost), no GPU libraries.
 case ",$systems," in *,autogluon*) packages="$packages autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3";; esac
@@ -46,9 +50,9 @@ export KEEL_THREADS=$threads OMP_NUM_THREADS=$threads BENCH_THREADS=$threads BEN
 out="$here/out/automl"
 mkdir -p "$out"
 : > "$out/results.jsonl"
-"$py" - "$out/provenance.json" "$root" "$keel" "$repeat" "$threads" "$seconds" "$systems" "$names" <<'PY'
+"$py" - "$out/provenance.json" "$root" "$keel" "$repeat" "$keel_repeat" "$threads" "$seconds" "$systems" "$names" <<'PY'
 import json, subprocess, sys, datetime, importlib.metadata as md
-path, root, keel, repeat, threads, seconds, systems, names = sys.argv[1:]
+path, root, keel, repeat, keel_repeat, threads, seconds, systems, names = sys.argv[1:]
 git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
 versions = {}
 for p in ["pandas", "numpy", "scikit-learn", "lightgbm", "flaml", "autogluon.tabular"]:
@@ -57,7 +61,7 @@ for p in ["pandas", "numpy", "scikit-learn", "lightgbm", "flaml", "autogluon.tab
 json.dump({"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
            "keel": subprocess.run([keel, "--version"], capture_output=True, text=True).stdout.strip(),
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "command": f"bench/automl.sh --repeat {repeat} --threads {threads} --seconds {seconds} {systems} '{names}'",
+           "command": f"bench/automl.sh --repeat {repeat} --keel-repeat {keel_repeat} --threads {threads} --seconds {seconds} {systems} '{names}'",
            "versions": versions}, open(path, "w"), indent=2)
 PY
 now() { date +%s.%N; }
@@ -65,8 +69,11 @@ for name in $names; do
   "$py" "$here/automl_peers.py" split "$name"
   dir="$out/$name"
   target=$("$py" "$here/automl_peers.py" target "$name")
-  for run in $(seq 1 "$repeat"); do
+  most=$(( keel_repeat > repeat ? keel_repeat : repeat ))
+  for run in $(seq 1 "$most"); do
     for system in ${systems//,/ }; do
+      if [ "$system" = keel ]; then [ "$run" -le "$keel_repeat" ] || continue
+      else [ "$run" -le "$repeat" ] || continue; fi
       predictions="$dir/$system-$run.csv"
       start=$(now)
       if [ "$system" = keel ]; then
@@ -90,8 +97,8 @@ runs = collections.defaultdict(lambda: collections.defaultdict(list))
 for r in rows: runs[r["name"]][r["system"]].append(r)
 order = ["keel", "autogluon", "autogluon_best", "flaml", "lightgbm", "hgb"]
 systems = [s for s in order if any(s in e for e in runs.values())]
-repeats = max(len(v) for e in runs.values() for v in e.values())
-print(f"median of {repeats} run(s) per system; [min–max] of the score where a system ran more than once; seconds: median wall time")
+counts = {s: max(len(e[s]) for e in runs.values() if s in e) for s in systems}
+print("runs per system: " + ", ".join(f"{s} {n}" for s, n in counts.items()) + "; the median where more than one; [min–max] of the score where a system ran more than once; seconds: median wall time")
 print(f"{'dataset':<28} {'metric':<8} " + " ".join(f"{s:>30}" for s in systems))
 ranks = collections.defaultdict(list)
 medians = {}
