@@ -37,8 +37,9 @@ venv="$root/.venv-bench-automl"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 packages="pandas==2.3.3 numpy==2.4.6 scikit-learn==1.9.1 lightgbm==4.7.0"
 case ",$systems," in *,flaml,*) packages="$packages flaml==2.8.0";; esac
-# AutoGluon with its tree learners (LightGBM, CatBoost, XGBoost), no GPU libraries.
-case ",$systems," in *,autogluon*) packages="$packages autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3";; esac
+# AutoGluon as `pip install autogluon` gives it: every tabular learner (neural nets on CPU torch included) and
+# ray, which best_quality uses for its dynamic stacking check and parallel bagging.
+case ",$systems," in *,autogluon*) packages="$packages autogluon.tabular[all]==1.6.3";; esac
 "$venv/bin/pip" install --quiet --disable-pip-version-check $packages
 py="$venv/bin/python"
 names=${2:-$("$py" "$here/automl_peers.py" names)}
