@@ -217,13 +217,17 @@ struct TrainCommand: AsyncParsableCommand {
             guard let bytes = RunSettings.bytes(text) else { throw ValidationError("max_memory takes a size such as 4G or 512M, not '\(text)'") }
             memory = bytes
         }
-        return RunSettings(
+        // A benchmark's switch, not a flag: turning rules off is for measuring them (bench/search_rules.sh).
+        let rulesOff = try ProcessInfo.processInfo.environment["KEEL_SEARCH_RULES_OFF"].map { try SearchRule.parse($0).map(\.rawValue).sorted() }
+        var settings = RunSettings(
             timeBudget: budget, trials: trials ?? file?.trials, metric: metric ?? file?.metric, seed: seed ?? file?.seed ?? 1,
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
             balanceClasses: weighting == "balanced", preferInterpretable: preferInterpretable ?? file?.preferInterpretable,
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
             textColumns: textColumns, stack: stack || file?.stack == true, maxMemoryBytes: memory,
             columnScreen: !(noColumnScreen || file?.columnScreen == false), keepColumns: options.feature.sorted())
+        settings.searchRulesOff = rulesOff.flatMap { $0.isEmpty ? nil : $0 }
+        return settings
     }
 
     private static func duration(_ text: String) throws -> Double {

@@ -28,6 +28,8 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public var columnScreen: Bool?
     /// Columns given as features by the user, which the screen never drops.
     public var keepColumns: [String]?
+    /// Search rules a benchmark turned off (`KEEL_SEARCH_RULES_OFF`); nil: none.
+    public var searchRulesOff: [String]?
 
     public init(timeBudget: Double, trials: Int?, metric: Metric?, seed: UInt64, learners: [String]?, monotone: [String: Int],
                 balanceClasses: Bool, preferInterpretable: Double?, maxPredictMs: Double?, costs: [Double]?, refitFull: Bool,
@@ -74,6 +76,7 @@ public struct RunSettings: Codable, Equatable, Sendable {
         settings.stack = stack ?? false
         settings.screenColumns = columnScreen ?? false
         settings.keepColumns = Set(keepColumns ?? [])
+        settings.rulesOff = try SearchRule.parse((searchRulesOff ?? []).joined(separator: ","))
         return settings
     }
 
@@ -90,6 +93,7 @@ public struct RunSettings: Codable, Equatable, Sendable {
         if refitFull { lines.append("--refit-full") }
         if stack == true { lines.append("--stack") }
         if columnScreen == false { lines.append("--no-column-screen") }
+        if let searchRulesOff, !searchRulesOff.isEmpty { lines.append("search rules off: \(searchRulesOff.joined(separator: ", ")) (KEEL_SEARCH_RULES_OFF)") }
         if let maxMemoryBytes, maxMemoryBytes != MemoryBudget.standard.bytes { lines.append("max memory \(maxMemoryBytes / 1_048_576) MB") }
         for (family, values) in hyperparameters.sorted(by: { $0.key < $1.key }) {
             lines.append("\(family) fixed: " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.number($0.value))" }.joined(separator: ", "))

@@ -78,6 +78,9 @@ struct SearchRun {
         progress(.plan("validation: \(data.plan.description); \(data.plan.holdout.validation.count) rows held out"))
         constraints = try Search.monotoneConstraints(settings.monotone, schema: screened, featureNames: folds[0].featureNames)
         families = Self.families(settings, warnings: &warnings)
+        for rule in SearchRule.allCases where settings.rulesOff.contains(rule) {
+            warnings.append("search rule '\(rule.rawValue)' turned off (a benchmark's switch)")
+        }
         if let recorded { (decisions, warnings) = (recorded.decisions, warnings + recorded.warnings) }
         self.warnings = warnings
         evaluator = TrialEvaluator(folds: folds, metric: data.metric, classCount: data.y.classCount, task: data.task.kind,
@@ -139,7 +142,7 @@ struct SearchRun {
             if first.isEmpty, later.isEmpty, let best = leader(trials.filter { $0.status == .completed }),
                trials.count - best.id >= Self.patience {
                 warnings.append("the search converged: no better configuration in the \(Self.patience) trials after trial \(best.id); stopped after \(trials.count) trials")
-                completePruned(portfolioTrials, progress: progress)
+                if !settings.rulesOff.contains(.completePruned) { completePruned(portfolioTrials, progress: progress) }
                 break
             }
             guard canStartTrial(progress: progress) else { break }

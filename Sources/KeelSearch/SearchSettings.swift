@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 import KeelLearn
 
@@ -53,6 +54,9 @@ public struct SearchSettings: Sendable {
     public var writesAfterSearch = 1
     /// Measures the chosen model's importance and attributions for the report (nil: the report has none).
     public var analyst: (any ModelAnalyst)?
+    /// Search rules turned off, so a benchmark can weigh each on training rows (`KEEL_SEARCH_RULES_OFF`);
+    /// the report says which.
+    public var rulesOff: Set<SearchRule> = []
 
     public init() {}
 
@@ -60,6 +64,26 @@ public struct SearchSettings: Sendable {
 
     /// Every random choice of the search draws from this stream, by purpose.
     var seeds: SeedStream { SeedStream(seed) }
+}
+
+/// A search rule that a benchmark may turn off to measure what it brings (`bench/search_rules.sh`).
+public enum SearchRule: String, CaseIterable, Codable, Sendable {
+    /// After convergence, the pruned portfolio entries run on every fold (`SearchRun.completePruned`).
+    case completePruned = "complete-pruned"
+    /// Fewer folds when rows × features × outputs exceed what the budget affords (`ValidationPlan.affordable`).
+    case affordableFolds = "affordable-folds"
+
+    /// The rules named in a comma-separated list; an unknown name is an error naming the known ones.
+    public static func parse(_ list: String) throws -> Set<SearchRule> {
+        var rules = Set<SearchRule>()
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let rule = SearchRule(rawValue: name) else {
+                throw SearchError.invalidInput("unknown search rule '\(name)'; the rules are: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            rules.insert(rule)
+        }
+        return rules
+    }
 }
 
 /// The decisions a time-limited search took because of the clock. With the same data, settings and seed,

@@ -39,7 +39,7 @@ struct ValidationPlan {
         // Fold scores are as noisy as the rarest class is small: a rare class gets repeated folds too.
         let rarest = searchLabels.map { labels in Dictionary(grouping: labels, by: { $0 }).values.map(\.count).min() ?? 0 } ?? .max
         let outputs = target.task.kind == .multiclass ? target.classCount : 1
-        let costly = !affordable(rows: searchRows, features: schema.featureNames.count, outputs: outputs, budget: settings.timeBudget)
+        let costly = !settings.rulesOff.contains(.affordableFolds) && !affordable(rows: searchRows, features: schema.featureNames.count, outputs: outputs, budget: settings.timeBudget)
         let cost = costly ? ", cut one step for the budget: \(searchRows) rows × \(schema.featureNames.count) features\(outputs > 1 ? " × \(outputs) classes" : "")" : ""
         if searchRows <= 2_000 || (searchRows <= 20_000 && rarest < 300) {
             let reason = searchRows > 2_000 ? ", the rarest class has \(rarest) of them" : ""

@@ -186,7 +186,7 @@ extension TrialScheduleTests {
     /// Data costly for its budget (rows × features × classes) validates one step cheaper, so that trials are
     /// not so few that the best configuration never runs; a larger budget restores the usual folds.
     @Test func costlyDataForItsBudgetValidatesOneStepCheaper() throws {
-        func plan(rows: Int, classes: Int, budget: Double) throws -> ValidationPlan {
+        func plan(rows: Int, classes: Int, budget: Double, rulesOff: Set<SearchRule> = []) throws -> ValidationPlan {
             var g = SeededGenerator(seed: 4)
             var columns = (0..<20).map { j in Column(name: "x\(j)", values: .numeric((0..<rows).map { _ in g.nextUnit() })) }
             let codes = (0..<rows).map { UInt32($0 % classes) }
@@ -196,6 +196,7 @@ extension TrialScheduleTests {
             let y = try TargetEncoding(column: frame["y"]!, task: schema.task!)
             var settings = SearchSettings()
             settings.timeBudget = budget
+            settings.rulesOff = rulesOff
             return try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: settings)
         }
         // 3,200 search rows × 20 features × 8 classes = 512,000: over a 10 s budget's 333,333, within 60 s's 2 million.
@@ -209,5 +210,17 @@ extension TrialScheduleTests {
         let small = try plan(rows: 1500, classes: 8, budget: 5)
         #expect(small.folds.count == 5 && small.coverFolds == 5 && !small.description.contains("repeated"), "\(small.description)")
         #expect(try plan(rows: 1500, classes: 8, budget: 60).folds.count == 10)
+        // A benchmark weighing the rule turns it off (KEEL_SEARCH_RULES_OFF=affordable-folds): the usual folds.
+        let off = try plan(rows: 4000, classes: 8, budget: 10, rulesOff: [.affordableFolds])
+        #expect(off.folds.count == 5 && !off.description.contains("cut"), "\(off.description)")
+    }
+
+    /// The rules a benchmark may turn off are named; an unknown name is refused with the known ones.
+    @Test func searchRulesAreParsedByName() throws {
+        #expect(try SearchRule.parse(" complete-pruned,affordable-folds,") == [.completePruned, .affordableFolds])
+        #expect(try SearchRule.parse("") == [])
+        #expect {
+            try SearchRule.parse("complete-pruned,faster")
+        } throws: { "\($0)".contains("unknown search rule 'faster'") && "\($0)".contains("affordable-folds") }
     }
 }
