@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -58,6 +59,11 @@ let package = Package(
                 "KeelData", "KeelLearn", "KeelArtifact",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The registry on PostgreSQL, for many users and machines.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,7 +119,9 @@ let package = Package(
         .testTarget(name: "KeelLifecycleTests", dependencies: ["KeelLifecycle", "KeelRegistry", "KeelArtifact", "KeelSearch", "KeelData",
                                                       "KeelLearn", "KeelSynthetic", "KeelTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KeelRegistryTests", dependencies: ["KeelRegistry", "KeelArtifact", "KeelData", "KeelLearn", "KeelSearch", "KeelTestSupport", "KeelSynthetic",
-                                                     .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+                                                     .product(name: "GRDB", package: "GRDB.swift"),
+                                                     .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                     .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "keel", "KeelTestSupport", "KeelData", "KeelLearn", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelRegistry", "KeelServer"], swiftSettings: swiftSettings),
         // The server's router in-process (HummingbirdTesting's .router setup): no process, no port.
         .testTarget(name: "KeelServerTests", dependencies: ["KeelServer", "KeelArtifact", "KeelRegistry", "KeelData", "KeelLearn", "KeelSynthetic",

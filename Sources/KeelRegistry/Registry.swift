@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import KeelArtifact
 import KeelData
+import KeelLearn
 
 /// The embedded registry of a Keel home folder: `registry.sqlite` (SQLite in WAL mode, so a server can read
 /// while a training run writes), content-addressed artefacts under `artifacts/`, data snapshots under
@@ -45,11 +46,32 @@ public final class Registry: Sendable {
             configuration.busyMode = .timeout(30)
             configuration.foreignKeysEnabled = true
             pool = try DatabasePool(path: folder + "/registry.sqlite", configuration: configuration)
-            try Registry.migrator.migrate(pool)
+            try Registry.migrate(pool, folder: folder)
+        } catch let error as RegistryError {
+            throw error
         } catch let error as DatabaseError {
             throw RegistryError.store("cannot open the registry at \(folder): \(error.message ?? error.description)")
         } catch {
             throw RegistryError.store("cannot create the registry at \(folder): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// Applies the migrations this Keel knows and has not applied, recording its version when it applied any;
+    /// refuses a database a newer Keel has migrated (it may hold what this one would misread), naming both.
+    static func migrate(_ pool: DatabasePool, folder: String) throws {
+        let (superseded, applied, writer) = try pool.read { db in
+            (try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db),
+             try db.tableExists("settings") ? try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'keel_version'") : nil)
+        }
+        if superseded {
+            throw RegistryError.store("the registry at \(folder) was written by Keel \(writer ?? "(a later version)"), whose schema this Keel \(TrainedModel.keelVersion) does not know: upgrade Keel")
+        }
+        try migrator.migrate(pool)
+        if applied.count < migrator.migrations.count {
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('keel_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               arguments: [TrainedModel.keelVersion])
+            }
         }
     }
 

@@ -1,0 +1,158 @@
+import Foundation
+import KeelLearn
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// A registry database on PostgreSQL, opened and brought to this Keel's schema: one connection, made
+/// directly (a pool would wait out its circuit breaker on an unreachable server instead of failing at once).
+/// Opening migrates under an advisory lock, so two first runs against an empty database do not both create
+/// the tables, and refuses a database a newer Keel has migrated, naming both versions.
+public final class PostgresDatabase: Sendable {
+    public let location: PostgresLocation
+    /// The schema version the database had before this open migrated it (0: a new registry).
+    public let foundVersion: Int
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The key of the session lock that serialises migrations (any constant shared by every Keel).
+    static let migrationLock: Int64 = 0x4B45_454C_5245_4731
+
+    private init(location: PostgresLocation, foundVersion: Int, connection: PostgresConnection, logger: Logger) {
+        (self.location, self.foundVersion, self.connection, self.logger) = (location, foundVersion, connection, logger)
+    }
+
+    /// Connects and migrates. Without `create`, a database holding no registry is an error (a mistyped URL
+    /// must not become a new, empty registry).
+    public static func open(_ location: PostgresLocation, create: Bool, applicationName: String = "keel") async throws -> PostgresDatabase {
+        var logger = Logger(label: "keel.registry.postgres")
+        logger.logLevel = .critical
+        let connection = try await connect(location, applicationName: applicationName, logger: logger)
+        do {
+            let found = try await migrate(connection, location: location, create: create, logger: logger)
+            return PostgresDatabase(location: location, foundVersion: found, connection: connection, logger: logger)
+        } catch {
+            try? await connection.close()
+            throw PostgresErrors.registryError(error, location: location)
+        }
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// The schema version the database has now.
+    public func schemaVersion() async throws -> Int {
+        try await Self.version(connection, logger: logger).version
+    }
+
+    /// Runs one statement with no parameters; errors name the registry. For Keel's own fixed SQL (and tests).
+    public func execute(_ sql: String) async throws {
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            throw PostgresErrors.registryError(error, location: location)
+        }
+    }
+
+    /// The first column of each row of a statement with no parameters, as text.
+    public func texts(_ sql: String) async throws -> [String?] {
+        do {
+            var values: [String?] = []
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self) {
+                values.append(value)
+            }
+            return values
+        } catch {
+            throw PostgresErrors.registryError(error, location: location)
+        }
+    }
+
+    static func connect(_ location: PostgresLocation, applicationName: String, logger: Logger) async throws -> PostgresConnection {
+        do {
+            var configuration = PostgresConnection.Configuration(
+                host: location.host, port: location.port, username: location.user, password: location.password,
+                database: location.database, tls: try tls(location))
+            configuration.options.connectTimeout = .milliseconds(Int64(location.connectTimeout * 1000))
+            configuration.options.additionalStartupParameters = [("application_name", location.applicationName ?? applicationName)]
+            return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw PostgresErrors.registryError(error, location: location)
+        }
+    }
+
+    /// libpq's sslmode as TLS settings: prefer and require encrypt without checking the certificate (as libpq
+    /// does), verify-ca checks the chain, verify-full the host name too. `allow` is taken as `prefer`.
+    static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch location.sslMode {
+        case .disable: return .disable
+        case .allow, .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let root = location.rootCertificate {
+            guard FileManager.default.isReadableFile(atPath: root) else {
+                throw RegistryError.invalid("\(location.redacted): sslrootcert \(root) cannot be read")
+            }
+            configuration.trustRoots = .file(root)
+        }
+        let context = try NIOSSLContext(configuration: configuration)
+        return [.allow, .prefer].contains(location.sslMode) ? .prefer(context) : .require(context)
+    }
+
+    /// Brings the database to `PostgresSchema.version`, each migration in its own transaction; returns the
+    /// version found.
+    static func migrate(_ connection: PostgresConnection, location: PostgresLocation, create: Bool, logger: Logger) async throws -> Int {
+        let exists = try await connection.query("SELECT to_regclass('keel_schema') IS NOT NULL", logger: logger).collect()
+        if try exists.first?.decode(Bool.self) != true, !create {
+            throw RegistryError.notFound("no Keel registry in \(location.redacted) (train a model with --registry pointing there first, or check the URL)")
+        }
+        try await connection.query("SELECT pg_advisory_lock(\(migrationLock))", logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.versionTable), logger: logger)
+            let (found, writer) = try await version(connection, logger: logger)
+            if found > PostgresSchema.version {
+                throw RegistryError.store("""
+                    the registry at \(location.redacted) has schema version \(found), written by Keel \(writer ?? "(unknown)"); \
+                    this Keel \(TrainedModel.keelVersion) reads up to version \(PostgresSchema.version): upgrade Keel
+                    """)
+            }
+            for (index, migration) in PostgresSchema.migrations.enumerated().dropFirst(found) {
+                try await transaction(connection, logger: logger) {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query("""
+                        INSERT INTO keel_schema (version, name, keel_version) VALUES (\(index + 1), \(migration.name), \(TrainedModel.keelVersion))
+                        """, logger: logger)
+                }
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
+            return found
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
+            throw error
+        }
+    }
+
+    static func version(_ connection: PostgresConnection, logger: Logger) async throws -> (version: Int, writer: String?) {
+        let rows = try await connection.query("SELECT version, keel_version FROM keel_schema ORDER BY version DESC LIMIT 1", logger: logger).collect()
+        guard let row = rows.first else { return (0, nil) }
+        let (version, writer) = try row.decode((Int, String).self)
+        return (version, writer)
+    }
+
+    /// Runs `body` between BEGIN and COMMIT, rolling back when it throws.
+    static func transaction(_ connection: PostgresConnection, logger: Logger, _ body: () async throws -> Void) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await body()
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}
