@@ -10,9 +10,8 @@ enum PostgresErrors {
         if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError {
             return registryError(inner, location: location)
         }
-        guard let error = error as? PSQLError else {
-            return RegistryError.store("PostgreSQL registry at \(location.redacted): \(error)")
-        }
+        // Anything else is the caller's own error (thrown by a transaction's body): passed on as it is.
+        guard let error = error as? PSQLError else { return error }
         let place = "\(location.redacted)"
         let server = "\(location.host):\(location.port)"
         switch error.code {

@@ -9,12 +9,14 @@ import PostgresNIO
 /// directly (a pool would wait out its circuit breaker on an unreachable server instead of failing at once).
 /// Opening migrates under an advisory lock, so two first runs against an empty database do not both create
 /// the tables, and refuses a database a newer Keel has migrated, naming both versions.
-public final class PostgresDatabase: Sendable {
+public final class PostgresRegistryDatabase: Sendable {
     public let location: PostgresLocation
     /// The schema version the database had before this open migrated it (0: a new registry).
     public let foundVersion: Int
     let connection: PostgresConnection
     let logger: Logger
+    /// One connection carries one transaction at a time: calls from concurrent tasks take turns.
+    let gate = AsyncGate()
 
     /// The key of the session lock that serialises migrations (any constant shared by every Keel).
     static let migrationLock: Int64 = 0x4B45_454C_5245_4731
@@ -25,13 +27,13 @@ public final class PostgresDatabase: Sendable {
 
     /// Connects and migrates. Without `create`, a database holding no registry is an error (a mistyped URL
     /// must not become a new, empty registry).
-    public static func open(_ location: PostgresLocation, create: Bool, applicationName: String = "keel") async throws -> PostgresDatabase {
+    public static func open(_ location: PostgresLocation, create: Bool, applicationName: String = "keel") async throws -> PostgresRegistryDatabase {
         var logger = Logger(label: "keel.registry.postgres")
         logger.logLevel = .critical
         let connection = try await connect(location, applicationName: applicationName, logger: logger)
         do {
             let found = try await migrate(connection, location: location, create: create, logger: logger)
-            return PostgresDatabase(location: location, foundVersion: found, connection: connection, logger: logger)
+            return PostgresRegistryDatabase(location: location, foundVersion: found, connection: connection, logger: logger)
         } catch {
             try? await connection.close()
             throw PostgresErrors.registryError(error, location: location)
@@ -49,23 +51,40 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs one statement with no parameters; errors name the registry. For Keel's own fixed SQL (and tests).
     public func execute(_ sql: String) async throws {
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        } catch {
-            throw PostgresErrors.registryError(error, location: location)
-        }
+        try await reading { _ = try await $0.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
     }
 
     /// The first column of each row of a statement with no parameters, as text.
     public func texts(_ sql: String) async throws -> [String?] {
-        do {
+        try await reading { connection in
             var values: [String?] = []
             for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self) {
                 values.append(value)
             }
             return values
+        }
+    }
+
+    /// `body` on the connection, its turn taken, its errors naming the registry.
+    func reading<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await serially {
+            do {
+                return try await body(connection)
+            } catch {
+                throw PostgresErrors.registryError(error, location: location)
+            }
+        }
+    }
+
+    func serially<T>(_ body: () async throws -> T) async throws -> T {
+        await gate.enter()
+        do {
+            let result = try await body()
+            await gate.leave()
+            return result
         } catch {
-            throw PostgresErrors.registryError(error, location: location)
+            await gate.leave()
+            throw error
         }
     }
 
@@ -154,5 +173,24 @@ public final class PostgresDatabase: Sendable {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
+    }
+}
+
+/// A first-come, first-served turn for async callers (an actor alone lets calls interleave at every await).
+actor AsyncGate {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the turn to the next waiter, or frees it.
+    func leave() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 }

@@ -9,7 +9,7 @@ import Testing
 /// The registry's database on PostgreSQL: its URL, opening and migrating, the audit table's refusals, a newer
 /// schema refused, and bad locations as clear errors. The server is the one `scripts/test` starts
 /// (`scripts/test-postgres`, KEEL_TEST_POSTGRES_URL); each test works in a database of its own.
-@Suite struct PostgresDatabaseTests {
+@Suite struct PostgresRegistryDatabaseTests {
     static let serverURL = ProcessInfo.processInfo.environment["KEEL_TEST_POSTGRES_URL"]
 
     /// Under `scripts/test` (KEEL_REQUIRE_POSTGRES) a missing server fails the run instead of skipping.
@@ -49,8 +49,8 @@ import Testing
 
     @Test(.enabled(if: serverURL != nil)) func openingMigratesOnceEvenWhenTwoOpenAtOnce() async throws {
         let location = try await Self.newDatabase()
-        async let first = PostgresDatabase.open(location, create: true)
-        async let second = PostgresDatabase.open(location, create: true)
+        async let first = PostgresRegistryDatabase.open(location, create: true)
+        async let second = PostgresRegistryDatabase.open(location, create: true)
         let (a, b) = try await (first, second)
         #expect([a.foundVersion, b.foundVersion].sorted() == [0, PostgresSchema.version], "one migrated, the other found it done")
         #expect(try await a.schemaVersion() == PostgresSchema.version)
@@ -59,13 +59,13 @@ import Testing
         #expect(try await a.texts("SELECT \"count\"::text || ' ' || hash FROM audit_head") == ["0 " + String(repeating: "0", count: 64)])
         await a.close()
         await b.close()
-        let again = try await PostgresDatabase.open(location, create: false)
+        let again = try await PostgresRegistryDatabase.open(location, create: false)
         #expect(again.foundVersion == PostgresSchema.version)
         await again.close()
     }
 
     @Test(.enabled(if: serverURL != nil)) func theDatabaseRefusesToChangeOrRemoveAuditEntries() async throws {
-        let database = try await PostgresDatabase.open(try await Self.newDatabase(), create: true)
+        let database = try await PostgresRegistryDatabase.open(try await Self.newDatabase(), create: true)
         try await database.execute("INSERT INTO audit VALUES (1, '2026-12-05T00:00:00.000Z', 'ci', 'model.register', 'churn v1', '{}', repeat('0', 64), repeat('a', 64))")
         try await database.execute("UPDATE audit_head SET \"count\" = 1, hash = repeat('a', 64)")
         let refused: [(String, String)] = [
@@ -94,11 +94,11 @@ import Testing
 
     @Test(.enabled(if: serverURL != nil)) func aDatabaseFromANewerKeelIsRefusedNamingBothVersions() async throws {
         let location = try await Self.newDatabase()
-        let database = try await PostgresDatabase.open(location, create: true)
+        let database = try await PostgresRegistryDatabase.open(location, create: true)
         try await database.execute("INSERT INTO keel_schema (version, name, keel_version) VALUES (\(PostgresSchema.version + 1), 'v-next', '9.9.9')")
         await database.close()
         do {
-            _ = try await PostgresDatabase.open(location, create: false)
+            _ = try await PostgresRegistryDatabase.open(location, create: false)
             Issue.record("a newer schema was opened")
         } catch {
             let text = "\(error)"
@@ -112,7 +112,7 @@ import Testing
         let password = try #require(server.password)
         func failure(_ location: PostgresLocation, create: Bool = true) async -> String {
             do {
-                let database = try await PostgresDatabase.open(location, create: create)
+                let database = try await PostgresRegistryDatabase.open(location, create: create)
                 await database.close()
                 return "opened"
             } catch {
@@ -168,7 +168,7 @@ import Testing
         let name = "keel_test_" + UUID().uuidString.prefix(8).lowercased()
         var logger = Logger(label: "keel.test")
         logger.logLevel = .critical
-        let admin = try await PostgresDatabase.connect(location, applicationName: "keel-test", logger: logger)
+        let admin = try await PostgresRegistryDatabase.connect(location, applicationName: "keel-test", logger: logger)
         try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         try await admin.close()
         location.database = name

@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A write transaction that holds the audit chain's head row (`SELECT … FOR UPDATE`), taken first: every
+/// other audited writer, in this process or another host, waits for it, so entries appended here follow
+/// one another and the chain stays linear. The head row moves with them before the commit.
+public struct PostgresAuditedTransaction {
+    let connection: PostgresConnection
+    let logger: Logger
+    public private(set) var head: AuditHead
+    var appended = false
+
+    /// Appends an entry after the head, with the same hash a folder registry would give it.
+    @discardableResult
+    public mutating func append(actor: String, action: String, subject: String, details: [String: String]) async throws -> AuditEntry {
+        var entry = AuditEntry(sequence: head.count + 1, at: Registry.timestamp(), actor: actor, action: action, subject: subject,
+                               details: AuditLog.canonicalJSON(details), previousHash: head.hash, hash: "")
+        entry.hash = entry.expectedHash
+        try await connection.query("""
+            INSERT INTO audit (sequence, at, actor, action, subject, details, previous_hash, hash)
+            VALUES (\(entry.sequence), \(entry.at), \(entry.actor), \(entry.action), \(entry.subject), \(entry.details), \(entry.previousHash), \(entry.hash))
+            """, logger: logger)
+        head = AuditHead(count: entry.sequence, hash: entry.hash)
+        appended = true
+        return entry
+    }
+
+    /// Runs a statement inside the transaction.
+    public func execute(_ query: PostgresQuery) async throws {
+        try await connection.query(query, logger: logger)
+    }
+}
+
+extension PostgresRegistryDatabase {
+    /// Runs `body` in one transaction holding the audit head: what it writes and the entries it appends
+    /// commit together or not at all.
+    public func audited<T>(_ body: (inout PostgresAuditedTransaction) async throws -> T) async throws -> T {
+        try await serially {
+            do {
+                var result: T?
+                try await Self.transaction(connection, logger: logger) {
+                    let rows = try await connection.query("SELECT \"count\", hash FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger).collect()
+                    guard let row = rows.first else { throw RegistryError.store("\(location.redacted): the audit head row is missing: the database was altered outside Keel") }
+                    let (count, hash) = try row.decode((Int, String).self)
+                    var transaction = PostgresAuditedTransaction(connection: connection, logger: logger, head: AuditHead(count: count, hash: hash))
+                    result = try await body(&transaction)
+                    if transaction.appended {
+                        try await connection.query("UPDATE audit_head SET \"count\" = \(transaction.head.count), hash = \(transaction.head.hash) WHERE id = 1",
+                                                   logger: logger)
+                    }
+                }
+                return result!
+            } catch {
+                throw PostgresErrors.registryError(error, location: location)
+            }
+        }
+    }
+
+    /// Appends one entry in a transaction of its own.
+    @discardableResult
+    public func appendAudit(actor: String, action: String, subject: String, details: [String: String] = [:]) async throws -> AuditEntry {
+        try await audited { try await $0.append(actor: actor, action: action, subject: subject, details: details) }
+    }
+
+    /// Every entry, in sequence.
+    public func auditEntries() async throws -> [AuditEntry] {
+        try await reading { try await Self.entries($0, logger: logger) }
+    }
+
+    public func auditHead() async throws -> AuditHead {
+        try await reading { try await head($0) }
+    }
+
+    /// The chain checked entry by entry and against its head, as a folder registry's is; both read in one
+    /// snapshot, so a writer committing meanwhile does not look like tampering.
+    public func verifyAudit() async throws -> AuditVerification {
+        let (entries, head) = try await reading { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let read = (try await Self.entries(connection, logger: logger), try await self.head(connection))
+                try await connection.query("COMMIT", logger: logger)
+                return read
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+        return AuditLog.verify(entries, head: head, checkpoints: [])
+    }
+
+    static func entries(_ connection: PostgresConnection, logger: Logger) async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let rows = try await connection.query("SELECT sequence, at, actor, action, subject, details, previous_hash, hash FROM audit ORDER BY sequence",
+                                              logger: logger)
+        for try await (sequence, at, actor, action, subject, details, previous, hash) in rows.decode((Int, String, String, String, String, String, String, String).self) {
+            entries.append(AuditEntry(sequence: sequence, at: at, actor: actor, action: action, subject: subject,
+                                      details: details, previousHash: previous, hash: hash))
+        }
+        return entries
+    }
+
+    func head(_ connection: PostgresConnection) async throws -> AuditHead {
+        let rows = try await connection.query("SELECT \"count\", hash FROM audit_head WHERE id = 1", logger: logger).collect()
+        guard let row = rows.first else { throw RegistryError.store("\(location.redacted): the audit head row is missing: the database was altered outside Keel") }
+        let (count, hash) = try row.decode((Int, String).self)
+        return AuditHead(count: count, hash: hash)
+    }
+}
