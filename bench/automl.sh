@@ -56,7 +56,7 @@ import json, subprocess, sys, datetime, importlib.metadata as md
 path, root, keel, repeat, keel_repeat, threads, seconds, systems, names = sys.argv[1:]
 git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
 versions = {}
-for p in ["pandas", "numpy", "scikit-learn", "lightgbm", "flaml", "autogluon.tabular"]:
+for p in ["pandas", "numpy", "scikit-learn", "lightgbm", "flaml", "autogluon.tabular", "torch", "ray", "catboost", "xgboost", "fastai"]:
     try: versions[p] = md.version(p)
     except md.PackageNotFoundError: pass
 json.dump({"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
