@@ -121,10 +121,10 @@ import Testing
         }
         var closed = server
         closed.port = try Self.closedPort()
-        let started = ContinuousClock.now
+        // The socket's own refusal, from a direct connection: a pool would wait out its circuit breaker and
+        // report that instead. (Not timed: under the suite's load the wait for a thread is what a clock measures.)
         let unreachable = await failure(closed)
-        #expect(unreachable.contains("cannot reach PostgreSQL at 127.0.0.1:\(closed.port)"), "\(unreachable)")
-        #expect(ContinuousClock.now - started < .seconds(5), "a refused connection fails at once, not after a pool's timeout")
+        #expect(unreachable.contains("cannot reach PostgreSQL at 127.0.0.1:\(closed.port)") && unreachable.contains("refused"), "\(unreachable)")
         var wrong = server
         wrong.password = "not-the-password"
         let denied = await failure(wrong)
