@@ -6,7 +6,7 @@
 # difference (off − on) with its standard error; how many runs the rule acted in; and the wall times.
 # Usage: bench/search_rules.sh RULE [DATASETS] [SECONDS] [SEEDS]
 #        bench/search_rules.sh --summary RESULTS.jsonl...   (the table again from saved results)
-#   RULE: complete-pruned or affordable-folds (`keel` names them in SearchRule); DATASETS: names from the
+#   RULE: complete-pruned, affordable-folds or rare-class-repeats (`keel` names them in SearchRule); DATASETS: names from the
 #   shared suite (default: every one); SECONDS: the budget (default 60); SEEDS: space-separated --seed values
 #   (default "1 2 3 4 5"). KEEL_BIN: the keel binary (default: this checkout built in release).
 # Results: bench/out/search_rules/RULE.jsonl (replaced by each run).
@@ -36,7 +36,7 @@ for name, seeds in by.items():
 PY
 }
 if [ "${1:-}" = --summary ]; then shift; summary "$@"; exit 0; fi
-rule=${1:?a search rule: complete-pruned or affordable-folds}
+rule=${1:?a search rule: complete-pruned, affordable-folds or rare-class-repeats}
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check pandas==3.1.1 numpy==2.4.6 scikit-learn==1.9.1
 py="$venv/bin/python"
@@ -71,7 +71,9 @@ name, rule, variant, seed, path, start, end = sys.argv[1:]
 report = json.load(open(path))
 trials = report["trials"]
 # Whether the rule changed anything in the run that has it: trials completing pruned ones, or folds cut.
-acted = any("completes" in t for t in trials) if rule == "complete-pruned" else "cut one step for the budget" in report["validation"]
+acted = {"complete-pruned": any("completes" in t for t in trials),
+         "affordable-folds": "cut one step for the budget" in report["validation"],
+         "rare-class-repeats": "the rarest class has" in report["validation"]}[rule]
 if variant == "off" and acted:
     raise SystemExit(f"{path}: the rule {rule} acted though KEEL_SEARCH_RULES_OFF turned it off")
 print(json.dumps({"name": name, "rule": rule, "variant": variant, "seed": int(seed), "metric": report["metric"],

@@ -72,6 +72,8 @@ public enum SearchRule: String, CaseIterable, Codable, Sendable {
     case completePruned = "complete-pruned"
     /// Fewer folds when rows × features × outputs exceed what the budget affords (`ValidationPlan.affordable`).
     case affordableFolds = "affordable-folds"
+    /// Repeated folds for up to 20,000 rows when the rarest class has under 300 of them (`ValidationPlan.make`).
+    case rareClassRepeats = "rare-class-repeats"
 
     /// The rules named in a comma-separated list; an unknown name is an error naming the known ones.
     public static func parse(_ list: String) throws -> Set<SearchRule> {

@@ -41,7 +41,8 @@ struct ValidationPlan {
         let outputs = target.task.kind == .multiclass ? target.classCount : 1
         let costly = !settings.rulesOff.contains(.affordableFolds) && !affordable(rows: searchRows, features: schema.featureNames.count, outputs: outputs, budget: settings.timeBudget)
         let cost = costly ? ", cut one step for the budget: \(searchRows) rows × \(schema.featureNames.count) features\(outputs > 1 ? " × \(outputs) classes" : "")" : ""
-        if searchRows <= 2_000 || (searchRows <= 20_000 && rarest < 300) {
+        let rare = rarest < 300 && !settings.rulesOff.contains(.rareClassRepeats)
+        if searchRows <= 2_000 || (searchRows <= 20_000 && rare) {
             let reason = searchRows > 2_000 ? ", the rarest class has \(rarest) of them" : ""
             let repeats = costly ? 1 : 2
             let folds = try (0..<repeats).flatMap { repeat_ in try Splits.kFold(rows: searchRows, k: 5, seed: settings.seeds.seed("validation.folds", index: repeat_), stratifyBy: searchLabels) }

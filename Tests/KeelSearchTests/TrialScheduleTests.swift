@@ -165,7 +165,7 @@ extension TrialScheduleTests {
     /// Fold scores are as noisy as the rarest class is small, so a rare class gets repeated folds even when
     /// the table has more than 2,000 search rows.
     @Test func aRareClassGetsRepeatedFolds() throws {
-        func plan(positives: Int) throws -> ValidationPlan {
+        func plan(positives: Int, rulesOff: Set<SearchRule> = []) throws -> ValidationPlan {
             let n = 4000
             var g = SeededGenerator(seed: 9)
             let x = (0..<n).map { _ in g.nextUnit() }
@@ -174,13 +174,17 @@ extension TrialScheduleTests {
                                             Column(name: "y", values: .categorical(EncodedStrings(codes: codes, levels: ["no", "yes"])))])
             let schema = try SchemaInference.infer(frame, target: "y").schema
             let y = try TargetEncoding(column: frame["y"]!, task: schema.task!)
-            return try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: SearchSettings())
+            var settings = SearchSettings()
+            settings.rulesOff = rulesOff
+            return try ValidationPlan.make(frame: frame, schema: schema, target: y, settings: settings)
         }
         let rare = try plan(positives: 200)
         #expect(rare.folds.count == 10 && rare.coverFolds == 5, "\(rare.description)")
         #expect(rare.description.contains("the rarest class has 160 of them"), "\(rare.description)")
         let common = try plan(positives: 1000)
         #expect(common.folds.count == 5 && !common.description.contains("repeated"), "\(common.description)")
+        let off = try plan(positives: 200, rulesOff: [.rareClassRepeats])
+        #expect(off.folds.count == 5 && !off.description.contains("repeated"), "a benchmark's switch turns the rule off: \(off.description)")
     }
 
     /// Data costly for its budget (rows × features × classes) validates one step cheaper, so that trials are
@@ -217,7 +221,7 @@ extension TrialScheduleTests {
 
     /// The rules a benchmark may turn off are named; an unknown name is refused with the known ones.
     @Test func searchRulesAreParsedByName() throws {
-        #expect(try SearchRule.parse(" complete-pruned,affordable-folds,") == [.completePruned, .affordableFolds])
+        #expect(try SearchRule.parse(" complete-pruned,affordable-folds,rare-class-repeats") == [.completePruned, .affordableFolds, .rareClassRepeats])
         #expect(try SearchRule.parse("") == [])
         #expect {
             try SearchRule.parse("complete-pruned,faster")
