@@ -28,6 +28,9 @@ import Testing
         #expect(full.redacted == "postgres://ana@db.example:6543/keel", "never the password")
         let plain = try PostgresLocation(url: "postgres://ana@localhost/keel", environment: ["PGPASSWORD": "from-env"])
         #expect(plain.port == 5432 && plain.sslMode == .prefer && plain.password == "from-env" && plain.poolMax == nil)
+        let v6 = try PostgresLocation(url: "postgres://ana@[::1]:5433/keel", environment: [:])
+        #expect(v6.host == "::1" && v6.port == 5433 && v6.redacted == "postgres://ana@[::1]:5433/keel")
+        #expect(PostgresLocation.redact("postgres://ana:pa/ss@h/db?password=secret") == "postgres://ana:***@h/db")
         #expect(PostgresLocation.isURL("POSTGRES://x@y/z") && !PostgresLocation.isURL("/var/keel") && !PostgresLocation.isURL(".keel"))
         let refusals: [(String, String)] = [
             ("postgres://localhost/keel", "names no user"),
@@ -36,13 +39,15 @@ import Testing
             ("postgres://ana:pw@localhost/keel?pool_size=3", "unknown parameter 'pool_size'"),
             ("postgres://ana:pw@localhost/keel?pool_max=0", "pool_max takes a whole number"),
             ("postgres://ana:pw@localhost/keel?connect_timeout=-1", "connect_timeout takes a number of seconds"),
+            ("postgres://ana:pw@localhost/keel?connect_timeout=1e16", "at most 86400"),
+            ("postgres://ana@localhost/keel?password=secret", "unknown parameter 'password'"),
             ("postgres://ana:pw@localhost/keel?sslrootcert=/ca.pem", "sslrootcert is used only with sslmode=verify-ca or verify-full"),
         ]
         for (url, message) in refusals {
             #expect {
                 try PostgresLocation(url: url, environment: [:])
             } throws: { error in
-                "\(error)".contains(message) && !"\(error)".contains(":pw@")
+                "\(error)".contains(message) && !"\(error)".contains(":pw@") && !"\(error)".contains("secret")
             }
         }
     }

@@ -40,7 +40,7 @@ public struct PostgresLocation: Sendable, Equatable {
             throw RegistryError.invalid("'\(Self.redact(text))' is not a PostgreSQL URL: write postgres://user:password@host:port/database")
         }
         let shown = Self.redact(text)
-        guard let host = url.host, !host.isEmpty else {
+        guard var host = url.host, !host.isEmpty else {
             throw RegistryError.invalid("\(shown): the URL names no host (postgres://user@host:5432/database)")
         }
         guard let user = url.user, !user.isEmpty else {
@@ -50,6 +50,8 @@ public struct PostgresLocation: Sendable, Equatable {
         guard !database.isEmpty, !database.contains("/") else {
             throw RegistryError.invalid("\(shown): the URL names no database after the host (postgres://user@host:5432/database)")
         }
+        // An IPv6 literal, [::1], is the address without its brackets.
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if let port = url.port, !(1...65_535).contains(port) {
             throw RegistryError.invalid("\(shown): port \(port) is not between 1 and 65535")
         }
@@ -67,8 +69,8 @@ public struct PostgresLocation: Sendable, Equatable {
                 sslMode = mode
             case "sslrootcert": rootCertificate = value
             case "connect_timeout":
-                guard let seconds = Double(value), seconds > 0, seconds.isFinite else {
-                    throw RegistryError.invalid("\(shown): connect_timeout takes a number of seconds above 0, not '\(value)'")
+                guard let seconds = Double(value), seconds > 0, seconds <= 86_400 else {
+                    throw RegistryError.invalid("\(shown): connect_timeout takes a number of seconds above 0 and at most 86400, not '\(value)'")
                 }
                 connectTimeout = seconds
             case "application_name": applicationName = value
@@ -92,13 +94,14 @@ public struct PostgresLocation: Sendable, Equatable {
         return "postgres://\(user)@\(shownHost):\(port)/\(database)"
     }
 
-    /// `text` with any password replaced by `***`, for messages about a URL that did not parse.
+    /// `text` for messages about a URL: without its parameters (one may be a password) and with any password
+    /// replaced by `***`, even one holding an unencoded `/`.
     public static func redact(_ text: String) -> String {
-        guard let scheme = text.range(of: "://") else { return text }
-        let authority = text[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
-        guard let at = authority.lastIndex(of: "@") else { return text }
-        let credentials = text[scheme.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
+        let bare = String(text.prefix { $0 != "?" && $0 != "#" })
+        guard let scheme = bare.range(of: "://") else { return bare }
+        guard let at = bare[scheme.upperBound...].lastIndex(of: "@") else { return bare }
+        let credentials = bare[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return bare }
+        return String(bare[..<colon]) + ":***" + String(bare[at...])
     }
 }

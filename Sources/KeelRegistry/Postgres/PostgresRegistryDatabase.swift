@@ -93,7 +93,7 @@ public final class PostgresRegistryDatabase: Sendable {
             var configuration = PostgresConnection.Configuration(
                 host: location.host, port: location.port, username: location.user, password: location.password,
                 database: location.database, tls: try tls(location))
-            configuration.options.connectTimeout = .milliseconds(Int64(location.connectTimeout * 1000))
+            configuration.options.connectTimeout = .milliseconds(max(1, Int64(location.connectTimeout * 1000)))
             configuration.options.additionalStartupParameters = [("application_name", location.applicationName ?? applicationName)]
             return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         } catch {
