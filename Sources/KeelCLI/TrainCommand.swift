@@ -218,7 +218,7 @@ struct TrainCommand: AsyncParsableCommand {
             memory = bytes
         }
         // A benchmark's switch, not a flag: turning rules off is for measuring them (bench/search_rules.sh).
-        let rulesOff = try ProcessInfo.processInfo.environment["KEEL_SEARCH_RULES_OFF"].map { try SearchRule.parse($0).map(\.rawValue).sorted() }
+        let rulesOff = try SearchRule.parse(ProcessInfo.processInfo.environment["KEEL_SEARCH_RULES_OFF"] ?? "").map(\.rawValue).sorted()
         var settings = RunSettings(
             timeBudget: budget, trials: trials ?? file?.trials, metric: metric ?? file?.metric, seed: seed ?? file?.seed ?? 1,
             learners: families.flatMap { $0.isEmpty ? nil : $0 }, monotone: (file?.monotone ?? [:]).merging(try monotoneConstraints()) { _, flag in flag },
@@ -226,7 +226,7 @@ struct TrainCommand: AsyncParsableCommand {
             maxPredictMs: maxPredictMs ?? file?.maxPredictMs, costs: costPair, refitFull: refitFull, hyperparameters: fixed,
             textColumns: textColumns, stack: stack || file?.stack == true, maxMemoryBytes: memory,
             columnScreen: !(noColumnScreen || file?.columnScreen == false), keepColumns: options.feature.sorted())
-        settings.searchRulesOff = rulesOff.flatMap { $0.isEmpty ? nil : $0 }
+        settings.searchRulesOff = rulesOff.isEmpty ? nil : rulesOff
         return settings
     }
 

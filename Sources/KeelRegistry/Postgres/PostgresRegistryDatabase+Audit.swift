@@ -36,23 +36,15 @@ extension PostgresRegistryDatabase {
     /// Runs `body` in one transaction holding the audit head: what it writes and the entries it appends
     /// commit together or not at all.
     public func audited<T>(_ body: (inout PostgresAuditedTransaction) async throws -> T) async throws -> T {
-        try await serially {
-            do {
-                var result: T?
-                try await Self.transaction(connection, logger: logger) {
-                    let rows = try await connection.query("SELECT \"count\", hash FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger).collect()
-                    guard let row = rows.first else { throw RegistryError.store("\(location.redacted): the audit head row is missing: the database was altered outside Keel") }
-                    let (count, hash) = try row.decode((Int, String).self)
-                    var transaction = PostgresAuditedTransaction(connection: connection, logger: logger, head: AuditHead(count: count, hash: hash))
-                    result = try await body(&transaction)
-                    if transaction.appended {
-                        try await connection.query("UPDATE audit_head SET \"count\" = \(transaction.head.count), hash = \(transaction.head.hash) WHERE id = 1",
-                                                   logger: logger)
-                    }
+        try await reading { connection in
+            try await Self.transaction(connection, logger: logger) {
+                var transaction = PostgresAuditedTransaction(connection: connection, logger: logger, head: try await head(connection, locking: true))
+                let result = try await body(&transaction)
+                if transaction.appended {
+                    try await connection.query("UPDATE audit_head SET \"count\" = \(transaction.head.count), hash = \(transaction.head.hash) WHERE id = 1",
+                                               logger: logger)
                 }
-                return result!
-            } catch {
-                throw PostgresErrors.registryError(error, location: location)
+                return result
             }
         }
     }
@@ -76,14 +68,8 @@ extension PostgresRegistryDatabase {
     /// snapshot, so a writer committing meanwhile does not look like tampering.
     public func verifyAudit() async throws -> AuditVerification {
         let (entries, head) = try await reading { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                let read = (try await Self.entries(connection, logger: logger), try await self.head(connection))
-                try await connection.query("COMMIT", logger: logger)
-                return read
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+            try await Self.transaction(connection, logger: logger, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                (try await Self.entries(connection, logger: logger), try await self.head(connection))
             }
         }
         return AuditLog.verify(entries, head: head, checkpoints: [])
@@ -100,8 +86,10 @@ extension PostgresRegistryDatabase {
         return entries
     }
 
-    func head(_ connection: PostgresConnection) async throws -> AuditHead {
-        let rows = try await connection.query("SELECT \"count\", hash FROM audit_head WHERE id = 1", logger: logger).collect()
+    /// The chain's length and last hash; `locking` holds the row until the transaction ends.
+    func head(_ connection: PostgresConnection, locking: Bool = false) async throws -> AuditHead {
+        let rows = try await connection.query(locking ? "SELECT \"count\", hash FROM audit_head WHERE id = 1 FOR UPDATE"
+                                                      : "SELECT \"count\", hash FROM audit_head WHERE id = 1", logger: logger).collect()
         guard let row = rows.first else { throw RegistryError.store("\(location.redacted): the audit head row is missing: the database was altered outside Keel") }
         let (count, hash) = try row.decode((Int, String).self)
         return AuditHead(count: count, hash: hash)

@@ -163,12 +163,14 @@ public final class PostgresRegistryDatabase: Sendable {
         return (version, writer)
     }
 
-    /// Runs `body` between BEGIN and COMMIT, rolling back when it throws.
-    static func transaction(_ connection: PostgresConnection, logger: Logger, _ body: () async throws -> Void) async throws {
-        try await connection.query("BEGIN", logger: logger)
+    /// Runs `body` between `begin` and COMMIT, rolling back when it throws.
+    static func transaction<T>(_ connection: PostgresConnection, logger: Logger, begin: PostgresQuery = "BEGIN",
+                               _ body: () async throws -> T) async throws -> T {
+        try await connection.query(begin, logger: logger)
         do {
-            try await body()
+            let result = try await body()
             try await connection.query("COMMIT", logger: logger)
+            return result
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
