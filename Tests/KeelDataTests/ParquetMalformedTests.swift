@@ -133,4 +133,27 @@ import Testing
         #expect(message?.contains(path) == true && message?.contains("'s'") == true
                 && message?.contains("claims 63 values in") == true, "\(message ?? "read")")
     }
+
+    /// A footer claiming a trillion rows in a small file is refused before anything is allocated for them.
+    @Test func aFooterClaimingFarMoreRowsThanTheFileHolds() throws {
+        let bytes = try Self.good()
+        let footerLength = Int(bytes[bytes.count - 8]) | Int(bytes[bytes.count - 7]) << 8 | Int(bytes[bytes.count - 6]) << 16
+        let dataEnd = bytes.count - 8 - footerLength
+        var footer = Array(bytes[dataEnd..<bytes.count - 8])
+        // The last row group's num_rows (field 3, i64, one after total_byte_size; zigzag 300 is varint D8 04)
+        // ends the footer's last match: the chunks' num_values (field 5, one after the codec) come before it.
+        let old: [UInt8] = [0x16, 0xD8, 0x04]
+        let at = try #require(footer.indices.dropLast(2).last { Array(footer[$0..<$0 + 3]) == old }, "no num_rows 300")
+        var varint: [UInt8] = []
+        var zigzag: UInt64 = UInt64(1) << 41  // 2^40 rows, and 300 in the other group
+        while zigzag >= 0x80 { varint.append(UInt8(zigzag & 0x7F) | 0x80); zigzag >>= 7 }
+        varint.append(UInt8(zigzag))
+        footer.replaceSubrange(at + 1..<at + 3, with: varint)
+        let length = UInt32(footer.count)
+        let broken = Array(bytes[0..<dataEnd]) + footer
+            + [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)] + Array("PAR1".utf8)
+        let (path, message) = try Self.failure(broken)
+        #expect(message?.contains(path) == true && message?.contains("claim 1099511628076 rows") == true
+                && message?.contains("corrupt footer") == true, "\(message ?? "read")")
+    }
 }

@@ -12,6 +12,8 @@ final class ParquetFile: @unchecked Sendable {
     private let descriptor: Int32
     private let memory: [UInt8]?
     private let dataEnd: Int
+    /// The file's size in bytes.
+    let byteCount: Int
 
     convenience init(path: String) throws {
         let descriptor = open(path, O_RDONLY)
@@ -32,6 +34,7 @@ final class ParquetFile: @unchecked Sendable {
         self.name = name
         self.descriptor = descriptor
         self.memory = memory
+        self.byteCount = size
         func fail(_ reason: String) -> DataError {
             if descriptor >= 0 { close(descriptor) }
             return DataError.cannotOpen(file: name, reason: reason)

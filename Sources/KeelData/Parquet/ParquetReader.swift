@@ -98,12 +98,42 @@ public enum ParquetReader {
         // A row group of no rows has nothing to decode (writers give its chunks no data page at all).
         let nonEmpty = groups.filter { file.rows(inGroup: $0) > 0 }
         let rowCounts = nonEmpty.map { file.rows(inGroup: $0) }
+        try checkDecodedSize(file, fields: selected, rowCounts: rowCounts)
         var columns = try ParquetAssembly(file: file, fields: selected, groups: nonEmpty, rowCounts: rowCounts,
                                           threads: options.threads).run()
         for i in columns.indices { columns[i] = typed(columns[i], options: options) }
         var frame = try Frame(columns: columns)
         frame.notes = notes
         return frame
+    }
+
+    /// At most this many bytes of decoded columns per byte of file, beyond `decodedFloor`.
+    static let decodedPerFileByte = 1_000
+    /// Decoded columns up to this size (256 MB) are read whatever the file's size.
+    static let decodedFloor = 256 << 20
+
+    /// Refuses row counts whose columns would decode to far more than the file could hold, before anything is
+    /// allocated for them: a corrupt footer (or a decompression bomb) must not make Keel ask for terabytes.
+    /// Even a run of one value in every column stays well within the ratio for files a writer makes.
+    static func checkDecodedSize(_ file: ParquetFile, fields: [ParquetField], rowCounts: [Int]) throws {
+        let rowBytes = fields.reduce(0) { total, field in
+            switch field.conversion {
+            case .doubles?: total + 8
+            case .booleans?: total + 1
+            case .strings?: total + 4
+            case nil: total
+            }
+        }
+        // Sums and products saturate: a footer's counts may be anything up to Int64.max.
+        let rows = rowCounts.reduce(0) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+        let (product, overflow) = rows.multipliedReportingOverflow(by: max(rowBytes, 1))
+        let decoded = overflow ? Int.max : product
+        let limit = max(decodedFloor, file.byteCount * decodedPerFileByte)
+        guard decoded <= limit else {
+            throw DataError.cannotOpen(file: file.name, reason: "its row groups claim \(rows) rows, which would decode to more than "
+                + "\(decodedPerFileByte) times the file's \(file.byteCount) bytes (and more than \(decodedFloor >> 20) MB): "
+                + "a corrupt footer or a decompression bomb, which Keel does not read")
+        }
     }
 
     /// A string column typed as CSV types it: numbers, then booleans, datetimes, text or categories.
