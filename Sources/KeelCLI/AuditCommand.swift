@@ -6,14 +6,14 @@ import KeelLifecycle
 import KeelRegistry
 
 /// `keel audit …`: check and export the registry's hash-chained audit log.
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify, export and sign the registry's tamper-evident audit log.",
         subcommands: [Verify.self, Export.self, Checkpoint.self]
     )
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the hash chain, its head and signed checkpoints; exit code 3 names the first bad entry.")
         @Flag(help: "Print JSON.") var json = false
@@ -27,8 +27,8 @@ struct AuditCommand: ParsableCommand {
             var firstBadEntry: Int?
         }
 
-        func run() throws {
-            let result = try registry.open().verifyAudit()
+        func run() async throws {
+            let result = try await registry.open().verifyAudit()
             if json {
                 print(try JSONOutput.string(Output(intact: result.problem == nil, entries: result.entries, checkpoints: result.checkpoints,
                                                    problem: result.problem, firstBadEntry: result.firstBadEntry)))
@@ -38,7 +38,7 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every entry, oldest first, as JSON lines or CSV (for auditors).")
         @Option(help: "jsonl or csv.") var format: String = "jsonl"
         @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
@@ -48,8 +48,8 @@ struct AuditCommand: ParsableCommand {
             guard ["jsonl", "csv"].contains(format) else { throw ValidationError("--format takes jsonl or csv, not '\(format)'") }
         }
 
-        func run() throws {
-            let entries = try registry.open().auditEntries()
+        func run() async throws {
+            let entries = try await registry.open().auditEntries()
             var text = ""
             if format == "jsonl" {
                 let encoder = JSONEncoder()
@@ -66,14 +66,14 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
-    struct Checkpoint: ParsableCommand {
+    struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign the log's current head with an Ed25519 key, so later rewrites are caught even with the head file.")
         @Option(help: ArgumentHelp("The Ed25519 private key (from `keel keys generate-signing`).", valueName: "file")) var signKeyFile: String
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let checkpoint = try registry.open().writeCheckpoint(signingKey: try SigningKey(file: signKeyFile))
+        func run() async throws {
+            let checkpoint = try await registry.open().writeCheckpoint(signingKey: try SigningKey(file: signKeyFile))
             print("signed checkpoint at entry \(checkpoint.count) (hash \(checkpoint.hash.prefix(16))…)")
         }
     }

@@ -4,20 +4,20 @@ import KeelLifecycle
 import KeelRegistry
 
 /// `keel datasets …`: the datasets runs were trained on.
-struct DatasetsCommand: ParsableCommand {
+struct DatasetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "List and inspect registered datasets.",
         subcommands: [List.self, Show.self, Export.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every registered dataset, newest first.")
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let datasets = try registry.open().datasets()
+        func run() async throws {
+            let datasets = try await registry.open().datasets()
             if json { return print(try JSONOutput.string(datasets)) }
             guard !datasets.isEmpty else { return print("no datasets registered in \(registry.folder)") }
             print(TextTable.render(header: ["fingerprint", "name", "source", "rows", "columns", "snapshot", "registered"], rows: datasets.map {
@@ -26,13 +26,13 @@ struct DatasetsCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One dataset: source, schema and profile.")
         @Argument(help: "The fingerprint or its first characters.") var fingerprint: String
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let dataset = try registry.open().dataset(fingerprint)
+        func run() async throws {
+            let dataset = try await registry.open().dataset(fingerprint)
             // The stored schema and profile are JSON documents themselves: show them as such, not as strings.
             var document: [String: Any] = [
                 "fingerprint": dataset.fingerprint, "name": dataset.name, "source": dataset.source, "rows": dataset.rows,
@@ -46,7 +46,7 @@ struct DatasetsCommand: ParsableCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a registered dataset's snapshot back out as CSV.",
             discussion: "The snapshot holds the data as training kept it: after the privacy policy, so dropped columns are absent and pseudonymised ones hold their pseudonyms."
@@ -55,13 +55,13 @@ struct DatasetsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The CSV file to write.", valueName: "file")) var out: String
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let dataset = try store.dataset(fingerprint)
+            let dataset = try await store.dataset(fingerprint)
             guard let snapshot = dataset.snapshot else {
                 throw ValidationError("dataset \(dataset.fingerprint.prefix(16)) (\(dataset.name)) has no snapshot: it was registered with --no-snapshot")
             }
-            let frame = try store.loadSnapshot(snapshot)
+            let frame = try await store.loadSnapshot(snapshot)
             try CSVLine.write(frame, to: out)
             Terminal.progress("wrote \(frame.rowCount) rows × \(frame.columnCount) columns of dataset \(dataset.fingerprint.prefix(16)) to \(out)")
         }

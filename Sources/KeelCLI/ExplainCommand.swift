@@ -62,7 +62,7 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
+        let trained = try Artifact.read(from: try await registry.modelPath(model), options: try keys.readOptions()).model
         let options = try CSVOptions.scoring(trained)
         // The model's privacy rules first: explanations show only the values the model may see.
         let read = try CSVReader.read(path: file, options: options)

@@ -142,7 +142,7 @@ struct KeysCommand: AsyncParsableCommand {
                 `keel serve --registry` verifies production models against \(store.verifyKeyPath)
                 """)
             let unverified = try store.models().filter { $0.stage == .production }.filter { version in
-                (try? Artifact.inspect(store.artifactPath(version), options: Artifact.ReadOptions(verifyKey: key.verifyKey))) == nil
+                (try? Artifact.inspect(store.artifactFile(version), options: Artifact.ReadOptions(verifyKey: key.verifyKey))) == nil
             }
             if !unverified.isEmpty {
                 Terminal.progress("""

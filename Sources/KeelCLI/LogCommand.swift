@@ -4,14 +4,14 @@ import KeelArtifact
 import KeelRegistry
 
 /// `keel log …`: the server's prediction log in the registry.
-struct LogCommand: ParsableCommand {
+struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Manage the prediction log (personal data): erase a subject's records.",
         subcommands: [Purge.self]
     )
 
-    struct Purge: ParsableCommand {
+    struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase every logged prediction (and its feedback) of one subject, by the model's id column.",
             discussion: "When the log stores the id hashed, give the same hash key as the server (--hash-key-file or KEEL_LOG_HASH_KEY); when the model pseudonymises the id column, give its key (--pii-key-file or KEEL_PII_KEY). Every form is erased.")
@@ -21,7 +21,7 @@ struct LogCommand: ParsableCommand {
         @OptionGroup var piiKey: PIIKeyOptions
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
             // The id as sent, its pseudonym when the model pseudonymises its id column, and the log's hash of each.
             var ids = [id]
@@ -36,7 +36,8 @@ struct LogCommand: ParsableCommand {
                 logKey = nil
             }
             if let logKey { subjects += ids.map(logKey.hash) }
-            let erased = try subjects.reduce(0) { $0 + (try store.purgePredictions(subject: $1, actor: by ?? Registry.currentUser)) }
+            var erased = 0
+            for subject in subjects { erased += try await store.purgePredictions(subject: subject, actor: by ?? Registry.currentUser) }
             print("erased \(erased) logged prediction\(erased == 1 ? "" : "s") of that subject")
         }
     }

@@ -31,7 +31,7 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var registry: RegistryOptions
 
         func run() async throws {
-            let info = try Artifact.inspect(try registry.modelPath(file), options: Artifact.ReadOptions(verifyKey: try verifyKeyFile.map(VerifyKey.init(file:))))
+            let info = try Artifact.inspect(try await registry.modelPath(file), options: Artifact.ReadOptions(verifyKey: try verifyKeyFile.map(VerifyKey.init(file:))))
             if json {
                 print(try JSONOutput.string(Summary(info)))
                 return

@@ -10,7 +10,7 @@ import Yams
 extension ModelsCommand {
     /// `keel models humility NAME`: what the model's humility rules would have flagged on its holdout, and
     /// thresholds that flag about a chosen share of it.
-    struct Humility: ParsableCommand {
+    struct Humility: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show what a model's humility rules flag on its holdout; --recommend suggests thresholds.",
             discussion: """
@@ -36,15 +36,15 @@ extension ModelsCommand {
             var check: HumilityCheck
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let version = try store.resolve(try ModelsCommand.reference(model))
-            let rules = try registry.configuration(store)?.humility(for: version.name) ?? []
-            guard let runID = version.run, let file = try store.run(runID).holdoutSnapshot else {
+            let version = try await store.resolve(try ModelsCommand.reference(model))
+            let rules = try await registry.configuration(store)?.humility(for: version.name) ?? []
+            guard let runID = version.run, let file = try await store.run(runID).holdoutSnapshot else {
                 throw RegistryError.notFound("\(version.reference) has no holdout in the registry (imported without one, or trained before holdouts were kept), so there is nothing to check the rules on")
             }
-            let trained = try Artifact.read(from: store.artifactPath(version), options: try keys.readOptions()).model
-            let holdout = try store.loadSnapshot(file)
+            let trained = try await Artifact.read(from: store.artifactFile(version), options: try keys.readOptions()).model
+            let holdout = try await store.loadSnapshot(file)
             let check: HumilityCheck
             do {
                 check = try HumilityCheck.run(model: trained, rules: rules, holdout: holdout, flagRate: recommend ? flagRate : nil)

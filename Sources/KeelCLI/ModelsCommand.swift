@@ -5,7 +5,7 @@ import KeelLifecycle
 import KeelRegistry
 
 /// `keel models …`: the registered versions of each model, their stages, and the moves between them.
-struct ModelsCommand: ParsableCommand {
+struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List, inspect, promote, approve, compare, roll back, export and import registered models.",
@@ -17,14 +17,14 @@ struct ModelsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Promote.self, Approve.self, Rollback.self, History.self, Compare.self, Shadow.self, Humility.self, Export.self, Import.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every registered version, newest first.")
         @Argument(help: "Only this model name.") var name: String?
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let versions = try registry.open().models(named: name)
+        func run() async throws {
+            let versions = try await registry.open().models(named: name)
             if json { return print(try JSONOutput.string(versions)) }
             guard !versions.isEmpty else { return print("no models registered in \(registry.folder)") }
             print(TextTable.render(
@@ -36,7 +36,7 @@ struct ModelsCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One version: metrics, lineage (run and dataset), approvals and stage history.")
         @Argument(help: "NAME, NAME@VERSION or NAME@STAGE.") var model: String
         @Flag(help: "Print JSON.") var json = false
@@ -51,14 +51,17 @@ struct ModelsCommand: ParsableCommand {
             var history: [StageTenure]
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let version = try store.resolve(try ModelsCommand.reference(model))
-            let run = try version.run.map(store.run)
-            let output = Output(model: version, artifactPath: store.artifactPath(version), run: run,
-                                dataset: try version.dataset.map { try store.dataset($0) },
-                                approvals: try store.approvals(name: version.name, version: version.version),
-                                history: try store.history(name: version.name).filter { $0.version == version.version })
+            let version = try await store.resolve(try ModelsCommand.reference(model))
+            var run: RunRecord?
+            if let id = version.run { run = try await store.run(id) }
+            var dataset: DatasetRecord?
+            if let fingerprint = version.dataset { dataset = try await store.dataset(fingerprint) }
+            let output = Output(model: version, artifactPath: try await store.artifactFile(version), run: run,
+                                dataset: dataset,
+                                approvals: try await store.approvals(name: version.name, version: version.version),
+                                history: try await store.history(name: version.name).filter { $0.version == version.version })
             if json { return print(try JSONOutput.string(output)) }
             var lines = [
                 "\(version.reference): \(version.stage.rawValue)",
@@ -82,7 +85,7 @@ struct ModelsCommand: ParsableCommand {
         }
     }
 
-    struct Promote: ParsableCommand {
+    struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a version to another stage (production through the gates).",
             discussion: "Gates come from the registry's keel.yaml: models.NAME.gates (max_metric_drop, required_approvals) and models.NAME.fairness (bias limits on the candidate's holdout).")
@@ -95,13 +98,13 @@ struct ModelsCommand: ParsableCommand {
         @OptionGroup var registry: RegistryOptions
         @OptionGroup var keys: ArtifactReadOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let config = try registry.configuration(store)
+            let config = try await registry.configuration(store)
             let readOptions = try keys.readOptions()
             let promotion: Promotion
             do {
-                promotion = try PromotionGates.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, store: store,
+                promotion = try await PromotionGates.promote(name: name, version: version, to: to, actor: by ?? Registry.currentUser, store: store,
                                                        policy: config?.policy(for: name) ?? PromotionPolicy(), fairness: config?.fairness(for: name),
                                                        force: force, readOptions: readOptions)
             } catch let blocked as RegistryError {
@@ -129,7 +132,7 @@ struct ModelsCommand: ParsableCommand {
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a human approval of a version (a gate may require it).")
         @Argument(help: "The model name.") var name: String
         @Argument(help: "The version number.") var version: Int
@@ -137,32 +140,32 @@ struct ModelsCommand: ParsableCommand {
         @Option(help: "Why.") var comment: String = ""
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let approval = try registry.open().approve(name: name, version: version, actor: by ?? Registry.currentUser, comment: comment)
+        func run() async throws {
+            let approval = try await registry.open().approve(name: name, version: version, actor: by ?? Registry.currentUser, comment: comment)
             print("\(name)@\(version) approved by \(approval.actor) at \(approval.at)")
         }
     }
 
-    struct Rollback: ParsableCommand {
+    struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put the previous production version back; the current one is archived.")
         @Argument(help: "The model name.") var name: String
         @Option(help: ArgumentHelp("Who rolls back (default: the user name).", valueName: "name")) var by: String?
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let (restored, retired) = try registry.open().rollback(name: name, actor: by ?? Registry.currentUser)
+        func run() async throws {
+            let (restored, retired) = try await registry.open().rollback(name: name, actor: by ?? Registry.currentUser)
             print("\(restored.reference) is in production again; \(retired.reference) archived")
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Which version was in which stage, from when to when, and who moved it.")
         @Argument(help: "The model name.") var name: String
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let tenures = try registry.open().history(name: name)
+        func run() async throws {
+            let tenures = try await registry.open().history(name: name)
             if json { return print(try JSONOutput.string(tenures)) }
             print(TextTable.render(header: ["version", "stage", "from", "until", "how", "by"], rows: tenures.map {
                 ["\(name)@\($0.version)", $0.stage.rawValue, $0.from, $0.until ?? "now", $0.reason.rawValue, $0.movedBy]
@@ -170,7 +173,7 @@ struct ModelsCommand: ParsableCommand {
         }
     }
 
-    struct Compare: ParsableCommand {
+    struct Compare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score two versions side by side on the same holdout data.",
             discussion: "Both versions are scored on each one's holdout (rows its search never saw), with the first one's metric.")
@@ -180,13 +183,13 @@ struct ModelsCommand: ParsableCommand {
         @OptionGroup var registry: RegistryOptions
         @OptionGroup var keys: ArtifactReadOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let a = try store.resolve(try ModelsCommand.reference(first))
-            let b = try store.resolve(try ModelsCommand.reference(second))
+            let a = try await store.resolve(try ModelsCommand.reference(first))
+            let b = try await store.resolve(try ModelsCommand.reference(second))
             let options = try keys.readOptions()
-            var contests = [try PromotionGates.compare(a, b, store: store, readOptions: options)]
-            if a.run != b.run, let other = try? PromotionGates.compare(b, a, store: store, readOptions: options) { contests.append(other) }
+            var contests = [try await PromotionGates.compare(a, b, store: store, readOptions: options)]
+            if a.run != b.run, let other = try? await PromotionGates.compare(b, a, store: store, readOptions: options) { contests.append(other) }
             if json { return print(try JSONOutput.string(contests)) }
             var rows: [[String]] = []
             for contest in contests {
@@ -197,7 +200,7 @@ struct ModelsCommand: ParsableCommand {
         }
     }
 
-    struct Shadow: ParsableCommand {
+    struct Shadow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare the production model with its shadow (the staging version) on the live requests both scored.",
             discussion: "Needs a server run with `keel serve --registry --shadow --log-predictions`.")
@@ -206,34 +209,34 @@ struct ModelsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
             let from = Date().timeIntervalSince1970 - (since?.seconds ?? 86_400)
-            let champion = try store.predictionLog(model: name, since: from)
-            let shadow = try store.predictionLog(model: name + PredictionRecord.shadowSuffix, since: from)
+            let champion = try await store.predictionLog(model: name, since: from)
+            let shadow = try await store.predictionLog(model: name + PredictionRecord.shadowSuffix, since: from)
             guard !shadow.isEmpty else {
                 throw ValidationError("no shadow predictions of \(name) in that window (serve with --registry --shadow --log-predictions, with a version in staging)")
             }
-            let task = TaskKind(rawValue: try store.resolve(ModelReference(name: name)).task) ?? .binary
+            let task = TaskKind(rawValue: try await store.resolve(ModelReference(name: name)).task) ?? .binary
             let report = ShadowReport.make(name: name, champion: champion, shadow: shadow, task: task)
             print(json ? try JSONOutput.string(report) : report.text)
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a version, its lineage, holdout and audit entries to one file.")
         @Argument(help: "NAME@VERSION.") var model: String
         @Argument(help: "The bundle file to write.") var file: String
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let bundle = try registry.open().exportBundle(try ModelsCommand.reference(model), actor: Registry.currentUser)
+        func run() async throws {
+            let bundle = try await registry.open().exportBundle(try ModelsCommand.reference(model), actor: Registry.currentUser)
             try AtomicFile.write(try bundle.encoded(), to: file)
             print("exported \(bundle.model.reference) with run, holdout and \(bundle.audit.count) audit entries to \(file)")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an exported version to this registry, as a candidate.",
             discussion: """
@@ -246,7 +249,7 @@ struct ModelsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Who imports (default: the user name).", valueName: "name")) var by: String?
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
+        func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw DataError.cannotOpen(file: file, reason: "no such file or not readable")
             }
@@ -257,8 +260,8 @@ struct ModelsCommand: ParsableCommand {
                 throw ValidationError("\(file) is not a Keel model bundle (from `keel models export`): \(error)")
             }
             let store = try registry.open(create: true)
-            let key = try store.signingKey()
-            let version = try store.importBundle(bundle, actor: by ?? Registry.currentUser, signingKey: key)
+            let key = try await store.signingKey()
+            let version = try await store.importBundle(bundle, actor: by ?? Registry.currentUser, signingKey: key)
             print("imported \(version.reference) as a candidate into \(registry.folder)\(key == nil ? "" : ", signed with the registry's key")")
         }
     }

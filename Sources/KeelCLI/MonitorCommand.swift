@@ -65,12 +65,12 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var trained = try Artifact.read(from: try registry.modelPath(model), options: try keys.readOptions()).model
+        var trained = try Artifact.read(from: try await registry.modelPath(model), options: try keys.readOptions()).model
         let frame: Frame
         let dataName: String
         var timeColumn = self.timeColumn
         if fromLog {
-            (frame, dataName) = try loggedData(trained)
+            (frame, dataName) = try await loggedData(trained)
             timeColumn = timeColumn ?? LoggedFrame.timeColumn
             // Fields the log leaves out are not drift; they are simply not there.
             let absent = trained.schema.featureNames.filter { frame[$0] == nil }
@@ -107,13 +107,14 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     /// The logged predictions of the registered model named by `model` over the last `since`.
-    private func loggedData(_ trained: TrainedModel) throws -> (Frame, String) {
+    private func loggedData(_ trained: TrainedModel) async throws -> (Frame, String) {
         let schema = trained.schema
         guard let reference = ModelReference(model) else { throw ValidationError("--from-log needs a registered model name, not '\(model)'") }
         let store = try registry.open()
         let window = since?.seconds ?? 86_400
         // Rows logged by versions under other privacy rules hold other values: not this model's inputs.
-        let everything = try Retraining.underRules(of: trained, try store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window),
+        let log = try await store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)
+        let everything = try await Retraining.underRules(of: trained, log,
                                                    name: reference.name, store: store, readOptions: try keys.readOptions()) { Terminal.progress("note: \($0)") }
         let logged = everything.labels(includingReview: useReviewLabels)
         guard !logged.isEmpty else {

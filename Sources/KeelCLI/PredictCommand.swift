@@ -63,7 +63,7 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = try registry.modelPath(model)
+        let path = try await registry.modelPath(model)
         let trained = try Artifact.read(from: path, options: try keys.readOptions()).model
         // Read exactly as training read its file, so every value is spelled the same way.
         var scoring = BatchScoring(model: trained, options: try CSVOptions.scoring(trained, reading: reading), file: file, out: out,
@@ -77,7 +77,7 @@ struct PredictCommand: AsyncParsableCommand {
             (rules, origin) = (section, "\(config) (humility:)")
         } else if let reference {
             let store = try registry.open()
-            (rules, origin) = (try registry.configuration(store)?.humility(for: reference.name) ?? [], "\(store.location)/keel.yaml (models.\(reference.name).humility)")
+            (rules, origin) = (try await registry.configuration(store)?.humility(for: reference.name) ?? [], "\(store.location)/keel.yaml (models.\(reference.name).humility)")
         }
         if !rules.isEmpty {
             do {
@@ -88,9 +88,9 @@ struct PredictCommand: AsyncParsableCommand {
             for note in scoring.humility?.notes ?? [] { Terminal.progress("note: \(note)") }
             if let reference, rules.contains(where: { $0.action == .review }) {
                 let store = try registry.open()
-                let version = try store.resolve(reference)
+                let version = try await store.resolve(reference)
                 scoring.queue = { items in
-                    _ = try store.queueReview(items.map { item in
+                    _ = try await store.queueReview(items.map { item in
                         var item = item
                         (item.model, item.version) = (version.name, String(version.version))
                         return item
@@ -98,7 +98,7 @@ struct PredictCommand: AsyncParsableCommand {
                 }
             }
         }
-        let summary = try scoring.run(lines: { print($0, terminator: "") }, note: { Terminal.progress($0) })
+        let summary = try await scoring.run(lines: { print($0, terminator: "") }, note: { Terminal.progress($0) })
         if let out { Terminal.progress("wrote \(summary.scored) predictions to \(out)") }
         if summary.rejected > 0 { Terminal.progress("set aside \(summary.rejected) row(s) with invalid values in \(scoring.rejectPath)") }
         if let humility = scoring.humility {

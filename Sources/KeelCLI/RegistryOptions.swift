@@ -23,18 +23,18 @@ struct RegistryOptions: ParsableArguments {
     /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`)
     /// when a registry exists. Anything that looks like a path (a `/` or a `.keel` ending) stays a path, so
     /// a missing file is reported as one.
-    func modelPath(_ argument: String) throws -> String {
+    func modelPath(_ argument: String) async throws -> String {
         if FileManager.default.fileExists(atPath: argument) || argument.contains("/") || argument.hasSuffix(".keel") { return argument }
         guard let reference = ModelReference(argument), Registry.exists(at: folder) else { return argument }
         let registry = try open()
-        return registry.artifactPath(try registry.resolve(reference))
+        return try await registry.artifactFile(try await registry.resolve(reference))
     }
 
     /// The registry's `keel.yaml`, parsed, with its change audited; nil when there is none.
-    func configuration(_ registry: any RegistryStore) throws -> RegistryConfig? {
+    func configuration(_ registry: any RegistryStore) async throws -> RegistryConfig? {
         let path = registry.location + "/keel.yaml"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        try registry.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)
+        try await registry.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)
         return try RegistryConfig.read(path, text: String(decoding: data, as: UTF8.self))
     }
 }

@@ -62,7 +62,7 @@ struct RetrainCommand: AsyncParsableCommand {
         // The budget is the command's wall time: it counts from the process's start.
         let started = ProcessStart.instant
         let store = try registry.open()
-        let config = try registry.configuration(store)
+        let config = try await registry.configuration(store)
         let stop = StopRequest()
         InterruptHandling.install(stop)
         let request = Retraining.Request(
@@ -72,7 +72,7 @@ struct RetrainCommand: AsyncParsableCommand {
         var labelled = request
         labelled.reviewLabels = useReviewLabels
         labelled.reviewWeight = reviewWeight ?? 1
-        let outcome = try Retraining.run(labelled, store: store) { Terminal.progress($0) }
+        let outcome = try await Retraining.run(labelled, store: store) { Terminal.progress($0) }
         guard case .retrained(let result) = outcome else {
             if case .notNeeded(let champion, let reason) = outcome { print("no retraining needed for \(champion.reference): \(reason)") }
             return

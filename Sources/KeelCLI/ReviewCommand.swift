@@ -6,7 +6,7 @@ import KeelLifecycle
 import KeelRegistry
 
 /// `keel review …`: the queue of predictions humility rules sent to people, from the terminal.
-struct ReviewCommand: ParsableCommand {
+struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review",
         abstract: "List, show and decide predictions that humility rules queued for review.",
@@ -19,7 +19,7 @@ struct ReviewCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Decide.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Queued items, least confident first.")
         @Option(help: "Only this model's items.") var model: String?
         @Option(help: "open (default), decided or all.") var status = "open"
@@ -32,8 +32,8 @@ struct ReviewCommand: ParsableCommand {
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 
-        func run() throws {
-            let items = try registry.open().reviewItems(model: model, status: ReviewItem.Status(rawValue: status), limit: limit)
+        func run() async throws {
+            let items = try await registry.open().reviewItems(model: model, status: ReviewItem.Status(rawValue: status), limit: limit)
             if json { return print(ReviewItem.jsonText(["items": items.map(\.json)])) }
             guard !items.isEmpty else { return print("no \(status == "all" ? "" : status + " ")review items\(model.map { " of \($0)" } ?? "") in \(registry.folder)") }
             print(TextTable.render(
@@ -46,14 +46,14 @@ struct ReviewCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One item: the row, the prediction, why it was queued and any decision.")
         @Argument(help: "The item id.") var id: Int
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            guard let item = try registry.open().reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
+        func run() async throws {
+            guard let item = try await registry.open().reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
             if json { return print(ReviewItem.jsonText(item.json)) }
             var lines = ["review item \(item.id): \(item.model)@\(item.version), request \(item.requestID) row \(item.row), queued \(ReviewCommand.time(item.createdAt))",
                          "  row: \(item.inputs)",
@@ -71,7 +71,7 @@ struct ReviewCommand: ParsableCommand {
         }
     }
 
-    struct Decide: ParsableCommand {
+    struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Confirm an item's prediction or override it with another label; audited, and kept as a feedback label with its source.")
         @Argument(help: "The item id.") var id: Int
@@ -88,19 +88,20 @@ struct ReviewCommand: ParsableCommand {
             if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who decides") }
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            guard let item = try store.reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
+            guard let item = try await store.reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
             if decision == .override, let label, let version = Int(item.version),
-               let registered = try? store.resolve(ModelReference(name: item.model, selector: .version(version))),
-               let task = try? Artifact.inspect(store.artifactPath(registered), options: try keys.readOptions()).manifest.schema.task {
+               let registered = try? await store.resolve(ModelReference(name: item.model, selector: .version(version))),
+               let file = try? await store.artifactFile(registered),
+               let task = try? Artifact.inspect(file, options: try keys.readOptions()).manifest.schema.task {
                 if task.kind == .regression {
                     guard Double(label)?.isFinite == true else { throw ValidationError("'\(label)' is not a number, and \(item.model) is a regression model") }
                 } else if let classes = task.classes, !classes.contains(label) {
                     throw ValidationError("'\(label)' is not a class of \(item.model) (its classes: \(classes.joined(separator: ", ")))")
                 }
             }
-            let decided = try store.decideReview(id: id, decision: decision, label: label, comment: comment, actor: by)
+            let decided = try await store.decideReview(id: id, decision: decision, label: label, comment: comment, actor: by)
             if json { return print(ReviewItem.jsonText(decided.json)) }
             print("review item \(id): \(decision.rawValue) → '\(decided.label ?? "")', recorded as a \(decision == .confirm ? "review-confirm" : "review-override") label and in the audit log")
         }

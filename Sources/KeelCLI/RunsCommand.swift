@@ -5,20 +5,20 @@ import KeelRegistry
 import KeelSearch
 
 /// `keel runs …`: recorded training runs, and replaying one to prove it reproduces.
-struct RunsCommand: ParsableCommand {
+struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List, inspect and reproduce recorded training runs.",
         subcommands: [List.self, Show.self, Reproduce.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every recorded run, newest first.")
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var registry: RegistryOptions
 
-        func run() throws {
-            let runs = try registry.open().runs()
+        func run() async throws {
+            let runs = try await registry.open().runs()
             if json { return print(try JSONOutput.string(runs)) }
             guard !runs.isEmpty else { return print("no runs recorded in \(registry.folder)") }
             print(TextTable.render(header: ["run", "name", "started", "seconds", "trials", "seed", "status", "dataset", "by"], rows: runs.map {
@@ -28,7 +28,7 @@ struct RunsCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One run: settings, overrides and its trials.")
         @Argument(help: "The run number.") var id: Int
         @Flag(help: "Print JSON.") var json = false
@@ -39,10 +39,10 @@ struct RunsCommand: ParsableCommand {
             var trials: [TrialRecord]
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try registry.open()
-            let record = try store.run(id)
-            let trials = try store.trials(ofRun: id)
+            let record = try await store.run(id)
+            let trials = try await store.trials(ofRun: id)
             if json { return print(try JSONOutput.string(Output(run: record, trials: trials))) }
             var lines = ["run \(record.id) (\(record.name)) started \(record.startedAt) by \(record.actor): \(record.status), \(Format.fixed(record.seconds, 1)) s, seed \(record.seed), Keel \(record.keelVersion)",
                          "dataset \(record.dataset)", "settings \(record.settingsJSON.replacingOccurrences(of: "\n", with: " "))"]
@@ -55,7 +55,7 @@ struct RunsCommand: ParsableCommand {
         }
     }
 
-    struct Reproduce: ParsableCommand {
+    struct Reproduce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replay a run's trial schedule on its data, config and seed; check the model and scores are identical.",
             discussion: """
@@ -70,10 +70,10 @@ struct RunsCommand: ParsableCommand {
         @OptionGroup var keys: ArtifactReadOptions
         @OptionGroup var piiKey: PIIKeyOptions
 
-        func run() throws {
+        func run() async throws {
             var readOptions = try keys.readOptions()
             readOptions.pseudonymKey = try KeyedHasher.personalDataKey(file: piiKey.keyFile)
-            let result = try Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: readOptions) { Terminal.progress($0) }
+            let result = try await Reproduction.run(id, store: try registry.open(), dataFile: data, readOptions: readOptions) { Terminal.progress($0) }
             if result.reproduced {
                 let original = result.original
                 print("run \(result.run.id) reproduced: \(result.version.reference) has the same payload, cross-validation \(original.provenance.crossValidatedScore) and holdout \(original.provenance.holdoutScore)")

@@ -119,7 +119,8 @@ struct ServeCommand: AsyncParsableCommand {
         let file = try config.map(ServeConfig.read)
         var registry = RegistryOptions()
         registry.registry = registryPath
-        let modelPath = try model.map(registry.modelPath)
+        var modelPath: String?
+        if let model { modelPath = try await registry.modelPath(model) }
         var settings = ServerSettings(modelPath: modelPath ?? "")
         if fromRegistry { settings.registryFolder = registry.folder }
         if let poll { settings.registryPollSeconds = poll.seconds }

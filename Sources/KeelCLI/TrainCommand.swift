@@ -159,7 +159,7 @@ struct TrainCommand: AsyncParsableCommand {
                                        started: started, stop: stop)
         let display = SearchProgress(metric: (recorded.metric ?? Metric.defaultFor(loaded.schema.task?.kind ?? .binary)).rawValue,
                                      budget: recorded.trials == nil ? max(1, recorded.timeBudget - (ContinuousClock.now - started).seconds) : nil)
-        let result = try Training.run(request) { event in
+        let result = try await Training.run(request) { event in
             if !quiet { display.handle(event) }
         }
         display.finish()

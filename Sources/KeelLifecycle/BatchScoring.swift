@@ -29,8 +29,10 @@ public struct BatchScoring {
     /// The model's humility rules: a `flags` column, overrides in place of the model's answer, rows an
     /// `error` rule refuses left without a prediction, rows a `review` rule fires on handed to `queue`.
     public var humility: HumilityGuard?
-    /// Where rows for review go (a registry's queue); nil: they are flagged and counted, not queued.
-    public var queue: (([ReviewItem]) throws -> Void)?
+    /// Where rows for review go (a registry's queue); nil: they are flagged and counted, not queued. Called
+    /// once, after the whole file has scored and before the outputs are committed, so a run that fails
+    /// part-way queues nothing.
+    public var queue: (([ReviewItem]) async throws -> Void)?
     /// The model's privacy rules, applied to every batch as it is read: nothing after them (the model, the
     /// review queue, the reject file, the output's id columns) sees a dropped column or a raw value.
     public var privacy: PrivacyGuard?
@@ -56,7 +58,7 @@ public struct BatchScoring {
 
     /// Scores the file. `lines` receives the CSV text when there is no `out`; `note` receives what the run
     /// must say on its way (columns ignored or left unread).
-    public func run(lines: (String) -> Void, note: (String) -> Void) throws -> Summary {
+    public func run(lines: (String) -> Void, note: (String) -> Void) async throws -> Summary {
         let trained = model
         let parquetOut = out.map { $0.lowercased().hasSuffix(".parquet") } ?? false
         let sink = parquetOut ? nil : try out.map(AtomicFileWriter.init(path:))
@@ -66,6 +68,7 @@ public struct BatchScoring {
         let isClassifier = trained.schema.task?.kind != .regression
         var ids: [String] = []
         var summary = Summary()
+        var forReview: [ReviewItem] = []
         let expectations = InputExpectations(trained)
         var tally = InputWarning.Tally()
         // Rows queued for review are keyed by this run and their line, so scoring a file twice queues twice.
@@ -124,9 +127,9 @@ public struct BatchScoring {
                 summary.refused += outcomes.filter { $0.error != nil }.count
                 predictions = humility.applying(outcomes, to: predictions)
                 let reviewed = outcomes.indices.filter { outcomes[$0].review }
-                if let queue, !reviewed.isEmpty {
-                    try queue(Self.reviewItems(trained, frame: frame, rows: reviewed, lines: lines, predictions: predictions,
-                                               outcomes: outcomes, requestID: runID))
+                if queue != nil, !reviewed.isEmpty {
+                    forReview += try Self.reviewItems(trained, frame: frame, rows: reviewed, lines: lines, predictions: predictions,
+                                                      outcomes: outcomes, requestID: runID)
                     summary.queued += reviewed.count
                 }
             }
@@ -163,6 +166,7 @@ public struct BatchScoring {
             }
             try emit(text)
         }
+        if let queue, !forReview.isEmpty { try await queue(forReview) }
         if parquetOut, let out {
             // No batch at all: the file still has its (id-less) columns.
             if parquet == nil {

@@ -6,12 +6,12 @@ import KeelRegistry
 /// Fairness gates: the bias audit of a candidate on its own holdout, as promotion gate results.
 public enum FairnessGates {
     public static func evaluate(_ gate: FairnessGate, candidate: ModelVersion, store: some RegistryStore,
-                         readOptions: Artifact.ReadOptions) throws -> [GateResult] {
-        guard let runID = candidate.run, let file = try store.run(runID).holdoutSnapshot else {
+                         readOptions: Artifact.ReadOptions) async throws -> [GateResult] {
+        guard let runID = candidate.run, let file = try await store.run(runID).holdoutSnapshot else {
             return [GateResult(gate: "fairness", passed: false, detail: "\(candidate.reference) has no holdout in the registry to audit")]
         }
-        let holdout = try store.loadSnapshot(file)
-        let model = try Artifact.read(from: store.artifactPath(candidate), options: readOptions).model
+        let holdout = try await store.loadSnapshot(file)
+        let model = try Artifact.read(from: try await store.artifactFile(candidate), options: readOptions).model
         guard let task = model.schema.task, task.kind == .binary, let classes = task.classes, let target = model.schema.target,
               let labels = holdout[target] else {
             return [GateResult(gate: "fairness", passed: false, detail: "fairness gates need a binary model with its holdout labels")]

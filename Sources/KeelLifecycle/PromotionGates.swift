@@ -11,12 +11,12 @@ public enum PromotionGates {
     /// The gates for production: the metric against the current production version (both scored on the
     /// candidate's holdout) and the number of approvals.
     public static func evaluate(candidate: ModelVersion, store: some RegistryStore, policy: PromotionPolicy,
-                                readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> [GateResult] {
+                                readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) async throws -> [GateResult] {
         var gates: [GateResult] = []
         if let tolerance = policy.maxMetricDrop {
-            let production = try store.models(named: candidate.name).first { $0.stage == .production }
+            let production = try await store.models(named: candidate.name).first { $0.stage == .production }
             if let production {
-                let contest = try compare(candidate, production, store: store, readOptions: readOptions)
+                let contest = try await compare(candidate, production, store: store, readOptions: readOptions)
                 let metric = Metric(rawValue: contest.metric) ?? .accuracy
                 let mine = contest.scores[candidate.reference] ?? .nan
                 let theirs = contest.scores[production.reference] ?? .nan
@@ -31,7 +31,7 @@ public enum PromotionGates {
             }
         }
         if policy.requiredApprovals > 0 {
-            let approvals = try store.approvals(name: candidate.name, version: candidate.version)
+            let approvals = try await store.approvals(name: candidate.name, version: candidate.version)
             let passed = approvals.count >= policy.requiredApprovals
             gates.append(GateResult(gate: "approval", passed: passed, detail: passed
                 ? "approved by \(approvals.map(\.actor).joined(separator: ", "))"
@@ -42,14 +42,17 @@ public enum PromotionGates {
 
     /// Scores both versions on the first one's holdout (the data the search never saw), with its metric.
     public static func compare(_ first: ModelVersion, _ second: ModelVersion, store: some RegistryStore,
-                               readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> HeadToHead {
-        guard let runID = first.run, let file = try store.run(runID).holdoutSnapshot else {
+                               readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) async throws -> HeadToHead {
+        guard let runID = first.run, let file = try await store.run(runID).holdoutSnapshot else {
             throw RegistryError.notFound("\(first.reference) has no holdout in the registry (it was imported or trained without one)")
         }
-        let holdout = try store.loadSnapshot(file)
+        let holdout = try await store.loadSnapshot(file)
         guard let metric = Metric(rawValue: first.metric) else { throw RegistryError.invalid("unknown metric \(first.metric)") }
         var scores: [String: Double] = [:]
-        let models = try [first, second].map { try Artifact.read(from: store.artifactPath($0), options: readOptions).model }
+        var models: [TrainedModel] = []
+        for version in [first, second] {
+            models.append(try Artifact.read(from: try await store.artifactFile(version), options: readOptions).model)
+        }
         // The holdout was kept after the first version's privacy rules; a version under other rules would be
         // scored on values it never saw (pseudonyms for raw values, bands for ages).
         let rules = models.map { ($0.schema.privacy ?? [:], $0.schema.pseudonymKeyCheck) }
@@ -67,14 +70,14 @@ public enum PromotionGates {
     public static func promote(name: String, version: Int, to stage: Stage, actor: String, store: some RegistryStore,
                                policy: PromotionPolicy = PromotionPolicy(), fairness: FairnessGate? = nil,
                                extra: [GateResult] = [], force: Bool = false,
-                               readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) throws -> Promotion {
-        let target = try store.promotable(name: name, version: version, to: stage)
+                               readOptions: Artifact.ReadOptions = Artifact.ReadOptions()) async throws -> Promotion {
+        let target = try await store.promotable(name: name, version: version, to: stage)
         var gates: [GateResult] = []
         if stage == .production {
-            gates = try evaluate(candidate: target, store: store, policy: policy, readOptions: readOptions) + extra
-            if let fairness { gates += try FairnessGates.evaluate(fairness, candidate: target, store: store, readOptions: readOptions) }
+            gates = try await evaluate(candidate: target, store: store, policy: policy, readOptions: readOptions) + extra
+            if let fairness { gates += try await FairnessGates.evaluate(fairness, candidate: target, store: store, readOptions: readOptions) }
         }
-        return try store.promote(name: name, version: version, to: stage, actor: actor, gates: gates, force: force)
+        return try await store.promote(name: name, version: version, to: stage, actor: actor, gates: gates, force: force)
     }
 }
 

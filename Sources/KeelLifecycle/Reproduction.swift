@@ -32,19 +32,19 @@ public enum Reproduction {
     /// Replays run `id` from `store`. The data comes from the registry's snapshot, or, for a run that kept
     /// none, from `dataFile`, which must have the run's fingerprint.
     public static func run(_ id: Int, store: some RegistryStore, dataFile: String? = nil, readOptions: Artifact.ReadOptions = Artifact.ReadOptions(),
-                           note: (String) -> Void = { _ in }) throws -> Result {
-        let record = try store.run(id)
-        let dataset = try store.dataset(record.dataset)
+                           note: (String) -> Void = { _ in }) async throws -> Result {
+        let record = try await store.run(id)
+        let dataset = try await store.dataset(record.dataset)
         var recorded = try JSONDecoder().decode(RunSettings.self, from: Data(record.settingsJSON.utf8))
         // The run's record says which columns it read as text: a dataset's schema is kept from the first run
         // on that data, and runs from before the schema held them recorded them with the settings only.
         let schema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8)).readingAsText(recorded.textColumns)
-        let frame = try self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile,
+        let frame = try await self.frame(of: id, dataset: dataset, schema: schema, textColumns: recorded.textColumns, store: store, dataFile: dataFile,
                                    key: readOptions.pseudonymKey)
-        guard let version = try store.models(named: nil).first(where: { $0.run == record.id }) else {
+        guard let version = try await store.models(named: nil).first(where: { $0.run == record.id }) else {
             throw RegistryError.notFound("run \(record.id) registered no model")
         }
-        let original = try Artifact.read(from: store.artifactPath(version), options: readOptions).model
+        let original = try Artifact.read(from: try await store.artifactFile(version), options: readOptions).model
         recorded.trials = record.trialCount
         var settings = try Training.searchSettings(recorded)
         // The search version that made the run: its replay record's, version 1 for runs from before replay
@@ -85,8 +85,8 @@ public enum Reproduction {
     }
 
     private static func frame(of id: Int, dataset: DatasetRecord, schema: Schema, textColumns: [String], store: some RegistryStore,
-                              dataFile: String?, key: KeyedHasher?) throws -> Frame {
-        if let snapshot = dataset.snapshot { return try store.loadSnapshot(snapshot) }
+                              dataFile: String?, key: KeyedHasher?) async throws -> Frame {
+        if let snapshot = dataset.snapshot { return try await store.loadSnapshot(snapshot) }
         guard let dataFile else {
             throw LifecycleError.invalid("run \(id)'s dataset has no snapshot in the registry (trained with --no-snapshot); give the original file with --data")
         }

@@ -19,7 +19,7 @@ public struct RetrainJob: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
                 guard !Task.isCancelled, let store = try? RegistryStores.open(registry, create: false),
-                      let names = try? Set(store.allModels().filter { $0.stage == .production }.map(\.name)) else { continue }
+                      let names = try? await Set(store.allModels().filter { $0.stage == .production }.map(\.name)) else { continue }
                 for name in names.sorted() { run(name) }
             }
         }

@@ -69,12 +69,12 @@ extension Retraining {
     /// them into training and a new snapshot. Versions the registry cannot name (a model file served on its
     /// own) count as rule-free.
     public static func underRules(of champion: TrainedModel, _ log: [LoggedPrediction], name: String, store: some RegistryStore,
-                           readOptions: Artifact.ReadOptions, note: (String) -> Void) throws -> [LoggedPrediction] {
+                           readOptions: Artifact.ReadOptions, note: (String) -> Void) async throws -> [LoggedPrediction] {
         let wanted = (champion.schema.privacy ?? [:], champion.schema.pseudonymKeyCheck)
         var same: [String: Bool] = [:]
         for version in Set(log.map(\.record.version)) {
-            if let reference = ModelReference("\(name)@\(version)"), let resolved = try? store.resolve(reference) {
-                let schema = try Artifact.read(from: store.artifactPath(resolved), options: readOptions).model.schema
+            if let reference = ModelReference("\(name)@\(version)"), let resolved = try? await store.resolve(reference) {
+                let schema = try Artifact.read(from: try await store.artifactFile(resolved), options: readOptions).model.schema
                 same[version] = (schema.privacy ?? [:], schema.pseudonymKeyCheck) == wanted
             } else {
                 same[version] = wanted.0.isEmpty
@@ -90,13 +90,14 @@ extension Retraining {
     /// Retrains `request.name` when its policy says so: a challenger trained on the champion's dataset
     /// snapshot plus the older labelled predictions, compared with the champion on the newest ones, registered
     /// as a candidate, audited, and promoted only through the gates. `note` receives progress in words.
-    public static func run(_ request: Request, store: some RegistryStore, note: (String) -> Void = { _ in }) throws -> Outcome {
+    public static func run(_ request: Request, store: some RegistryStore, note: (String) -> Void = { _ in }) async throws -> Outcome {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let name = request.name
-        let champion = try store.resolve(ModelReference(name: name))
-        let championModel = try Artifact.read(from: store.artifactPath(champion), options: request.readOptions).model
+        let champion = try await store.resolve(ModelReference(name: name))
+        let championModel = try Artifact.read(from: try await store.artifactFile(champion), options: request.readOptions).model
         let window = request.window ?? request.policy.window
-        let everything = try Self.underRules(of: championModel, try store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window),
+        let log = try await store.predictionLog(model: name, since: Date().timeIntervalSince1970 - window)
+        let everything = try await Self.underRules(of: championModel, log,
                                              name: name, store: store, readOptions: request.readOptions, note: note)
         let sources = everything.labelCounts
         let logged = everything.labels(includingReview: request.reviewLabels)
@@ -120,12 +121,12 @@ extension Retraining {
         guard let runID = champion.run else {
             throw LifecycleError.invalid("\(champion.reference) has no run in this registry (imported?), so there is no data to retrain on")
         }
-        let run = try store.run(runID)
-        let dataset = try store.dataset(run.dataset)
+        let run = try await store.run(runID)
+        let dataset = try await store.dataset(run.dataset)
         guard let snapshot = dataset.snapshot else {
             throw LifecycleError.invalid("\(champion.reference)'s dataset has no snapshot (trained with --no-snapshot); train again on the data with `keel train`")
         }
-        let base = try store.loadSnapshot(snapshot)
+        let base = try await store.loadSnapshot(snapshot)
         let savedSchema = try JSONDecoder().decode(Schema.self, from: Data(dataset.schemaJSON.utf8))
         var data = try self.data(base: base, labelled: labelled, schema: savedSchema, recent: request.recent)
         var settings = try JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
@@ -147,15 +148,15 @@ extension Retraining {
         let model = outcome.model
         let recorder = TrainingRecorder(registry: store, name: name, source: "retrain of \(champion.reference)", snapshot: true, actor: request.actor,
                                         writeOptions: Artifact.WriteOptions(name: name))
-        let challenger = try recorder.register(
+        let challenger = try await recorder.register(
             outcome, model: model, frame: combined, schema: schema, profileJSON: try TrainingRecorder.summaryJSON(combined), settings: settings,
             seed: settings.seed, overrides: ["retrain of \(champion.reference)"] + reasons, startedAt: startedAt,
             seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed").version
 
         // Champion and challenger on the same recent labelled rows (or, without them, on the challenger's holdout).
-        let (verdict, wins, contestData) = try contest(champion: (champion, championModel), challenger: (challenger, model),
+        let (verdict, wins, contestData) = try await contest(champion: (champion, championModel), challenger: (challenger, model),
                                                        comparison: data.comparison, schema: savedSchema, store: store, readOptions: request.readOptions)
-        try store.audit(actor: request.actor, action: "model.retrain", subject: challenger.reference, details: [
+        try await store.audit(actor: request.actor, action: "model.retrain", subject: challenger.reference, details: [
             "champion": champion.reference, "reasons": reasons.joined(separator: "; "), "comparison": verdict.detail, "challenger_wins": wins ? "yes" : "no",
             "labels": LabelSource.allCases.map { "\(sources[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", "),
             "review_labels": request.reviewLabels && reviewCount > 0 ? "used, weight \(NumberFormatting.canonical(request.reviewWeight))" : "not used",
@@ -165,7 +166,7 @@ extension Retraining {
         result.labelSources = sources
         result.usedReviewLabels = request.reviewLabels && reviewCount > 0
         if request.promote, wins {
-            result.promotion = try PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: request.actor, store: store,
+            result.promotion = try await PromotionGates.promote(name: name, version: challenger.version, to: .production, actor: request.actor, store: store,
                                                           policy: request.promotion, fairness: request.fairness, extra: [verdict],
                                                           readOptions: request.readOptions)
         }

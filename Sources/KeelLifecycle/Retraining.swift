@@ -62,7 +62,7 @@ public enum Retraining {
     /// or more, else the challenger's holdout. The verdict is a gate a promotion records.
     public static func contest(champion: (version: ModelVersion, model: TrainedModel), challenger: (version: ModelVersion, model: TrainedModel),
                                comparison: [LoggedPrediction], schema: Schema, store: some RegistryStore,
-                               readOptions: Artifact.ReadOptions) throws -> (verdict: GateResult, wins: Bool, data: String) {
+                               readOptions: Artifact.ReadOptions) async throws -> (verdict: GateResult, wins: Bool, data: String) {
         let metric = champion.model.provenance.metric
         let contest: HeadToHead
         if comparison.count >= 20 {
@@ -73,7 +73,7 @@ public enum Retraining {
             }
             contest = HeadToHead(metric: metric.rawValue, rows: frame.rowCount, data: "the newest \(frame.rowCount) labelled predictions", scores: scores)
         } else {
-            contest = try PromotionGates.compare(challenger.version, champion.version, store: store, readOptions: readOptions)
+            contest = try await PromotionGates.compare(challenger.version, champion.version, store: store, readOptions: readOptions)
         }
         let mine = contest.scores[challenger.version.reference] ?? .nan, theirs = contest.scores[champion.version.reference] ?? .nan
         let wins = metric.higherIsBetter ? mine >= theirs : mine <= theirs

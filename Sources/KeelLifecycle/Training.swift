@@ -81,7 +81,7 @@ public enum Training {
 
     /// Writes one audit entry per direct identifier kept; a registry that cannot take them stops the run,
     /// since keeping them is allowed only on the record.
-    static func auditKeptIdentifiers(_ request: Request, store: Swift.Result<any RegistryStore, any Error>?, actor: String) throws {
+    static func auditKeptIdentifiers(_ request: Request, store: Swift.Result<any RegistryStore, any Error>?, actor: String) async throws {
         let kept = keptIdentifiers(request.schema)
         guard !kept.isEmpty, let store else { return }
         let registry: any RegistryStore
@@ -90,24 +90,24 @@ public enum Training {
         }
         for name in kept {
             let pii = request.schema[name]?.pii
-            _ = try registry.audit(actor: actor, action: "privacy.keep", subject: "\(request.name) column \(name)",
+            _ = try await registry.audit(actor: actor, action: "privacy.keep", subject: "\(request.name) column \(name)",
                                    details: ["column": name, "kind": pii?.kind.rawValue ?? "", "class": pii?.identifierClass.rawValue ?? "",
                                              "dataset": request.frame.fingerprint, "source": request.source, "flag": "--allow-pii \(name)"])
         }
     }
 
-    public static func run(_ request: Request, progress: (SearchEvent) -> Void = { _ in }) throws -> Result {
+    public static func run(_ request: Request, progress: (SearchEvent) -> Void = { _ in }) async throws -> Result {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         var settings = try searchSettings(request.settings)
         var store: Swift.Result<any RegistryStore, any Error>?
         if let registration = request.registration {
             store = Swift.Result { try registration.open() }
             // A kept direct identifier is on the record before any copy of it is stored.
-            try auditKeptIdentifiers(request, store: store, actor: registration.actor)
+            try await auditKeptIdentifiers(request, store: store, actor: registration.actor)
             // The snapshot before the search: its time is then inside the budget, not taken from its end. A
             // failure here is not lost: registering stores the snapshot again, and its error becomes the
             // result's `notRegistered` (the model still goes to `out`).
-            if registration.snapshot, case .success(let opened) = store { try? opened.storeSnapshot(request.frame) }
+            if registration.snapshot, case .success(let opened) = store { try? await opened.storeSnapshot(request.frame) }
         } else if case let kept = keptIdentifiers(request.schema), !kept.isEmpty {
             throw LifecycleError.invalid("keeping a direct identifier (--allow-pii \(kept.joined(separator: ", "))) is written to the registry's audit log, and this run has no registry (--no-registry)")
         }
@@ -124,11 +124,11 @@ public enum Training {
             do {
                 let recorder = TrainingRecorder(registry: try store.get(), name: request.name, source: request.source,
                                                 snapshot: registration.snapshot, actor: registration.actor, writeOptions: request.writeOptions)
-                let stored = try recorder.register(
+                let stored = try await recorder.register(
                     outcome, model: model, frame: request.frame, schema: request.schema, profileJSON: request.profileJSON,
                     settings: request.settings, seed: request.settings.seed, overrides: request.overrides, startedAt: startedAt,
                     seconds: (ContinuousClock.now - request.started).seconds, status: request.stop.isRequested ? "stopped" : "completed")
-                try recorder.writeCopy(of: stored, model: model, to: request.out)
+                try await recorder.writeCopy(of: stored, model: model, to: request.out)
                 registered = stored.version
             } catch {
                 notRegistered = "\(error)"

@@ -26,7 +26,7 @@ public struct TrainingRecorder {
     /// version number is in its manifest), and the same bytes go to any copy (`writeCopy`).
     public func register(_ outcome: SearchOutcome, model: TrainedModel, frame: Frame, schema: Schema, profileJSON: String,
                          settings: some Encodable, seed: UInt64, overrides: [String], startedAt: String, seconds: Double,
-                         status: String) throws -> Registered {
+                         status: String) async throws -> Registered {
         let report = outcome.report
         let registration = TrainingRegistration(
             name: name, dataset: frame, datasetSource: source, schemaJSON: try JSONOutput.compact(schema), profileJSON: profileJSON,
@@ -37,9 +37,9 @@ public struct TrainingRecorder {
                             fitSeconds: trial.fitSeconds, status: trial.status.rawValue, learnerJSON: try JSONOutput.compact(trial.learner))
             },
             holdout: outcome.holdout, actor: actor)
-        let registryKey = try registry.signingKey()
+        let registryKey = try await registry.signingKey()
         var encoded: [UInt8] = []
-        let version = try registry.registerTraining(registration, model: model) { number in
+        let version = try await registry.registerTraining(registration, model: model) { number in
             var options = writeOptions
             if let registryKey { options.signingKey = registryKey }
             options.name = name
@@ -58,8 +58,8 @@ public struct TrainingRecorder {
 
     /// The `--out` copy of a registered version: the bytes the registry stored, unless `writeOptions` signs
     /// with a key other than the registry's (`--sign-key-file`), which then signs this copy instead.
-    public func writeCopy(of registered: Registered, model: TrainedModel, to path: String) throws {
-        if let own = writeOptions.signingKey, let registryKey = try registry.signingKey(), own.verifyKey != registryKey.verifyKey {
+    public func writeCopy(of registered: Registered, model: TrainedModel, to path: String) async throws {
+        if let own = writeOptions.signingKey, let registryKey = try await registry.signingKey(), own.verifyKey != registryKey.verifyKey {
             var options = writeOptions
             options.name = name
             options.version = String(registered.version.version)
@@ -68,7 +68,7 @@ public struct TrainingRecorder {
             try AtomicFile.write(registered.artifact, to: path)
         } else {
             // A store that did not hand back the bytes it stored: copy its file.
-            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: registry.artifactPath(registered.version)))), to: path)
+            try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: try await registry.artifactFile(registered.version)))), to: path)
         }
     }
 

@@ -15,76 +15,79 @@ public protocol RegistryStore: Sendable {
     // MARK: Training
     /// Records a finished search (dataset, run, trials, holdout) and stores its model as the next version.
     func registerTraining(_ registration: TrainingRegistration, model: TrainedModel,
-                          artifact: (Int) throws -> [UInt8]) throws -> (run: RunRecord, model: ModelVersion)
+                          artifact: (Int) throws -> [UInt8]) async throws -> (run: RunRecord, model: ModelVersion)
     /// Keeps a dataset's snapshot (content-addressed; a second store of the same data is free).
-    func storeSnapshot(_ frame: Frame) throws
-    func loadSnapshot(_ file: String) throws -> Frame
-    func models(named name: String?) throws -> [ModelVersion]
-    func resolve(_ reference: ModelReference) throws -> ModelVersion
-    /// Where a version's model file can be read.
-    func artifactPath(_ version: ModelVersion) -> String
-    func runs() throws -> [RunRecord]
-    func run(_ id: Int) throws -> RunRecord
-    func trials(ofRun id: Int) throws -> [TrialRecord]
-    func datasets() throws -> [DatasetRecord]
-    func dataset(_ prefix: String) throws -> DatasetRecord
+    func storeSnapshot(_ frame: Frame) async throws
+    func loadSnapshot(_ file: String) async throws -> Frame
+    func models(named name: String?) async throws -> [ModelVersion]
+    func resolve(_ reference: ModelReference) async throws -> ModelVersion
+    /// A local file holding a version's model, checked to be whole (the registry's own file, or a verified
+    /// copy of a database's blob).
+    func artifactFile(_ version: ModelVersion) async throws -> String
+    func runs() async throws -> [RunRecord]
+    func run(_ id: Int) async throws -> RunRecord
+    func trials(ofRun id: Int) async throws -> [TrialRecord]
+    func datasets() async throws -> [DatasetRecord]
+    func dataset(_ prefix: String) async throws -> DatasetRecord
     /// The key a registry signs what it stores with, if it has one.
-    func signingKey() throws -> SigningKey?
+    func signingKey() async throws -> SigningKey?
 
     // MARK: Stages
     /// The version if it may move to `stage`; an error saying why not otherwise.
-    func promotable(name: String, version: Int, to stage: Stage) throws -> ModelVersion
+    func promotable(name: String, version: Int, to stage: Stage) async throws -> ModelVersion
     /// Moves a version, recording the gate verdicts the caller evaluated; failed gates block unless `force`.
-    func promote(name: String, version: Int, to stage: Stage, actor: String, gates: [GateResult], force: Bool) throws -> Promotion
-    func rollback(name: String, actor: String) throws -> (restored: ModelVersion, retired: ModelVersion)
-    func approve(name: String, version: Int, actor: String, comment: String) throws -> Approval
-    func approvals(name: String, version: Int) throws -> [Approval]
-    func stageEvents(name: String) throws -> [StageEvent]
-    func history(name: String) throws -> [StageTenure]
+    func promote(name: String, version: Int, to stage: Stage, actor: String, gates: [GateResult], force: Bool) async throws -> Promotion
+    func rollback(name: String, actor: String) async throws -> (restored: ModelVersion, retired: ModelVersion)
+    func approve(name: String, version: Int, actor: String, comment: String) async throws -> Approval
+    func approvals(name: String, version: Int) async throws -> [Approval]
+    func stageEvents(name: String) async throws -> [StageEvent]
+    func history(name: String) async throws -> [StageTenure]
 
     // MARK: Audit
     @discardableResult
-    func audit(actor: String, action: String, subject: String, details: [String: String]) throws -> AuditEntry
-    func noteConfiguration(path: String, content: [UInt8], actor: String) throws
-    func auditEntries() throws -> [AuditEntry]
-    func verifyAudit() throws -> AuditVerification
-    func writeCheckpoint(signingKey: SigningKey) throws -> AuditCheckpoint
+    func audit(actor: String, action: String, subject: String, details: [String: String]) async throws -> AuditEntry
+    func noteConfiguration(path: String, content: [UInt8], actor: String) async throws
+    func auditEntries() async throws -> [AuditEntry]
+    func verifyAudit() async throws -> AuditVerification
+    func writeCheckpoint(signingKey: SigningKey) async throws -> AuditCheckpoint
 
     // MARK: Prediction log and feedback
-    func logPredictions(_ records: [PredictionRecord]) throws
+    func logPredictions(_ records: [PredictionRecord]) async throws
     /// Attaches a label to a logged prediction; false when no such prediction was logged.
-    func recordFeedback(requestID: String, row: Int, label: String, time: Double) throws -> Bool
-    func predictionLog(model: String, since: Double) throws -> [LoggedPrediction]
-    func purgePredictions(subject: String, actor: String) throws -> Int
-    func expirePredictions(before: Double) throws -> Int
+    func recordFeedback(requestID: String, row: Int, label: String, time: Double) async throws -> Bool
+    func predictionLog(model: String, since: Double) async throws -> [LoggedPrediction]
+    func purgePredictions(subject: String, actor: String) async throws -> Int
+    func expirePredictions(before: Double) async throws -> Int
 
     // MARK: Review queue
     /// Queues items synchronously in one transaction; returns their ids.
-    func queueReview(_ items: [ReviewItem]) throws -> [Int]
+    func queueReview(_ items: [ReviewItem]) async throws -> [Int]
     /// Items least confident first; nil filters match everything.
-    func reviewItems(model: String?, status: ReviewItem.Status?, limit: Int) throws -> [ReviewItem]
-    func reviewItem(_ id: Int) throws -> ReviewItem?
+    func reviewItems(model: String?, status: ReviewItem.Status?, limit: Int) async throws -> [ReviewItem]
+    func reviewItem(_ id: Int) async throws -> ReviewItem?
     /// Records a decision, its feedback label (with its source) and its audit entry in one transaction;
     /// `conflict` when the item was decided already, `notFound` for an unknown id.
-    func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String, time: Double) throws -> ReviewItem
+    func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String, time: Double) async throws -> ReviewItem
 
     // MARK: Transfer and housekeeping
-    func exportBundle(_ reference: ModelReference, actor: String) throws -> ModelBundle
-    func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey?) throws -> ModelVersion
-    func collectGarbage(dryRun: Bool, actor: String) throws -> CollectedGarbage
+    func exportBundle(_ reference: ModelReference, actor: String) async throws -> ModelBundle
+    func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey?) async throws -> ModelVersion
+    func collectGarbage(dryRun: Bool, actor: String) async throws -> CollectedGarbage
 }
 
 /// The embedded backend: SQLite and files in one folder.
 extension Registry: RegistryStore {
     public var location: String { folder }
+
+    public func artifactFile(_ version: ModelVersion) -> String { artifactPath(version) }
 }
 
 extension RegistryStore {
     /// Every version of every model.
-    public func allModels() throws -> [ModelVersion] { try models(named: nil) }
+    public func allModels() async throws -> [ModelVersion] { try await models(named: nil) }
 
-    public func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String) throws -> ReviewItem {
-        try decideReview(id: id, decision: decision, label: label, comment: comment, actor: actor, time: Date().timeIntervalSince1970)
+    public func decideReview(id: Int, decision: ReviewItem.Decision, label: String?, comment: String, actor: String) async throws -> ReviewItem {
+        try await decideReview(id: id, decision: decision, label: label, comment: comment, actor: actor, time: Date().timeIntervalSince1970)
     }
 }
 

@@ -10,8 +10,9 @@ import Glibc
 /// slice, and a prediction waits behind it; at nice 10 the scheduler gives the event loops about nine tenths
 /// of a contended core, so predictions keep their latency while the heavy work still uses idle cores.
 /// (A thread may lower its own priority without privileges, never raise it back: hence dedicated threads,
-/// not the shared dispatch pool.)
-final class LowPriorityWorkers: Sendable {
+/// not the shared dispatch pool.) As a task executor, the workers also run async work that must stay off the
+/// event loops (`withTaskExecutorPreference`): a registry's calls, which may block on a database.
+final class LowPriorityWorkers: TaskExecutor, Sendable {
     private struct State {
         var jobs: [@Sendable () -> Void] = []
         var stopped = false
@@ -43,6 +44,11 @@ final class LowPriorityWorkers: Sendable {
     private func next() -> (@Sendable () -> Void)? {
         ready.wait()
         return state.withLock { state in state.jobs.isEmpty ? nil : state.jobs.removeFirst() }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        submit { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
     /// Runs `work` on a worker and returns its result to the awaiting task.

@@ -11,10 +11,10 @@ extension ModelSlot {
     private static let log = Logger(label: "keel.server")
 
     /// Loads a registry version; an error names the version, and for a signature, what would change it.
-    func load(_ version: ModelVersion, from registry: any RegistryStore) throws -> LoadedModel {
+    func load(_ version: ModelVersion, from registry: any RegistryStore) async throws -> LoadedModel {
         let model: LoadedModel
         do {
-            model = try LoadedModel(path: registry.artifactPath(version), options: readOptions, limits: limits,
+            model = try LoadedModel(path: try await registry.artifactFile(version), options: readOptions, limits: limits,
                                     identity: (version.name, String(version.version)), checksumOfFile: version.artifact,
                                     rules: rules(for: version.name))
         } catch let error as ArtifactError {

@@ -136,7 +136,7 @@ final class ModelSlot: Sendable {
 
     /// File mode: loads the model at `path` (default: the current file) and the keys file, then swaps both
     /// in. Registry mode: reads the registry's production versions now. On any error nothing changes.
-    func reload(path: String? = nil) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+    func reload(path: String? = nil) async throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         switch source {
         case .registry:
             guard path == nil else {
@@ -151,7 +151,7 @@ final class ModelSlot: Sendable {
                 for (name, model) in swapped where state.models[name] != nil { state.models[name] = model }
                 (state.rules, state.rulesFingerprint, state.refusedRules) = (rules.table, rules.fingerprint, nil)
             }
-            return try sync()
+            return try await sync()
         case .file:
             if let path {
                 var isDirectory: ObjCBool = false
@@ -181,17 +181,17 @@ final class ModelSlot: Sendable {
     /// `strict` (at start, and on an admin's reload): the first version that cannot be loaded is the error.
     /// Otherwise (following the registry) each refused version is logged once and the others still swap in:
     /// one bad promotion holds back nothing else, and does not fill the log at every poll.
-    func sync(strict: Bool = true) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+    func sync(strict: Bool = true) async throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
         if !strict { refreshRules() }
-        let versions = try registry.allModels()
-        if shadowing { try syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
+        let versions = try await registry.allModels()
+        if shadowing { try await syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
         let production = versions.filter { $0.stage == .production }
         let served = models
         var fresh: [String: LoadedModel] = [:]
         for version in production where served[version.name]?.checksumOfFile != version.artifact {
             do {
-                fresh[version.name] = try load(version, from: registry)
+                fresh[version.name] = try await load(version, from: registry)
             } catch {
                 if strict { throw error }
                 let key = version.name + "@" + version.artifact
@@ -219,14 +219,14 @@ final class ModelSlot: Sendable {
 
     private static let syncLog = Logger(label: "keel.server")
 
-    private func syncShadows(_ staging: [ModelVersion], registry: any RegistryStore) throws {
+    private func syncShadows(_ staging: [ModelVersion], registry: any RegistryStore) async throws {
         let current = state.withLock { $0.shadows }
         var next: [String: LoadedModel] = [:]
         for version in staging {
             if let loaded = current[version.name], loaded.checksumOfFile == version.artifact {
                 next[version.name] = loaded
             } else {
-                next[version.name] = try load(version, from: registry)
+                next[version.name] = try await load(version, from: registry)
             }
         }
         state.withLock { $0.shadows = next }

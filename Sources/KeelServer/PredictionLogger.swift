@@ -100,27 +100,27 @@ final class PredictionLogger: Sendable {
         var lastRetention = Date.distantPast
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(Int(settings.flushSeconds * 1000)))
-            flush(logger: logger)
+            await flush(logger: logger)
             if let retention = settings.retentionSeconds, Date().timeIntervalSince(lastRetention) > 3600 {
                 lastRetention = Date()
                 do {
-                    try registry.expirePredictions(before: Date().timeIntervalSince1970 - retention)
+                    try await registry.expirePredictions(before: Date().timeIntervalSince1970 - retention)
                 } catch {
                     logger.error("prediction log retention failed", metadata: ["error": .string("\(error)")])
                 }
             }
         }
-        flush(logger: logger)
+        await flush(logger: logger)
     }
 
-    func flush(logger: Logger) {
+    func flush(logger: Logger) async {
         let batch = queue.withLock { pending in
             defer { pending.removeAll(keepingCapacity: true) }
             return pending
         }
         guard !batch.isEmpty else { return }
         do {
-            try registry.logPredictions(batch)
+            try await registry.logPredictions(batch)
             ServerMetrics.shared.predictionLog(written: batch.count)
         } catch {
             ServerMetrics.shared.predictionLog(dropped: batch.count)

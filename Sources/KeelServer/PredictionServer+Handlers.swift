@@ -67,7 +67,7 @@ extension PredictionServer {
                 do {
                     reviewIDs = try await offLoop {
                         guard let store = try reviews?.forQueueing() else { throw RegistryError.invalid("this server has no review queue") }
-                        return try queueReviews(model: model, store: store, requestID: requestID, rows: rows, frame: frame, answered: answers, outcomes: found)
+                        return try await queueReviews(model: model, store: store, requestID: requestID, rows: rows, frame: frame, answered: answers, outcomes: found)
                     }
                 } catch {
                     throw APIError(.serviceUnavailable, "review_unavailable", "a review rule fired, and the row could not be queued for review, so no answer is given: \(error)")
@@ -202,7 +202,8 @@ extension PredictionServer {
             guard let label else { throw APIError(.unprocessableContent, "missing_field", "label is required", row: items.count > 1 ? index : nil, field: "label") }
             let known: Bool
             do {
-                known = try log.registry.recordFeedback(requestID: requestID, row: row, label: label, time: now)
+                let given = row
+                known = try await offLoop { try await log.registry.recordFeedback(requestID: requestID, row: given, label: label, time: now) }
             } catch {
                 throw APIError(.serviceUnavailable, "store_unavailable", "the feedback could not be stored: \(error)")
             }

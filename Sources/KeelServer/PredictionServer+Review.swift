@@ -12,7 +12,7 @@ extension PredictionServer {
     /// Queues the rows a `review` rule fired on, synchronously, with their reason codes. Returns each
     /// queued row's item id.
     static func queueReviews(model: LoadedModel, store: any RegistryStore, requestID: String, rows: [[(key: String, value: JSONValue)]],
-                             frame: Frame, answered: [Predictor.Prediction], outcomes: [HumilityGuard.Outcome]) throws -> [Int: Int] {
+                             frame: Frame, answered: [Predictor.Prediction], outcomes: [HumilityGuard.Outcome]) async throws -> [Int: Int] {
         let queued = outcomes.indices.filter { outcomes[$0].review }
         guard !queued.isEmpty else { return [:] }
         // Reason codes for what the model itself said; when they cannot be made, the item says why.
@@ -36,7 +36,7 @@ extension PredictionServer {
                               confidence: model.isClassifier ? prediction.probabilities.max() : nil, reasons: reasonJSON,
                               flags: String(decoding: try encoder.encode(outcomes[row].flags), as: UTF8.self))
         }
-        let ids = try store.queueReview(items)
+        let ids = try await store.queueReview(items)
         return Dictionary(uniqueKeysWithValues: zip(queued, ids))
     }
 
@@ -85,7 +85,7 @@ extension PredictionServer {
             limit = value
         }
         let (model, chosen, most) = (query["model"].map(String.init), status, limit)
-        let items = try await offLoop { try store.reviewItems(model: model, status: chosen, limit: most) }
+        let items = try await offLoop { try await store.reviewItems(model: model, status: chosen, limit: most) }
         return json(#"{"items":[\#(items.map(itemJSON).joined(separator: ","))]}"#)
     }
 
@@ -122,7 +122,7 @@ extension PredictionServer {
         let served = slot.models
         let (givenLabel, givenComment) = (label, comment)
         let item = try await offLoop { () throws -> ReviewItem in
-            guard let item = try store.reviewItem(id) else { throw APIError(.notFound, "unknown_review", "there is no review item \(id)", field: "id") }
+            guard let item = try await store.reviewItem(id) else { throw APIError(.notFound, "unknown_review", "there is no review item \(id)", field: "id") }
             if let label = givenLabel, decision == .override, let model = served[item.model] {
                 if model.isClassifier, !model.classes.contains(label) {
                     throw APIError(.unprocessableContent, "invalid_label", "'\(APIError.truncated(label))' is not a class of \(item.model) (its classes: \(model.classes.joined(separator: ", ")))", field: "label")
@@ -132,7 +132,7 @@ extension PredictionServer {
                 }
             }
             do {
-                return try store.decideReview(id: id, decision: decision, label: givenLabel, comment: givenComment, actor: actor)
+                return try await store.decideReview(id: id, decision: decision, label: givenLabel, comment: givenComment, actor: actor)
             } catch RegistryError.conflict(let message) {
                 throw APIError(.conflict, "already_decided", message, field: "id")
             } catch RegistryError.notFound(let message) {

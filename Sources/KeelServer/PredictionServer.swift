@@ -53,7 +53,7 @@ public enum PredictionServer {
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
                              keysPath: settings.keysPath, shadowing: settings.shadow, humility: settings.humility, rules: rules)
             reviews = ReviewQueue(store: registry, folder: nil)
-            try recordSwaps(try slot.sync(), registry: registry, logger: logger, trigger: "start")
+            try await offLoop { try await recordSwaps(try await slot.sync(), registry: registry, logger: logger, trigger: "start") }
             follower = follow(registry, slot: slot, every: settings.registryPollSeconds, logger: logger)
         } else {
             var model = try LoadedModel(path: settings.modelPath, options: readOptions, limits: settings.limits)
@@ -75,7 +75,7 @@ public enum PredictionServer {
         }
         defer { follower?.cancel() }
         let predictionLogger = try settings.predictionLog.map(PredictionLogger.init(settings:))
-        let logWriter = predictionLogger.map { writer in Task { await writer.run(logger: logger) } }
+        let logWriter = predictionLogger.map { writer in Task(executorPreference: LowPriorityWorkers.loader) { await writer.run(logger: logger) } }
         let explanations = ExplanationPool(settings.explanations)
         let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger,
                                 authorization: Authorization(metricsNeedKey: settings.metricsNeedKey), explanations: explanations, reviews: reviews)
@@ -207,7 +207,7 @@ public enum PredictionServer {
                 }
                 // Loading and decoding a model takes up to a second: never on an event loop.
                 let (requestID, file) = (context.requestID, path)
-                let changes = try await offLoop { try reload(slot: slot, path: file, logger: logger, requestID: requestID) }
+                let changes = try await offLoop { try await reload(slot: slot, path: file, logger: logger, requestID: requestID) }
                 if case .file = slot.source, let change = changes.first, let new = change.new, let old = change.old {
                     return json(#"{"model":\#(new.identityJSON),"previous":\#(old.identityJSON)}"#)
                 }
@@ -227,17 +227,18 @@ public enum PredictionServer {
     }
 
     /// Runs `work` on the low-priority loader thread rather than on an event loop (where Swift concurrency
-    /// runs in this server): loading a model or reading a registry blocks for as long as it takes.
-    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await LowPriorityWorkers.loader.run(work)
+    /// runs in this server): loading a model or reading a registry blocks for as long as it takes. Async
+    /// work runs there too, between its suspensions.
+    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(LowPriorityWorkers.loader) { try await work() }
     }
 
-    static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) throws -> [(old: LoadedModel?, new: LoadedModel?)] {
+    static func reload(slot: ModelSlot, path: String?, logger: Logger, requestID: String?) async throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         do {
-            let changes = try slot.reload(path: path)
+            let changes = try await slot.reload(path: path)
             ServerMetrics.shared.reload(succeeded: true)
             if case .registry(let registry) = slot.source {
-                try recordSwaps(changes, registry: registry, logger: logger, trigger: requestID ?? "reload")
+                try await recordSwaps(changes, registry: registry, logger: logger, trigger: requestID ?? "reload")
             }
             for change in changes {
                 logger.info("model reloaded", metadata: [
@@ -262,7 +263,7 @@ public enum PredictionServer {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
                 do {
                     // Reading the registry, loading models and auditing block: off the event loops; the swap is one step.
-                    try await offLoop { try recordSwaps(try slot.sync(strict: false), registry: registry, logger: logger, trigger: "registry") }
+                    try await offLoop { try await recordSwaps(try await slot.sync(strict: false), registry: registry, logger: logger, trigger: "registry") }
                 } catch {
                     logger.error("could not follow the registry; still serving the current models", metadata: ["error": .string(String(describing: error))])
                 }
@@ -271,13 +272,13 @@ public enum PredictionServer {
     }
 
     /// Logs each swap and appends it to the registry's audit log, so the log says what production served when.
-    private static func recordSwaps(_ changes: [(old: LoadedModel?, new: LoadedModel?)], registry: any RegistryStore, logger: Logger, trigger: String) throws {
+    private static func recordSwaps(_ changes: [(old: LoadedModel?, new: LoadedModel?)], registry: any RegistryStore, logger: Logger, trigger: String) async throws {
         for change in changes {
             let name = change.new?.name ?? change.old?.name ?? "-"
             let subject = change.new.map { "\($0.name)@\($0.version)" } ?? name
             logger.info("serving model", metadata: ["model": .string(name), "version": .string(change.new?.version ?? "none"),
                                                     "previous_version": .string(change.old?.version ?? "none"), "trigger": .string(trigger)])
-            try registry.audit(actor: "server", action: "server.reload", subject: subject,
+            try await registry.audit(actor: "server", action: "server.reload", subject: subject,
                                details: ["previous": change.old.map { "\($0.name)@\($0.version)" } ?? "none", "trigger": trigger])
         }
     }
@@ -305,7 +306,7 @@ public enum PredictionServer {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler {
-            _ = try? reload(slot: slot, path: nil, logger: logger, requestID: "SIGHUP")
+            Task { _ = try? await offLoop { try await reload(slot: slot, path: nil, logger: logger, requestID: "SIGHUP") } }
         }
         source.resume()
         return source

@@ -35,10 +35,10 @@ import Testing
                                 overrides: [], name: "churn", out: out, writeOptions: Artifact.WriteOptions(name: "churn"), registration: registration)
     }
 
-    @Test func aRegisteredRunWritesItsModelAndReproducesFromTheStore() throws {
+    @Test func aRegisteredRunWritesItsModelAndReproducesFromTheStore() async throws {
         let home = Self.folder()
         let out = home + "-model.keel"
-        let result = try Training.run(Self.request(registry: home, out: out))
+        let result = try await Training.run(Self.request(registry: home, out: out))
         let version = try #require(result.registered, "registering failed: \(result.notRegistered ?? "")")
         #expect(version.reference == "churn@1")
         #expect(result.notRegistered == nil)
@@ -46,21 +46,21 @@ import Testing
         #expect(try Reproduction.payload(written) == Reproduction.payload(result.model), "--out holds the model the run made")
         let store = try RegistryStores.open(home, create: false)
         let run = try #require(version.run)
-        #expect(try store.run(run).trialCount == 3)
-        let replay = try Reproduction.run(run, store: store)
+        #expect(try await store.run(run).trialCount == 3)
+        let replay = try await Reproduction.run(run, store: store)
         #expect(replay.reproduced, "differences: \(replay.differences)")
         #expect(replay.version.reference == "churn@1")
     }
 
-    @Test func aStoreThatCannotBeWrittenCostsNothingButTheRegistration() throws {
+    @Test func aStoreThatCannotBeWrittenCostsNothingButTheRegistration() async throws {
         let out = Self.folder() + "-model.keel"
-        let result = try Training.run(Self.request(registry: Self.folder(), out: out, failingStore: true))
+        let result = try await Training.run(Self.request(registry: Self.folder(), out: out, failingStore: true))
         #expect(result.registered == nil)
         #expect(result.notRegistered?.contains("read-only") == true)
         #expect(try Artifact.read(from: out).model.provenance.holdoutScore == result.model.provenance.holdoutScore)
     }
 
-    @Test func batchScoringFailsOnAWrongValueOrSetsItsRowAside() throws {
+    @Test func batchScoringFailsOnAWrongValueOrSetsItsRowAside() async throws {
         let data = TrainedChurn.shared
         let folder = Self.folder()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -83,7 +83,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder + "/fail.csv"), "no half-written output")
 
         let skipping = BatchScoring(model: model, options: options, file: input, out: folder + "/scored.csv", onError: .skip)
-        let summary = try skipping.run(lines: { _ in }, note: { _ in })
+        let summary = try await skipping.run(lines: { _ in }, note: { _ in })
         #expect(summary.scored == 39)
         #expect(summary.rejected == 1)
         let scored = try String(contentsOfFile: folder + "/scored.csv", encoding: .utf8).split(separator: "\n")
@@ -93,34 +93,35 @@ import Testing
         #expect(rejects[1].hasPrefix("6,\(numeric),lots,"), "the rejected row names its line (the header is line 1)")
     }
 
-    @Test func aForcedRetrainingRegistersAChallengerAndJudgesIt() throws {
+    @Test func aForcedRetrainingRegistersAChallengerAndJudgesIt() async throws {
         let home = Self.folder()
-        _ = try Training.run(Self.request(registry: home, out: home + "-model.keel"))
+        _ = try await Training.run(Self.request(registry: home, out: home + "-model.keel"))
         let store = try RegistryStores.open(home, create: false)
-        let quiet = try Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), actor: "ci"), store: store)
+        let quiet = try await Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), actor: "ci"), store: store)
         guard case .notNeeded(_, let reason) = quiet else { Issue.record("retrained without a condition or --force"); return }
         #expect(reason.contains("sets no condition"))
 
-        let forced = try Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, promote: true, actor: "ci"), store: store)
+        let forced = try await Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, promote: true, actor: "ci"), store: store)
         guard case .retrained(let result) = forced else { Issue.record("a forced retraining did not retrain"); return }
         #expect(result.challenger.reference == "churn@2")
         #expect(result.champion.reference == "churn@1")
         #expect(result.verdict.detail.contains("holdout of churn@2"), "without labelled predictions, both are scored on the challenger's holdout")
         #expect((result.promotion != nil) == result.challengerWins, "promoted exactly when it wins")
-        #expect(try store.auditEntries().contains { $0.action == "model.retrain" && $0.subject == "churn@2" })
+        let entries = try await store.auditEntries()
+        #expect(entries.contains { $0.action == "model.retrain" && $0.subject == "churn@2" })
     }
 
     /// A champion from before the schema held the columns read as text recorded them with its run's
     /// settings only: its challenger still reads them as text.
-    @Test func aRetrainedChallengerKeepsTheColumnsItsChampionReadAsText() throws {
+    @Test func aRetrainedChallengerKeepsTheColumnsItsChampionReadAsText() async throws {
         let home = Self.folder()
         var request = Self.request(registry: home, out: home + "-model.keel")
         request.settings.textColumns = ["satisfaction"]
-        _ = try Training.run(request)
+        _ = try await Training.run(request)
         let store = try RegistryStores.open(home, create: false)
-        let forced = try Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, actor: "ci"), store: store)
+        let forced = try await Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, actor: "ci"), store: store)
         guard case .retrained(let result) = forced else { Issue.record("a forced retraining did not retrain"); return }
-        let challenger = try Artifact.read(from: store.artifactPath(result.challenger)).model
+        let challenger = try Artifact.read(from: try await store.artifactFile(result.challenger)).model
         #expect(challenger.schema.textColumns == ["satisfaction"])
     }
 }
