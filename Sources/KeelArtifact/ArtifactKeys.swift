@@ -58,6 +58,15 @@ public struct SigningKey: Sendable {
 
     private init(key: Curve25519.Signing.PrivateKey) { raw = key.rawRepresentation }
 
+    /// The key from its base64 text (as a key file holds it); `source` names where it came from in errors.
+    public init(base64 text: String, source: String) throws {
+        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              (try? Curve25519.Signing.PrivateKey(rawRepresentation: data)) != nil else {
+            throw ArtifactError.invalidKey("\(source) must hold base64 of a 32-byte Ed25519 private key (see `keel keys generate-signing`)")
+        }
+        raw = data
+    }
+
     public static func generate() -> SigningKey { SigningKey(key: Curve25519.Signing.PrivateKey()) }
 
     public var base64: String { key.rawRepresentation.base64EncodedString() }

@@ -56,7 +56,7 @@ struct DatasetsCommand: AsyncParsableCommand {
         @OptionGroup var registry: RegistryOptions
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let dataset = try await store.dataset(fingerprint)
             guard let snapshot = dataset.snapshot else {
                 throw ValidationError("dataset \(dataset.fingerprint.prefix(16)) (\(dataset.name)) has no snapshot: it was registered with --no-snapshot")

@@ -22,7 +22,7 @@ struct LogCommand: AsyncParsableCommand {
         @OptionGroup var registry: RegistryOptions
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             // The id as sent, its pseudonym when the model pseudonymises its id column, and the log's hash of each.
             var ids = [id]
             if let pseudonymiser = try KeyedHasher.personalDataKey(file: piiKey.keyFile) { ids.append(pseudonymiser.pseudonym(id)) }

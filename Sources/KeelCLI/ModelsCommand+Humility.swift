@@ -37,7 +37,7 @@ extension ModelsCommand {
         }
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let version = try await store.resolve(try ModelsCommand.reference(model))
             let rules = try await registry.configuration(store)?.humility(for: version.name) ?? []
             guard let runID = version.run, let file = try await store.run(runID).holdoutSnapshot else {

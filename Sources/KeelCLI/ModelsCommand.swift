@@ -52,7 +52,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let version = try await store.resolve(try ModelsCommand.reference(model))
             var run: RunRecord?
             if let id = version.run { run = try await store.run(id) }
@@ -99,7 +99,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @OptionGroup var keys: ArtifactReadOptions
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let config = try await registry.configuration(store)
             let readOptions = try keys.readOptions()
             let promotion: Promotion
@@ -184,7 +184,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @OptionGroup var keys: ArtifactReadOptions
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let a = try await store.resolve(try ModelsCommand.reference(first))
             let b = try await store.resolve(try ModelsCommand.reference(second))
             let options = try keys.readOptions()
@@ -210,7 +210,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @OptionGroup var registry: RegistryOptions
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let from = Date().timeIntervalSince1970 - (since?.seconds ?? 86_400)
             let champion = try await store.predictionLog(model: name, since: from)
             let shadow = try await store.predictionLog(model: name + PredictionRecord.shadowSuffix, since: from)
@@ -259,7 +259,7 @@ struct ModelsCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file) is not a Keel model bundle (from `keel models export`): \(error)")
             }
-            let store = try registry.open(create: true)
+            let store = try await registry.open(create: true)
             let key = try await store.signingKey()
             let version = try await store.importBundle(bundle, actor: by ?? Registry.currentUser, signingKey: key)
             print("imported \(version.reference) as a candidate into \(registry.folder)\(key == nil ? "" : ", signed with the registry's key")")

@@ -110,7 +110,7 @@ struct MonitorCommand: AsyncParsableCommand {
     private func loggedData(_ trained: TrainedModel) async throws -> (Frame, String) {
         let schema = trained.schema
         guard let reference = ModelReference(model) else { throw ValidationError("--from-log needs a registered model name, not '\(model)'") }
-        let store = try registry.open()
+        let store = try await registry.open()
         let window = since?.seconds ?? 86_400
         // Rows logged by versions under other privacy rules hold other values: not this model's inputs.
         let log = try await store.predictionLog(model: reference.name, since: Date().timeIntervalSince1970 - window)

@@ -76,7 +76,7 @@ struct PredictCommand: AsyncParsableCommand {
         if let config, let section = try ServeConfig.humility(config) {
             (rules, origin) = (section, "\(config) (humility:)")
         } else if let reference {
-            let store = try registry.open()
+            let store = try await registry.open()
             (rules, origin) = (try await registry.configuration(store)?.humility(for: reference.name) ?? [], "\(store.location)/keel.yaml (models.\(reference.name).humility)")
         }
         if !rules.isEmpty {
@@ -87,7 +87,7 @@ struct PredictCommand: AsyncParsableCommand {
             }
             for note in scoring.humility?.notes ?? [] { Terminal.progress("note: \(note)") }
             if let reference, rules.contains(where: { $0.action == .review }) {
-                let store = try registry.open()
+                let store = try await registry.open()
                 let version = try await store.resolve(reference)
                 scoring.queue = { items in
                     _ = try await store.queueReview(items.map { item in

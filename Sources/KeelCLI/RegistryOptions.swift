@@ -8,16 +8,17 @@ import KeelRegistry
 import KeelServer
 import Yams
 
-/// `--registry PATH` for every command that reads or writes the registry.
+/// `--registry PATH|URL` for every command that reads or writes the registry.
 struct RegistryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The registry folder (default: $KEEL_HOME, else ./.keel).", valueName: "path"))
+    @Option(help: ArgumentHelp("The registry: a folder, or a PostgreSQL URL postgres://user[:password]@host[:port]/db[?sslmode=…] (default: $KEEL_HOME, else ./.keel).",
+                               valueName: "path|url"))
     var registry: String?
 
     var folder: String { Registry.folder(explicit: registry) }
 
     /// Opens the registry; commands that only read refuse to create an empty one.
-    func open(create: Bool = false) throws -> any RegistryStore {
-        try RegistryStores.open(folder, create: create)
+    func open(create: Bool = false) async throws -> any RegistryStore {
+        try await RegistryStores.open(folder, create: create)
     }
 
     /// A model argument: an existing file, else a registry reference (`NAME`, `NAME@VERSION`, `NAME@STAGE`)
@@ -25,8 +26,8 @@ struct RegistryOptions: ParsableArguments {
     /// a missing file is reported as one.
     func modelPath(_ argument: String) async throws -> String {
         if FileManager.default.fileExists(atPath: argument) || argument.contains("/") || argument.hasSuffix(".keel") { return argument }
-        guard let reference = ModelReference(argument), Registry.exists(at: folder) else { return argument }
-        let registry = try open()
+        guard let reference = ModelReference(argument), RegistryStores.exists(folder) else { return argument }
+        let registry = try await open()
         return try await registry.artifactFile(try await registry.resolve(reference))
     }
 

@@ -61,7 +61,7 @@ struct RetrainCommand: AsyncParsableCommand {
     func run() async throws {
         // The budget is the command's wall time: it counts from the process's start.
         let started = ProcessStart.instant
-        let store = try registry.open()
+        let store = try await registry.open()
         let config = try await registry.configuration(store)
         let stop = StopRequest()
         InterruptHandling.install(stop)

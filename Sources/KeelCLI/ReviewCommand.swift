@@ -89,7 +89,7 @@ struct ReviewCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             guard let item = try await store.reviewItem(id) else { throw RegistryError.notFound("there is no review item \(id) in \(registry.folder)") }
             if decision == .override, let label, let version = Int(item.version),
                let registered = try? await store.resolve(ModelReference(name: item.model, selector: .version(version))),

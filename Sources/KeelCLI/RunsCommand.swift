@@ -40,7 +40,7 @@ struct RunsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try registry.open()
+            let store = try await registry.open()
             let record = try await store.run(id)
             let trials = try await store.trials(ofRun: id)
             if json { return print(try JSONOutput.string(Output(run: record, trials: trials))) }

@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("registry"), help: "Serve the production version of every model in the registry at /v1/models/NAME/predict and follow promotions and rollbacks.")
     var fromRegistry = false
 
-    @Option(name: .customLong("registry-path"), help: ArgumentHelp("The registry folder (default: $KEEL_HOME, else ./.keel).", valueName: "path"))
+    @Option(name: .customLong("registry-path"), help: ArgumentHelp("The registry: a folder or a postgres:// URL (default: $KEEL_HOME, else ./.keel).", valueName: "path|url"))
     var registryPath: String?
 
     @Option(help: ArgumentHelp("With --registry: how often to look for promotions, e.g. 1s (default).", valueName: "duration"))

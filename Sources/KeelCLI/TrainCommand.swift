@@ -151,7 +151,7 @@ struct TrainCommand: AsyncParsableCommand {
         overrides += recorded.overrides
         let stop = StopRequest()
         InterruptHandling.install(stop)
-        let registration = noRegistry ? nil : Training.Registration(open: { [registryOptions] in try registryOptions.open(create: true) },
+        let registration = noRegistry ? nil : Training.Registration(open: { [registryOptions] in try await registryOptions.open(create: true) },
                                                                    snapshot: !noSnapshot, actor: by ?? Registry.currentUser)
         let request = Training.Request(frame: loaded.frame, schema: loaded.schema, source: self.file, profileJSON: try JSONOutput.compact(profile),
                                        settings: recorded, overrides: overrides, name: modelName, out: out,

@@ -18,7 +18,7 @@ public struct RetrainJob: Sendable {
         Task.detached(priority: .background) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(every * 1000)))
-                guard !Task.isCancelled, let store = try? RegistryStores.open(registry, create: false),
+                guard !Task.isCancelled, let store = try? await RegistryStores.open(registry, create: false),
                       let names = try? await Set(store.allModels().filter { $0.stage == .production }.map(\.name)) else { continue }
                 for name in names.sorted() { run(name) }
             }

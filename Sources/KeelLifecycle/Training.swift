@@ -18,11 +18,11 @@ public enum Training {
     public struct Registration {
         /// Opens the store; called once, before the search, so a broken registry is found early but reported
         /// only after the model is safe in `out`.
-        public var open: () throws -> any RegistryStore
+        public var open: () async throws -> any RegistryStore
         public var snapshot: Bool
         public var actor: String
 
-        public init(open: @escaping () throws -> any RegistryStore, snapshot: Bool, actor: String) {
+        public init(open: @escaping () async throws -> any RegistryStore, snapshot: Bool, actor: String) {
             (self.open, self.snapshot, self.actor) = (open, snapshot, actor)
         }
     }
@@ -101,7 +101,7 @@ public enum Training {
         var settings = try searchSettings(request.settings)
         var store: Swift.Result<any RegistryStore, any Error>?
         if let registration = request.registration {
-            store = Swift.Result { try registration.open() }
+            do { store = .success(try await registration.open()) } catch { store = .failure(error) }
             // A kept direct identifier is on the record before any copy of it is stored.
             try await auditKeptIdentifiers(request, store: store, actor: registration.actor)
             // The snapshot before the search: its time is then inside the budget, not taken from its end. A

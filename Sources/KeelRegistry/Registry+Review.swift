@@ -181,20 +181,7 @@ extension Registry {
                 throw RegistryError.notFound("there is no review item \(id)")
             }
             let item = ReviewItem(row)
-            guard item.status == .open else {
-                throw RegistryError.conflict("review item \(id) was already decided (\(item.decision?.rawValue ?? "?") by \(item.decidedBy ?? "?")); the first decision stands")
-            }
-            let finalLabel: String
-            switch decision {
-            case .confirm:
-                if let label, label != item.prediction {
-                    throw RegistryError.invalid("a confirm keeps the prediction '\(item.prediction)' as the label; to give '\(label)', decide override")
-                }
-                finalLabel = item.prediction
-            case .override:
-                guard let label, !label.isEmpty else { throw RegistryError.invalid("an override needs the label that replaces the prediction") }
-                finalLabel = label
-            }
+            let finalLabel = try RegistryRules.decidedLabel(item, id: id, decision: decision, label: label)
             try db.execute(sql: "UPDATE review_items SET status = 'decided', decision = ?, label = ?, comment = ?, decided_by = ?, decided_at = ? WHERE id = ?",
                            arguments: [decision.rawValue, finalLabel, comment, actor, time, id])
             // An observed label already given for the row stands (the world's answer beats a reviewer's).
@@ -214,8 +201,7 @@ extension Registry {
                 WHERE feedback.source != 'observed'
                 """, arguments: [item.requestID, item.row, finalLabel, time, source.rawValue])
             try AuditLog.append(db, actor: actor, action: "review.decide", subject: "\(item.model)@\(item.version) review \(id)",
-                                details: ["decision": decision.rawValue, "label": finalLabel, "prediction": item.prediction,
-                                          "comment": comment, "request_id": item.requestID, "row": String(item.row)])
+                                details: RegistryRules.decisionDetails(item, decision: decision, label: finalLabel, comment: comment))
             var decided = item
             (decided.status, decided.decision, decided.label, decided.comment, decided.decidedBy, decided.decidedAt) = (.decided, decision, finalLabel, comment, actor, time)
             return decided

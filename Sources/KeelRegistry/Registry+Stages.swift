@@ -15,16 +15,8 @@ extension Registry {
     /// The version `name@version` if it may move to `stage` (staging or production from candidate, production
     /// from staging too); an error saying why not otherwise.
     public func promotable(name: String, version: Int, to stage: Stage) throws -> ModelVersion {
-        guard stage == .staging || stage == .production else {
-            throw RegistryError.invalid("promote moves a version to staging or production, not \(stage.rawValue)")
-        }
-        let target = try resolve(ModelReference(name: name, selector: .version(version)))
-        let allowed: [Stage] = stage == .staging ? [.candidate] : [.candidate, .staging]
-        guard allowed.contains(target.stage) else {
-            let hint = target.stage == .archived ? " (use `keel models rollback \(name)` to bring back the previous production version)" : ""
-            throw RegistryError.invalid("\(target.reference) is in \(target.stage.rawValue); only \(allowed.map(\.rawValue).joined(separator: " or ")) versions can go to \(stage.rawValue)\(hint)")
-        }
-        return target
+        try RegistryRules.checkPromotionStage(stage)
+        return try RegistryRules.checkPromotable(try resolve(ModelReference(name: name, selector: .version(version))), to: stage)
     }
 
     /// Moves `name@version` to staging or production, recording the verdicts of the `gates` the caller
@@ -53,9 +45,7 @@ extension Registry {
                 try moveStage(db, Registry.modelVersion(row), to: .archived, actor: actor, reason: .replaced, forced: false)
             }
             try moveStage(db, target, to: stage, actor: actor, reason: .promoted, forced: forced)
-            var details = ["from": target.stage.rawValue, "to": stage.rawValue, "forced": forced ? "yes" : "no"]
-            if let replaced { details["replaced"] = replaced.reference }
-            for gate in gates { details["gate " + gate.gate] = (gate.passed ? "passed: " : "FAILED: ") + gate.detail }
+            let details = RegistryRules.promotionDetails(target, to: stage, replaced: replaced, gates: gates, forced: forced)
             try AuditLog.append(db, actor: actor, action: forced ? "model.promote.forced" : "model.promote", subject: target.reference, details: details)
             var moved = target
             moved.stage = stage
@@ -66,18 +56,13 @@ extension Registry {
     /// Puts back the production version that the current one replaced; the current one is archived.
     public func rollback(name: String, actor: String) throws -> (restored: ModelVersion, retired: ModelVersion) {
         try write { db in
-            var stack: [Int] = []
-            for row in try Row.fetchAll(db, sql: "SELECT version, reason FROM stage_events WHERE name = ? AND to_stage = 'production' ORDER BY id", arguments: [name]) {
-                if (row["reason"] as String) == StageEvent.Reason.restored.rawValue { stack.removeLast() } else { stack.append(row["version"]) }
-            }
+            let moves = try Row.fetchAll(db, sql: "SELECT version, reason FROM stage_events WHERE name = ? AND to_stage = 'production' ORDER BY id", arguments: [name])
+                .map { (version: $0["version"] as Int, reason: $0["reason"] as String) }
             guard let currentRow = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND stage = 'production'", arguments: [name]) else {
                 throw RegistryError.invalid("\(name) has no production version to roll back")
             }
             let current = Registry.modelVersion(currentRow)
-            guard stack.count >= 2, stack.last == current.version else {
-                throw RegistryError.invalid("\(name)@\(current.version) is the first production version of \(name): there is no earlier one to roll back to")
-            }
-            let previousVersion = stack[stack.count - 2]
+            let previousVersion = try RegistryRules.rollbackTarget(name: name, current: current, movesToProduction: moves)
             guard let previousRow = try Row.fetchOne(db, sql: "SELECT * FROM models WHERE name = ? AND version = ?", arguments: [name, previousVersion]) else {
                 throw RegistryError.notFound("\(name)@\(previousVersion) is gone from the registry")
             }
@@ -127,16 +112,7 @@ extension Registry {
 
     /// Which version was in which stage, from when to when, and who moved it there.
     public func history(name: String) throws -> [StageTenure] {
-        let events = try stageEvents(name: name)
-        guard !events.isEmpty else { throw RegistryError.notFound("no model named '\(name)' in the registry at \(folder)") }
-        var tenures: [StageTenure] = []
-        var open: [Int: Int] = [:]
-        for event in events {
-            if let index = open[event.version] { tenures[index].until = event.at }
-            open[event.version] = tenures.count
-            tenures.append(StageTenure(version: event.version, stage: event.to, from: event.at, until: nil, movedBy: event.actor, reason: event.reason))
-        }
-        return tenures
+        try RegistryRules.tenures(try stageEvents(name: name), name: name, location: folder)
     }
 
     func moveStage(_ db: Database, _ version: ModelVersion, to stage: Stage, actor: String, reason: StageEvent.Reason, forced: Bool) throws {

@@ -39,9 +39,7 @@ extension Registry {
     /// artefact's bytes, which are stored under their SHA-256.
     public func registerTraining(_ registration: TrainingRegistration, model: TrainedModel,
                                  artifact: (Int) throws -> [UInt8]) throws -> (run: RunRecord, model: ModelVersion) {
-        guard ModelReference.isValidName(registration.name) else {
-            throw RegistryError.invalid("'\(registration.name)' is not a valid model name: use letters, digits, '-', '_' and '.' (--name)")
-        }
+        try RegistryRules.checkName(registration.name)
         // Snapshots are content-addressed, so writing them before the transaction is safe and keeps it short.
         let fingerprint = registration.dataset.fingerprint
         let datasetSnapshot = registration.snapshot ? try storeSnapshot(registration.dataset, fingerprint: fingerprint) : nil
@@ -65,23 +63,18 @@ extension Registry {
                                      Registry.finite(trial.std), trial.fitSeconds, trial.status, trial.learnerJSON])
             }
             try AuditLog.append(db, actor: registration.actor, action: "run.train", subject: "run \(runID)",
-                                details: ["dataset": fingerprint, "seed": String(registration.seed), "status": registration.status,
-                                          "trials": String(registration.trials.count), "settings": registration.settingsJSON])
+                                details: RegistryRules.runDetails(registration, fingerprint: fingerprint))
             let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [registration.name]) ?? 0) + 1
             let bytes = try artifact(version)
             let sha = Registry.sha256(bytes)
             let path = artifactsFolder + "/\(sha).keel"
             if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(bytes, to: path) }
-            let record = ModelVersion(
-                name: registration.name, version: version, artifact: sha, size: bytes.count, task: model.schema.task?.kind.rawValue ?? "",
-                modelKind: model.predictor.model.kindName, metric: model.provenance.metric.rawValue, crossValidatedScore: model.provenance.crossValidatedScore,
-                holdoutScore: model.provenance.holdoutScore, run: runID, dataset: fingerprint, createdAt: Registry.timestamp(),
-                createdBy: registration.actor, stage: .candidate)
+            let record = RegistryRules.newVersion(registration, model: model, version: version, artifact: sha, size: bytes.count,
+                                                  run: runID, fingerprint: fingerprint)
             try insertModel(db, record)
             try recordStage(db, record.name, record.version, from: nil, to: .candidate, actor: registration.actor, reason: .registered, forced: false)
             try AuditLog.append(db, actor: registration.actor, action: "model.register", subject: record.reference,
-                                details: ["artifact": sha, "run": String(runID), "metric": record.metric,
-                                          "cv_score": String(record.crossValidatedScore), "holdout_score": String(record.holdoutScore)])
+                                details: RegistryRules.registrationDetails(record, artifact: sha, run: runID))
             return (try fetchRun(db, runID), record)
         }
     }
@@ -112,8 +105,7 @@ extension Registry {
             """, arguments: [fingerprint, registration.name, registration.datasetSource, registration.dataset.rowCount,
                              registration.dataset.columnCount, registration.schemaJSON, registration.profileJSON, snapshot, Registry.timestamp()])
         try AuditLog.append(db, actor: registration.actor, action: "dataset.register", subject: fingerprint,
-                            details: ["source": registration.datasetSource, "rows": String(registration.dataset.rowCount),
-                                      "snapshot": snapshot == nil ? "no" : "yes"])
+                            details: RegistryRules.datasetDetails(registration, snapshot: snapshot))
     }
 
     func insertModel(_ db: Database, _ record: ModelVersion) throws {
@@ -142,26 +134,7 @@ extension Registry {
 
     /// The version a reference names. `NAME` alone means the production version, else the newest.
     public func resolve(_ reference: ModelReference) throws -> ModelVersion {
-        let versions = try models(named: reference.name)
-        guard !versions.isEmpty else {
-            let names = Set(try models().map(\.name)).sorted()
-            throw RegistryError.notFound("no model named '\(reference.name)' in the registry at \(folder)" +
-                                         (names.isEmpty ? "" : "; registered: \(names.joined(separator: ", "))"))
-        }
-        switch reference.selector {
-        case .preferred:
-            return versions.first { $0.stage == .production } ?? versions[0]
-        case .version(let number):
-            guard let found = versions.first(where: { $0.version == number }) else {
-                throw RegistryError.notFound("\(reference.name) has no version \(number); versions: \(versions.map { String($0.version) }.sorted().joined(separator: ", "))")
-            }
-            return found
-        case .stage(let stage):
-            guard let found = versions.first(where: { $0.stage == stage }) else {
-                throw RegistryError.notFound("\(reference.name) has no version in stage \(stage.rawValue)")
-            }
-            return found
-        }
+        try RegistryRules.resolve(reference, among: try models(named: reference.name), names: { try models().map(\.name) }, location: folder)
     }
 
     public func artifactPath(_ version: ModelVersion) -> String {

@@ -91,17 +91,7 @@ extension Registry {
     /// With `signingKey` (this registry's, see `signingKey()`), the artefact is stored signed by it, under
     /// its new checksum; the audit entry keeps the source's checksum.
     public func importBundle(_ bundle: ModelBundle, actor: String, signingKey: SigningKey? = nil) throws -> ModelVersion {
-        guard bundle.format == ModelBundle.format else { throw RegistryError.invalid("not a Keel model bundle") }
-        guard bundle.formatVersion <= 1 else { throw RegistryError.invalid("bundle format \(bundle.formatVersion) is newer than this Keel reads; upgrade Keel") }
-        var bytes = Array(bundle.artifact)
-        guard Registry.sha256(bytes) == bundle.model.artifact else {
-            throw RegistryError.invalid("the bundle's artefact does not match its checksum: the file is damaged")
-        }
-        if let bad = bundle.audit.first(where: { $0.expectedHash != $0.hash }) {
-            throw RegistryError.invalid("the bundle's audit entry \(bad.sequence) (\(bad.action)) was changed after it was written")
-        }
-        _ = try Artifact.decode(bytes, path: "the bundle's artefact", options: Artifact.ReadOptions(), wantModel: false)
-        if let signingKey { bytes = try Artifact.resigned(bytes, with: signingKey, path: "the bundle's artefact") }
+        let bytes = try RegistryRules.importedArtifact(bundle, signingKey: signingKey)
         let artifact = Registry.sha256(bytes)
         let holdoutFile = try bundle.holdout.map { data -> String in
             let frame = try FrameSnapshot.decode(Array(data), file: "the bundle's holdout")
@@ -148,16 +138,8 @@ extension Registry {
             record.stage = .candidate
             try insertModel(db, record)
             try recordStage(db, record.name, record.version, from: nil, to: .candidate, actor: actor, reason: .imported, forced: false)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try AuditLog.append(db, actor: actor, action: "model.import", subject: record.reference, details: [
-                "artifact": record.artifact,
-                "source_artifact": bundle.model.artifact,
-                "source_run": bundle.run.map { String($0.id) } ?? "",
-                "source_audit": String(decoding: try encoder.encode(bundle.audit), as: UTF8.self),
-                "source_approvals": String(decoding: try encoder.encode(bundle.approvals), as: UTF8.self),
-                "source_history": String(decoding: try encoder.encode(bundle.history), as: UTF8.self),
-            ])
+            try AuditLog.append(db, actor: actor, action: "model.import", subject: record.reference,
+                                details: try RegistryRules.importDetails(bundle, artifact: record.artifact))
             return record
         }
     }

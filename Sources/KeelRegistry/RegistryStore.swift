@@ -94,13 +94,23 @@ extension RegistryStore {
 /// Opens the store at a location, whichever backend it names: the one place that chooses, so commands and
 /// the server take `any RegistryStore` and never a backend's type.
 public enum RegistryStores {
-    /// The store at `location` (a registry folder). Commands that only read pass `create: false`, so that a
-    /// mistyped location is an error rather than a new empty registry.
-    public static func open(_ location: String, create: Bool) throws -> any RegistryStore {
-        if let scheme = location.split(separator: ":", maxSplits: 1).first, location.contains("://"),
-           ["postgres", "postgresql"].contains(scheme.lowercased()) {
-            throw RegistryError.invalid("\(scheme):// registries are not supported by this version of Keel; give a registry folder")
-        }
+    /// The store at `location`: a registry folder, or a PostgreSQL URL (`postgres://user@host:port/db?…`).
+    /// Commands that only read pass `create: false`, so that a mistyped location is an error rather than a
+    /// new empty registry.
+    public static func open(_ location: String, create: Bool) async throws -> any RegistryStore {
+        if isDatabase(location) { return try await PostgresStore.open(location, create: create) }
         return try Registry(folder: location, create: create)
+    }
+
+    /// Whether `location` names a database (a `postgres://` or `postgresql://` URL) rather than a folder.
+    public static func isDatabase(_ location: String) -> Bool {
+        guard let scheme = location.split(separator: ":", maxSplits: 1).first, location.contains("://") else { return false }
+        return ["postgres", "postgresql"].contains(scheme.lowercased())
+    }
+
+    /// Whether a registry exists at `location` (commands that only read never create one): a folder with
+    /// its database file, or a database URL (whose database is checked when it is opened).
+    public static func exists(_ location: String) -> Bool {
+        isDatabase(location) || Registry.exists(at: location)
     }
 }

@@ -32,6 +32,12 @@ final class ModelSlot: Sendable {
 
     private let state: Mutex<State>
     let source: Source
+
+    /// The registry followed, if any.
+    var registry: (any RegistryStore)? {
+        if case .registry(let registry) = source { return registry }
+        return nil
+    }
     let readOptions: Artifact.ReadOptions
     let limits: ServerLimits
     let keysPath: String?

@@ -33,12 +33,14 @@ final class PredictionLogger: Sendable {
     private let queue = Mutex<[PredictionRecord]>([])
     private let sampler = Mutex(SeededGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max))))
 
-    init(settings: PredictionLogSettings) throws {
+    /// Writes to `registry` when given (the store a server following a registry already has open), else to
+    /// the registry at `settings.registryFolder`.
+    init(settings: PredictionLogSettings, registry given: (any RegistryStore)? = nil) async throws {
         if !settings.hashed.isEmpty && settings.hashKey == nil {
             throw RegistryError.invalid("prediction_log.hash names fields but no hash key is configured (hash_key_file or KEEL_LOG_HASH_KEY)")
         }
         self.settings = settings
-        registry = try RegistryStores.open(settings.registryFolder, create: true)
+        if let given { registry = given } else { registry = try await RegistryStores.open(settings.registryFolder, create: true) }
     }
 
     /// Whether this request is logged (sampling).

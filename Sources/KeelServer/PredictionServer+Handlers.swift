@@ -66,7 +66,7 @@ extension PredictionServer {
                 let (requestID, answers, found) = (context.requestID, answered, outcomes)
                 do {
                     reviewIDs = try await offLoop {
-                        guard let store = try reviews?.forQueueing() else { throw RegistryError.invalid("this server has no review queue") }
+                        guard let store = try await reviews?.forQueueing() else { throw RegistryError.invalid("this server has no review queue") }
                         return try await queueReviews(model: model, store: store, requestID: requestID, rows: rows, frame: frame, answered: answers, outcomes: found)
                     }
                 } catch {

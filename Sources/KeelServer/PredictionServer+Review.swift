@@ -176,21 +176,23 @@ final class ReviewQueue: Sendable {
     }
 
     /// The store to queue into; an error when there is none to be had.
-    func forQueueing() throws -> any RegistryStore {
-        try opened.withLock { store in
+    func forQueueing() async throws -> any RegistryStore {
+        if let store = opened.withLock({ $0 }) { return store }
+        guard let folder else { throw RegistryError.invalid("no registry to keep the review queue in") }
+        let made = try await RegistryStores.open(folder, create: true)
+        return opened.withLock { store in
             if let store { return store }
-            guard let folder else { throw RegistryError.invalid("no registry to keep the review queue in") }
-            let made = try RegistryStores.open(folder, create: true)
             store = made
             return made
         }
     }
 
     /// The store to list and decide in: nil when no registry exists (nothing was ever queued).
-    func forReading() -> (any RegistryStore)? {
-        opened.withLock { store in
+    func forReading() async -> (any RegistryStore)? {
+        if let store = opened.withLock({ $0 }) { return store }
+        guard let folder, RegistryStores.exists(folder), let made = try? await RegistryStores.open(folder, create: false) else { return nil }
+        return opened.withLock { store in
             if let store { return store }
-            guard let folder, Registry.exists(at: folder), let made = try? RegistryStores.open(folder, create: false) else { return nil }
             store = made
             return made
         }

@@ -49,7 +49,7 @@ public enum PredictionServer {
         }
         let reviewing = (rules.table.byName.values.flatMap { $0 } + rules.table.anyModel).contains { $0.action == .review }
         if let folder = settings.registryFolder {
-            let registry = try RegistryStores.open(folder, create: false)
+            let registry = try await RegistryStores.open(folder, create: false)
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
                              keysPath: settings.keysPath, shadowing: settings.shadow, humility: settings.humility, rules: rules)
             reviews = ReviewQueue(store: registry, folder: nil)
@@ -67,14 +67,19 @@ public enum PredictionServer {
             reviews = ReviewQueue(store: nil, folder: settings.reviewRegistryFolder)
             if reviewing {
                 do {
-                    _ = try reviews.forQueueing()
+                    _ = try await reviews.forQueueing()
                 } catch {
                     throw HumilityStartError(message: "a humility rule has action review, and the review queue's registry could not be opened: \(error)")
                 }
             }
         }
         defer { follower?.cancel() }
-        let predictionLogger = try settings.predictionLog.map(PredictionLogger.init(settings:))
+        var predictionLogger: PredictionLogger?
+        if let log = settings.predictionLog {
+            // One store for the server: the log of a server following a registry goes to that registry.
+            let shared = log.registryFolder == settings.registryFolder ? slot.registry : nil
+            predictionLogger = try await PredictionLogger(settings: log, registry: shared)
+        }
         let logWriter = predictionLogger.map { writer in Task(executorPreference: LowPriorityWorkers.loader) { await writer.run(logger: logger) } }
         let explanations = ExplanationPool(settings.explanations)
         let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger,
@@ -185,9 +190,9 @@ public enum PredictionServer {
                 try await explain(request, context: context, model: try slot.model(named: context.parameters.require("name")), limits: slot.limits,
                                   pool: explanations)
             },
-            "GET /v1/review": { request, _ in try await listReviews(request, store: reviews.forReading()) },
+            "GET /v1/review": { request, _ in try await listReviews(request, store: await reviews.forReading()) },
             "POST /v1/review/{id}": { request, context in
-                try await decideReview(request, context: context, slot: slot, store: reviews.forReading())
+                try await decideReview(request, context: context, slot: slot, store: await reviews.forReading())
             },
             "POST /v1/admin/reload": { request, context in
                 var request = request
@@ -256,11 +261,28 @@ public enum PredictionServer {
         }
     }
 
-    /// Looks for promotions and rollbacks every `interval` seconds and swaps the changed models in.
+    /// Looks for promotions and rollbacks every `interval` seconds, and at once when a database registry
+    /// notifies a change, and swaps the changed models in. Wake-ups that come while a sync runs make one
+    /// more sync, not one each.
     private static func follow(_ registry: any RegistryStore, slot: ModelSlot, every interval: Double, logger: Logger) -> Task<Void, Never> {
-        Task {
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let listener = (registry as? PostgresStore)?.followChanges(changed: { wake.yield() }, failed: { reason in
+            logger.warning("not hearing the registry's change notifications; following it by polling every \(NumberFormatting.canonical(interval)) s",
+                           metadata: ["error": .string(reason)])
+        })
+        let poller = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                wake.yield()
+            }
+        }
+        return Task {
+            defer {
+                listener?.cancel()
+                poller.cancel()
+            }
+            for await _ in wakeups {
+                if Task.isCancelled { break }
                 do {
                     // Reading the registry, loading models and auditing block: off the event loops; the swap is one step.
                     try await offLoop { try await recordSwaps(try await slot.sync(strict: false), registry: registry, logger: logger, trigger: "registry") }

@@ -11,10 +11,11 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var scheme = "http"
     private var reader: Thread?
 
-    init(_ arguments: [String], in directory: URL = Datasets.packageRoot) throws {
+    init(_ arguments: [String], in directory: URL = Datasets.packageRoot, environment: [String: String] = [:]) throws {
         process.executableURL = KeelProcess.executable
         process.arguments = ["serve"] + arguments + ["--port", "0"]
         process.currentDirectoryURL = directory
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

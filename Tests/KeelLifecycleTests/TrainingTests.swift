@@ -28,7 +28,7 @@ import Testing
         let registration = registry.map { folder in
             Training.Registration(open: {
                 if failingStore { throw RegistryError.invalid("the store is read-only") }
-                return try RegistryStores.open(folder, create: true)
+                return try await RegistryStores.open(folder, create: true)
             }, snapshot: true, actor: "ci")
         }
         return Training.Request(frame: data.frame, schema: data.schema, source: "churn.csv", profileJSON: "{}", settings: settings(),
@@ -44,7 +44,7 @@ import Testing
         #expect(result.notRegistered == nil)
         let written = try Artifact.read(from: out).model
         #expect(try Reproduction.payload(written) == Reproduction.payload(result.model), "--out holds the model the run made")
-        let store = try RegistryStores.open(home, create: false)
+        let store = try await RegistryStores.open(home, create: false)
         let run = try #require(version.run)
         #expect(try await store.run(run).trialCount == 3)
         let replay = try await Reproduction.run(run, store: store)
@@ -79,7 +79,7 @@ import Testing
         options.wordsAmongNumbers = false
 
         let failing = BatchScoring(model: model, options: options, file: input, out: folder + "/fail.csv")
-        #expect(throws: DataError.self) { try failing.run(lines: { _ in }, note: { _ in }) }
+        await #expect(throws: DataError.self) { try await failing.run(lines: { _ in }, note: { _ in }) }
         #expect(!FileManager.default.fileExists(atPath: folder + "/fail.csv"), "no half-written output")
 
         let skipping = BatchScoring(model: model, options: options, file: input, out: folder + "/scored.csv", onError: .skip)
@@ -96,7 +96,7 @@ import Testing
     @Test func aForcedRetrainingRegistersAChallengerAndJudgesIt() async throws {
         let home = Self.folder()
         _ = try await Training.run(Self.request(registry: home, out: home + "-model.keel"))
-        let store = try RegistryStores.open(home, create: false)
+        let store = try await RegistryStores.open(home, create: false)
         let quiet = try await Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), actor: "ci"), store: store)
         guard case .notNeeded(_, let reason) = quiet else { Issue.record("retrained without a condition or --force"); return }
         #expect(reason.contains("sets no condition"))
@@ -118,7 +118,7 @@ import Testing
         var request = Self.request(registry: home, out: home + "-model.keel")
         request.settings.textColumns = ["satisfaction"]
         _ = try await Training.run(request)
-        let store = try RegistryStores.open(home, create: false)
+        let store = try await RegistryStores.open(home, create: false)
         let forced = try await Retraining.run(Retraining.Request(name: "churn", policy: RetrainPolicy(), force: true, actor: "ci"), store: store)
         guard case .retrained(let result) = forced else { Issue.record("a forced retraining did not retrain"); return }
         let challenger = try Artifact.read(from: try await store.artifactFile(result.challenger)).model

@@ -38,16 +38,28 @@ public struct TrainedChurn: Sendable {
     @discardableResult
     public static func register(_ registry: Registry, _ outcome: SearchOutcome, name: String = "churn", holdout: Frame? = nil,
                                 snapshot: Bool = true, actor: String = "ci") throws -> ModelVersion {
+        try registry.registerTraining(registration(outcome, name: name, holdout: holdout, snapshot: snapshot, actor: actor), model: outcome.model) { version in
+            try Artifact.encode(outcome.model, options: .init(name: name, version: String(version))).bytes
+        }.model
+    }
+
+    /// `register` into any backend.
+    @discardableResult
+    public static func register(in store: any RegistryStore, _ outcome: SearchOutcome, name: String = "churn", holdout: Frame? = nil,
+                                snapshot: Bool = true, actor: String = "ci") async throws -> ModelVersion {
+        try await store.registerTraining(registration(outcome, name: name, holdout: holdout, snapshot: snapshot, actor: actor), model: outcome.model) { version in
+            try Artifact.encode(outcome.model, options: .init(name: name, version: String(version))).bytes
+        }.model
+    }
+
+    static func registration(_ outcome: SearchOutcome, name: String, holdout: Frame?, snapshot: Bool, actor: String) -> TrainingRegistration {
         let data = shared
-        let registration = TrainingRegistration(
+        return TrainingRegistration(
             name: name, dataset: data.frame, datasetSource: "churn.csv", schemaJSON: "{}", profileJSON: "{}", snapshot: snapshot,
             settingsJSON: "{}", overrides: [], seed: 1, startedAt: "2026-11-25T00:00:00Z", seconds: 1, status: "completed",
             reportJSON: "{}", trials: outcome.report.trials.map {
                 TrialRecord(run: 0, trial: $0.id, family: $0.family, summary: $0.summary, mean: $0.mean, std: $0.std,
                             fitSeconds: $0.fitSeconds, status: $0.status.rawValue, learnerJSON: "{}")
             }, holdout: holdout ?? data.good.holdout, actor: actor)
-        return try registry.registerTraining(registration, model: outcome.model) { version in
-            try Artifact.encode(outcome.model, options: .init(name: name, version: String(version))).bytes
-        }.model
     }
 }

@@ -30,6 +30,11 @@ public struct PostgresAuditedTransaction {
     public func execute(_ query: PostgresQuery) async throws {
         try await connection.query(query, logger: logger)
     }
+
+    /// The rows of a query inside the transaction.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
 }
 
 extension PostgresRegistryDatabase {
@@ -64,15 +69,31 @@ extension PostgresRegistryDatabase {
         try await reading { try await head($0) }
     }
 
-    /// The chain checked entry by entry and against its head, as a folder registry's is; both read in one
-    /// snapshot, so a writer committing meanwhile does not look like tampering.
+    /// The chain checked entry by entry, against its head and against every signed checkpoint, as a folder
+    /// registry's is; all read in one snapshot, so a writer committing meanwhile does not look like tampering.
     public func verifyAudit() async throws -> AuditVerification {
-        let (entries, head) = try await reading { connection in
+        let (entries, head, checkpoints) = try await reading { connection in
             try await Self.transaction(connection, logger: logger, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                (try await Self.entries(connection, logger: logger), try await self.head(connection))
+                (try await Self.entries(connection, logger: logger), try await self.head(connection),
+                 try await Self.checkpoints(connection, logger: logger))
             }
         }
-        return AuditLog.verify(entries, head: head, checkpoints: [])
+        return AuditLog.verify(entries, head: head, checkpoints: checkpoints)
+    }
+
+    /// The signed checkpoints, oldest first.
+    public func checkpoints() async throws -> [AuditCheckpoint] {
+        try await reading { try await Self.checkpoints($0, logger: logger) }
+    }
+
+    static func checkpoints(_ connection: PostgresConnection, logger: Logger) async throws -> [AuditCheckpoint] {
+        var checkpoints: [AuditCheckpoint] = []
+        let rows = try await connection.query("SELECT \"count\", hash, at, public_key, signature FROM audit_checkpoints ORDER BY \"count\"",
+                                              logger: logger)
+        for try await (count, hash, at, key, signature) in rows.decode((Int, String, String, String, String).self) {
+            checkpoints.append(AuditCheckpoint(count: count, hash: hash, at: at, publicKey: key, signature: signature))
+        }
+        return checkpoints
     }
 
     static func entries(_ connection: PostgresConnection, logger: Logger) async throws -> [AuditEntry] {

@@ -40,6 +40,27 @@ public final class PostgresRegistryDatabase: Sendable {
         }
     }
 
+    /// Creates the database `name` on the server `server` names (its own database is only used to connect);
+    /// returns the location of the new one. For tests and `keel registry copy` into a new database.
+    public static func createDatabase(_ name: String, on server: PostgresLocation) async throws -> PostgresLocation {
+        guard name.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            throw RegistryError.invalid("'\(name)' is not a database name Keel creates: lower-case letters, digits and _")
+        }
+        var logger = Logger(label: "keel.registry.postgres")
+        logger.logLevel = .critical
+        let admin = try await connect(server, applicationName: "keel", logger: logger)
+        do {
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        } catch {
+            try? await admin.close()
+            throw PostgresErrors.registryError(error, location: server)
+        }
+        try? await admin.close()
+        var location = server
+        location.database = name
+        return location
+    }
+
     public func close() async {
         try? await connection.close()
     }
@@ -63,6 +84,16 @@ public final class PostgresRegistryDatabase: Sendable {
             }
             return values
         }
+    }
+
+    /// The rows of one query, by column name.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+    }
+
+    /// `body` in one transaction that appends no audit entry (the prediction log, feedback, the review queue).
+    func unaudited<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await reading { connection in try await Self.transaction(connection, logger: logger) { try await body(connection) } }
     }
 
     /// `body` on the connection, its turn taken, its errors naming the registry.
