@@ -28,7 +28,7 @@ public struct KeelCommand: AsyncParsableCommand {
         """,
         version: version,
         subcommands: [TrainCommand.self, PredictCommand.self, ExplainCommand.self, ServeCommand.self, InspectCommand.self, ModelCommand.self,
-                      ModelsCommand.self, ReviewCommand.self, RunsCommand.self, DatasetsCommand.self, MonitorCommand.self, DriftCommand.self, RetrainCommand.self, LogCommand.self, AuditCommand.self, GCCommand.self, KeysCommand.self, ExampleCommand.self, TrialCommand.self]
+                      ModelsCommand.self, ReviewCommand.self, RunsCommand.self, DatasetsCommand.self, MonitorCommand.self, DriftCommand.self, RetrainCommand.self, LogCommand.self, AuditCommand.self, GCCommand.self, RegistryCommand.self, KeysCommand.self, ExampleCommand.self, TrialCommand.self]
     )
 
     public init() {}

@@ -90,13 +90,13 @@ extension Registry: RegistryDumping {
         }
     }
 
-    static func value(_ cell: RegistryDump.Cell) -> (any DatabaseValueConvertible)? {
+    static func value(_ cell: RegistryDump.Cell) -> DatabaseValue {
         switch cell {
-        case .null: nil
-        case .integer(let number): number
-        case .real(let number): number
-        case .text(let text): text
-        case .boolean(let flag): flag
+        case .null: .null
+        case .integer(let number): number.databaseValue
+        case .real(let number): number.databaseValue
+        case .text(let text): text.databaseValue
+        case .boolean(let flag): flag.databaseValue
         }
     }
 }

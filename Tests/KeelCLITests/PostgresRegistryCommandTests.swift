@@ -145,4 +145,46 @@ import Testing
         for server in servers { #expect(server.stop() == 0, "\(server.stderr)") }
         #expect(try keel(["audit", "verify"]).status == 0)
     }
+
+    /// A team moves: the registry folder an earlier Keel wrote is copied into PostgreSQL, verified there,
+    /// serves the same predictions, is backed up to a file and restored into a folder again.
+    @Test(.enabled(if: serverURL != nil)) func anEarlierFolderMovesToPostgresAndBackViaABackup() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-move-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let original = folder.appendingPathComponent("registry").path
+        try FileManager.default.copyItem(atPath: Datasets.packageRoot.appendingPathComponent("Tests/Fixtures/registry/written-2026-12-03").path,
+                                         toPath: original)
+        let url = try await Self.newDatabaseURL()
+        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        func keel(_ arguments: [String]) throws -> KeelProcess.Result {
+            try KeelProcess.run(arguments, in: folder, environment: environment)
+        }
+        let copy = try keel(["registry", "copy", "--from", original, "--to", url])
+        #expect(copy.status == 0 && copy.stdout.contains("both audit chains verify"), "\(copy.stdout)\(copy.stderr)")
+        #expect(!copy.stdout.contains(try #require(URLComponents(string: url)?.password)), "the password is never printed")
+        let verify = try keel(["audit", "verify", "--registry", url])
+        #expect(verify.status == 0 && verify.stdout.contains("audit log intact: 5 entries"), "4 copied and the copy's own: \(verify.stdout)\(verify.stderr)")
+        let data = folder.appendingPathComponent("churn.csv").path
+        #expect(try keel(["example", "--rows", "300", "--seed", "5", "--out", data]).status == 0)
+        let fixture = Datasets.packageRoot.appendingPathComponent("Tests/Fixtures/registry/written-2026-12-03-predictions.csv")
+        let predicted = try keel(["predict", "churn@production", data, "--out", "p.csv", "--registry", url])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(try String(contentsOf: folder.appendingPathComponent("p.csv"), encoding: .utf8) == String(contentsOf: fixture, encoding: .utf8),
+                "the copied model predicts what it predicted when it was written")
+        // Into a registry that holds something: refused, nothing changed.
+        let again = try keel(["registry", "copy", "--from", original, "--to", url])
+        #expect(again.status != 0 && again.stderr.contains("is not empty"), "\(again.stderr)")
+
+        let backup = folder.appendingPathComponent("registry.keelbackup").path
+        let wrote = try keel(["registry", "backup", "--out", backup, "--registry", url])
+        #expect(wrote.status == 0, "\(wrote.stderr)")
+        let restored = folder.appendingPathComponent("restored").path
+        let restore = try keel(["registry", "restore", backup, "--registry", restored])
+        #expect(restore.status == 0 && restore.stdout.contains("the audit chain verifies"), "\(restore.stdout)\(restore.stderr)")
+        let list = try keel(["models", "list", "--json", "--registry", restored])
+        let versions = try JSONDecoder().decode([ModelVersion].self, from: Data(list.stdout.utf8))
+        #expect(versions.contains { $0.stage == .production }, "\(list.stdout)\(list.stderr)")
+        let notBackup = try keel(["registry", "restore", data, "--registry", folder.appendingPathComponent("other").path])
+        #expect(notBackup.status != 0 && notBackup.stderr.contains("not a Keel registry backup"), "\(notBackup.stderr)")
+    }
 }

@@ -151,4 +151,77 @@ import Testing
         #expect(try await source.collectGarbage(dryRun: true, actor: "ops").files.isEmpty, "everything is referenced")
         #expect(try await source.verifyAudit().problem == nil)
     }
+
+    /// A registry with a bit of everything in it: two versions, stages, an approval, a checkpoint, a signing
+    /// key, logged predictions with feedback and a decided review.
+    static func populated(_ backend: Backend) async throws -> any RegistryDumping {
+        let store = try await backend.open()
+        try await TrainedChurn.register(in: store, Self.trained.good)
+        try await TrainedChurn.register(in: store, Self.trained.noise, snapshot: false)
+        _ = try await store.promote(name: "churn", version: 1, to: .production, actor: "ann", gates: [], force: false)
+        _ = try await store.approve(name: "churn", version: 2, actor: "bob", comment: "fine")
+        try await store.logPredictions([PredictionRecord(model: "churn", version: "1", requestID: "r", row: 0, time: 5, inputs: "{}",
+                                                         prediction: "yes", score: 0.7, subject: "c")])
+        _ = try await store.recordFeedback(requestID: "r", row: 0, label: "no", time: 6)
+        let ids = try await store.queueReview([ReviewItem(model: "churn", version: "1", requestID: "q", row: 0, createdAt: 7, inputs: "{}",
+                                                          prediction: "no", probabilities: nil, confidence: 0.4, reasons: "[]", flags: "[]")])
+        _ = try await store.decideReview(id: ids[0], decision: .confirm, label: nil, comment: "", actor: "rev", time: 8)
+        _ = try await store.writeCheckpoint(signingKey: SigningKey.generate())
+        return try #require(store as? any RegistryDumping)
+    }
+
+    /// What two registries must agree on after a copy or a restore.
+    static func expectSameContent(_ a: any RegistryStore, _ b: any RegistryStore, _ context: String) async throws {
+        #expect(try await a.auditEntries() == b.auditEntries(), "the same chain, hashes included: \(context)")
+        #expect(try await a.models(named: nil) == b.models(named: nil), "\(context)")
+        #expect(try await a.runs() == b.runs(), "\(context)")
+        #expect(try await a.stageEvents(name: "churn") == b.stageEvents(name: "churn"), "\(context)")
+        #expect(try await a.predictionLog(model: "churn", since: 0) == b.predictionLog(model: "churn", since: 0), "\(context)")
+        #expect(try await a.reviewItems(model: nil, status: nil, limit: 10) == b.reviewItems(model: nil, status: nil, limit: 10), "\(context)")
+        #expect(try await b.verifyAudit().problem == nil, "\(context)")
+        for version in try await b.models(named: nil) {
+            let artifact = try Artifact.read(from: try await b.artifactFile(version))
+            #expect(artifact.manifest.version == String(version.version), "\(context)")
+        }
+        let snapshot = try #require(try await b.datasets().first?.snapshot)
+        #expect(try await b.loadSnapshot(snapshot).fingerprint == Self.trained.frame.fingerprint, "\(context)")
+    }
+
+    /// Folder to database and back (or within one backend when no server runs): everything arrives, the
+    /// chain verifies unchanged, and the copy goes on taking versions.
+    @Test(arguments: backends) func copyMovesAWholeRegistryBetweenBackends(_ backend: Backend) async throws {
+        let source = try await Self.populated(backend)
+        for other in Self.backends {
+            let target = try #require(try await other.open() as? any RegistryDumping)
+            _ = try await RegistryCopy.copy(from: source, to: target)
+            try await Self.expectSameContent(source, target, "\(backend) → \(other)")
+            #expect(try await target.signingKey()?.verifyKey == source.signingKey()?.verifyKey, "the signing key travels")
+            let next = try await TrainedChurn.register(in: target, Self.trained.good)
+            let after = try await target.verifyAudit()
+            #expect(next.version == 3 && after.problem == nil, "the copy goes on")
+            await #expect(throws: RegistryError.self) { try await RegistryCopy.copy(from: source, to: target) }
+        }
+    }
+
+    @Test(arguments: backends) func backupRestoresIntoEitherBackendAndADamagedOneRestoresNothing(_ backend: Backend) async throws {
+        let source = try await Self.populated(backend)
+        let file = RegistryTests.folder() + ".keelbackup"
+        try await RegistryBackup.write(source, to: file)
+        for other in Self.backends {
+            let target = try #require(try await other.open() as? any RegistryDumping)
+            try await RegistryBackup.restore(file, into: target)
+            try await Self.expectSameContent(source, target, "backup of \(backend) restored into \(other)")
+        }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[40] ^= 0xFF
+        let damaged = file + ".damaged"
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let target = try #require(try await backend.open() as? any RegistryDumping)
+        await #expect(throws: RegistryError.self) { try await RegistryBackup.restore(damaged, into: target) }
+        let models = try await target.models(named: nil)
+        let entries = try await target.auditEntries()
+        #expect(models.isEmpty && entries.isEmpty, "nothing restored")
+        try Data(bytes.prefix(bytes.count - 10)).write(to: URL(fileURLWithPath: damaged))
+        await #expect(throws: RegistryError.self) { try await RegistryBackup.restore(damaged, into: target) }
+    }
 }
