@@ -5,24 +5,27 @@ import NIOCore
 import NIOSSL
 import PostgresNIO
 
-/// A registry database on PostgreSQL, opened and brought to this Keel's schema: one connection, made
-/// directly (a pool would wait out its circuit breaker on an unreachable server instead of failing at once).
+/// A registry database on PostgreSQL, opened and brought to this Keel's schema. Connections are made
+/// directly (a pooled client would wait out its circuit breaker on an unreachable server instead of failing at
+/// once) and kept in a small pool of at most `pool_max` (default 4): however many tasks call at once, the
+/// process holds no more connections than that, and a connection the server dropped is replaced.
 /// Opening migrates under an advisory lock, so two first runs against an empty database do not both create
 /// the tables, and refuses a database a newer Keel has migrated, naming both versions.
 public final class PostgresRegistryDatabase: Sendable {
     public let location: PostgresLocation
     /// The schema version the database had before this open migrated it (0: a new registry).
     public let foundVersion: Int
-    let connection: PostgresConnection
+    let pool: PostgresConnectionPool
     let logger: Logger
-    /// One connection carries one transaction at a time: calls from concurrent tasks take turns.
-    let gate = AsyncGate()
+
+    /// Connections a process keeps to one registry unless the URL's `pool_max` says otherwise.
+    public static let defaultPoolSize = 4
 
     /// The key of the session lock that serialises migrations (any constant shared by every Keel).
     static let migrationLock: Int64 = 0x4B45_454C_5245_4731
 
-    private init(location: PostgresLocation, foundVersion: Int, connection: PostgresConnection, logger: Logger) {
-        (self.location, self.foundVersion, self.connection, self.logger) = (location, foundVersion, connection, logger)
+    private init(location: PostgresLocation, foundVersion: Int, pool: PostgresConnectionPool, logger: Logger) {
+        (self.location, self.foundVersion, self.pool, self.logger) = (location, foundVersion, pool, logger)
     }
 
     /// Connects and migrates. Without `create`, a database holding no registry is an error (a mistyped URL
@@ -33,7 +36,11 @@ public final class PostgresRegistryDatabase: Sendable {
         let connection = try await connect(location, applicationName: applicationName, logger: logger)
         do {
             let found = try await migrate(connection, location: location, create: create, logger: logger)
-            return PostgresRegistryDatabase(location: location, foundVersion: found, connection: connection, logger: logger)
+            let quiet = logger
+            let pool = PostgresConnectionPool(first: connection, maximum: location.poolMax ?? defaultPoolSize) {
+                try await connect(location, applicationName: applicationName, logger: quiet)
+            }
+            return PostgresRegistryDatabase(location: location, foundVersion: found, pool: pool, logger: logger)
         } catch {
             try? await connection.close()
             throw PostgresErrors.registryError(error, location: location)
@@ -62,12 +69,12 @@ public final class PostgresRegistryDatabase: Sendable {
     }
 
     public func close() async {
-        try? await connection.close()
+        await pool.close()
     }
 
     /// The schema version the database has now.
     public func schemaVersion() async throws -> Int {
-        try await Self.version(connection, logger: logger).version
+        try await reading { try await Self.version($0, logger: logger).version }
     }
 
     /// Runs one statement with no parameters; errors name the registry. For Keel's own fixed SQL (and tests).
@@ -86,9 +93,14 @@ public final class PostgresRegistryDatabase: Sendable {
         }
     }
 
-    /// The rows of one query, by column name.
+    /// The rows of one query, by column name. A read is asked once more on a new connection when the server
+    /// dropped the one it went out on (a restart, a failover, an idle connection ended).
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+        do {
+            return try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+        } catch let error as RegistryError where error.description.contains("was lost") {
+            return try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+        }
     }
 
     /// `body` in one transaction that appends no audit entry (the prediction log, feedback, the review queue).
@@ -96,39 +108,46 @@ public final class PostgresRegistryDatabase: Sendable {
         try await reading { connection in try await Self.transaction(connection, logger: logger) { try await body(connection) } }
     }
 
-    /// `body` on the connection, its turn taken, its errors naming the registry.
+    /// `body` on a connection of the pool, held for it alone, its errors naming the registry.
     func reading<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await serially {
+        let connection: PostgresConnection
+        do {
+            connection = try await pool.acquire()
+        } catch {
+            throw PostgresErrors.registryError(error, location: location)
+        }
+        do {
+            let result = try await body(connection)
+            await pool.release(connection)
+            return result
+        } catch {
+            await pool.release(connection)
+            throw PostgresErrors.registryError(error, location: location)
+        }
+    }
+
+    /// A server with no free connection (SQLSTATE 53300) is asked again, with growing pauses, for up to this
+    /// long: many clients starting at once take turns instead of failing.
+    static let busyServerPatience: Double = 30
+
+    static func connect(_ location: PostgresLocation, applicationName: String, logger: Logger) async throws -> PostgresConnection {
+        var pause = 0.05
+        let started = ContinuousClock.now
+        while true {
             do {
-                return try await body(connection)
+                var configuration = PostgresConnection.Configuration(
+                    host: location.host, port: location.port, username: location.user, password: location.password,
+                    database: location.database, tls: try tls(location))
+                configuration.options.connectTimeout = .milliseconds(max(1, Int64(location.connectTimeout * 1000)))
+                configuration.options.additionalStartupParameters = [("application_name", location.applicationName ?? applicationName)]
+                return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "53300"
+                        && (ContinuousClock.now - started) < .milliseconds(Int64(busyServerPatience * 1000)) {
+                try await Task.sleep(for: .milliseconds(Int64(pause * 1000 * Double.random(in: 0.5...1.5))))
+                pause = min(pause * 2, 2)
             } catch {
                 throw PostgresErrors.registryError(error, location: location)
             }
-        }
-    }
-
-    func serially<T>(_ body: () async throws -> T) async throws -> T {
-        await gate.enter()
-        do {
-            let result = try await body()
-            await gate.leave()
-            return result
-        } catch {
-            await gate.leave()
-            throw error
-        }
-    }
-
-    static func connect(_ location: PostgresLocation, applicationName: String, logger: Logger) async throws -> PostgresConnection {
-        do {
-            var configuration = PostgresConnection.Configuration(
-                host: location.host, port: location.port, username: location.user, password: location.password,
-                database: location.database, tls: try tls(location))
-            configuration.options.connectTimeout = .milliseconds(max(1, Int64(location.connectTimeout * 1000)))
-            configuration.options.additionalStartupParameters = [("application_name", location.applicationName ?? applicationName)]
-            return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        } catch {
-            throw PostgresErrors.registryError(error, location: location)
         }
     }
 
@@ -209,21 +228,61 @@ public final class PostgresRegistryDatabase: Sendable {
     }
 }
 
-/// A first-come, first-served turn for async callers (an actor alone lets calls interleave at every await).
-actor AsyncGate {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+/// At most `maximum` connections, handed to one caller at a time; callers beyond them wait their turn, first
+/// come first served. A connection found closed (the server ended it, or the network did) is dropped and its
+/// place freed, so the next caller gets a new one.
+actor PostgresConnectionPool {
+    let maximum: Int
+    private let make: @Sendable () async throws -> PostgresConnection
+    private var idle: [PostgresConnection]
+    private var open: Int
+    /// Waiters get a connection, or nil: a place was freed and kept for them (counted in `open`), and they
+    /// make its connection.
+    private var waiting: [CheckedContinuation<PostgresConnection?, Never>] = []
 
-    func enter() async {
-        guard busy else {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
+    init(first: PostgresConnection, maximum: Int, make: @escaping @Sendable () async throws -> PostgresConnection) {
+        (self.idle, self.open, self.maximum, self.make) = ([first], 1, max(1, maximum), make)
     }
 
-    /// Hands the turn to the next waiter, or frees it.
-    func leave() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    /// How many connections are open now.
+    var count: Int { open }
+
+    func acquire() async throws -> PostgresConnection {
+        while let connection = idle.popLast() {
+            if !connection.isClosed { return connection }
+            open -= 1
+        }
+        if open < maximum {
+            open += 1
+        } else if let handed = await withCheckedContinuation({ waiting.append($0) }) {
+            return handed
+        }
+        do {
+            return try await make()
+        } catch {
+            freePlace()
+            throw error
+        }
+    }
+
+    /// A place without a connection: the next waiter's, else nobody's.
+    private func freePlace() {
+        if waiting.isEmpty { open -= 1 } else { waiting.removeFirst().resume(returning: nil) }
+    }
+
+    func release(_ connection: PostgresConnection) {
+        if connection.isClosed {
+            freePlace()
+        } else if !waiting.isEmpty {
+            waiting.removeFirst().resume(returning: connection)
+        } else {
+            idle.append(connection)
+        }
+    }
+
+    func close() async {
+        let all = idle
+        idle = []
+        for connection in all { try? await connection.close() }
     }
 }
