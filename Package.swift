@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "KeelExplain", targets: ["KeelExplain"]),
         .library(name: "KeelMonitor", targets: ["KeelMonitor"]),
         .library(name: "KeelArtifact", targets: ["KeelArtifact"]),
+        // Registry write throughput (bench/registry.sh); in this package, not bench/, so that it reuses the
+        // release build of the test command instead of building PostgresNIO and GRDB a second time.
+        .executable(name: "keel-registry-bench", targets: ["keel-registry-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -102,6 +105,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "keel", dependencies: ["KeelCLI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "keel-registry-bench", dependencies: ["KeelRegistry", "KeelSearch", "KeelSynthetic", "KeelArtifact", "KeelData"],
+                          path: "bench/registry-write", swiftSettings: swiftSettings),
         .target(name: "KeelTestSupport", dependencies: ["KeelData", "KeelLearn", "KeelSynthetic", "KeelSearch", "KeelExplain", "KeelArtifact", "KeelRegistry"],
                 path: "Tests/KeelTestSupport",
                 swiftSettings: swiftSettings),
