@@ -16,7 +16,29 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The API keys file (default $KEEL_HOME/api-keys.json, else .keel/api-keys.json).", valueName: "file"))
         var keysFile: String?
 
+        @Option(help: ArgumentHelp("Keep the keys in this registry on PostgreSQL (postgres://…; default: $KEEL_HOME when it is such a URL), where every server following it reads them.", valueName: "url"))
+        var registry: String?
+
         var path: String { keysFile ?? APIKeyStore.defaultPath() }
+
+        /// The registry database that holds the keys, when the keys live in one.
+        var database: String? {
+            if let registry { return registry }
+            guard keysFile == nil, let home = ProcessInfo.processInfo.environment["KEEL_HOME"], RegistryStores.isDatabase(home) else { return nil }
+            return home
+        }
+
+        func validate() throws {
+            if let registry, !RegistryStores.isDatabase(registry) {
+                throw ValidationError("--registry takes a postgres:// URL here; a registry folder keeps its keys in --keys-file (its api-keys.json)")
+            }
+            if registry != nil && keysFile != nil { throw ValidationError("--registry and --keys-file are exclusive") }
+        }
+
+        func openDatabase() async throws -> PostgresStore? {
+            guard let database else { return nil }
+            return try await RegistryStores.open(database, create: true) as? PostgresStore
+        }
 
         /// Key changes go into the audit log of the registry the keys file lives in, when there is one.
         func audit(_ action: String, subject: String, details: [String: String]) throws {
@@ -42,6 +64,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOption
 
         func run() async throws {
+            if let database = try await store.openDatabase() {
+                let (record, secret) = APIKeyStore.issue(role: role, name: name)
+                try await database.addAPIKey(record, actor: Registry.currentUser)
+                Terminal.progress("created \(record.role.rawValue) key \(record.id) ('\(record.name)') in \(database.location); the secret below is shown only now")
+                return print(secret)
+            }
             var keys = try APIKeyStore(path: store.path)
             let (record, secret) = try keys.create(role: role, name: name)
             try store.audit("key.create", subject: record.id, details: ["name": record.name, "role": record.role.rawValue])
@@ -56,7 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOption
 
         func run() async throws {
-            let keys = try APIKeyStore(path: store.path)
+            let keys = try await store.openDatabase()?.apiKeyStore() ?? APIKeyStore(path: store.path)
             let rows = keys.keys.map { [$0.id, $0.name, $0.role.rawValue, $0.createdAt] }
             print(TextTable.render(header: ["id", "name", "role", "created"], rows: rows).joined(separator: "\n"))
         }
@@ -71,6 +99,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOption
 
         func run() async throws {
+            if let database = try await store.openDatabase() {
+                guard try await database.revokeAPIKey(id: id, actor: Registry.currentUser) else {
+                    throw ValidationError("no API key with id '\(id)' in \(database.location)")
+                }
+                return Terminal.progress("revoked key \(id); servers following the registry stop accepting it at once")
+            }
             var keys = try APIKeyStore(path: store.path)
             guard try keys.revoke(id: id) else { throw ValidationError("no API key with id '\(id)' in \(store.path)") }
             try store.audit("key.revoke", subject: id, details: [:])
@@ -110,7 +144,9 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            if registry { return try generateForRegistry(Registry.folder(explicit: folder)) }
+            let location = Registry.folder(explicit: folder)
+            if registry, RegistryStores.isDatabase(location) { return try await generateForDatabase(location) }
+            if registry { return try generateForRegistry(location) }
             let prefix = out ?? "keel-signing"
             let (key, pub) = ("\(prefix).key", "\(prefix).pub")
             if !force, let existing = [key, pub].first(where: FileManager.default.fileExists(atPath:)) {
@@ -118,6 +154,23 @@ struct KeysCommand: AsyncParsableCommand {
             }
             try KeysCommand.writeKeyPair(SigningKey.generate(), key: key, pub: pub)
             print("\(key)\n\(pub)")
+        }
+
+        /// A registry on PostgreSQL keeps its pair in its settings; the public half is printed, to pin with
+        /// `keel serve --verify-key-file` where the database's writers are not trusted to sign.
+        private func generateForDatabase(_ url: String) async throws {
+            guard let store = try await RegistryStores.open(url, create: true) as? PostgresStore else { return }
+            let previous = try await store.signingKey()
+            if previous != nil && !force {
+                throw RegistryError.invalid("the registry at \(store.location) already has a signing key; refusing to replace it. --force replaces it, "
+                    + "and every model signed by the old key then fails verification until it is retrained")
+            }
+            let key = SigningKey.generate()
+            try await store.setSigningKey(key, actor: Registry.currentUser, previous: previous?.verifyKey)
+            print(key.verifyKey.base64)
+            Terminal.progress("\(previous == nil ? "created" : "replaced") the signing key of the registry at \(store.location), kept in its database: "
+                + "it signs every model registered from now on, and `keel serve --registry` verifies production models against its public half "
+                + "(printed above). Whoever can write the database can also sign: pin the public key with --verify-key-file to guard against that")
         }
 
         private func generateForRegistry(_ folder: String) throws {

@@ -139,7 +139,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         settings.tlsCertificatePath = tlsCert ?? file?.tls?.certificate
         settings.tlsKeyPath = tlsKey ?? file?.tls?.key
-        settings.keysPath = keysFile ?? file?.keysFile ?? APIKeyStore.defaultPath()
+        if fromRegistry, RegistryStores.isDatabase(registry.folder), keysFile == nil, file?.keysFile == nil {
+            // A registry on PostgreSQL holds the keys every server following it accepts (`keel keys … --registry URL`).
+            settings.keysFromRegistry = true
+        } else {
+            settings.keysPath = keysFile ?? file?.keysFile ?? APIKeyStore.defaultPath()
+        }
         settings.logLevel = logLevel ?? file?.logLevel ?? settings.logLevel
         settings.predictionLog = try predictionLogSettings(file?.predictionLog, registry: registry.folder)
         if shadow && settings.predictionLog == nil { throw ValidationError("--shadow needs prediction logging (--log-predictions or prediction_log in keel.yaml): shadow answers go only to the log") }
@@ -158,7 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Models from a registry (all of them, or one by reference) are verified against its key when it has one.
         var readOptions = try keys.readOptions()
         let registryVerifies = readOptions.verifyKey == nil && (fromRegistry || modelPath != model)
-        if registryVerifies { readOptions.verifyKey = try Registry.verifyKey(folder: registry.folder) }
+        if registryVerifies { readOptions.verifyKey = try await RegistryStores.verifyKey(registry.folder) }
         readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
         readOptions.pseudonymKey = try KeyedHasher.personalDataKey(file: piiKeyFile ?? file?.piiKeyFile)
         if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }

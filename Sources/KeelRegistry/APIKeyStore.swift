@@ -21,10 +21,18 @@ public struct APIKeyRecord: Codable, Sendable, Equatable {
     public var createdAt: String
 }
 
-/// The API keys of a Keel home folder (`api-keys.json`), written atomically.
+/// The API keys of a Keel home folder (`api-keys.json`), written atomically; or, read from a registry on
+/// PostgreSQL, a set held in memory (`init(records:origin:)`), changed through the registry, not here.
 public struct APIKeyStore: Sendable {
+    /// The keys file, or where the keys were read from.
     public let path: String
     public private(set) var keys: [APIKeyRecord]
+    private var inMemory = false
+
+    /// Keys read from elsewhere (a registry's database); `create` and `revoke` refuse on such a set.
+    public init(records: [APIKeyRecord], origin: String) {
+        (path, keys, inMemory) = (origin, records, true)
+    }
 
     /// Loads `path`; a file that does not exist is an empty store.
     public init(path: String) throws {
@@ -42,20 +50,26 @@ public struct APIKeyStore: Sendable {
 
     /// The key file of a Keel home: `$KEEL_HOME/api-keys.json`, else `./.keel/api-keys.json`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        (environment["KEEL_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ".keel") + "/api-keys.json"
+        // A KEEL_HOME that names a database keeps its keys there (`keel keys … --registry`), not in a file.
+        (environment["KEEL_HOME"].flatMap { $0.isEmpty || RegistryStores.isDatabase($0) ? nil : $0 } ?? ".keel") + "/api-keys.json"
     }
 
     /// Issues a key: returns the secret, shown once, and stores only its hash.
     public mutating func create(role: APIKeyRole, name: String, now: Date = Date()) throws -> (record: APIKeyRecord, secret: String) {
+        let (record, secret) = Self.issue(role: role, name: name, now: now)
+        keys.append(record)
+        try save()
+        return (record, secret)
+    }
+
+    /// A new key and its secret, stored nowhere yet.
+    public static func issue(role: APIKeyRole, name: String, now: Date = Date()) -> (record: APIKeyRecord, secret: String) {
         var random = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let secret = "keel_" + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let id = String(Self.hash(secret).prefix(12))
-        let record = APIKeyRecord(id: id, name: name, role: role, sha256: Self.hash(secret), createdAt: ISO8601DateFormatter().string(from: now))
-        keys.append(record)
-        try save()
-        return (record, secret)
+        return (APIKeyRecord(id: id, name: name, role: role, sha256: Self.hash(secret), createdAt: ISO8601DateFormatter().string(from: now)), secret)
     }
 
     /// Removes the key with `id`; false when there is none.
@@ -89,6 +103,7 @@ public struct APIKeyStore: Sendable {
     public var isEmpty: Bool { keys.isEmpty }
 
     private func save() throws {
+        guard !inMemory else { throw RegistryError.invalid("the API keys from \(path) are changed with `keel keys … --registry URL`") }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let encoder = JSONEncoder()

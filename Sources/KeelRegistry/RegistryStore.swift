@@ -102,6 +102,21 @@ public enum RegistryStores {
         return try Registry(folder: location, create: create)
     }
 
+    /// The public key of the registry at `location`, nil when it has none: a folder's `signing.pub` (or the
+    /// public half of `signing.key`), a database's stored key.
+    public static func verifyKey(_ location: String) async throws -> VerifyKey? {
+        guard isDatabase(location) else { return try Registry.verifyKey(folder: location) }
+        let store = try await PostgresStore.open(location, create: false)
+        do {
+            let key = try await store.verifyKey()
+            await store.database.close()
+            return key
+        } catch {
+            await store.database.close()
+            throw error
+        }
+    }
+
     /// Whether `location` names a database (a `postgres://` or `postgresql://` URL) rather than a folder.
     public static func isDatabase(_ location: String) -> Bool {
         guard let scheme = location.split(separator: ":", maxSplits: 1).first, location.contains("://") else { return false }

@@ -42,6 +42,9 @@ final class ModelSlot: Sendable {
     let limits: ServerLimits
     let keysPath: String?
 
+    /// Whether the API keys are the followed registry's (PostgreSQL), read again at every sync.
+    let keysFromRegistry: Bool
+
     /// Whether staging versions shadow the production ones (registry mode).
     let shadowing: Bool
     /// Where the humility rules come from (nil: none).
@@ -49,7 +52,9 @@ final class ModelSlot: Sendable {
 
     /// `rules` were read from `humility` before the models were loaded with them (`readRules`).
     init(models: [LoadedModel], source: Source, keys: APIKeyStore?, readOptions: Artifact.ReadOptions, limits: ServerLimits, keysPath: String?,
-         shadowing: Bool = false, humility: HumilitySource? = nil, rules: (table: HumilitySource.Table, fingerprint: [UInt8]?)? = nil) {
+         keysFromRegistry: Bool = false, shadowing: Bool = false, humility: HumilitySource? = nil,
+         rules: (table: HumilitySource.Table, fingerprint: [UInt8]?)? = nil) {
+        self.keysFromRegistry = keysFromRegistry
         self.shadowing = shadowing
         self.humility = humility
         var initial = State(models: Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }), keys: keys)
@@ -148,12 +153,13 @@ final class ModelSlot: Sendable {
             guard path == nil else {
                 throw APIError(.unprocessableContent, "invalid_body", "a server following a registry loads production versions; promote instead of naming a file", field: "model")
             }
+            // Keys from the registry are read by the sync below, never dropped in between.
             let keys = try keysPath.map(APIKeyStore.init(path:))
             // The rules are read again first: if they do not parse or fit, nothing changes.
             let rules = try Self.readRules(humility)
             let swapped = try rebuilt(models, under: rules.table)
             state.withLock { state in
-                state.keys = keys
+                if !keysFromRegistry { state.keys = keys }
                 for (name, model) in swapped where state.models[name] != nil { state.models[name] = model }
                 (state.rules, state.rulesFingerprint, state.refusedRules) = (rules.table, rules.fingerprint, nil)
             }
@@ -190,6 +196,16 @@ final class ModelSlot: Sendable {
     func sync(strict: Bool = true) async throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
         if !strict { refreshRules() }
+        if keysFromRegistry, let database = registry as? PostgresStore {
+            let keys = try await database.apiKeyStore()
+            let hadKeys = state.withLock { state in
+                defer { state.keys = keys }
+                return !(state.keys?.isEmpty ?? true)
+            }
+            if hadKeys && keys.isEmpty {
+                Self.syncLog.warning("the last API key in the registry was revoked: every endpoint is open until one is created (keel keys create --registry URL)")
+            }
+        }
         let versions = try await registry.allModels()
         if shadowing { try await syncShadows(versions.filter { $0.stage == .staging }, registry: registry) }
         let production = versions.filter { $0.stage == .production }

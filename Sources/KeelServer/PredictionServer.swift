@@ -36,7 +36,7 @@ public enum PredictionServer {
         var configured = Logger(label: "keel.server")
         configured.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let logger = configured
-        let keys = try settings.keysPath.map(APIKeyStore.init(path:))
+        var keys = try settings.keysPath.map(APIKeyStore.init(path:))
         let slot: ModelSlot
         let reviews: ReviewQueue
         var follower: Task<Void, Never>?
@@ -50,8 +50,10 @@ public enum PredictionServer {
         let reviewing = (rules.table.byName.values.flatMap { $0 } + rules.table.anyModel).contains { $0.action == .review }
         if let folder = settings.registryFolder {
             let registry = try await RegistryStores.open(folder, create: false)
+            if settings.keysFromRegistry { keys = try await (registry as? PostgresStore)?.apiKeyStore() }
             slot = ModelSlot(models: [], source: .registry(registry), keys: keys, readOptions: readOptions, limits: settings.limits,
-                             keysPath: settings.keysPath, shadowing: settings.shadow, humility: settings.humility, rules: rules)
+                             keysPath: settings.keysPath, keysFromRegistry: settings.keysFromRegistry, shadowing: settings.shadow,
+                             humility: settings.humility, rules: rules)
             reviews = ReviewQueue(store: registry, folder: nil)
             try await offLoop { try await recordSwaps(try await slot.sync(), registry: registry, logger: logger, trigger: "start") }
             follower = follow(registry, slot: slot, every: settings.registryPollSeconds, logger: logger)
@@ -85,7 +87,9 @@ public enum PredictionServer {
         let router = makeRouter(slot: slot, logger: logger, predictionLog: predictionLogger,
                                 authorization: Authorization(metricsNeedKey: settings.metricsNeedKey), explanations: explanations, reviews: reviews)
         if keys?.isEmpty ?? true {
-            logger.warning("no API keys in \(settings.keysPath ?? "-"): every endpoint is open (create one with `keel keys create --role predict`)")
+            let place = settings.keysFromRegistry ? "the registry" : settings.keysPath ?? "-"
+            let command = settings.keysFromRegistry ? "`keel keys create --role predict --registry URL`" : "`keel keys create --role predict`"
+            logger.warning("no API keys in \(place): every endpoint is open (create one with \(command))")
         }
 
         let http = HTTP1Channel.Configuration(additionalChannelHandlers: [MalformedRequestResponderInstaller(), ConnectionWatch()],

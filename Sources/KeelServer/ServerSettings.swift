@@ -36,6 +36,8 @@ public struct ServerSettings: Sendable {
     public var tlsKeyPath: String?
     /// The API keys file; when it holds keys, every endpoint but the health checks requires one.
     public var keysPath: String?
+    /// The API keys are the followed registry's own (PostgreSQL), read at start and again at every change.
+    public var keysFromRegistry = false
     public var logLevel = "info"
     /// Log every (sampled) prediction to a registry's store, for monitoring and feedback.
     public var predictionLog: PredictionLogSettings?

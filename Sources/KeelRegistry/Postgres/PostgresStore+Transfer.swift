@@ -11,15 +11,22 @@ extension PostgresStore {
         try await setting("signing.key").map { try SigningKey(base64: $0, source: "the signing key in \(location)") }
     }
 
-    /// Stores the registry's signing key (audited); it signs every artefact registered after.
-    public func setSigningKey(_ key: SigningKey, actor: String) async throws {
+    /// Stores the registry's signing key (audited as a folder's is); it signs every artefact registered after.
+    public func setSigningKey(_ key: SigningKey, actor: String, previous: VerifyKey?) async throws {
         try await database.audited { tx in
             try await tx.execute("""
                 INSERT INTO settings (key, value) VALUES ('signing.key', \(key.base64)), ('signing.pub', \(key.verifyKey.base64))
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
                 """)
-            try await tx.append(actor: actor, action: "keys.signing", subject: location, details: ["public_key": key.verifyKey.base64])
+            try await tx.append(actor: actor, action: previous == nil ? "signing-key.create" : "signing-key.replace", subject: location,
+                                details: ["public_key": key.verifyKey.base64, "previous_public_key": previous?.base64 ?? ""])
+            try await notify(&tx, "keys")
         }
+    }
+
+    /// The public key that verifies what this registry signed; nil when it has none.
+    public func verifyKey() async throws -> VerifyKey? {
+        try await signingKey()?.verifyKey
     }
 
     /// Removes artefacts and snapshots that no version, run or dataset references.

@@ -1,0 +1,42 @@
+import Foundation
+import PostgresNIO
+
+/// API keys kept in a registry on PostgreSQL, so that every server following it accepts the same keys: only
+/// each secret's SHA-256 is stored; issuing and revoking are audited, and followers hear of them at once.
+extension PostgresStore {
+    public func apiKeys() async throws -> [APIKeyRecord] {
+        try await database.rows("SELECT id, name, role, sha256, created_at FROM api_keys ORDER BY created_at, id").map { row in
+            let role = try row["role"].decode(String.self)
+            guard let parsed = APIKeyRole(rawValue: role) else { throw RegistryError.invalid("an API key in \(location) has the unknown role '\(role)'") }
+            return APIKeyRecord(id: try row["id"].decode(String.self), name: try row["name"].decode(String.self), role: parsed,
+                                sha256: try row["sha256"].decode(String.self), createdAt: try row["created_at"].decode(String.self))
+        }
+    }
+
+    /// The keys as the server checks them.
+    public func apiKeyStore() async throws -> APIKeyStore {
+        APIKeyStore(records: try await apiKeys(), origin: "the registry \(location)")
+    }
+
+    public func addAPIKey(_ record: APIKeyRecord, actor: String) async throws {
+        try await database.audited { tx in
+            try await tx.execute("""
+                INSERT INTO api_keys (id, name, role, sha256, created_at)
+                VALUES (\(record.id), \(record.name), \(record.role.rawValue), \(record.sha256), \(record.createdAt))
+                """)
+            try await tx.append(actor: actor, action: "key.create", subject: record.id, details: ["name": record.name, "role": record.role.rawValue])
+            try await notify(&tx, "keys")
+        }
+    }
+
+    /// Removes a key; false when there is none with `id`.
+    public func revokeAPIKey(id: String, actor: String) async throws -> Bool {
+        try await database.audited { tx in
+            let removed = try await tx.rows("DELETE FROM api_keys WHERE id = \(id) RETURNING id")
+            guard !removed.isEmpty else { return false }
+            try await tx.append(actor: actor, action: "key.revoke", subject: id, details: [:])
+            try await notify(&tx, "keys")
+            return true
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import KeelArtifact
+import KeelRegistry
+import KeelTestSupport
+import Testing
+
+/// Keys kept in a registry on PostgreSQL: its signing key signs what is registered and a server following it
+/// verifies against it; API keys issued with `--registry URL` are the ones every following server accepts,
+/// and a revoked key stops working without a restart.
+@Suite(.serialized) struct PostgresKeysCommandTests {
+    @Test(.enabled(if: PostgresRegistryCommandTests.serverURL != nil)) func signingAndAPIKeysLiveInTheRegistry() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let data = folder.appendingPathComponent("churn.csv").path
+        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
+        let url = try await PostgresRegistryCommandTests.newDatabaseURL()
+        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        func keel(_ arguments: [String]) throws -> KeelProcess.Result {
+            try KeelProcess.run(arguments, in: folder, environment: environment)
+        }
+        let signing = try keel(["keys", "generate-signing", "--registry", url])
+        #expect(signing.status == 0, "\(signing.stderr)")
+        let publicKey = signing.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try keel(["keys", "generate-signing", "--registry", url]).status != 0, "an existing key is replaced only with --force")
+        let trained = try keel(["train", data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel", "--registry", url])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let info = try keel(["model", "info", "m.keel", "--json"])
+        // JSON may escape the key's slashes.
+        #expect(info.stdout.replacingOccurrences(of: "\\/", with: "/").contains(publicKey), "the registry's key signed the model")
+        #expect(try keel(["models", "promote", "churn", "1", "--to", "production", "--registry", url]).status == 0)
+
+        let created = try keel(["keys", "create", "--role", "predict", "--name", "app", "--registry", url])
+        #expect(created.status == 0, "\(created.stderr)")
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A second key stays: with none left, a server is open to all (and says so).
+        #expect(try keel(["keys", "create", "--role", "admin", "--name", "ops", "--registry", url]).status == 0)
+        let list = try keel(["keys", "list", "--registry", url])
+        #expect(list.stdout.contains("app") && list.stdout.contains("predict") && !list.stdout.contains(secret))
+
+        let server = try ServerProcess(["--registry", "--registry-path", url, "--poll", "30s"], in: folder, environment: environment)
+        #expect(!server.stderr.contains("models are not verified"), "the registry's key verifies what is served: \(server.stderr)")
+        let row = try #require(try ServedModels.jsonRows(csv: data, model: folder.appendingPathComponent("m.keel").path).first)
+        let client = server.client
+        #expect(try client.post("/v1/models/churn/predict", row).status == 401, "the registry's keys are in force")
+        let authorised = ["Authorization": "Bearer \(secret)"]
+        #expect(try client.post("/v1/models/churn/predict", row, headers: authorised).status == 200)
+
+        let id = try #require(list.stdout.split(separator: "\n").first { $0.contains("app") }?.split(separator: " ").first.map(String.init))
+        #expect(try keel(["keys", "revoke", id, "--registry", url]).status == 0)
+        let revoked = Date()
+        while try client.post("/v1/models/churn/predict", row, headers: authorised).status == 200, Date().timeIntervalSince(revoked) < 20 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try client.post("/v1/models/churn/predict", row, headers: authorised).status == 401,
+                "a revoked key stops working without a restart (the server polls every 30 s; the notification did it): \(server.stderr.suffix(1500))")
+        #expect(server.stop() == 0)
+        let audit = try keel(["audit", "export", "--registry", url]).stdout
+        for action in ["signing-key.create", "key.create", "key.revoke"] { #expect(audit.contains(action), "\(action) is audited") }
+        #expect(try keel(["audit", "verify", "--registry", url]).status == 0)
+    }
+}
