@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelData
 import KeelLifecycle
 import KeelRegistry
 
@@ -13,7 +14,7 @@ struct RegistryCommand: AsyncParsableCommand {
         log with feedback, the review queue, the stored model files and snapshots, and the registry's signing \
         key. The target must be new or empty. API keys files and keel.yaml stay where they are.
         """,
-        subcommands: [Copy.self, Backup.self, Restore.self])
+        subcommands: [Copy.self, Backup.self, Restore.self, Config.self])
 
     /// Opens a location for dumping or loading.
     static func open(_ location: String, create: Bool) async throws -> any RegistryDumping {
@@ -38,6 +39,46 @@ struct RegistryCommand: AsyncParsableCommand {
                                    details: ["source": source.location, "entries": String(dump.entryCount), "files": String(dump.files.count)])
             if json { return print(try JSONOutput.string(["source": source.location, "target": target.location, "copied": dump.summary])) }
             print("copied \(source.location) to \(target.location): \(dump.summary); both audit chains verify")
+        }
+    }
+
+    struct Config: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a keel.yaml (gates, humility rules, retraining policies) into the registry, or print the one it has.",
+            discussion: """
+            A registry folder reads keel.yaml from its folder; a registry on PostgreSQL keeps it in its database, so \
+            that every host reads the same one. `push` checks the file first, stores it (audited as config.add or \
+            config.change) and tells servers following the registry; `show` prints what the registry holds.
+            """)
+        @Argument(help: "push FILE, or show.") var action: String
+        @Argument(help: "The keel.yaml to push.") var file: String?
+        @OptionGroup var registry: RegistryOptions
+
+        func run() async throws {
+            let store = try await registry.open(create: action == "push")
+            switch (action, file) {
+            case ("push", let file?):
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                _ = try RegistryConfig.read(file, text: String(decoding: data, as: UTF8.self))
+                if let database = store as? PostgresStore {
+                    let changed = try await database.putConfigurationFile("keel.yaml", content: Array(data), actor: Registry.currentUser)
+                    return print(changed ? "stored \(file) as the keel.yaml of \(store.location)" : "\(store.location) already has this keel.yaml")
+                }
+                let path = store.location + "/keel.yaml"
+                try AtomicFile.write(Array(data), to: path)
+                try await store.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)
+                print("wrote \(path)")
+            case ("show", nil):
+                let bytes: [UInt8]? = if let database = store as? PostgresStore {
+                    try await database.configurationFile("keel.yaml")
+                } else {
+                    FileManager.default.contents(atPath: store.location + "/keel.yaml").map(Array.init)
+                }
+                guard let bytes else { throw RegistryError.notFound("the registry at \(store.location) has no keel.yaml") }
+                print(String(decoding: bytes, as: UTF8.self), terminator: "")
+            default:
+                throw ValidationError("use `keel registry config push FILE` or `keel registry config show`")
+            }
         }
     }
 

@@ -33,6 +33,11 @@ struct RegistryOptions: ParsableArguments {
 
     /// The registry's `keel.yaml`, parsed, with its change audited; nil when there is none.
     func configuration(_ registry: any RegistryStore) async throws -> RegistryConfig? {
+        if let database = registry as? PostgresStore {
+            // A registry on PostgreSQL keeps its keel.yaml in the database (`keel registry config push`), audited there.
+            guard let bytes = try await database.configurationFile("keel.yaml") else { return nil }
+            return try RegistryConfig.read("keel.yaml in \(database.location)", text: String(decoding: bytes, as: UTF8.self))
+        }
         let path = registry.location + "/keel.yaml"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         try await registry.noteConfiguration(path: path, content: Array(data), actor: Registry.currentUser)

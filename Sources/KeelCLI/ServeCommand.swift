@@ -167,7 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         readOptions.allowUnsigned = allowUnsigned || file?.allowUnsigned == true
         readOptions.pseudonymKey = try KeyedHasher.personalDataKey(file: piiKeyFile ?? file?.piiKeyFile)
         if registryVerifies, let model, let modelPath, modelPath != model { try checkSignature(of: model, at: modelPath, readOptions) }
-        settings.humility = try humilitySource(registry: registry, modelPath: modelPath)
+        settings.humility = try await humilitySource(registry: registry, modelPath: modelPath)
         settings.reviewRegistryFolder = registry.folder
         let retrainer = retrainEvery.map { RetrainJob(registry: registry.folder, every: $0.seconds, report: { Terminal.progress($0) }).start() }
         defer { retrainer?.cancel() }
@@ -179,11 +179,21 @@ struct ServeCommand: AsyncParsableCommand {
     /// Where the humility rules come from: the `humility:` section of --config for the one model served;
     /// else the registry's keel.yaml (`models.NAME.humility`) when following the registry or serving a
     /// registered model by reference. Read once here, so that a bad file stops the server at start.
-    private func humilitySource(registry: RegistryOptions, modelPath: String?) throws -> HumilitySource? {
+    private func humilitySource(registry: RegistryOptions, modelPath: String?) async throws -> HumilitySource? {
         if let config, try ServeConfig.humility(config) != nil {
             return .file(config, origin: "\(config) (humility:)") { path, bytes in
                 HumilitySource.Table(anyModel: try ServeConfig.humility(path, bytes: bytes) ?? [])
             }
+        }
+        if RegistryStores.isDatabase(registry.folder), fromRegistry || (model != nil && modelPath != model) {
+            // keel.yaml of a registry on PostgreSQL, read once at start (a change takes a restart of the server).
+            guard let store = try await registry.open() as? PostgresStore, let bytes = try await store.configurationFile("keel.yaml") else { return nil }
+            let origin = "keel.yaml in \(store.location)"
+            let name = model.flatMap(ModelReference.init)?.name
+            let table = try RegistryConfig.read(origin, text: String(decoding: bytes, as: UTF8.self))
+            let rules = fromRegistry ? table.humilityTable : HumilitySource.Table(anyModel: name.flatMap { table.humility(for: $0) } ?? [])
+            return HumilitySource(origin: origin + (fromRegistry ? " (models.NAME.humility)" : ""), fingerprint: { bytes },
+                                  read: { rules })
         }
         let yaml = registry.folder + "/keel.yaml"
         if fromRegistry {

@@ -31,7 +31,9 @@ extension Registry: RegistryDumping {
             }
         }
         let key = FileManager.default.contents(atPath: signingKeyPath).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        return RegistryDump(rows: rows, head: head, checkpoints: try checkpoints(), signingKey: key, files: files)
+        var dump = RegistryDump(rows: rows, head: head, checkpoints: try checkpoints(), signingKey: key, files: files)
+        if let yaml = FileManager.default.contents(atPath: folder + "/keel.yaml") { dump.configurationFiles["keel.yaml"] = Array(yaml) }
+        return dump
     }
 
     public func storedFile(_ name: String) async throws -> [UInt8] {
@@ -72,6 +74,10 @@ extension Registry: RegistryDumping {
                     try statement.execute(arguments: StatementArguments(zip(row, table.columns).map { Self.value($0.coerced(to: $1.kind)) }))
                 }
             }
+        }
+        if let yaml = dump.configurationFiles["keel.yaml"] {
+            try AtomicFile.write(yaml, to: folder + "/keel.yaml")
+            try noteConfiguration(path: folder + "/keel.yaml", content: yaml, actor: Registry.currentUser)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -30,6 +30,7 @@ public enum RegistryBackup {
         var checkpoints: [AuditCheckpoint]
         var signingKey: String?
         var files: [File]
+        var configurationFiles: [String: Data]?
     }
 
     /// Writes `store`'s registry to `path`; returns what it holds.
@@ -47,7 +48,8 @@ public enum RegistryBackup {
             offset += bytes.count
         }
         let manifest = Manifest(createdAt: Registry.timestamp(), source: store.location, rows: dump.rows, head: dump.head,
-                                checkpoints: dump.checkpoints, signingKey: dump.signingKey, files: files)
+                                checkpoints: dump.checkpoints, signingKey: dump.signingKey, files: files,
+                                configurationFiles: dump.configurationFiles.mapValues { Data($0) })
         let json = Array(try Artifact.payloadEncoder().encode(manifest))
         try writer.append(json)
         var length = UInt64(json.count).littleEndian
@@ -92,8 +94,9 @@ public enum RegistryBackup {
         guard manifest.formatVersion <= formatVersion else {
             throw RegistryError.invalid("the backup \(path) is format \(manifest.formatVersion), written by Keel \(manifest.keelVersion); this Keel \(TrainedModel.keelVersion) reads up to \(formatVersion): upgrade Keel")
         }
-        let dump = RegistryDump(rows: manifest.rows, head: manifest.head, checkpoints: manifest.checkpoints, signingKey: manifest.signingKey,
+        var dump = RegistryDump(rows: manifest.rows, head: manifest.head, checkpoints: manifest.checkpoints, signingKey: manifest.signingKey,
                                 files: Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.name, $0.sha256) }))
+        dump.configurationFiles = (manifest.configurationFiles ?? [:]).mapValues { Array($0) }
         // The chain is checked before anything is written: a damaged backup restores nothing.
         let verification = AuditLog.verify(try entries(dump), head: dump.head, checkpoints: dump.checkpoints)
         if let problem = verification.problem { throw RegistryError.invalid("the backup \(path) fails its audit check: \(problem)") }

@@ -106,6 +106,8 @@ public struct RegistryDump: Sendable {
     public var signingKey: String?
     /// Stored files by name (`<sha256>.keel`, `<fingerprint>.snap`), each with its SHA-256.
     public var files: [String: String]
+    /// The registry's configuration files by name (`keel.yaml`): a folder's file, a database's row.
+    public var configurationFiles: [String: [UInt8]] = [:]
 
     public var entryCount: Int { rows["audit"]?.count ?? 0 }
 

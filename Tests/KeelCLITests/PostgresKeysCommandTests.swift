@@ -58,4 +58,36 @@ import Testing
         for action in ["signing-key.create", "key.create", "key.revoke"] { #expect(audit.contains(action), "\(action) is audited") }
         #expect(try keel(["audit", "verify", "--registry", url]).status == 0)
     }
+
+    /// A registry on PostgreSQL holds its keel.yaml: pushed once, its gates apply to every host's promotions,
+    /// and a copy of the registry carries it.
+    @Test(.enabled(if: PostgresRegistryCommandTests.serverURL != nil)) func gatesComeFromTheKeelYamlInTheDatabase() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let data = folder.appendingPathComponent("churn.csv").path
+        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
+        let url = try await PostgresRegistryCommandTests.newDatabaseURL()
+        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        func keel(_ arguments: [String]) throws -> KeelProcess.Result {
+            try KeelProcess.run(arguments + ["--registry", url], in: folder, environment: environment)
+        }
+        #expect(try keel(["train", data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        let yaml = folder.appendingPathComponent("keel.yaml").path
+        try "models:\n  churn:\n    gates:\n      required_approvals: 1\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let broken = folder.appendingPathComponent("broken.yaml").path
+        try "models: [unclosed\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        #expect(try keel(["registry", "config", "push", broken]).status != 0, "a file that does not read is refused before it is stored")
+        let pushed = try keel(["registry", "config", "push", yaml])
+        #expect(pushed.status == 0 && pushed.stdout.contains("stored"), "\(pushed.stdout)\(pushed.stderr)")
+        #expect(try keel(["registry", "config", "show"]).stdout.contains("required_approvals: 1"))
+        let blocked = try keel(["models", "promote", "churn", "1", "--to", "production"])
+        #expect(blocked.status == 3 && blocked.stderr.contains("approval: 0 of 1 required approvals"), "\(blocked.stderr)")
+        #expect(try keel(["models", "approve", "churn", "1", "--by", "ann"]).status == 0)
+        #expect(try keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        let copy = folder.appendingPathComponent("copy").path
+        #expect(try KeelProcess.run(["registry", "copy", "--from", url, "--to", copy], in: folder, environment: environment).status == 0)
+        #expect(try String(contentsOfFile: copy + "/keel.yaml", encoding: .utf8).contains("required_approvals: 1"), "the copy carries keel.yaml")
+        let audit = try keel(["audit", "export"]).stdout
+        #expect(audit.contains("config.add"), "the push is audited")
+    }
 }

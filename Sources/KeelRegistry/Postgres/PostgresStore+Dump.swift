@@ -1,5 +1,6 @@
 import Foundation
 import KeelArtifact
+import NIOCore
 import PostgresNIO
 
 /// A registry on PostgreSQL dumped (in one snapshot, so a writer committing meanwhile cannot tear it) and
@@ -30,7 +31,12 @@ extension PostgresStore: RegistryDumping {
                     .decode((String, String).self) {
                     files[name] = sha
                 }
-                return RegistryDump(rows: rows, head: head, checkpoints: checkpoints, signingKey: try key.first?.decode(String.self), files: files)
+                var dump = RegistryDump(rows: rows, head: head, checkpoints: checkpoints, signingKey: try key.first?.decode(String.self), files: files)
+                for try await (name, content) in try await connection.query("SELECT name, content FROM config_files ORDER BY name", logger: database.logger)
+                    .decode((String, ByteBuffer).self) {
+                    dump.configurationFiles[name] = Array(content.readableBytesView)
+                }
+                return dump
             }
         }
     }
@@ -74,6 +80,12 @@ extension PostgresStore: RegistryDumping {
             if let key = dump.signingKey {
                 let verify = try SigningKey(base64: key, source: "the signing key").verifyKey.base64
                 try await tx.execute("INSERT INTO settings (key, value) VALUES ('signing.key', \(key)), ('signing.pub', \(verify))")
+            }
+            for (name, content) in dump.configurationFiles.sorted(by: { $0.key < $1.key }) {
+                try await tx.execute("""
+                    INSERT INTO config_files (name, content, sha256, updated_at, updated_by)
+                    VALUES (\(name), \(ByteBuffer(bytes: content)), \(Registry.sha256(content)), \(Registry.timestamp()), \(Registry.currentUser))
+                    """)
             }
             // The head follows the loaded entries (checked against the source's head by the caller's verification).
             if let last = dump.rows["audit"]?.last, case .text(let hash) = last[7] {

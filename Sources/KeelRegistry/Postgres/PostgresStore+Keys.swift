@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 
 /// API keys kept in a registry on PostgreSQL, so that every server following it accepts the same keys: only
@@ -36,6 +37,36 @@ extension PostgresStore {
             guard !removed.isEmpty else { return false }
             try await tx.append(actor: actor, action: "key.revoke", subject: id, details: [:])
             try await notify(&tx, "keys")
+            return true
+        }
+    }
+}
+
+/// Configuration files kept in the registry (its `keel.yaml`: gates, humility rules, retraining policies),
+/// where a folder registry keeps them in its folder; changes are audited and notified.
+extension PostgresStore {
+    public func configurationFile(_ name: String) async throws -> [UInt8]? {
+        try await database.rows("SELECT content FROM config_files WHERE name = \(name)").first.map { row in
+            Array(try row["content"].decode(ByteBuffer.self).readableBytesView)
+        }
+    }
+
+    /// Stores `content` as `name`; false when it was there already, unchanged (nothing audited).
+    @discardableResult
+    public func putConfigurationFile(_ name: String, content: [UInt8], actor: String) async throws -> Bool {
+        let hash = Registry.sha256(content)
+        return try await database.audited { tx in
+            let known = try await tx.rows("SELECT sha256 FROM config_files WHERE name = \(name) FOR UPDATE").first.map { try $0["sha256"].decode(String.self) }
+            guard known != hash else { return false }
+            try await tx.execute("""
+                INSERT INTO config_files (name, content, sha256, updated_at, updated_by)
+                VALUES (\(name), \(ByteBuffer(bytes: content)), \(hash), \(Registry.timestamp()), \(actor))
+                ON CONFLICT (name) DO UPDATE SET content = excluded.content, sha256 = excluded.sha256,
+                    updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                """)
+            try await tx.append(actor: actor, action: known == nil ? "config.add" : "config.change", subject: "\(name) in \(location)",
+                                details: ["sha256": hash, "previous": known ?? ""])
+            try await notify(&tx, "config")
             return true
         }
     }
