@@ -186,14 +186,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         if RegistryStores.isDatabase(registry.folder), fromRegistry || (model != nil && modelPath != model) {
-            // keel.yaml of a registry on PostgreSQL, read once at start (a change takes a restart of the server).
-            guard let store = try await registry.open() as? PostgresStore, let bytes = try await store.configurationFile("keel.yaml") else { return nil }
+            // keel.yaml of a registry on PostgreSQL: fetched at start and again whenever the server follows a change.
+            guard let store = try await registry.open() as? PostgresStore else { return nil }
             let origin = "keel.yaml in \(store.location)"
-            let name = model.flatMap(ModelReference.init)?.name
-            let table = try RegistryConfig.read(origin, text: String(decoding: bytes, as: UTF8.self))
-            let rules = fromRegistry ? table.humilityTable : HumilitySource.Table(anyModel: name.flatMap { table.humility(for: $0) } ?? [])
-            return HumilitySource(origin: origin + (fromRegistry ? " (models.NAME.humility)" : ""), fingerprint: { bytes },
-                                  read: { rules })
+            let name = fromRegistry ? nil : model.flatMap(ModelReference.init)?.name
+            return .fetched(origin: origin + (name.map { " (models.\($0).humility)" } ?? " (models.NAME.humility)"),
+                            initial: try await store.configurationFile("keel.yaml"),
+                            fetch: { try await store.configurationFile("keel.yaml") }) { bytes in
+                let table = try RegistryConfig.read(origin, text: String(decoding: bytes, as: UTF8.self))
+                return name.map { HumilitySource.Table(anyModel: table.humility(for: $0) ?? []) } ?? table.humilityTable
+            }
         }
         let yaml = registry.folder + "/keel.yaml"
         if fromRegistry {

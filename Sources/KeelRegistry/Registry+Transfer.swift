@@ -130,12 +130,7 @@ extension Registry {
                                          trial.fitSeconds, trial.status, trial.learnerJSON])
                 }
             }
-            var record = bundle.model
-            record.artifact = artifact
-            record.size = bytes.count
-            record.run = runID
-            record.dataset = bundle.dataset?.fingerprint
-            record.stage = .candidate
+            let record = RegistryRules.importedVersion(bundle, artifact: artifact, size: bytes.count, run: runID)
             try insertModel(db, record)
             try recordStage(db, record.name, record.version, from: nil, to: .candidate, actor: actor, reason: .imported, forced: false)
             try AuditLog.append(db, actor: actor, action: "model.import", subject: record.reference,

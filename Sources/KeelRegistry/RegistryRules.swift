@@ -123,6 +123,13 @@ enum RegistryRules {
         return bytes
     }
 
+    /// An imported version's record here: this registry's artefact, run and dataset, as a candidate.
+    static func importedVersion(_ bundle: ModelBundle, artifact: String, size: Int, run: Int?) -> ModelVersion {
+        var record = bundle.model
+        (record.artifact, record.size, record.run, record.dataset, record.stage) = (artifact, size, run, bundle.dataset?.fingerprint, .candidate)
+        return record
+    }
+
     /// The audit details of an import: the source's checksum, run, audit entries, approvals and history.
     static func importDetails(_ bundle: ModelBundle, artifact: String) throws -> [String: String] {
         let encoder = JSONEncoder()

@@ -1,5 +1,6 @@
 import Foundation
 import KeelLearn
+import Synchronization
 
 /// Where a server's humility rules come from: `keel serve --config`'s `humility:` section (for whichever
 /// model the file serves), or the registry's `keel.yaml` (`models.NAME.humility`, per name). Read at start
@@ -24,9 +25,30 @@ public struct HumilitySource: Sendable {
     /// Something that changes when the source does (the file's bytes); nil when it cannot be read.
     public var fingerprint: @Sendable () -> [UInt8]?
     public var read: @Sendable () throws -> Table
+    /// Called before the server looks at the rules again: a source that is not a file (a registry's database)
+    /// fetches its bytes here, so that `fingerprint` and `read` need no round trip.
+    public var refresh: (@Sendable () async throws -> Void)?
 
-    public init(origin: String, fingerprint: @escaping @Sendable () -> [UInt8]?, read: @escaping @Sendable () throws -> Table) {
-        (self.origin, self.fingerprint, self.read) = (origin, fingerprint, read)
+    public init(origin: String, fingerprint: @escaping @Sendable () -> [UInt8]?, read: @escaping @Sendable () throws -> Table,
+                refresh: (@Sendable () async throws -> Void)? = nil) {
+        (self.origin, self.fingerprint, self.read, self.refresh) = (origin, fingerprint, read, refresh)
+    }
+
+    /// Bytes fetched by `fetch` (a keel.yaml kept in a registry's database), `initial` until the first refresh.
+    public static func fetched(origin: String, initial: [UInt8]?, fetch: @escaping @Sendable () async throws -> [UInt8]?,
+                               parse: @escaping @Sendable ([UInt8]) throws -> Table) -> HumilitySource {
+        let held = Held(initial)
+        return HumilitySource(origin: origin, fingerprint: { held.bytes ?? [] }, read: { try held.bytes.map(parse) ?? Table() },
+                              refresh: { held.bytes = try await fetch() })
+    }
+
+    private final class Held: Sendable {
+        private let storage: Mutex<[UInt8]?>
+        init(_ bytes: [UInt8]?) { storage = Mutex(bytes) }
+        var bytes: [UInt8]? {
+            get { storage.withLock { $0 } }
+            set { storage.withLock { $0 = newValue } }
+        }
     }
 
     /// Rules given once, never read again (tests, and servers without a file).

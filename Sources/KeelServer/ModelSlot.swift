@@ -195,7 +195,11 @@ final class ModelSlot: Sendable {
     /// one bad promotion holds back nothing else, and does not fill the log at every poll.
     func sync(strict: Bool = true) async throws -> [(old: LoadedModel?, new: LoadedModel?)] {
         guard case .registry(let registry) = source else { return [] }
-        if !strict { refreshRules() }
+        if !strict {
+            // A rules source that cannot be fetched now keeps the rules in force (refreshRules says so when they differ).
+            try? await humility?.refresh?()
+            refreshRules()
+        }
         if keysFromRegistry, let database = registry as? PostgresStore {
             let keys = try await database.apiKeyStore()
             let hadKeys = state.withLock { state in

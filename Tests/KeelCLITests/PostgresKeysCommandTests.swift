@@ -9,12 +9,7 @@ import Testing
 /// and a revoked key stops working without a restart.
 @Suite(.serialized) struct PostgresKeysCommandTests {
     @Test(.enabled(if: PostgresRegistryCommandTests.serverURL != nil)) func signingAndAPIKeysLiveInTheRegistry() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = folder.appendingPathComponent("churn.csv").path
-        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
-        let url = try await PostgresRegistryCommandTests.newDatabaseURL()
-        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        let (folder, data, url, environment) = try await PostgresRegistryCommandTests.workspace("keel-pg-keys")
         func keel(_ arguments: [String]) throws -> KeelProcess.Result {
             try KeelProcess.run(arguments, in: folder, environment: environment)
         }
@@ -62,12 +57,7 @@ import Testing
     /// A registry on PostgreSQL holds its keel.yaml: pushed once, its gates apply to every host's promotions,
     /// and a copy of the registry carries it.
     @Test(.enabled(if: PostgresRegistryCommandTests.serverURL != nil)) func gatesComeFromTheKeelYamlInTheDatabase() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = folder.appendingPathComponent("churn.csv").path
-        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
-        let url = try await PostgresRegistryCommandTests.newDatabaseURL()
-        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        let (folder, data, url, environment) = try await PostgresRegistryCommandTests.workspace("keel-pg-config")
         func keel(_ arguments: [String]) throws -> KeelProcess.Result {
             try KeelProcess.run(arguments + ["--registry", url], in: folder, environment: environment)
         }
@@ -89,5 +79,37 @@ import Testing
         #expect(try String(contentsOfFile: copy + "/keel.yaml", encoding: .utf8).contains("required_approvals: 1"), "the copy carries keel.yaml")
         let audit = try keel(["audit", "export"]).stdout
         #expect(audit.contains("config.add"), "the push is audited")
+    }
+
+    /// Humility rules pushed into the database reach a following server without a restart (the push notifies).
+    @Test(.enabled(if: PostgresRegistryCommandTests.serverURL != nil)) func aFollowingServerTakesRulesPushedIntoTheDatabase() async throws {
+        let (folder, data, url, environment) = try await PostgresRegistryCommandTests.workspace("keel-pg-rules")
+        func keel(_ arguments: [String]) throws -> KeelProcess.Result {
+            try KeelProcess.run(arguments + ["--registry", url], in: folder, environment: environment)
+        }
+        #expect(try keel(["train", data, "--target", "churned", "--trials", "2", "--learner", "linear", "--quiet", "--out", "m.keel"]).status == 0)
+        #expect(try keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
+        let yaml = folder.appendingPathComponent("keel.yaml").path
+        try "models:\n  churn:\n    humility:\n      - {name: first, trigger: uncertain, max_probability_below: 0.99, action: flag}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        #expect(try keel(["registry", "config", "push", yaml]).status == 0)
+        let server = try ServerProcess(["--registry", "--registry-path", url, "--poll", "30s", "--keys-file", folder.appendingPathComponent("none.json").path],
+                                       in: folder, environment: environment)
+        defer { server.stop() }
+        let rows = try ServedModels.jsonRows(csv: data, model: folder.appendingPathComponent("m.keel").path)
+        let body = "{\"rows\":[\(rows.prefix(40).joined(separator: ","))]}"
+        func rules() throws -> Set<String> {
+            let response = try server.client.post("/v1/models/churn/predict", body)
+            return Set((response.json?["predictions"] as? [[String: Any]] ?? []).flatMap { item in
+                (item["flags"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+            })
+        }
+        #expect(try rules() == ["first"], "the rules in the database are in force from the start")
+        try "models:\n  churn:\n    humility:\n      - {name: second, trigger: uncertain, max_probability_below: 0.99, action: flag}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        #expect(try keel(["registry", "config", "push", yaml]).status == 0)
+        let pushed = Date()
+        while try rules() != ["second"], Date().timeIntervalSince(pushed) < 20 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try rules() == ["second"], "the pushed rule is in force without a restart (polling is 30 s away)")
     }
 }

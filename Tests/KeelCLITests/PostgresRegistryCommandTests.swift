@@ -20,13 +20,19 @@ import Testing
         return try #require(components.string)
     }
 
-    @Test(.enabled(if: serverURL != nil)) func trainPromotePredictAndAuditOnPostgres() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-cli-\(UUID().uuidString)")
+    /// A folder with the churn data, a new database's URL, and the environment commands run in (a cache of
+    /// their own for model files).
+    static func workspace(_ prefix: String) async throws -> (folder: URL, data: String, url: String, environment: [String: String]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let data = folder.appendingPathComponent("churn.csv").path
         try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
-        let url = try await Self.newDatabaseURL()
         let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        return (folder, data, try await newDatabaseURL(), environment)
+    }
+
+    @Test(.enabled(if: serverURL != nil)) func trainPromotePredictAndAuditOnPostgres() async throws {
+        let (folder, data, url, environment) = try await PostgresRegistryCommandTests.workspace("keel-pg-cli")
         @Sendable func keel(_ arguments: [String]) throws -> KeelProcess.Result {
             try KeelProcess.run(arguments + ["--registry", url], in: folder, environment: environment)
         }
@@ -83,15 +89,10 @@ import Testing
     }
 
     /// Two servers follow one registry on PostgreSQL under continuous load: a promotion and a rollback reach
-    /// both through the change notification (their polling is set to 30 s, so it cannot be what swaps them),
+    /// both through the change notification (their polling is set to 10 minutes, so it cannot be what swaps them),
     /// and no request fails.
     @Test(.enabled(if: serverURL != nil)) func twoServersFollowPromotionsWithoutAFailedRequest() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-pg-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = folder.appendingPathComponent("churn.csv").path
-        try CustomerChurnFixture.csv.write(toFile: data, atomically: true, encoding: .utf8)
-        let url = try await Self.newDatabaseURL()
-        let environment = ["KEEL_ACTOR": "tester", "KEEL_CACHE": folder.appendingPathComponent("cache").path]
+        let (folder, data, url, environment) = try await PostgresRegistryCommandTests.workspace("keel-pg-serve")
         func keel(_ arguments: [String]) throws -> KeelProcess.Result {
             try KeelProcess.run(arguments + ["--registry", url], in: folder, environment: environment)
         }
@@ -102,7 +103,7 @@ import Testing
         #expect(try keel(["models", "promote", "churn", "1", "--to", "production"]).status == 0)
         let keys = folder.appendingPathComponent("none.json").path
         let servers = try (0..<2).map { _ in
-            try ServerProcess(["--registry", "--registry-path", url, "--poll", "30s", "--keys-file", keys], in: folder, environment: environment)
+            try ServerProcess(["--registry", "--registry-path", url, "--poll", "10m", "--keys-file", keys], in: folder, environment: environment)
         }
         let row = try #require(try ServedModels.jsonRows(csv: data, model: folder.appendingPathComponent("gbdt.keel").path).first)
         @Sendable func served(_ server: Int) throws -> String? {
@@ -132,7 +133,7 @@ import Testing
             #expect(try keel(command).status == 0)
             let committed = Date()
             for server in servers.indices {
-                while try served(server) != expected, Date().timeIntervalSince(committed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+                while try served(server) != expected, Date().timeIntervalSince(committed) < 90 { try await Task.sleep(for: .milliseconds(10)) }
                 #expect(try served(server) == expected, "server \(server + 1) after \(command)")
             }
             delays.append(Date().timeIntervalSince(committed))
@@ -140,8 +141,9 @@ import Testing
         stop.store(true, ordering: .relaxed)
         done.wait()
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })")
-        // Polling every 30 s could not have swapped both servers this soon; the notification did.
-        #expect(delays.allSatisfy { $0 < 10 }, "\(delays)")
+        // Polling is 10 minutes away: every swap came from a change notification. (How soon, on an idle
+        // machine, is bench/registry.sh's to say: under the test suite's load it varies.)
+        #expect(delays.allSatisfy { $0 < 90 }, "\(delays): \(servers.map { $0.stderr.suffix(1200) })")
         for server in servers { #expect(server.stop() == 0, "\(server.stderr)") }
         #expect(try keel(["audit", "verify"]).status == 0)
     }

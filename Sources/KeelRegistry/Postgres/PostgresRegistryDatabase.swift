@@ -72,6 +72,12 @@ public final class PostgresRegistryDatabase: Sendable {
         await pool.close()
     }
 
+    /// A database let go without `close()` still gives its connections back to the server.
+    deinit {
+        let pool = self.pool
+        Task { await pool.close() }
+    }
+
     /// The schema version the database has now.
     public func schemaVersion() async throws -> Int {
         try await reading { try await Self.version($0, logger: logger).version }

@@ -122,12 +122,7 @@ extension PostgresStore {
                         """)
                 }
             }
-            var record = bundle.model
-            record.artifact = artifact
-            record.size = bytes.count
-            record.run = runID
-            record.dataset = bundle.dataset?.fingerprint
-            record.stage = .candidate
+            let record = RegistryRules.importedVersion(bundle, artifact: artifact, size: bytes.count, run: runID)
             try await insertModel(&tx, record)
             try await recordStage(&tx, record.name, record.version, from: nil, to: .candidate, actor: actor, reason: .imported, forced: false)
             try await tx.append(actor: actor, action: "model.import", subject: record.reference,
