@@ -37,6 +37,13 @@ enum PostgresErrors {
         }
     }
 
+    /// Whether the connection itself went away (the server or the network closed it), as opposed to a
+    /// statement failing on a live one.
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return [.serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(error.code)
+    }
+
     /// An error the server reported, by its SQLSTATE.
     static func serverError(_ error: PSQLError, location: PostgresLocation) -> RegistryError {
         let state = error.serverInfo?[.sqlState] ?? ""

@@ -102,11 +102,7 @@ public final class PostgresRegistryDatabase: Sendable {
     /// The rows of one query, by column name. A read is asked once more on a new connection when the server
     /// dropped the one it went out on (a restart, a failover, an idle connection ended).
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        do {
-            return try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
-        } catch let error as RegistryError where error.description.contains("was lost") {
-            return try await reading { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
-        }
+        try await reading(retryingLostConnection: true) { try await $0.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
     }
 
     /// `body` in one transaction that appends no audit entry (the prediction log, feedback, the review queue).
@@ -115,7 +111,8 @@ public final class PostgresRegistryDatabase: Sendable {
     }
 
     /// `body` on a connection of the pool, held for it alone, its errors naming the registry.
-    func reading<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// `retryingLostConnection`: a read is run once more, on another connection, when the server dropped this one.
+    func reading<T>(retryingLostConnection: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection: PostgresConnection
         do {
             connection = try await pool.acquire()
@@ -128,6 +125,7 @@ public final class PostgresRegistryDatabase: Sendable {
             return result
         } catch {
             await pool.release(connection)
+            if retryingLostConnection, PostgresErrors.isConnectionLost(error) { return try await reading(body) }
             throw PostgresErrors.registryError(error, location: location)
         }
     }
